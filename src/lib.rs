@@ -1,0 +1,14 @@
+//! custodia: the core of a customer data platform.
+//!
+//! (Crate tour: being written.)
+
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+#![cfg_attr(docsrs_custodia, feature(doc_cfg))]
+
+pub mod clv;
+pub mod error;
+pub mod model;
+pub mod sentiment;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Sentiment scoring of customer feedback.

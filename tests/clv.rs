@@ -1,0 +1,1 @@
+//! CLV integration tests.

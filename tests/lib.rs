@@ -1,0 +1,4 @@
+//! Integration tests: one binary, one submodule per area, public API only.
+
+mod clv;
+mod sentiment;
