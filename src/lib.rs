@@ -9,6 +9,7 @@
 pub mod clv;
 pub mod error;
 pub mod model;
+pub mod segment;
 pub mod sentiment;
 
 pub use error::{Error, Result};

@@ -1,4 +1,5 @@
 //! Integration tests: one binary, one submodule per area, public API only.
 
 mod clv;
+mod segment;
 mod sentiment;
