@@ -265,9 +265,7 @@ impl Error {
         let start = floor_char_boundary(input, span.start.min(input.len()));
         let end = floor_char_boundary(input, span.end.min(input.len())).max(start);
         let line_start = input[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = input[start..]
-            .find('\n')
-            .map_or(input.len(), |i| start + i);
+        let line_end = input[start..].find('\n').map_or(input.len(), |i| start + i);
         let line = &input[line_start..line_end];
         let pad = input[line_start..start].chars().count();
         let width = input[start..end.min(line_end)].chars().count().max(1);
@@ -289,7 +287,8 @@ fn floor_char_boundary(text: &str, mut at: usize) -> usize {
 /// Builds the error the `diagnostic` doc example prints; not part of the API.
 #[doc(hidden)]
 pub fn __diagnostic_example() -> Error {
-    Error::new(ErrorKind::Syntax, "syntax error: expected a value").with_span("age >= ", Span::new(7, 7))
+    Error::new(ErrorKind::Syntax, "syntax error: expected a value")
+        .with_span("age >= ", Span::new(7, 7))
 }
 
 impl fmt::Debug for Error {
@@ -345,9 +344,12 @@ mod tests {
 
     #[test]
     fn context_chains_and_keeps_kind_and_source() {
-        let err = Error::new(ErrorKind::NotConverged, "no convergence after 200 iterations")
-            .context("fitting BG/NBD")
-            .context("customer cohort 1997-Q1");
+        let err = Error::new(
+            ErrorKind::NotConverged,
+            "no convergence after 200 iterations",
+        )
+        .context("fitting BG/NBD")
+        .context("customer cohort 1997-Q1");
         assert_eq!(err.kind(), ErrorKind::NotConverged);
         assert_eq!(
             err.to_string(),
@@ -366,7 +368,7 @@ mod tests {
         let err = Error::new(ErrorKind::Syntax, "expected a value")
             .with_span(input, Span::new(input.len(), input.len()));
         assert_eq!(err.diagnostic(), "expected a value\n  and x >\n         ^");
-        let err = Error::new(ErrorKind::Type, "bad").with_span(input, Span::new(7, 13));
+        let err = Error::new(ErrorKind::Type, "bad").with_span(input, Span::new(7, 15));
         assert_eq!(err.diagnostic(), "bad\n  név = \"Ödön\"\n        ^^^^^^");
     }
 

@@ -1,1 +1,108 @@
 //! Typed, validated customer data.
+//!
+//! A business holds *source records*: a CRM row, a web sign-up, a support
+//! ticket, a purchase, a survey answer — each from one source, observed at
+//! one time. [`SourceRecord`] is one such observation. It carries:
+//!
+//! | section | type | holds |
+//! |---|---|---|
+//! | identity | [`Identity`] | names, emails, phones, postal addresses, national/tax ids, device ids, external ids |
+//! | demographic | [`Demographic`] | birth date or age band, gender, education, marital status, household size, income band, credit tier, language |
+//! | geographic | [`Geographic`] | country, region, city, postal code, coordinates, time zone |
+//! | business | [`Business`] | B2B [`Firmographics`] and B2C [`Job`] data |
+//! | personal | [`Personal`] | interests, hobbies, sports teams, preferred channels, devices, preferences, attitudes |
+//! | events | [`Event`] | page and screen views, clicks, email, social, support, app usage, transactions, survey answers, reviews, custom events |
+//! | attributes | [`Attributes`] | everything else the source sent, typed as JSON is |
+//!
+//! # Invariants
+//!
+//! - **A value that exists is valid.** Every type checks its rule when it is
+//!   made — [`EmailAddress`] has an `@` and a domain, [`Nps`] is 0..=10,
+//!   [`Coordinates`] are on Earth, [`CountryCode`] is an assigned ISO 3166-1
+//!   code, [`Money`] is exact minor units of an active ISO 4217 [`Currency`]
+//!   — and deserialising checks the same rules. A broken rule is an
+//!   [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) error
+//!   that names the field, the value and the rule.
+//! - **Nothing is silently lost.** Values the typed sections have no place for
+//!   are kept as [`Attributes`]; open enums such as [`Gender`] keep unknown
+//!   values as written in their `Other` variant.
+//! - **Records are canonical.** Events are sorted by time then id, and
+//!   interest-like lists are sets, so equal content compares equal.
+//!
+//! # Field access
+//!
+//! [`FieldAccess`] is the seam segment expressions evaluate against: a
+//! [`FieldPath`] such as `geographic.country` reads [`Value`]s, and
+//! [`Schema`] lists every path with its [`FieldType`]. [`SourceRecord::schema`]
+//! documents the paths of a record and the names of its events (see also
+//! [`Event::name`]).
+//!
+//! # JSON
+//!
+//! With the default `serde` feature every type serialises to a documented,
+//! versioned shape ([`JSON_SHAPE_VERSION`]; see `docs/json-shape.md` in the
+//! repository): optional parts are left out when empty, enums are
+//! `snake_case` words, money is `{"minor": 1999, "currency": "EUR"}`, and
+//! events carry a `"type"` tag.
+//!
+//! # Examples
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use custodia::model::{
+//!     CountryCode, Currency, EmailAddress, Event, EventId, EventKind, FieldAccess, FieldPath,
+//!     Money, SourceRecord, Transaction, TransactionKind, Value,
+//! };
+//!
+//! let at = Utc.with_ymd_and_hms(2026, 3, 14, 18, 5, 0).unwrap();
+//! let mut b = SourceRecord::builder("shop-991", "webshop", at)?;
+//! b.identity().emails.push(EmailAddress::new("budi@example.co.id")?);
+//! b.geographic().country = Some(CountryCode::new("ID")?);
+//! let idr = Currency::new("IDR")?;
+//! let order = Transaction::new("INV-88", TransactionKind::Purchase, Money::parse("250000", idr)?, vec![])?;
+//! b.event(Event::new(EventId::new("INV-88")?, at, EventKind::Transaction(order)));
+//! let record = b.build()?;
+//!
+//! assert_eq!(record.first(&FieldPath::new("geographic.country")?), Some(Value::Text("ID")));
+//! assert_eq!(record.events()[0].name(), "purchase");
+//! # Ok::<(), custodia::Error>(())
+//! ```
+
+mod access;
+mod attribute;
+mod event;
+mod field;
+mod geo;
+mod invalid;
+mod money;
+mod record;
+mod section;
+mod text;
+
+pub use attribute::{
+    AttributeValue, Attributes, Finite, MAX_ATTRIBUTE_DEPTH, MAX_ATTRIBUTE_KEY_LEN,
+};
+pub use event::{
+    AppUsage, Click, Csat, CustomEvent, EffortScore, EmailAction, EmailEvent, Event, EventKind,
+    LineItem, Nps, PageView, Rating, Review, ScreenView, SocialAction, SocialEngagement,
+    SupportAction, SupportInteraction, SurveyAnswer, SurveyAnswerBuilder, Transaction,
+    TransactionKind,
+};
+pub use field::{
+    Cardinality, EventAccess, EventSpec, FieldAccess, FieldPath, FieldSpec, FieldType, Schema,
+    SchemaBuilder, Value, MAX_FIELD_PATH_LEN,
+};
+pub use geo::{Coordinates, CountryCode, Latitude, Longitude};
+pub(crate) use invalid::invalid;
+pub use money::{Currency, Money};
+pub use record::{SourceRecord, SourceRecordBuilder, JSON_SHAPE_VERSION};
+pub use section::{
+    AgeBand, Birth, Business, Channel, CreditTier, DecisionLevel, Demographic, Device, DeviceId,
+    DeviceIdKind, Education, ExternalId, Firmographics, Gender, Geographic, HouseholdSize,
+    Identity, IncomeBand, IndustryCode, IndustryScheme, Job, MaritalStatus, NationalId,
+    NationalIdKind, PersonName, Personal, PostalAddress, Seniority, Text, MAX_AGE,
+};
+pub use text::{
+    DomainName, EmailAddress, EventId, LanguageTag, PhoneNumber, RecordId, SourceId, TimeZoneName,
+    MAX_ID_LEN, MAX_TEXT_LEN,
+};

@@ -1,0 +1,614 @@
+//! Field access: the seam between data and segmentation.
+//!
+//! Segment expressions name fields by path (`demographic.birth_date`,
+//! `attributes.plan`) and events by name (`purchase`, `email_opened`). Any type
+//! that implements [`FieldAccess`] can be evaluated against: custodia's own
+//! [`SourceRecord`](crate::model::SourceRecord) and unified profiles, or a
+//! wrapping program's own types. A [`Schema`] lists every path and event a
+//! type offers and the [`FieldType`] of each, so expressions can be checked
+//! before they run.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::Money;
+
+/// The longest field path, in bytes, that [`FieldPath::new`] accepts.
+pub const MAX_FIELD_PATH_LEN: usize = 512;
+
+/// A dotted path naming a field, such as `geographic.country` or
+/// `attributes.plan`.
+///
+/// A path is one or more non-empty segments separated by `.`; a segment holds
+/// no `.` and no control character. Paths are compared as written (case
+/// matters), because custom attribute keys keep the case their source gave.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::model::FieldPath;
+/// let path = FieldPath::new("attributes.plan")?;
+/// assert_eq!(path.segments().collect::<Vec<_>>(), ["attributes", "plan"]);
+/// assert_eq!(path.first(), "attributes");
+/// assert!(FieldPath::new("a..b").is_err());
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "String", into = "String")
+)]
+pub struct FieldPath(Box<str>);
+
+impl FieldPath {
+    /// Parses a dotted path.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when the path is empty, longer than
+    /// [`MAX_FIELD_PATH_LEN`], has an empty segment or holds a control
+    /// character.
+    pub fn new(path: &str) -> Result<FieldPath> {
+        if path.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidInput, "field path is empty"));
+        }
+        if path.len() > MAX_FIELD_PATH_LEN {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format_args!(
+                    "field path of {} bytes exceeds the limit of {MAX_FIELD_PATH_LEN}",
+                    path.len()
+                ),
+            ));
+        }
+        if path.split('.').any(str::is_empty) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format_args!("field path {path:?} has an empty segment"),
+            ));
+        }
+        if path.chars().any(char::is_control) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format_args!("field path {path:?} holds a control character"),
+            ));
+        }
+        Ok(FieldPath(path.into()))
+    }
+
+    /// Returns the path as written, segments joined by `.`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Returns the segments of the path in order.
+    pub fn segments(&self) -> std::str::Split<'_, char> {
+        self.0.split('.')
+    }
+
+    /// Returns the first segment (the section, such as `identity`).
+    pub fn first(&self) -> &str {
+        self.0.split('.').next().unwrap_or(&self.0)
+    }
+
+    /// Returns the path after its first segment, if there is more than one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::model::FieldPath;
+    /// let path = FieldPath::new("attributes.address.city")?;
+    /// assert_eq!(path.rest(), Some("address.city"));
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn rest(&self) -> Option<&str> {
+        self.0.split_once('.').map(|(_, rest)| rest)
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for FieldPath {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<FieldPath> {
+        FieldPath::new(s)
+    }
+}
+
+impl TryFrom<String> for FieldPath {
+    type Error = Error;
+    fn try_from(s: String) -> Result<FieldPath> {
+        FieldPath::new(&s)
+    }
+}
+
+impl From<FieldPath> for String {
+    fn from(path: FieldPath) -> String {
+        path.0.into()
+    }
+}
+
+/// One value read from a field, borrowed from the data it lives in.
+///
+/// A field that is missing yields no value at all (see [`FieldAccess`]);
+/// `Value` has no null.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::model::{FieldType, Value};
+/// let v = Value::Text("PT");
+/// assert_eq!(v.field_type(), FieldType::Text);
+/// assert_eq!(v.as_text(), Some("PT"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Value<'a> {
+    /// A yes/no value.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A finite floating-point number.
+    Float(f64),
+    /// Text.
+    Text(&'a str),
+    /// A calendar date.
+    Date(NaiveDate),
+    /// An instant.
+    Timestamp(DateTime<Utc>),
+    /// An exact amount of money.
+    Money(Money),
+}
+
+impl<'a> Value<'a> {
+    /// Returns the type of this value.
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            Value::Bool(_) => FieldType::Bool,
+            Value::Int(_) => FieldType::Int,
+            Value::Float(_) => FieldType::Float,
+            Value::Text(_) => FieldType::Text,
+            Value::Date(_) => FieldType::Date,
+            Value::Timestamp(_) => FieldType::Timestamp,
+            Value::Money(_) => FieldType::Money,
+        }
+    }
+
+    /// Returns the text, if this is a text value.
+    pub fn as_text(&self) -> Option<&'a str> {
+        match *self {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Returns the number as `f64`, if this is an int or a float.
+    ///
+    /// Integers beyond ±2^53 lose precision, as any `f64` does.
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(x) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+/// The type of a field, as a [`Schema`] declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// [`Value::Bool`].
+    Bool,
+    /// [`Value::Int`].
+    Int,
+    /// [`Value::Float`].
+    Float,
+    /// [`Value::Text`].
+    Text,
+    /// [`Value::Date`].
+    Date,
+    /// [`Value::Timestamp`].
+    Timestamp,
+    /// [`Value::Money`].
+    Money,
+    /// Any of the above, known only when the data is read: custom attributes
+    /// and event properties whose type each source chooses.
+    Any,
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldType::Bool => "bool",
+            FieldType::Int => "int",
+            FieldType::Float => "float",
+            FieldType::Text => "text",
+            FieldType::Date => "date",
+            FieldType::Timestamp => "timestamp",
+            FieldType::Money => "money",
+            FieldType::Any => "any",
+        })
+    }
+}
+
+/// How many values a field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum Cardinality {
+    /// At most one value.
+    One,
+    /// Any number of values (emails, interests).
+    Many,
+}
+
+/// An event as [`FieldAccess::visit_events`] shows it: a name, a time and
+/// fields of its own (`amount`, `campaign`, `properties.coupon`, …).
+pub trait EventAccess: FieldAccess {
+    /// Returns the event's name, such as `purchase` or `email_opened`.
+    fn name(&self) -> &str;
+    /// Returns when the event happened.
+    fn at(&self) -> DateTime<Utc>;
+}
+
+/// Read access to named fields and events, which segment expressions are
+/// evaluated against.
+///
+/// A field can be *missing* (no value), hold one value, or, for fields the
+/// schema declares [`Cardinality::Many`], several. `visit` reports each value
+/// once, in a stable order, and nothing at all for a missing field; asking
+/// for a path the type does not know is the same as asking for a missing
+/// field.
+///
+/// The trait is object-safe, so a program can evaluate over
+/// `&dyn FieldAccess`.
+///
+/// # Examples
+///
+/// A wrapping program's own type:
+///
+/// ```
+/// use custodia::model::{FieldAccess, FieldPath, Value};
+///
+/// struct Account { plan: String, seats: i64 }
+///
+/// impl FieldAccess for Account {
+///     fn visit<'s>(&'s self, path: &FieldPath, visit: &mut dyn FnMut(Value<'s>)) {
+///         match path.as_str() {
+///             "plan" => visit(Value::Text(&self.plan)),
+///             "seats" => visit(Value::Int(self.seats)),
+///             _ => {}
+///         }
+///     }
+/// }
+///
+/// let account = Account { plan: "team".into(), seats: 12 };
+/// assert_eq!(account.first(&FieldPath::new("seats")?), Some(Value::Int(12)));
+/// assert_eq!(account.first(&FieldPath::new("region")?), None);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+pub trait FieldAccess {
+    /// Calls `visit` once for each value at `path`.
+    fn visit<'s>(&'s self, path: &FieldPath, visit: &mut dyn FnMut(Value<'s>));
+
+    /// Calls `visit` once for each event, in time order.
+    ///
+    /// The default has no events.
+    fn visit_events<'s>(&'s self, visit: &mut dyn FnMut(&'s dyn EventAccess)) {
+        let _ = visit;
+    }
+
+    /// Returns the first value at `path`, or `None` when the field is missing.
+    fn first<'s>(&'s self, path: &FieldPath) -> Option<Value<'s>> {
+        let mut found = None;
+        self.visit(path, &mut |v| {
+            if found.is_none() {
+                found = Some(v);
+            }
+        });
+        found
+    }
+
+    /// Returns `true` when `path` holds at least one value.
+    fn has(&self, path: &FieldPath) -> bool {
+        self.first(path).is_some()
+    }
+}
+
+/// What a [`Schema`] says about one field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FieldSpec {
+    path: FieldPath,
+    ty: FieldType,
+    cardinality: Cardinality,
+    doc: String,
+}
+
+impl FieldSpec {
+    /// Returns the field's path.
+    pub fn path(&self) -> &FieldPath {
+        &self.path
+    }
+    /// Returns the field's type.
+    pub fn field_type(&self) -> FieldType {
+        self.ty
+    }
+    /// Returns how many values the field holds.
+    pub fn cardinality(&self) -> Cardinality {
+        self.cardinality
+    }
+    /// Returns a one-line description of the field.
+    pub fn doc(&self) -> &str {
+        &self.doc
+    }
+}
+
+/// The fields of one kind of event, as a [`Schema`] declares them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct EventSpec {
+    name: String,
+    doc: String,
+    fields: Vec<FieldSpec>,
+    open_prefixes: Vec<FieldPath>,
+}
+
+impl EventSpec {
+    /// Returns the event's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Returns a one-line description of the event.
+    pub fn doc(&self) -> &str {
+        &self.doc
+    }
+    /// Returns the event's declared fields.
+    pub fn fields(&self) -> &[FieldSpec] {
+        &self.fields
+    }
+    /// Returns the type of the event field at `path`, if declared.
+    ///
+    /// Paths under an open prefix (`properties.*`) have type
+    /// [`FieldType::Any`].
+    pub fn field(&self, path: &FieldPath) -> Option<(FieldType, Cardinality)> {
+        lookup(&self.fields, &self.open_prefixes, path)
+    }
+}
+
+/// The fields and events a [`FieldAccess`] type offers, with their types.
+///
+/// Fixed paths are declared one by one; an *open prefix* such as
+/// `attributes` declares that every path below it exists with type
+/// [`FieldType::Any`] (custom attributes whose keys each source chooses).
+///
+/// # Examples
+///
+/// ```
+/// use custodia::model::{Cardinality, FieldPath, FieldType, Schema, SourceRecord};
+///
+/// let schema = SourceRecord::schema();
+/// let country = FieldPath::new("geographic.country")?;
+/// assert_eq!(schema.field(&country), Some((FieldType::Text, Cardinality::One)));
+/// let plan = FieldPath::new("attributes.plan")?;
+/// assert_eq!(schema.field(&plan), Some((FieldType::Any, Cardinality::One)));
+/// assert!(schema.event("purchase").is_some());
+///
+/// // A program's own schema:
+/// let mine = Schema::builder()
+///     .field("plan", FieldType::Text, Cardinality::One, "subscription plan")?
+///     .build();
+/// assert_eq!(mine.fields().len(), 1);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Schema {
+    fields: Vec<FieldSpec>,
+    open_prefixes: Vec<FieldPath>,
+    events: BTreeMap<String, EventSpec>,
+}
+
+fn lookup(
+    fields: &[FieldSpec],
+    open: &[FieldPath],
+    path: &FieldPath,
+) -> Option<(FieldType, Cardinality)> {
+    if let Some(spec) = fields.iter().find(|f| f.path == *path) {
+        return Some((spec.ty, spec.cardinality));
+    }
+    open.iter()
+        .any(|prefix| {
+            path.as_str().len() > prefix.as_str().len()
+                && path.as_str().starts_with(prefix.as_str())
+                && path.as_str().as_bytes()[prefix.as_str().len()] == b'.'
+        })
+        .then_some((FieldType::Any, Cardinality::One))
+}
+
+impl Schema {
+    /// Starts an empty schema.
+    pub fn builder() -> SchemaBuilder {
+        SchemaBuilder::default()
+    }
+
+    /// Returns the declared fields, in declaration order.
+    pub fn fields(&self) -> &[FieldSpec] {
+        &self.fields
+    }
+
+    /// Returns the open prefixes, below which any path is a field of type
+    /// [`FieldType::Any`].
+    pub fn open_prefixes(&self) -> &[FieldPath] {
+        &self.open_prefixes
+    }
+
+    /// Returns the type and cardinality of the field at `path`, or `None`
+    /// when the schema does not know it.
+    pub fn field(&self, path: &FieldPath) -> Option<(FieldType, Cardinality)> {
+        lookup(&self.fields, &self.open_prefixes, path)
+    }
+
+    /// Returns the event of that name, if declared.
+    pub fn event(&self, name: &str) -> Option<&EventSpec> {
+        self.events.get(name)
+    }
+
+    /// Returns every declared event, by name.
+    pub fn events(&self) -> impl Iterator<Item = &EventSpec> {
+        self.events.values()
+    }
+}
+
+/// Builds a [`Schema`]; see [`Schema::builder`].
+#[derive(Clone, Debug, Default)]
+pub struct SchemaBuilder {
+    schema: Schema,
+}
+
+impl SchemaBuilder {
+    /// Declares a field.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when `path` is not a valid [`FieldPath`],
+    /// and [`ErrorKind::InvalidParameter`] when it is declared twice.
+    pub fn field(
+        mut self,
+        path: &str,
+        ty: FieldType,
+        cardinality: Cardinality,
+        doc: &str,
+    ) -> Result<SchemaBuilder> {
+        let spec = spec(path, ty, cardinality, doc)?;
+        if self.schema.fields.iter().any(|f| f.path == spec.path) {
+            return Err(duplicate("field", path));
+        }
+        self.schema.fields.push(spec);
+        Ok(self)
+    }
+
+    /// Declares that every path below `prefix` is a field of type
+    /// [`FieldType::Any`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when `prefix` is not a valid [`FieldPath`].
+    pub fn open_prefix(mut self, prefix: &str) -> Result<SchemaBuilder> {
+        self.schema.open_prefixes.push(FieldPath::new(prefix)?);
+        Ok(self)
+    }
+
+    /// Declares an event with its fields, each `(path, type, cardinality,
+    /// doc)`, and open prefixes.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an invalid path, and
+    /// [`ErrorKind::InvalidParameter`] when the event is declared twice.
+    pub fn event(
+        mut self,
+        name: &str,
+        doc: &str,
+        fields: &[(&str, FieldType, Cardinality, &str)],
+        open_prefixes: &[&str],
+    ) -> Result<SchemaBuilder> {
+        if self.schema.events.contains_key(name) {
+            return Err(duplicate("event", name));
+        }
+        let fields = fields
+            .iter()
+            .map(|&(p, t, c, d)| spec(p, t, c, d))
+            .collect::<Result<Vec<_>>>()?;
+        let open_prefixes = open_prefixes
+            .iter()
+            .map(|p| FieldPath::new(p))
+            .collect::<Result<Vec<_>>>()?;
+        self.schema.events.insert(
+            name.to_owned(),
+            EventSpec {
+                name: name.to_owned(),
+                doc: doc.to_owned(),
+                fields,
+                open_prefixes,
+            },
+        );
+        Ok(self)
+    }
+
+    /// Returns the schema.
+    pub fn build(self) -> Schema {
+        self.schema
+    }
+}
+
+fn spec(path: &str, ty: FieldType, cardinality: Cardinality, doc: &str) -> Result<FieldSpec> {
+    Ok(FieldSpec {
+        path: FieldPath::new(path)?,
+        ty,
+        cardinality,
+        doc: doc.to_owned(),
+    })
+}
+
+#[cold]
+fn duplicate(what: &str, name: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidParameter,
+        format_args!("{what} {name:?} is declared twice"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_path_rules() {
+        assert!(FieldPath::new("").is_err());
+        assert!(FieldPath::new(".a").is_err());
+        assert!(FieldPath::new("a.").is_err());
+        assert!(FieldPath::new("a\u{0}b").is_err());
+        assert!(FieldPath::new(&"a".repeat(MAX_FIELD_PATH_LEN + 1)).is_err());
+        let p = FieldPath::new("attributes.Signup Source").unwrap();
+        assert_eq!(p.rest(), Some("Signup Source"));
+        assert_eq!(FieldPath::new("solo").unwrap().rest(), None);
+    }
+
+    #[test]
+    fn open_prefix_needs_a_segment_boundary() {
+        let schema = Schema::builder().open_prefix("attributes").unwrap().build();
+        let p = |s| FieldPath::new(s).unwrap();
+        assert!(schema.field(&p("attributes.x")).is_some());
+        assert!(schema.field(&p("attributesx.y")).is_none());
+        assert!(schema.field(&p("attributes")).is_none());
+    }
+
+    #[test]
+    fn duplicates_are_refused() {
+        let err = Schema::builder()
+            .field("a", FieldType::Int, Cardinality::One, "")
+            .unwrap()
+            .field("a", FieldType::Text, Cardinality::One, "")
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        assert_eq!(err.to_string(), "field \"a\" is declared twice");
+    }
+}
