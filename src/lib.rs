@@ -8,6 +8,7 @@
 
 pub mod clv;
 pub mod error;
+pub mod identity;
 pub mod model;
 pub mod segment;
 pub mod sentiment;

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one submodule per area, public API only.
 
 mod clv;
+mod identity;
 mod segment;
 mod sentiment;

@@ -1,0 +1,3 @@
+//! Benchmarks of the `identity` module.
+
+fn main() {}
