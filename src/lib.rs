@@ -9,6 +9,9 @@
 pub mod clv;
 pub mod error;
 pub mod identity;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs_custodia, doc(cfg(feature = "serde")))]
+pub mod ingest;
 pub mod model;
 pub mod segment;
 pub mod sentiment;

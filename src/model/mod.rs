@@ -98,9 +98,9 @@ pub use money::{Currency, Money};
 pub use record::{SourceRecord, SourceRecordBuilder, JSON_SHAPE_VERSION};
 pub use section::{
     AgeBand, Birth, Business, Channel, CreditTier, DecisionLevel, Demographic, Device, DeviceId,
-    DeviceIdKind, Education, ExternalId, Firmographics, Gender, Geographic, HouseholdSize,
-    Identity, IncomeBand, IndustryCode, IndustryScheme, Job, MaritalStatus, NationalId,
-    NationalIdKind, PersonName, Personal, PostalAddress, Seniority, Text, MAX_AGE,
+    DeviceIdKind, DeviceKind, Education, ExternalId, Firmographics, Gender, Geographic,
+    HouseholdSize, Identity, IncomeBand, IndustryCode, IndustryScheme, Job, MaritalStatus,
+    NationalId, NationalIdKind, PersonName, Personal, PostalAddress, Seniority, Text, MAX_AGE,
 };
 pub use text::{
     DomainName, EmailAddress, EventId, LanguageTag, PhoneNumber, RecordId, SourceId, TimeZoneName,

@@ -1,0 +1,780 @@
+//! The mapping from Segment-spec messages to source records.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value as Json;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ingest::json::{malformed, Obj};
+use crate::model::{
+    AgeBand, AppUsage, AttributeValue, Attributes, Birth, Channel, Click, Coordinates, CountryCode,
+    Csat, Currency, CustomEvent, Device, DeviceId, DeviceIdKind, DomainName, EffortScore,
+    EmailAction, EmailAddress, EmailEvent, Event, EventId, EventKind, ExternalId, Gender,
+    LanguageTag, LineItem, Money, Nps, PageView, PersonName, PhoneNumber, PostalAddress, Rating,
+    RecordId, Review, ScreenView, SocialAction, SocialEngagement, SourceId, SourceRecord,
+    SourceRecordBuilder, SupportAction, SupportInteraction, SurveyAnswer, Text, TimeZoneName,
+    Transaction, TransactionKind,
+};
+
+/// The longest message, in bytes, that [`Ingestor::message`] reads.
+const MAX_MESSAGE_LEN: usize = 32 * 1024 * 1024;
+
+/// Turns Segment-spec JSON messages into [`SourceRecord`]s; see the
+/// [module docs](crate::ingest) for the mapping.
+///
+/// An ingestor holds only configuration and is cheap to share across
+/// threads.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::ingest::Ingestor;
+/// use custodia::model::{Currency, EventKind};
+///
+/// let ingestor = Ingestor::new("shop")?.default_currency(Currency::new("EUR")?);
+/// let record = ingestor.message(r#"{"type": "track", "event": "Order Completed",
+///     "messageId": "m-9", "userId": "u-1", "timestamp": "2026-03-02T08:00:00+01:00",
+///     "properties": {"order_id": "o-1", "total": 42.5, "coupon": "SPRING"}}"#)?;
+/// let event = &record.events()[0];
+/// let EventKind::Transaction(order) = event.kind() else { panic!("not a transaction") };
+/// assert_eq!(order.amount().to_string(), "42.50 EUR");
+/// assert_eq!(event.properties().get("coupon").and_then(|v| v.as_text()), Some("SPRING"));
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Ingestor {
+    source: SourceId,
+    currency: Currency,
+}
+
+impl Ingestor {
+    /// Returns an ingestor whose records come from `source`, with USD as the
+    /// default currency.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when `source` is not a valid
+    /// [`SourceId`].
+    pub fn new(source: &str) -> Result<Ingestor> {
+        Ok(Ingestor {
+            source: SourceId::new(source)?,
+            currency: Currency::new("USD")?,
+        })
+    }
+
+    /// Sets the currency of amounts that come without one.
+    #[must_use]
+    pub fn default_currency(mut self, currency: Currency) -> Ingestor {
+        self.currency = currency;
+        self
+    }
+
+    /// Reads one message from JSON text.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when the text is not JSON, is larger than
+    /// 32 MiB, or the message is malformed; the message names the JSON path.
+    pub fn message(&self, json: &str) -> Result<SourceRecord> {
+        self.record(&parse(json)?)
+    }
+
+    /// Reads a batch: a JSON array of messages, or an object with a `batch`
+    /// array as the HTTP batch API sends it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ingestor::message`], for the first message that fails, with its
+    /// index in the path (`$.batch[3].traits.email: …`).
+    pub fn batch(&self, json: &str) -> Result<Vec<SourceRecord>> {
+        let value = parse(json)?;
+        let (items, path) = match &value {
+            Json::Array(items) => (items, "$"),
+            Json::Object(map) => match map.get("batch") {
+                Some(Json::Array(items)) => (items, "$.batch"),
+                _ => return Err(malformed("$.batch", "expected an array of messages")),
+            },
+            _ => {
+                return Err(malformed(
+                    "$",
+                    "expected an array of messages or a batch object",
+                ))
+            }
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.record_at(item, &format!("{path}[{i}]")))
+            .collect()
+    }
+
+    /// Reads one message from a parsed JSON value.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ingestor::message`].
+    pub fn record(&self, message: &Json) -> Result<SourceRecord> {
+        self.record_at(message, "$")
+    }
+
+    fn record_at(&self, message: &Json, path: &str) -> Result<SourceRecord> {
+        let mut msg = Obj::new(message, path)?;
+        let kind = match msg.string(&["type"])? {
+            Some((t, _)) => t,
+            None => return Err(malformed(&msg.path_of("type"), "is missing")),
+        };
+        let observed_at = timestamp(&mut msg)?;
+        let id = match msg.string(&["messageId"])? {
+            Some((id, p)) => RecordId::new(&id).map_err(|e| e.context(p))?,
+            None => derived_id(message)?,
+        };
+        let mut b = SourceRecordBuilder::new(id.clone(), self.source.clone(), observed_at);
+        if let Some((user, p)) = msg.string(&["userId"])? {
+            let ext = ExternalId::new("user_id", &user).map_err(|e| e.context(p))?;
+            b.identity().external_ids.push(ext);
+        }
+        if let Some((anon, p)) = msg.string(&["anonymousId"])? {
+            let dev = DeviceId::new(DeviceIdKind::AnonymousId, &anon).map_err(|e| e.context(p))?;
+            b.identity().device_ids.push(dev);
+        }
+        msg.skip(&[
+            "integrations",
+            "sentAt",
+            "receivedAt",
+            "originalTimestamp",
+            "version",
+            "channel",
+            "writeKey",
+            "projectId",
+            "_metadata",
+        ]);
+        if let Some(mut context) = msg.object(&["context"])? {
+            self.context(&mut context, &mut b)?;
+            let rest = context.leftovers()?;
+            if !rest.is_empty() {
+                put(
+                    &mut b,
+                    "context",
+                    AttributeValue::Map(rest.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                    path,
+                )?;
+            }
+        }
+        let event_id = || EventId::new(id.as_str());
+        match kind.as_str() {
+            "identify" => {
+                if let Some(mut traits) = msg.object(&["traits"])? {
+                    traits_into(&mut traits, &mut b)?;
+                    merge_leftovers(&mut b, &traits)?;
+                }
+            }
+            "track" => {
+                let Some((name, name_path)) = msg.string(&["event"])? else {
+                    return Err(malformed(&msg.path_of("event"), "is missing"));
+                };
+                let props_value = msg.raw(&["properties"]).map(|(_, v)| v);
+                let empty = Json::Object(serde_json::Map::new());
+                let props_path = msg.path_of("properties");
+                let mut props = Obj::new(props_value.unwrap_or(&empty), &props_path)?;
+                let kind = self.track_kind(&name, &name_path, &mut props)?;
+                let event =
+                    Event::new(event_id()?, observed_at, kind).with_properties(props.leftovers()?);
+                b.event(event);
+            }
+            "page" => {
+                let mut view = PageView::default();
+                let mut props = match msg.raw(&["properties"]) {
+                    Some((_, v)) => Some(Obj::new(v, &msg.path_of("properties"))?),
+                    None => None,
+                };
+                view.name = text_field(&mut msg, &["name"])?;
+                let mut leftovers = Attributes::new();
+                if let Some(p) = props.as_mut() {
+                    if view.name.is_none() {
+                        view.name = text_field(p, &["name"])?;
+                    }
+                    view.url = text_field(p, &["url"])?;
+                    view.path = text_field(p, &["path"])?;
+                    view.title = text_field(p, &["title"])?;
+                    view.referrer = text_field(p, &["referrer"])?;
+                    leftovers = p.leftovers()?;
+                }
+                if let Some((category, p)) = msg.string(&["category"])? {
+                    leftovers
+                        .insert("category", AttributeValue::Text(category))
+                        .map_err(|e| e.context(p))?;
+                }
+                b.event(
+                    Event::new(event_id()?, observed_at, EventKind::PageView(view))
+                        .with_properties(leftovers),
+                );
+            }
+            "screen" => {
+                let mut view = ScreenView {
+                    name: text_field(&mut msg, &["name"])?,
+                };
+                let leftovers = match msg.raw(&["properties"]) {
+                    Some((_, v)) => {
+                        let mut p = Obj::new(v, &msg.path_of("properties"))?;
+                        if view.name.is_none() {
+                            view.name = text_field(&mut p, &["name"])?;
+                        }
+                        p.leftovers()?
+                    }
+                    None => Attributes::new(),
+                };
+                b.event(
+                    Event::new(event_id()?, observed_at, EventKind::ScreenView(view))
+                        .with_properties(leftovers),
+                );
+            }
+            "group" => {
+                if let Some((group, p)) = msg.string(&["groupId"])? {
+                    let ext = ExternalId::new("group_id", &group).map_err(|e| e.context(p))?;
+                    b.identity().external_ids.push(ext);
+                }
+                if let Some(mut traits) = msg.object(&["traits"])? {
+                    company_into(
+                        &mut traits,
+                        &mut b,
+                        &["name"],
+                        &["employees", "employee_count"],
+                    )?;
+                    if let Some((site, p)) = traits.string(&["website"])? {
+                        match DomainName::new(&site) {
+                            Ok(d) => b.business().firmographics.domain = Some(d),
+                            Err(_) => traits.keep(p.rsplit('.').next().unwrap_or("website")),
+                        }
+                    }
+                    merge_leftovers(&mut b, &traits)?;
+                }
+            }
+            "alias" => {
+                let Some((previous, p)) = msg.string(&["previousId"])? else {
+                    return Err(malformed(&msg.path_of("previousId"), "is missing"));
+                };
+                let ext = ExternalId::new("previous_id", &previous).map_err(|e| e.context(p))?;
+                b.identity().external_ids.push(ext);
+            }
+            other => {
+                return Err(malformed(
+                    &msg.path_of("type"),
+                    format_args!(
+                    "{other:?} is not a message type (identify, track, page, screen, group, alias)"
+                ),
+                ))
+            }
+        }
+        // Anything else at the top level of the message is kept too.
+        merge_leftovers(&mut b, &msg)?;
+        b.build().map_err(|e| e.context(path))
+    }
+
+    /// Reads `context`: traits, locale, time zone, location and device.
+    fn context(&self, ctx: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
+        if let Some(mut traits) = ctx.object(&["traits"])? {
+            traits_into(&mut traits, b)?;
+            merge_leftovers(b, &traits)?;
+        }
+        if let Some((locale, p)) = ctx.string(&["locale"])? {
+            match LanguageTag::new(&locale) {
+                Ok(tag) => b.demographic().language = Some(tag),
+                Err(_) => ctx.keep(last_key(&p)),
+            }
+        }
+        if let Some((tz, p)) = ctx.string(&["timezone"])? {
+            match TimeZoneName::new(&tz) {
+                Ok(tz) => b.geographic().time_zone = Some(tz),
+                Err(_) => ctx.keep(last_key(&p)),
+            }
+        }
+        if let Some(mut loc) = ctx.object(&["location"])? {
+            let geo_city = text_field(&mut loc, &["city"])?;
+            let region = text_field(&mut loc, &["region"])?;
+            let country = country_field(&mut loc, &["country"])?;
+            let lat = loc.number(&["latitude"])?;
+            let lon = loc.number(&["longitude"])?;
+            let g = b.geographic();
+            g.city = g.city.take().or(geo_city);
+            g.region = g.region.take().or(region);
+            g.country = g.country.take().or(country);
+            if let (Some((lat, p)), Some((lon, _))) = (lat, lon) {
+                g.coordinates = Some(Coordinates::new(lat, lon).map_err(|e| e.context(p))?);
+            }
+            ctx.absorb("location", &loc)?;
+        }
+        let os = match ctx.object(&["os"])? {
+            Some(mut os) => {
+                let name = os.string(&["name"])?.map(|(n, _)| n);
+                let version = os.string(&["version"])?.map(|(v, _)| v);
+                ctx.absorb("os", &os)?;
+                match (name, version) {
+                    (Some(n), Some(v)) => Some(format!("{n} {v}")),
+                    (n, _) => n,
+                }
+            }
+            None => None,
+        };
+        if let Some(mut dev) = ctx.object(&["device"])? {
+            if let Some((id, p)) = dev.string(&["id"])? {
+                let d = DeviceId::new(DeviceIdKind::Device, &id).map_err(|e| e.context(p))?;
+                b.identity().device_ids.push(d);
+            }
+            let kind = dev.string(&["type"])?.map(|(t, _)| t);
+            if let Some((ad, p)) = dev.string(&["advertisingId"])? {
+                let os_lower = os.as_deref().unwrap_or("").to_ascii_lowercase();
+                let ad_kind = match kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                    Some("ios") => DeviceIdKind::Idfa,
+                    Some("android") => DeviceIdKind::Gaid,
+                    _ if os_lower.starts_with("ios") => DeviceIdKind::Idfa,
+                    _ if os_lower.starts_with("android") => DeviceIdKind::Gaid,
+                    _ => DeviceIdKind::Device,
+                };
+                let d = DeviceId::new(ad_kind, &ad).map_err(|e| e.context(p))?;
+                b.identity().device_ids.push(d);
+            }
+            let manufacturer = text_field(&mut dev, &["manufacturer"])?;
+            let model = text_field(&mut dev, &["model"])?;
+            if let Some(kind) = kind {
+                let mut device = Device::new(
+                    crate::model::DeviceKind::parse(&kind)
+                        .map_err(|e| e.context(dev.path_of("type")))?,
+                );
+                device.manufacturer = manufacturer;
+                device.model = model;
+                device.os = os.as_deref().map(Text::new).transpose()?;
+                b.personal().devices.push(device);
+            } else if manufacturer.is_some() || model.is_some() {
+                dev.keep("manufacturer");
+                dev.keep("model");
+            }
+            ctx.absorb("device", &dev)?;
+        }
+        Ok(())
+    }
+
+    /// Maps a track event by name; reads the properties it uses.
+    fn track_kind(&self, name: &str, name_path: &str, p: &mut Obj<'_>) -> Result<EventKind> {
+        let email = |action| -> Result<EventKind> { Ok(EventKind::Email(EmailEvent::new(action))) };
+        let mut kind = match name {
+            "Order Completed" => return self.transaction(TransactionKind::Purchase, p),
+            "Order Refunded" => return self.transaction(TransactionKind::Refund, p),
+            "Email Sent" => email(EmailAction::Sent)?,
+            "Email Delivered" => email(EmailAction::Delivered)?,
+            "Email Opened" => email(EmailAction::Opened)?,
+            "Email Link Clicked" => email(EmailAction::Clicked)?,
+            "Email Bounced" => email(EmailAction::Bounced)?,
+            "Email Marked as Spam" => email(EmailAction::MarkedAsSpam)?,
+            "Unsubscribed" => email(EmailAction::Unsubscribed)?,
+            "Ticket Opened" | "Ticket Created" => support(SupportAction::TicketOpened, p)?,
+            "Ticket Updated" => support(SupportAction::TicketUpdated, p)?,
+            "Ticket Resolved" | "Ticket Solved" | "Ticket Closed" => {
+                support(SupportAction::TicketResolved, p)?
+            }
+            "Ticket Reopened" => support(SupportAction::TicketReopened, p)?,
+            "Onboarding Step Completed" => EventKind::AppUsage(AppUsage::OnboardingStep {
+                step: required_text(p, &["step", "step_name"])?,
+            }),
+            "Feature Used" => EventKind::AppUsage(AppUsage::FeatureUsed {
+                feature: required_text(p, &["feature", "feature_name"])?,
+            }),
+            "Problem Reported" => EventKind::AppUsage(AppUsage::ProblemReported {
+                description: required_text(p, &["description", "text"])?,
+            }),
+            "Survey Answered" | "Survey Completed" | "Survey Responded" | "NPS Submitted" => {
+                survey(p)?
+            }
+            "Product Reviewed" => review(p)?,
+            "Product Shared" | "Cart Shared" => {
+                let mut s = SocialEngagement::new(SocialAction::Share);
+                s.network = text_field(p, &["share_via"])?;
+                s.url = text_field(p, &["url"])?;
+                EventKind::Social(s)
+            }
+            "Link Clicked" | "Button Clicked" | "Element Clicked" => EventKind::Click(Click {
+                target: text_field(p, &["target", "label", "text"])?,
+                url: text_field(p, &["url", "href"])?,
+            }),
+            other => EventKind::Custom(CustomEvent::new(other).map_err(|e| e.context(name_path))?),
+        };
+        if let EventKind::Email(e) = &mut kind {
+            e.campaign = text_field(p, &["campaign_name"])?;
+            e.subject = text_field(p, &["email_subject"])?;
+            e.url = text_field(p, &["link_url"])?;
+        }
+        Ok(kind)
+    }
+
+    fn transaction(&self, kind: TransactionKind, p: &mut Obj<'_>) -> Result<EventKind> {
+        let Some((order_id, _)) = p.string(&["order_id", "orderId"])? else {
+            return Err(malformed(&p.path_of("order_id"), "is missing"));
+        };
+        let currency = match p.string(&["currency"])? {
+            Some((code, path)) => {
+                Currency::new(&code.to_ascii_uppercase()).map_err(|e| e.context(path))?
+            }
+            None => self.currency,
+        };
+        let mut items = Vec::new();
+        if let Some((products, path)) = p.array(&["products"])? {
+            for (i, product) in products.iter().enumerate() {
+                let mut item = Obj::new(product, &format!("{path}[{i}]"))?;
+                let sku = item.string(&["sku", "product_id"])?.map(|(s, _)| s);
+                let name = item.string(&["name"])?.map(|(s, _)| s);
+                let quantity = match item.integer(&["quantity"])? {
+                    None => 1,
+                    Some((q, qp)) => u32::try_from(q).map_err(|_| {
+                        malformed(
+                            &qp,
+                            format_args!("quantity {q} is out of range 1..={}", u32::MAX),
+                        )
+                    })?,
+                };
+                let price = match item.number(&["price"])? {
+                    Some((x, pp)) => Money::from_major(x, currency).map_err(|e| e.context(pp))?,
+                    None => Money::from_minor(0, currency),
+                };
+                let line = LineItem::new(sku.as_deref(), name.as_deref(), quantity, price)
+                    .map_err(|e| {
+                        e.context(
+                            item.path_of("quantity")
+                                .trim_end_matches(".quantity")
+                                .to_owned(),
+                        )
+                    })?;
+                if !item.leftovers()?.is_empty() {
+                    // Product details beyond the line (category, brand, …) are
+                    // kept whole in the event properties.
+                    p.keep("products");
+                }
+                items.push(line);
+            }
+        }
+        let amount = match p.number(&["total", "revenue", "value"])? {
+            Some((x, path)) => Money::from_major(x, currency).map_err(|e| e.context(path))?,
+            None if !items.is_empty() => {
+                let mut sum = Money::from_minor(0, currency);
+                for item in &items {
+                    sum = sum.checked_add(item.total()?)?;
+                }
+                sum
+            }
+            None => {
+                return Err(malformed(
+                    &p.path_of("total"),
+                    "is missing (and there are no products to sum)",
+                ))
+            }
+        };
+        let t = Transaction::new(&order_id, kind, amount, items)
+            .map_err(|e| e.context(p.path_of("total")))?;
+        Ok(EventKind::Transaction(t))
+    }
+}
+
+fn support(action: SupportAction, p: &mut Obj<'_>) -> Result<EventKind> {
+    let mut s = SupportInteraction::new(action);
+    s.ticket_id = text_field(p, &["ticket_id", "ticketId"])?;
+    if let Some((channel, path)) = p.string(&["channel"])? {
+        s.channel = Some(Channel::parse(&channel).map_err(|e| e.context(path))?);
+    }
+    s.subject = text_field(p, &["subject"])?;
+    s.text = text_field(p, &["text", "description", "comment"])?;
+    if let Some((score, path)) = p.integer(&["satisfaction", "csat"])? {
+        s.satisfaction = Some(Csat::new(score).map_err(|e| e.context(path))?);
+    }
+    Ok(EventKind::Support(s))
+}
+
+fn survey(p: &mut Obj<'_>) -> Result<EventKind> {
+    let survey_id = p.string(&["survey_id", "surveyId"])?.map(|(s, _)| s);
+    let mut a = SurveyAnswer::builder(survey_id.as_deref().unwrap_or(""));
+    if let Some((score, path)) = p.integer(&["nps", "score"])? {
+        a = a.nps(Nps::new(score).map_err(|e| e.context(path))?);
+    }
+    if let Some((score, path)) = p.integer(&["effort", "ces"])? {
+        a = a.effort(EffortScore::new(score).map_err(|e| e.context(path))?);
+    }
+    if let Some((score, path)) = p.integer(&["csat"])? {
+        a = a.csat(Csat::new(score).map_err(|e| e.context(path))?);
+    }
+    if let Some((comment, path)) = p.string(&["comment", "feedback", "text"])? {
+        a = a.comment(&comment).map_err(|e| e.context(path))?;
+    }
+    Ok(EventKind::Survey(
+        a.build().map_err(|e| e.context(p.path_of("nps")))?,
+    ))
+}
+
+fn review(p: &mut Obj<'_>) -> Result<EventKind> {
+    let scale = match p.integer(&["rating_scale"])? {
+        None => 5,
+        Some((s, path)) => u8::try_from(s).map_err(|_| {
+            malformed(
+                &path,
+                format_args!("rating scale {s} is out of range 1..=255"),
+            )
+        })?,
+    };
+    let rating = match p.number(&["rating"])? {
+        Some((x, path)) => Some(Rating::new(x, scale).map_err(|e| e.context(path))?),
+        None => None,
+    };
+    let text = p.string(&["review_body", "text"])?.map(|(t, _)| t);
+    let product = p.string(&["product_id", "sku"])?.map(|(t, _)| t);
+    let r = Review::new(rating, text.as_deref(), product.as_deref())
+        .map_err(|e| e.context(p.path_of("rating")))?;
+    Ok(EventKind::Review(r))
+}
+
+/// Reads the spec's identify traits into the typed sections.
+fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
+    let given = t.string(&["firstName", "first_name"])?;
+    let family = t.string(&["lastName", "last_name"])?;
+    let full = t.string(&["name"])?;
+    if given.is_some() || family.is_some() || full.is_some() {
+        let text = |v: Option<(String, String)>| {
+            v.map(|(t, p)| Text::new(&t).map_err(|e| e.context(p)))
+                .transpose()
+        };
+        let name = PersonName {
+            given: text(given)?,
+            family: text(family)?,
+            full: text(full)?,
+        };
+        b.identity().names.push(name);
+    }
+    if let Some((email, p)) = t.string(&["email"])? {
+        b.identity()
+            .emails
+            .push(EmailAddress::new(&email).map_err(|e| e.context(p))?);
+    }
+    if let Some((phone, p)) = t.string(&["phone"])? {
+        b.identity()
+            .phones
+            .push(PhoneNumber::new(&phone).map_err(|e| e.context(p))?);
+    }
+    if let Some(mut a) = t.object(&["address"])? {
+        let mut addr = PostalAddress::default();
+        if let Some(street) = text_field(&mut a, &["street"])? {
+            addr.lines.push(street);
+        }
+        addr.city = text_field(&mut a, &["city"])?;
+        addr.region = text_field(&mut a, &["state", "region"])?;
+        addr.postal_code = text_field(&mut a, &["postalCode", "postal_code", "zip"])?;
+        addr.country = country_field(&mut a, &["country"])?;
+        let g = b.geographic();
+        g.city = g.city.take().or_else(|| addr.city.clone());
+        g.region = g.region.take().or_else(|| addr.region.clone());
+        g.postal_code = g.postal_code.take().or_else(|| addr.postal_code.clone());
+        g.country = g.country.take().or(addr.country);
+        if !addr.is_empty() {
+            b.identity().addresses.push(addr);
+        }
+        t.absorb("address", &a)?;
+    }
+    if let Some((birthday, p)) = t.string(&["birthday", "birthdate", "birth_date"])? {
+        b.demographic().birth = Some(Birth::Date(date(&birthday).ok_or_else(|| {
+            malformed(
+                &p,
+                format_args!(
+                    "birthday {birthday:?} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
+                ),
+            )
+        })?));
+    } else if let Some((age, p)) = t.integer(&["age"])? {
+        let age = u8::try_from(age)
+            .map_err(|_| malformed(&p, format_args!("age {age} is out of range 0..=130")))?;
+        b.demographic().birth = Some(Birth::AgeBand(
+            AgeBand::new(age, Some(age)).map_err(|e| e.context(p))?,
+        ));
+    }
+    if let Some((gender, p)) = t.string(&["gender"])? {
+        b.demographic().gender = Some(Gender::parse(&gender).map_err(|e| e.context(p))?);
+    }
+    if let Some(title) = text_field(t, &["title"])? {
+        b.business().job.title = Some(title);
+    }
+    if let Some(mut company) = t.object(&["company"])? {
+        company_into(&mut company, b, &["name"], &["employee_count", "employees"])?;
+        t.absorb("company", &company)?;
+    }
+    if let Some((lang, p)) = t.string(&["language", "locale"])? {
+        match LanguageTag::new(&lang) {
+            Ok(tag) => b.demographic().language = Some(tag),
+            Err(_) => t.keep(last_key(&p)),
+        }
+    }
+    if let Some((tz, p)) = t.string(&["timezone"])? {
+        match TimeZoneName::new(&tz) {
+            Ok(tz) => b.geographic().time_zone = Some(tz),
+            Err(_) => t.keep(last_key(&p)),
+        }
+    }
+    if let Some((items, path)) = t.array(&["interests"])? {
+        let all_text = items.iter().all(Json::is_string);
+        if all_text {
+            for (i, item) in items.iter().enumerate() {
+                if let Json::String(s) = item {
+                    let interest = Text::new(s).map_err(|e| e.context(format!("{path}[{i}]")))?;
+                    b.personal().interests.insert(interest);
+                }
+            }
+        } else {
+            t.keep("interests");
+        }
+    }
+    Ok(())
+}
+
+/// Reads company traits (`name`, `industry`, employee count) into
+/// firmographics.
+fn company_into<'a>(
+    c: &mut Obj<'a>,
+    b: &mut SourceRecordBuilder,
+    name: &[&'a str],
+    employees: &[&'a str],
+) -> Result<()> {
+    let f = &mut b.business().firmographics;
+    if let Some(company) = text_field(c, name)? {
+        f.company = Some(company);
+    }
+    if let Some(industry) = text_field(c, &["industry"])? {
+        f.industry = Some(industry);
+    }
+    if let Some((n, p)) = c.integer(employees)? {
+        f.employee_count = Some(
+            u64::try_from(n)
+                .map_err(|_| malformed(&p, format_args!("employee count {n} is negative")))?,
+        );
+    }
+    Ok(())
+}
+
+/// Puts the unread entries of `obj` into the record's attributes.
+fn merge_leftovers(b: &mut SourceRecordBuilder, obj: &Obj<'_>) -> Result<()> {
+    for (k, v) in &obj.leftovers()? {
+        put(b, k, v.clone(), &obj.path_of(k))?;
+    }
+    Ok(())
+}
+
+/// Sets one attribute; a key already set by another part of the message
+/// keeps both values in a list rather than losing one.
+fn put(b: &mut SourceRecordBuilder, key: &str, value: AttributeValue, path: &str) -> Result<()> {
+    let attrs = b.attributes();
+    let merged = match attrs.remove(key) {
+        None => value,
+        Some(old) if old == value => old,
+        Some(old) => AttributeValue::List(vec![old, value]),
+    };
+    attrs
+        .insert(key, merged)
+        .map_err(|e| e.context(path))
+        .map(|_| ())
+}
+
+/// Reads an optional free-text field.
+fn text_field<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Option<Text>> {
+    match o.string(keys)? {
+        Some((s, p)) => Text::new(&s).map(Some).map_err(|e| e.context(p)),
+        None => Ok(None),
+    }
+}
+
+/// Reads a required free-text field.
+fn required_text<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Text> {
+    text_field(o, keys)?.ok_or_else(|| malformed(&o.path_of(keys[0]), "is missing"))
+}
+
+/// Reads a country; a value that is not an ISO code stays unread, so it is
+/// kept among the attributes as written.
+fn country_field<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Option<CountryCode>> {
+    match o.string(keys)? {
+        Some((s, p)) => match CountryCode::new(&s) {
+            Ok(c) => Ok(Some(c)),
+            Err(_) => {
+                o.keep(last_key(&p));
+                Ok(None)
+            }
+        },
+        None => Ok(None),
+    }
+}
+
+/// Returns the last key of a JSON path (`$.a.b` → `b`, `$.a["x y"]` → `x y`).
+fn last_key(path: &str) -> &str {
+    if let Some(stripped) = path.strip_suffix("\"]") {
+        if let Some(i) = stripped.rfind("[\"") {
+            return &stripped[i + 2..];
+        }
+    }
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+fn parse(json: &str) -> Result<Json> {
+    if json.len() > MAX_MESSAGE_LEN {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format_args!(
+                "message of {} bytes exceeds the limit of {MAX_MESSAGE_LEN}",
+                json.len()
+            ),
+        ));
+    }
+    serde_json::from_str(json).map_err(|e| malformed("$", format_args!("not valid JSON: {e}")))
+}
+
+/// Reads the message time: `timestamp`, else `originalTimestamp`, `sentAt`,
+/// `receivedAt`.
+fn timestamp(msg: &mut Obj<'_>) -> Result<DateTime<Utc>> {
+    for key in ["timestamp", "originalTimestamp", "sentAt", "receivedAt"] {
+        if let Some((t, p)) = msg.string(&[key])? {
+            return DateTime::parse_from_rfc3339(t.trim())
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|_| malformed(&p, format_args!("{t:?} is not an RFC 3339 timestamp")));
+        }
+    }
+    Err(malformed(&msg.path_of("timestamp"), "is missing"))
+}
+
+/// Parses a date given as `YYYY-MM-DD` or as an RFC 3339 timestamp.
+fn date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .or_else(|| DateTime::parse_from_rfc3339(t).ok().map(|d| d.date_naive()))
+}
+
+/// A record id for a message without `messageId`: a UUID v5 of its canonical
+/// JSON, so the same message always gets the same id.
+fn derived_id(message: &Json) -> Result<RecordId> {
+    // serde_json's maps are sorted by key, so this text is canonical.
+    let canonical = serde_json::to_string(message)
+        .map_err(|e| malformed("$", format_args!("cannot be written back as JSON: {e}")))?;
+    let id = uuid::Uuid::new_v5(&MESSAGE_NAMESPACE, canonical.as_bytes());
+    RecordId::new(&id.to_string())
+}
+
+/// The UUID namespace of derived message ids (a fixed, random UUID).
+const MESSAGE_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6f1c_0a3e_52d4_4c0b_9a77_3f7e_2c1d_8b44);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_key_reads_both_path_forms() {
+        assert_eq!(last_key("$.traits.country"), "country");
+        assert_eq!(last_key("$.traits[\"home country\"]"), "home country");
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_distinct() {
+        let a = serde_json::json!({"type": "track", "event": "x", "b": 1, "a": 2});
+        let b = serde_json::json!({"a": 2, "b": 1, "event": "x", "type": "track"});
+        let c = serde_json::json!({"type": "track", "event": "y"});
+        assert_eq!(derived_id(&a).unwrap(), derived_id(&b).unwrap());
+        assert_ne!(derived_id(&a).unwrap(), derived_id(&c).unwrap());
+    }
+}
