@@ -80,7 +80,7 @@
 //!
 //! ```
 //! use custodia::ingest::Ingestor;
-//! use custodia::model::{EventKind, FieldAccess, FieldPath, Value};
+//! use custodia::model::{FieldAccess, FieldPath, Value};
 //!
 //! let ingestor = Ingestor::new("web")?;
 //! let record = ingestor.message(r#"{
