@@ -1,0 +1,34 @@
+//! Every public type is `Send + Sync + Unpin`, so wrapping programs can share
+//! and move them freely.
+
+fn assert_auto<T: Send + Sync + Unpin>() {}
+
+#[test]
+fn public_types_are_send_sync_unpin() {
+    use custodia::model::*;
+    assert_auto::<custodia::Error>();
+    assert_auto::<custodia::error::ErrorKind>();
+    assert_auto::<custodia::error::Span>();
+    assert_auto::<SourceRecord>();
+    assert_auto::<SourceRecordBuilder>();
+    assert_auto::<Event>();
+    assert_auto::<EventKind>();
+    assert_auto::<Money>();
+    assert_auto::<Currency>();
+    assert_auto::<Attributes>();
+    assert_auto::<AttributeValue>();
+    assert_auto::<Schema>();
+    assert_auto::<SchemaBuilder>();
+    assert_auto::<FieldPath>();
+    assert_auto::<Value<'static>>();
+    assert_auto::<Identity>();
+    assert_auto::<Demographic>();
+    assert_auto::<Geographic>();
+    assert_auto::<Business>();
+    assert_auto::<Personal>();
+    assert_auto::<SurveyAnswerBuilder>();
+    assert_auto::<Transaction>();
+    assert_auto::<Box<dyn FieldAccess + Send + Sync>>();
+    #[cfg(feature = "serde")]
+    assert_auto::<custodia::ingest::Ingestor>();
+}

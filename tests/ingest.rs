@@ -1,0 +1,391 @@
+//! Segment-spec ingest: the mapping, error paths, nothing dropped, no panics.
+#![cfg(feature = "serde")]
+
+use custodia::ingest::Ingestor;
+use custodia::model::*;
+use proptest::prelude::*;
+use serde_json::{json, Value as Json};
+
+fn ingest(message: Json) -> custodia::Result<SourceRecord> {
+    Ingestor::new("test")?.record(&message)
+}
+
+fn path(p: &str) -> FieldPath {
+    FieldPath::new(p).unwrap()
+}
+
+#[test]
+fn the_quickstart_sample_ingests_completely() {
+    let mut total = 0;
+    for (file, expected) in [
+        ("crm", 12),
+        ("web", 15),
+        ("shop", 14),
+        ("support", 5),
+        ("surveys", 9),
+    ] {
+        let text = std::fs::read_to_string(format!("examples/data/{file}.json")).unwrap();
+        let records = Ingestor::new(file).unwrap().batch(&text).unwrap();
+        assert_eq!(records.len(), expected, "{file}");
+        total += records.len();
+    }
+    assert_eq!(total, 55);
+}
+
+#[test]
+fn identify_traits_land_in_the_typed_sections() {
+    let r = ingest(json!({
+        "type": "identify", "messageId": "m1", "userId": 42, "anonymousId": "a-1",
+        "timestamp": "2026-03-01T10:00:00+07:00",
+        "traits": {
+            "firstName": "Budi", "lastName": "Santoso", "name": "Budi Santoso",
+            "email": "budi@example.co.id", "phone": "+62 812 3456 7890",
+            "birthday": "1992-07-30", "gender": "Laki-laki", "title": "Manajer",
+            "address": {"street": "Jl. Sudirman 1", "city": "Jakarta", "state": "DKI",
+                        "postalCode": "10110", "country": "id", "rt_rw": "003/005"},
+            "company": {"name": "PT Maju", "industry": "Retail", "employee_count": 85, "plan": "gold"},
+            "interests": ["badminton", "kopi"], "language": "id-ID", "timezone": "Asia/Jakarta",
+            "favoriteColor": "biru"
+        }
+    }))
+    .unwrap();
+    assert_eq!(r.id().as_str(), "m1");
+    assert_eq!(r.observed_at().to_rfc3339(), "2026-03-01T03:00:00+00:00");
+    let id = r.identity();
+    assert_eq!(
+        id.external_ids,
+        vec![ExternalId::new("user_id", "42").unwrap()]
+    );
+    assert_eq!(id.device_ids[0].kind, DeviceIdKind::AnonymousId);
+    assert_eq!(id.names[0].full.as_ref().unwrap().as_str(), "Budi Santoso");
+    assert_eq!(id.addresses[0].lines[0].as_str(), "Jl. Sudirman 1");
+    assert_eq!(r.demographic().gender, Some(Gender::Male));
+    assert_eq!(r.demographic().language.as_ref().unwrap().as_str(), "id-ID");
+    let first = |p: &str| r.first(&path(p));
+    assert_eq!(first("geographic.country"), Some(Value::Text("ID")));
+    assert_eq!(
+        first("geographic.time_zone"),
+        Some(Value::Text("Asia/Jakarta"))
+    );
+    assert_eq!(first("job.title"), Some(Value::Text("Manajer")));
+    assert_eq!(first("business.employee_count"), Some(Value::Int(85)));
+    assert_eq!(
+        first("demographic.birth_date"),
+        Some(Value::Date(
+            chrono::NaiveDate::from_ymd_opt(1992, 7, 30).unwrap()
+        ))
+    );
+    // Unread traits and unread parts of address and company are kept.
+    assert_eq!(first("attributes.favoriteColor"), Some(Value::Text("biru")));
+    assert_eq!(first("attributes.company.plan"), Some(Value::Text("gold")));
+    assert_eq!(
+        first("attributes.address.rt_rw"),
+        Some(Value::Text("003/005"))
+    );
+    assert!(
+        !r.has(&path("attributes.company.name")),
+        "read parts are not repeated"
+    );
+    assert_eq!(r.personal().interests.len(), 2);
+}
+
+#[test]
+fn context_fills_location_and_devices_and_keeps_the_rest() {
+    let r = ingest(json!({
+        "type": "track", "event": "Signed Up", "messageId": "m2",
+        "timestamp": "2026-03-01T10:00:00Z", "anonymousId": "a-9",
+        "context": {
+            "ip": "192.0.2.1", "locale": "pt-BR", "timezone": "America/Sao_Paulo",
+            "location": {"city": "Recife", "country": "Brazil", "latitude": -8.05, "longitude": -34.9},
+            "device": {"id": "dev-1", "advertisingId": "AD-1", "type": "android", "manufacturer": "Samsung", "model": "SM-A546"},
+            "os": {"name": "Android", "version": "15"},
+            "traits": {"email": "maria@example.com.br", "vip": true}
+        },
+        "properties": {"plan": "free"}
+    }))
+    .unwrap();
+    let kinds: Vec<_> = r
+        .identity()
+        .device_ids
+        .iter()
+        .map(|d| d.kind.clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            DeviceIdKind::AnonymousId,
+            DeviceIdKind::Device,
+            DeviceIdKind::Gaid
+        ]
+    );
+    assert_eq!(
+        r.personal().devices[0].os.as_ref().unwrap().as_str(),
+        "Android 15"
+    );
+    assert_eq!(r.geographic().coordinates.unwrap().latitude(), -8.05);
+    assert_eq!(r.identity().emails[0].as_str(), "maria@example.com.br");
+    assert_eq!(r.first(&path("attributes.vip")), Some(Value::Bool(true)));
+    assert_eq!(
+        r.first(&path("attributes.context.ip")),
+        Some(Value::Text("192.0.2.1"))
+    );
+    // "Brazil" is not an ISO code: kept as written, not put in the typed field.
+    assert_eq!(r.geographic().country, None);
+    assert_eq!(
+        r.first(&path("attributes.context.location.country")),
+        Some(Value::Text("Brazil"))
+    );
+    let e = &r.events()[0];
+    assert_eq!(e.name(), "Signed Up");
+    assert_eq!(e.first(&path("properties.plan")), Some(Value::Text("free")));
+}
+
+#[test]
+fn semantic_events_become_typed_events() {
+    let track = |event: &str, props: Json| {
+        ingest(json!({"type": "track", "event": event, "userId": "u",
+                      "timestamp": "2026-03-01T10:00:00Z", "properties": props}))
+        .unwrap()
+    };
+    let r = track(
+        "Order Completed",
+        json!({"order_id": "o1", "currency": "eur", "coupon": "X",
+               "products": [{"sku": "A", "name": "Fone", "price": 19.9, "quantity": 2},
+                            {"product_id": "B", "price": 5}]}),
+    );
+    let e = &r.events()[0];
+    let EventKind::Transaction(t) = e.kind() else {
+        panic!("{:?}", e.kind())
+    };
+    assert_eq!(
+        t.amount().to_string(),
+        "44.80 EUR",
+        "summed from the products"
+    );
+    assert_eq!(t.items().len(), 2);
+    assert_eq!(
+        e.properties().get("coupon"),
+        Some(&AttributeValue::from("X"))
+    );
+
+    let cases = [
+        (
+            "Order Refunded",
+            json!({"order_id": "o1", "total": 3}),
+            "refund",
+        ),
+        (
+            "Email Link Clicked",
+            json!({"campaign_name": "c", "link_url": "https://x.example"}),
+            "email_clicked",
+        ),
+        ("Unsubscribed", json!({}), "email_unsubscribed"),
+        (
+            "Ticket Solved",
+            json!({"ticket_id": "t", "satisfaction": 5}),
+            "ticket_resolved",
+        ),
+        ("Feature Used", json!({"feature": "export"}), "feature_used"),
+        (
+            "NPS Submitted",
+            json!({"score": 9, "comment": "bom"}),
+            "survey_answered",
+        ),
+        (
+            "Product Reviewed",
+            json!({"rating": 4.5, "review_body": "ok"}),
+            "review",
+        ),
+        (
+            "Product Shared",
+            json!({"share_via": "whatsapp"}),
+            "social_share",
+        ),
+        ("Button Clicked", json!({"label": "Buy"}), "click"),
+        ("Custom Thing", json!({"x": 1}), "Custom Thing"),
+    ];
+    for (event, props, name) in cases {
+        assert_eq!(track(event, props).events()[0].name(), name, "{event}");
+    }
+    let r = ingest(json!({"type": "page", "name": "Home", "category": "Docs", "timestamp": "2026-03-01T10:00:00Z",
+                          "properties": {"url": "https://x.example/", "path": "/", "utm": "a"}}))
+    .unwrap();
+    let e = &r.events()[0];
+    assert_eq!(e.first(&path("path")), Some(Value::Text("/")));
+    assert_eq!(
+        e.first(&path("properties.category")),
+        Some(Value::Text("Docs"))
+    );
+    assert_eq!(e.first(&path("properties.utm")), Some(Value::Text("a")));
+    let r = ingest(json!({"type": "group", "groupId": "g1", "userId": "u", "timestamp": "2026-03-01T10:00:00Z",
+                          "traits": {"name": "Acme", "employees": 12, "website": "acme.example", "plan": "pro"}}))
+    .unwrap();
+    assert_eq!(r.business().firmographics.employee_count, Some(12));
+    assert_eq!(
+        r.first(&path("business.domain")),
+        Some(Value::Text("acme.example"))
+    );
+    assert_eq!(r.first(&path("attributes.plan")), Some(Value::Text("pro")));
+    let r = ingest(json!({"type": "alias", "previousId": "anon", "userId": "u", "timestamp": "2026-03-01T10:00:00Z"})).unwrap();
+    assert_eq!(r.identity().external_ids.len(), 2);
+}
+
+#[test]
+fn malformed_messages_name_the_json_path() {
+    let ts = "2026-03-01T10:00:00Z";
+    let cases = [
+        (json!([1]), "$: expected an object, found an array"),
+        (json!({"timestamp": ts}), "$.type: is missing"),
+        (json!({"type": "identify"}), "$.timestamp: is missing"),
+        (json!({"type": "identify", "timestamp": "yesterday"}), "$.timestamp: \"yesterday\" is not an RFC 3339 timestamp"),
+        (json!({"type": "shout", "timestamp": ts}), "$.type: \"shout\" is not a message type (identify, track, page, screen, group, alias)"),
+        (json!({"type": "identify", "timestamp": ts, "traits": {"email": 5}}), "$.traits.email: email \"5\" has no @"),
+        (json!({"type": "identify", "timestamp": ts, "traits": {"email": ["a"]}}), "$.traits.email: expected a string, found an array"),
+        (json!({"type": "identify", "timestamp": ts, "traits": {"birthday": "30/07/1992"}}), "$.traits.birthday: birthday \"30/07/1992\" is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"),
+        (json!({"type": "identify", "timestamp": ts, "traits": {"birthday": "2030-01-01"}}), "$: record \"d"),
+        (json!({"type": "identify", "timestamp": ts, "context": {"location": {"latitude": 91, "longitude": 0}}}), "$.context.location.latitude: latitude 91 is out of range -90..=90"),
+        (json!({"type": "track", "timestamp": ts}), "$.event: is missing"),
+        (json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"total": 1}}), "$.properties.order_id: is missing"),
+        (json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"order_id": "o", "total": 1.005}}), "$.properties.total: amount 1.005 has more decimals than USD's 2"),
+        (json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"order_id": "o", "total": 1, "currency": "XXX"}}), "$.properties.currency: currency \"XXX\" is not an active ISO 4217 code"),
+        (json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {"nps": 11}}), "$.properties.nps: nps 11 is out of range 0..=10"),
+        (json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {"nps": 7.5}}), "$.properties.nps: expected a whole number, found 7.5"),
+        (json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {}}), "$.properties.nps: survey answer score or comment is missing"),
+        (json!({"type": "track", "event": "Feature Used", "timestamp": ts, "properties": {}}), "$.properties.feature: is missing"),
+        (json!({"type": "alias", "timestamp": ts}), "$.previousId: is missing"),
+    ];
+    for (message, expected) in cases {
+        let err = ingest(message.clone()).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            custodia::error::ErrorKind::InvalidInput,
+            "{message}"
+        );
+        assert!(
+            err.to_string().starts_with(expected),
+            "{message}\n  got: {err}\n want: {expected}"
+        );
+    }
+    let err = Ingestor::new("t").unwrap().batch(r#"{"batch": [{"type": "identify", "timestamp": "2026-03-01T10:00:00Z"}, {"type": true, "timestamp": "2026-03-01T10:00:00Z"}]}"#).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "$.batch[1].type: expected a string, found a boolean"
+    );
+    let err = Ingestor::new("t").unwrap().message("{").unwrap_err();
+    assert!(err.to_string().starts_with("$: not valid JSON"), "{err}");
+}
+
+#[test]
+fn a_message_without_id_gets_the_same_derived_id_every_time() {
+    let m = json!({"type": "track", "event": "x", "timestamp": "2026-03-01T10:00:00Z"});
+    let a = ingest(m.clone()).unwrap();
+    let b = ingest(m).unwrap();
+    assert_eq!(a.id(), b.id());
+    assert_eq!(a.id().as_str().len(), 36);
+}
+
+/// Arbitrary JSON, biased toward the keys and shapes ingest reads.
+fn arb_json() -> impl Strategy<Value = Json> {
+    let key = prop::sample::select(vec![
+        "type",
+        "event",
+        "timestamp",
+        "userId",
+        "messageId",
+        "traits",
+        "properties",
+        "context",
+        "email",
+        "phone",
+        "address",
+        "country",
+        "company",
+        "birthday",
+        "age",
+        "gender",
+        "products",
+        "price",
+        "quantity",
+        "total",
+        "currency",
+        "order_id",
+        "nps",
+        "rating",
+        "location",
+        "device",
+        "latitude",
+        "name",
+        "firstName",
+        "interests",
+        "os",
+        "x",
+        "",
+    ]);
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::from),
+        any::<i64>().prop_map(Json::from),
+        any::<f64>()
+            .prop_filter("finite", |x| x.is_finite())
+            .prop_map(Json::from),
+        prop::sample::select(vec![
+            "identify",
+            "track",
+            "page",
+            "screen",
+            "group",
+            "alias",
+            "Order Completed",
+            "Survey Answered",
+            "2026-03-01T10:00:00Z",
+            "1990-01-01",
+            "a@b.co",
+            "EUR",
+            "PT",
+            "",
+            "\u{0}",
+            "ios",
+        ])
+        .prop_map(Json::from),
+        "\\PC{0,12}".prop_map(Json::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+            prop::collection::btree_map(key.clone(), inner, 0..8).prop_map(|m| Json::Object(
+                m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+            )),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_json_never_panics(message in arb_json()) {
+        let _ = ingest(message.clone());
+        let _ = Ingestor::new("t").unwrap().batch(&message.to_string());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,64}") {
+        let _ = Ingestor::new("t").unwrap().message(&text);
+    }
+
+    #[test]
+    fn unknown_traits_and_properties_are_never_dropped(
+        traits in prop::collection::btree_map("[a-z]{3,8}_x", any::<i64>(), 0..6),
+        props in prop::collection::btree_map("[a-z]{3,8}_y", "[a-z ]{0,8}", 0..6),
+    ) {
+        let r = ingest(json!({"type": "identify", "timestamp": "2026-03-01T10:00:00Z", "traits": traits.clone()})).unwrap();
+        for (k, v) in &traits {
+            prop_assert_eq!(r.attributes().get(k), Some(&AttributeValue::Int(*v)));
+        }
+        let r = ingest(json!({"type": "track", "event": "Order Completed", "timestamp": "2026-03-01T10:00:00Z",
+                               "properties": {"order_id": "o", "total": 1, "extra": props.clone()}})).unwrap();
+        let kept = r.events()[0].properties().get("extra").cloned();
+        let expected = AttributeValue::Map(props.iter().map(|(k, v)| (k.clone(), AttributeValue::from(v.as_str()))).collect());
+        prop_assert_eq!(kept, Some(expected));
+    }
+}
