@@ -3,7 +3,6 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use custodia::error::ErrorKind;
 use custodia::model::*;
-use proptest::prelude::*;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
@@ -353,6 +352,7 @@ fn every_declared_event_field_reads_a_value() {
 #[cfg(feature = "serde")]
 mod json {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn json_shape_of_a_full_record_is_frozen() {
