@@ -1,6 +1,8 @@
 //! A cursor over a JSON object that knows its path and what was read.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::rc::Rc;
 
 use serde_json::{Map, Value as Json};
 
@@ -11,7 +13,7 @@ use crate::model::{AttributeValue, Attributes, Finite, MAX_ATTRIBUTE_DEPTH};
 /// [`Obj::leftovers`] returns exactly what no mapping used.
 pub(crate) struct Obj<'a> {
     map: &'a Map<String, Json>,
-    path: String,
+    path: Rc<str>,
     used: BTreeSet<&'a str>,
     /// Unread entries of nested objects that were read, by their key here.
     nested: Vec<(String, Attributes)>,
@@ -29,23 +31,42 @@ fn kind(v: &Json) -> &'static str {
     }
 }
 
-/// Joins a key onto a JSON path: `$.traits.email`, or `$.traits["first name"]`
-/// for keys that are not plain identifiers.
-pub(crate) fn join(path: &str, key: &str) -> String {
-    let plain = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-    if plain {
-        format!("{path}.{key}")
-    } else {
-        format!("{path}[{key:?}]")
+/// Where a value sits in a message: its parent's JSON path and its key.
+///
+/// The path text (`$.traits.email`, or `$.traits["first name"]` for keys that
+/// are not plain identifiers) is only written when an error needs it, so
+/// reading a valid message builds no paths.
+#[derive(Clone, Debug)]
+pub(crate) struct Loc<'a> {
+    parent: Rc<str>,
+    key: &'a str,
+}
+
+impl<'a> Loc<'a> {
+    /// Returns the key of the value in its parent object.
+    pub(crate) fn key(&self) -> &'a str {
+        self.key
+    }
+}
+
+impl fmt::Display for Loc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = !self.key.is_empty()
+            && self
+                .key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        if plain {
+            write!(f, "{}.{}", self.parent, self.key)
+        } else {
+            write!(f, "{}[{:?}]", self.parent, self.key)
+        }
     }
 }
 
 /// The error for a malformed value at `path`.
 #[cold]
-pub(crate) fn malformed(path: &str, what: impl std::fmt::Display) -> Error {
+pub(crate) fn malformed(path: impl fmt::Display, what: impl fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidInput, format_args!("{path}: {what}"))
 }
 
@@ -55,7 +76,7 @@ impl<'a> Obj<'a> {
         match value {
             Json::Object(map) => Ok(Obj {
                 map,
-                path: path.to_owned(),
+                path: Rc::from(path),
                 used: BTreeSet::new(),
                 nested: Vec::new(),
             }),
@@ -66,9 +87,17 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Returns the path of `key` in this object.
+    /// Returns where `key` sits in this object.
+    pub(crate) fn loc<'k>(&self, key: &'k str) -> Loc<'k> {
+        Loc {
+            parent: Rc::clone(&self.path),
+            key,
+        }
+    }
+
+    /// Returns the path of `key` in this object, as text.
     pub(crate) fn path_of(&self, key: &str) -> String {
-        join(&self.path, key)
+        self.loc(key).to_string()
     }
 
     /// Returns the raw value of the first of `keys` present (and not null),
@@ -88,17 +117,17 @@ impl<'a> Obj<'a> {
 
     /// Returns the string at the first of `keys`; numbers are accepted and
     /// written as text (ids are often sent as numbers).
-    pub(crate) fn string(&mut self, keys: &[&'a str]) -> Result<Option<(String, String)>> {
+    pub(crate) fn string(&mut self, keys: &[&'a str]) -> Result<Option<(String, Loc<'a>)>> {
         let Some((key, v)) = self.raw(keys) else {
             return Ok(None);
         };
-        let path = self.path_of(key);
+        let path = self.loc(key);
         match v {
             Json::String(s) if s.trim().is_empty() => Ok(None),
             Json::String(s) => Ok(Some((s.clone(), path))),
             Json::Number(n) => Ok(Some((n.to_string(), path))),
             other => Err(malformed(
-                &path,
+                path,
                 format_args!("expected a string, found {}", kind(other)),
             )),
         }
@@ -106,11 +135,11 @@ impl<'a> Obj<'a> {
 
     /// Returns the number at the first of `keys`; numeric strings are
     /// accepted.
-    pub(crate) fn number(&mut self, keys: &[&'a str]) -> Result<Option<(f64, String)>> {
+    pub(crate) fn number(&mut self, keys: &[&'a str]) -> Result<Option<(f64, Loc<'a>)>> {
         let Some((key, v)) = self.raw(keys) else {
             return Ok(None);
         };
-        let path = self.path_of(key);
+        let path = self.loc(key);
         let n = match v {
             Json::Number(n) => n.as_f64(),
             Json::String(s) => s.trim().parse::<f64>().ok(),
@@ -119,19 +148,19 @@ impl<'a> Obj<'a> {
         match n {
             Some(x) if x.is_finite() => Ok(Some((x, path))),
             _ => Err(malformed(
-                &path,
+                path,
                 format_args!("expected a number, found {}", shown(v)),
             )),
         }
     }
 
     /// Returns the whole number at the first of `keys`.
-    pub(crate) fn integer(&mut self, keys: &[&'a str]) -> Result<Option<(i64, String)>> {
+    pub(crate) fn integer(&mut self, keys: &[&'a str]) -> Result<Option<(i64, Loc<'a>)>> {
         match self.number(keys)? {
             None => Ok(None),
             Some((x, path)) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Some((x as i64, path))),
             Some((x, path)) => Err(malformed(
-                &path,
+                path,
                 format_args!("expected a whole number, found {x}"),
             )),
         }
@@ -146,15 +175,15 @@ impl<'a> Obj<'a> {
     }
 
     /// Returns the array at the first of `keys`.
-    pub(crate) fn array(&mut self, keys: &[&'a str]) -> Result<Option<(&'a [Json], String)>> {
+    pub(crate) fn array(&mut self, keys: &[&'a str]) -> Result<Option<(&'a [Json], Loc<'a>)>> {
         let Some((key, v)) = self.raw(keys) else {
             return Ok(None);
         };
-        let path = self.path_of(key);
+        let path = self.loc(key);
         match v {
             Json::Array(items) => Ok(Some((items, path))),
             other => Err(malformed(
-                &path,
+                path,
                 format_args!("expected an array, found {}", kind(other)),
             )),
         }
@@ -187,15 +216,15 @@ impl<'a> Obj<'a> {
         for (key, rest) in &self.nested {
             let map = rest.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             out.insert(key.clone(), AttributeValue::Map(map))
-                .map_err(|e| e.context(self.path_of(key)))?;
+                .map_err(|e| e.context(self.loc(key)))?;
         }
         for (k, v) in self.map {
             if self.used.contains(k.as_str()) {
                 continue;
             }
-            let path = self.path_of(k);
-            let value = attribute(v, &path, 0)?;
-            out.insert(k.clone(), value).map_err(|e| e.context(&path))?;
+            let value = attribute(v, &self.loc(k))?;
+            out.insert(k.clone(), value)
+                .map_err(|e| e.context(self.loc(k)))?;
         }
         Ok(out)
     }
@@ -210,37 +239,57 @@ fn shown(v: &Json) -> String {
     }
 }
 
-/// Converts any JSON value to an attribute value, refusing nesting deeper
-/// than [`MAX_ATTRIBUTE_DEPTH`].
-pub(crate) fn attribute(v: &Json, path: &str, depth: usize) -> Result<AttributeValue> {
-    if depth > MAX_ATTRIBUTE_DEPTH {
-        return Err(malformed(
-            path,
+/// Converts any JSON value at `loc` to an attribute value, refusing nesting
+/// deeper than [`MAX_ATTRIBUTE_DEPTH`].
+pub(crate) fn attribute(v: &Json, loc: &Loc<'_>) -> Result<AttributeValue> {
+    convert(v, 0).map_err(|mut trail| {
+        trail.reverse();
+        malformed(
+            format_args!("{loc}{}", trail.concat()),
             format_args!("nests deeper than {MAX_ATTRIBUTE_DEPTH} levels"),
-        ));
+        )
+    })
+}
+
+/// Converts a value; on failure returns the path segments from the failing
+/// value up to `v`, innermost first.
+fn convert(v: &Json, depth: usize) -> std::result::Result<AttributeValue, Vec<String>> {
+    if depth > MAX_ATTRIBUTE_DEPTH {
+        return Err(Vec::new());
     }
     Ok(match v {
         Json::Null => AttributeValue::Null,
         Json::Bool(b) => AttributeValue::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => AttributeValue::Int(i),
+        Json::Number(n) => match (n.as_i64(), n.as_f64().map(Finite::new)) {
+            (Some(i), _) => AttributeValue::Int(i),
             // serde_json numbers are finite; u64 beyond i64 becomes a float.
-            None => AttributeValue::Float(
-                Finite::new(n.as_f64().unwrap_or(0.0)).map_err(|e| e.context(path))?,
-            ),
+            (None, Some(Ok(x))) => AttributeValue::Float(x),
+            (None, _) => AttributeValue::Text(n.to_string()),
         },
         Json::String(s) => AttributeValue::Text(s.clone()),
         Json::Array(items) => AttributeValue::List(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| attribute(item, &format!("{path}[{i}]"), depth + 1))
-                .collect::<Result<Vec<_>>>()?,
+                .map(|(i, item)| {
+                    convert(item, depth + 1).map_err(|mut t| {
+                        t.push(format!("[{i}]"));
+                        t
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?,
         ),
         Json::Object(map) => AttributeValue::Map(
             map.iter()
-                .map(|(k, item)| Ok((k.clone(), attribute(item, &join(path, k), depth + 1)?)))
-                .collect::<Result<BTreeMap<_, _>>>()?,
+                .map(|(k, item)| {
+                    convert(item, depth + 1)
+                        .map(|v| (k.clone(), v))
+                        .map_err(|mut t| {
+                            t.push(format!("[{k:?}]"));
+                            t
+                        })
+                })
+                .collect::<std::result::Result<BTreeMap<_, _>, _>>()?,
         ),
     })
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value as Json;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::ingest::json::{malformed, Obj};
+use crate::ingest::json::{malformed, Loc, Obj};
 use crate::model::{
     AgeBand, AppUsage, AttributeValue, Attributes, Birth, Channel, Click, Coordinates, CountryCode,
     Csat, Currency, CustomEvent, Device, DeviceId, DeviceIdKind, DomainName, EffortScore,
@@ -120,7 +120,7 @@ impl Ingestor {
         let mut msg = Obj::new(message, path)?;
         let kind = match msg.string(&["type"])? {
             Some((t, _)) => t,
-            None => return Err(malformed(&msg.path_of("type"), "is missing")),
+            None => return Err(malformed(msg.path_of("type"), "is missing")),
         };
         let observed_at = timestamp(&mut msg)?;
         let id = match msg.string(&["messageId"])? {
@@ -169,7 +169,7 @@ impl Ingestor {
             }
             "track" => {
                 let Some((name, name_path)) = msg.string(&["event"])? else {
-                    return Err(malformed(&msg.path_of("event"), "is missing"));
+                    return Err(malformed(msg.path_of("event"), "is missing"));
                 };
                 let props_value = msg.raw(&["properties"]).map(|(_, v)| v);
                 let empty = Json::Object(serde_json::Map::new());
@@ -242,7 +242,7 @@ impl Ingestor {
                     if let Some((site, p)) = traits.string(&["website"])? {
                         match DomainName::new(&site) {
                             Ok(d) => b.business().firmographics.domain = Some(d),
-                            Err(_) => traits.keep(p.rsplit('.').next().unwrap_or("website")),
+                            Err(_) => traits.keep(p.key()),
                         }
                     }
                     merge_leftovers(&mut b, &traits)?;
@@ -250,14 +250,14 @@ impl Ingestor {
             }
             "alias" => {
                 let Some((previous, p)) = msg.string(&["previousId"])? else {
-                    return Err(malformed(&msg.path_of("previousId"), "is missing"));
+                    return Err(malformed(msg.path_of("previousId"), "is missing"));
                 };
                 let ext = ExternalId::new("previous_id", &previous).map_err(|e| e.context(p))?;
                 b.identity().external_ids.push(ext);
             }
             other => {
                 return Err(malformed(
-                    &msg.path_of("type"),
+                    msg.path_of("type"),
                     format_args!(
                     "{other:?} is not a message type (identify, track, page, screen, group, alias)"
                 ),
@@ -278,13 +278,13 @@ impl Ingestor {
         if let Some((locale, p)) = ctx.string(&["locale"])? {
             match LanguageTag::new(&locale) {
                 Ok(tag) => b.demographic().language = Some(tag),
-                Err(_) => ctx.keep(last_key(&p)),
+                Err(_) => ctx.keep(p.key()),
             }
         }
         if let Some((tz, p)) = ctx.string(&["timezone"])? {
             match TimeZoneName::new(&tz) {
                 Ok(tz) => b.geographic().time_zone = Some(tz),
-                Err(_) => ctx.keep(last_key(&p)),
+                Err(_) => ctx.keep(p.key()),
             }
         }
         if let Some(mut loc) = ctx.object(&["location"])? {
@@ -353,7 +353,7 @@ impl Ingestor {
     }
 
     /// Maps a track event by name; reads the properties it uses.
-    fn track_kind(&self, name: &str, name_path: &str, p: &mut Obj<'_>) -> Result<EventKind> {
+    fn track_kind(&self, name: &str, name_path: &Loc<'_>, p: &mut Obj<'_>) -> Result<EventKind> {
         let email = |action| -> Result<EventKind> { Ok(EventKind::Email(EmailEvent::new(action))) };
         let mut kind = match name {
             "Order Completed" => return self.transaction(TransactionKind::Purchase, p),
@@ -394,7 +394,9 @@ impl Ingestor {
                 target: text_field(p, &["target", "label", "text"])?,
                 url: text_field(p, &["url", "href"])?,
             }),
-            other => EventKind::Custom(CustomEvent::new(other).map_err(|e| e.context(name_path))?),
+            other => EventKind::Custom(
+                CustomEvent::new(other).map_err(|e| e.context(name_path.clone()))?,
+            ),
         };
         if let EventKind::Email(e) = &mut kind {
             e.campaign = text_field(p, &["campaign_name"])?;
@@ -406,7 +408,7 @@ impl Ingestor {
 
     fn transaction(&self, kind: TransactionKind, p: &mut Obj<'_>) -> Result<EventKind> {
         let Some((order_id, _)) = p.string(&["order_id", "orderId"])? else {
-            return Err(malformed(&p.path_of("order_id"), "is missing"));
+            return Err(malformed(p.path_of("order_id"), "is missing"));
         };
         let currency = match p.string(&["currency"])? {
             Some((code, path)) => {
@@ -460,7 +462,7 @@ impl Ingestor {
             }
             None => {
                 return Err(malformed(
-                    &p.path_of("total"),
+                    p.path_of("total"),
                     "is missing (and there are no products to sum)",
                 ))
             }
@@ -532,7 +534,7 @@ fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
     let family = t.string(&["lastName", "last_name"])?;
     let full = t.string(&["name"])?;
     if given.is_some() || family.is_some() || full.is_some() {
-        let text = |v: Option<(String, String)>| {
+        let text = |v: Option<(String, Loc<'_>)>| {
             v.map(|(t, p)| Text::new(&t).map_err(|e| e.context(p)))
                 .transpose()
         };
@@ -601,13 +603,13 @@ fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
     if let Some((lang, p)) = t.string(&["language", "locale"])? {
         match LanguageTag::new(&lang) {
             Ok(tag) => b.demographic().language = Some(tag),
-            Err(_) => t.keep(last_key(&p)),
+            Err(_) => t.keep(p.key()),
         }
     }
     if let Some((tz, p)) = t.string(&["timezone"])? {
         match TimeZoneName::new(&tz) {
             Ok(tz) => b.geographic().time_zone = Some(tz),
-            Err(_) => t.keep(last_key(&p)),
+            Err(_) => t.keep(p.key()),
         }
     }
     if let Some((items, path)) = t.array(&["interests"])? {
@@ -683,7 +685,7 @@ fn text_field<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Option<Text>> {
 
 /// Reads a required free-text field.
 fn required_text<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Text> {
-    text_field(o, keys)?.ok_or_else(|| malformed(&o.path_of(keys[0]), "is missing"))
+    text_field(o, keys)?.ok_or_else(|| malformed(o.path_of(keys[0]), "is missing"))
 }
 
 /// Reads a country; a value that is not an ISO code stays unread, so it is
@@ -693,22 +695,12 @@ fn country_field<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Option<Country
         Some((s, p)) => match CountryCode::new(&s) {
             Ok(c) => Ok(Some(c)),
             Err(_) => {
-                o.keep(last_key(&p));
+                o.keep(p.key());
                 Ok(None)
             }
         },
         None => Ok(None),
     }
-}
-
-/// Returns the last key of a JSON path (`$.a.b` → `b`, `$.a["x y"]` → `x y`).
-fn last_key(path: &str) -> &str {
-    if let Some(stripped) = path.strip_suffix("\"]") {
-        if let Some(i) = stripped.rfind("[\"") {
-            return &stripped[i + 2..];
-        }
-    }
-    path.rsplit('.').next().unwrap_or(path)
 }
 
 fn parse(json: &str) -> Result<Json> {
@@ -734,7 +726,7 @@ fn timestamp(msg: &mut Obj<'_>) -> Result<DateTime<Utc>> {
                 .map_err(|_| malformed(&p, format_args!("{t:?} is not an RFC 3339 timestamp")));
         }
     }
-    Err(malformed(&msg.path_of("timestamp"), "is missing"))
+    Err(malformed(msg.path_of("timestamp"), "is missing"))
 }
 
 /// Parses a date given as `YYYY-MM-DD` or as an RFC 3339 timestamp.
@@ -762,12 +754,6 @@ const MESSAGE_NAMESPACE: uuid::Uuid =
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn last_key_reads_both_path_forms() {
-        assert_eq!(last_key("$.traits.country"), "country");
-        assert_eq!(last_key("$.traits[\"home country\"]"), "home country");
-    }
 
     #[test]
     fn derived_ids_are_stable_and_distinct() {
