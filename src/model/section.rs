@@ -1200,6 +1200,28 @@ impl Personal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic_and_keep_what_they_do_not_know(s in "\\PC{0,40}", n in any::<u16>(), a in any::<u8>(), b in proptest::option::of(any::<u8>())) {
+            if let Ok(g) = Gender::parse(&s) {
+                // Known words come back as their canonical word, anything else as written.
+                let canonical = Gender::parse(g.as_str()).unwrap();
+                prop_assert_eq!(canonical, g);
+            }
+            let _ = Channel::parse(&s);
+            let _ = IndustryCode::new(IndustryScheme::Nace, &s);
+            let _ = IndustryCode::new(IndustryScheme::Naics, &s);
+            let _ = crate::model::CountryCode::new(&s);
+            let _ = crate::model::Currency::new(&s);
+            let _ = PersonName::from_full(&s);
+            let _ = HouseholdSize::new(n);
+            if let Ok(band) = AgeBand::new(a, b) {
+                prop_assert!(band.max_age().is_none_or(|m| m >= band.min_age()));
+            }
+        }
+    }
 
     #[test]
     fn open_enums_read_common_spellings_and_keep_others() {
