@@ -275,18 +275,7 @@ impl Ingestor {
             traits_into(&mut traits, b)?;
             merge_leftovers(b, &traits)?;
         }
-        if let Some((locale, p)) = ctx.string(&["locale"])? {
-            match LanguageTag::new(&locale) {
-                Ok(tag) => b.demographic().language = Some(tag),
-                Err(_) => ctx.keep(p.key()),
-            }
-        }
-        if let Some((tz, p)) = ctx.string(&["timezone"])? {
-            match TimeZoneName::new(&tz) {
-                Ok(tz) => b.geographic().time_zone = Some(tz),
-                Err(_) => ctx.keep(p.key()),
-            }
-        }
+        language_and_zone(ctx, &["locale"], b)?;
         if let Some(mut loc) = ctx.object(&["location"])? {
             let geo_city = text_field(&mut loc, &["city"])?;
             let region = text_field(&mut loc, &["region"])?;
@@ -600,18 +589,7 @@ fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
         company_into(&mut company, b, &["name"], &["employee_count", "employees"])?;
         t.absorb("company", &company)?;
     }
-    if let Some((lang, p)) = t.string(&["language", "locale"])? {
-        match LanguageTag::new(&lang) {
-            Ok(tag) => b.demographic().language = Some(tag),
-            Err(_) => t.keep(p.key()),
-        }
-    }
-    if let Some((tz, p)) = t.string(&["timezone"])? {
-        match TimeZoneName::new(&tz) {
-            Ok(tz) => b.geographic().time_zone = Some(tz),
-            Err(_) => t.keep(p.key()),
-        }
-    }
+    language_and_zone(t, &["language", "locale"], b)?;
     if let Some((items, path)) = t.array(&["interests"])? {
         let all_text = items.iter().all(Json::is_string);
         if all_text {
@@ -623,6 +601,29 @@ fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
             }
         } else {
             t.keep("interests");
+        }
+    }
+    Ok(())
+}
+
+/// Reads a language tag (at the first of `language_keys`) and `timezone`;
+/// a value that is not a valid tag or zone name stays unread, so it is kept
+/// among the attributes as written.
+fn language_and_zone<'a>(
+    o: &mut Obj<'a>,
+    language_keys: &[&'a str],
+    b: &mut SourceRecordBuilder,
+) -> Result<()> {
+    if let Some((lang, p)) = o.string(language_keys)? {
+        match LanguageTag::new(&lang) {
+            Ok(tag) => b.demographic().language = Some(tag),
+            Err(_) => o.keep(p.key()),
+        }
+    }
+    if let Some((tz, p)) = o.string(&["timezone"])? {
+        match TimeZoneName::new(&tz) {
+            Ok(tz) => b.geographic().time_zone = Some(tz),
+            Err(_) => o.keep(p.key()),
         }
     }
     Ok(())

@@ -184,14 +184,7 @@ impl Money {
         }
         let frac = frac.trim_end_matches('0');
         if frac.len() > usize::from(currency.minor_digits) {
-            return Err(invalid(
-                "amount",
-                amount,
-                format_args!(
-                    "has more decimals than {currency}'s {}",
-                    currency.minor_digits
-                ),
-            ));
+            return Err(too_fine(amount, currency));
         }
         let overflow = || invalid("amount", amount, "does not fit in 64-bit minor units");
         let mut minor: i64 = 0;
@@ -244,14 +237,7 @@ impl Money {
         let scaled = amount * currency.scale() as f64;
         let rounded = scaled.round();
         if (scaled - rounded).abs() > 1e-6 * rounded.abs().max(1.0) {
-            return Err(invalid(
-                "amount",
-                amount,
-                format_args!(
-                    "has more decimals than {currency}'s {}",
-                    currency.minor_digits
-                ),
-            ));
+            return Err(too_fine(amount, currency));
         }
         // 2^63 is exactly representable; anything at or past it does not fit.
         if rounded.abs() >= 2f64.powi(63) {
@@ -307,6 +293,19 @@ impl Money {
             .ok_or_else(|| invalid("amount", other, "overflows the sum"))?;
         Ok(Money { minor, ..self })
     }
+}
+
+/// The error for an amount finer than its currency's minor unit.
+#[cold]
+fn too_fine(amount: impl crate::model::invalid::Shown, currency: Currency) -> Error {
+    invalid(
+        "amount",
+        amount,
+        format_args!(
+            "has more decimals than {currency}'s {}",
+            currency.minor_digits
+        ),
+    )
 }
 
 impl fmt::Display for Money {
