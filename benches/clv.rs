@@ -1,1 +1,3 @@
+//! Benchmarks of the `clv` module.
+
 fn main() {}
