@@ -407,11 +407,42 @@ fn bundled(language: Language) -> Option<Lexicon> {
 /// give the stem its valence.
 const MAX_INFLECTION: usize = 0;
 
+/// Bytes of a word's start compared against the stems' starts before
+/// stemming it (stemmers strip and rewrite endings, not beginnings).
+const STEM_PREFIX: usize = 4;
+
+/// The first [`STEM_PREFIX`] bytes of `word`, zero-padded for three-byte
+/// words (`die`, `bad`); `None` for shorter ones.
+fn stem_prefix(word: &str) -> Option<[u8; STEM_PREFIX]> {
+    let b = word.as_bytes();
+    if b.len() < STEM_PREFIX - 1 {
+        return None;
+    }
+    let mut p = [0u8; STEM_PREFIX];
+    let n = b.len().min(STEM_PREFIX);
+    p[..n].copy_from_slice(&b[..n]);
+    Some(p)
+}
+
+/// Whether `word` may stem to one of the known stems.
+fn may_stem(prefixes: &FxHashMap<[u8; STEM_PREFIX], ()>, word: &str) -> bool {
+    let b = word.as_bytes();
+    let mut p = [0u8; STEM_PREFIX];
+    p.copy_from_slice(&b[..STEM_PREFIX]);
+    if prefixes.contains_key(&p) {
+        return true;
+    }
+    p[STEM_PREFIX - 1] = 0;
+    prefixes.contains_key(&p)
+}
+
 const NEGATOR: u8 = 1;
 const CONTRAST: u8 = 2;
 const PHRASE_START: u8 = 4;
 /// Set per token, never in the vocabulary: the token belongs to a matched phrase.
 const CONSUMED: u8 = 8;
+/// The word is the second word of some phrase.
+const PHRASE_SECOND: u8 = 16;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -466,6 +497,9 @@ pub struct LexiconScorer<T = TextTokenizer> {
     tokenizer: T,
     vocab: FxHashMap<Box<str>, Entry>,
     stems: FxHashMap<Box<str>, f32>,
+    /// The first [`STEM_PREFIX`] bytes of every stem: a word whose start is
+    /// not among them cannot stem to a known stem, so it is not stemmed.
+    stem_prefixes: FxHashMap<[u8; STEM_PREFIX], ()>,
     phrases: FxHashMap<Box<str>, Phrase>,
     max_phrase: usize,
     stemmer: Option<Box<dyn Stemmer>>,
@@ -609,6 +643,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
             }
             phrase_words.push(words.len());
             vocab.entry(words[0].into()).or_insert(EMPTY).flags |= PHRASE_START;
+            vocab.entry(words[1].into()).or_insert(EMPTY).flags |= PHRASE_SECOND;
             phrases.insert(words.join(" ").into(), p);
         };
         let mut stem_sums: FxHashMap<Box<str>, (f64, u32)> = FxHashMap::default();
@@ -704,7 +739,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
         }
         let max_phrase = phrase_words.iter().copied().max().unwrap_or(0);
         #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-        let stems = stem_sums
+        let stems: FxHashMap<Box<str>, f32> = stem_sums
             .into_iter()
             .map(|(k, (sum, n))| (k, (sum / f64::from(n)) as f32))
             .collect();
@@ -712,6 +747,11 @@ impl<T: Tokenizer> LexiconScorer<T> {
             language,
             tokenizer,
             vocab,
+            stem_prefixes: stems
+                .keys()
+                .filter_map(|k| stem_prefix(k))
+                .map(|p| (p, ()))
+                .collect(),
             stems,
             phrases,
             max_phrase,
@@ -781,7 +821,8 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 && entry.flags == 0
                 && entry.booster == 0.0
                 && token.kind() == TokenKind::Word
-                && key.len() >= 3
+                && key.len() >= STEM_PREFIX
+                && may_stem(&self.stem_prefixes, key)
             {
                 if let Some(stemmer) = &self.stemmer {
                     let stem: Cow<'_, str> = stemmer.stem(key);
@@ -800,7 +841,11 @@ impl<T: Tokenizer> LexiconScorer<T> {
         let n = s.items.len();
         let mut i = 0;
         while i < n {
-            if s.items[i].flags & PHRASE_START == 0 {
+            // Most phrase starts ("the", "in") are followed by no phrase's second word.
+            if s.items[i].flags & PHRASE_START == 0
+                || i + 1 >= n
+                || s.items[i + 1].flags & PHRASE_SECOND == 0
+            {
                 i += 1;
                 continue;
             }

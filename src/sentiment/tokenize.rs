@@ -114,6 +114,10 @@ impl<'t> Token<'t> {
 
 #[inline]
 fn is_all_caps(text: &str) -> bool {
+    if text.is_ascii() {
+        let b = text.as_bytes();
+        return b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase);
+    }
     let mut upper = false;
     for c in text.chars() {
         if c.is_lowercase() {
@@ -213,8 +217,18 @@ impl<'t> Iterator for TextTokens<'t> {
     fn next(&mut self) -> Option<Token<'t>> {
         let text = self.text;
         let bytes = text.as_bytes();
-        // Skip whitespace.
+        // Skip whitespace (ASCII bytes first, the common case).
         loop {
+            match bytes.get(self.pos) {
+                None => return None,
+                Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0B' | b'\x0C') => {
+                    self.pos += 1;
+                    self.chunk_start = true;
+                    continue;
+                }
+                Some(b) if b.is_ascii() => break,
+                Some(_) => {}
+            }
             let rest = &text[self.pos..];
             let c = rest.chars().next()?;
             if c.is_whitespace() {
@@ -236,7 +250,19 @@ impl<'t> Iterator for TextTokens<'t> {
         if is_word_char(c) {
             let mut end = start + c.len_utf8();
             let mut all_digits = c.is_ascii_digit();
-            while let Some(next) = text[end..].chars().next() {
+            loop {
+                // ASCII letters and digits byte by byte; anything else decoded.
+                while let Some(b) = bytes.get(end) {
+                    if b.is_ascii_alphanumeric() {
+                        all_digits &= b.is_ascii_digit();
+                        end += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let Some(next) = text[end..].chars().next() else {
+                    break;
+                };
                 if is_word_char(next) {
                     all_digits &= next.is_ascii_digit();
                     end += next.len_utf8();
@@ -343,6 +369,10 @@ fn emoji_end(text: &str, start: usize, first: char) -> usize {
 /// whitespace, allowing trailing sentence punctuation after it).
 fn emoticon_at(text: &str, start: usize) -> Option<usize> {
     let rest = &text.as_bytes()[start..];
+    // Fast exit for words: an emoticon never has two letters in a row.
+    if rest.len() >= 2 && rest[0].is_ascii_alphanumeric() && rest[1].is_ascii_alphanumeric() {
+        return None;
+    }
     let len = rest
         .iter()
         .position(|b| b.is_ascii_whitespace() || *b >= 0x80)
