@@ -116,10 +116,15 @@ impl<'t> LabelledText<'t> {
 /// | parameter | default | meaning | valid |
 /// |---|---|---|---|
 /// | `min_count` | 2 | texts a word must appear in | ≥ 1 |
-/// | `prior` | 3.0 | pseudo-count pulling valences toward 0 | ≥ 0, finite |
-/// | `min_valence` | 0.4 | smallest |valence| kept (−4..+4 scale) | 0..4 |
-/// | `stemming` | [`Stemming::Language`] | pool counts per stem | |
+/// | `prior` | 4.0 | pseudo-count pulling valences toward 0 | ≥ 0, finite |
+/// | `min_valence` | 1.6 | smallest \|valence\| kept (−4..+4 scale) | 0..4 |
+/// | `stemming` | [`Stemming::Off`] | pool counts per stem | |
 /// | `rules` | [`Rules::for_language`] | closed-class words left out | |
+///
+/// The defaults were chosen by 5-fold cross-validation inside the training
+/// part of NusaX-Indonesian (500 texts, three classes): a strong prior and a
+/// high `min_valence` keep only words that several texts agree on, which
+/// leaves texts without such words neutral.
 #[derive(Debug, Clone)]
 pub struct InducerParams {
     language: Language,
@@ -237,9 +242,9 @@ impl LexiconInducer {
         InducerParams {
             language,
             min_count: 2,
-            prior: 3.0,
-            min_valence: 0.4,
-            stemming: Stemming::Language,
+            prior: 4.0,
+            min_valence: 1.6,
+            stemming: Stemming::Off,
             rules: None,
         }
     }
