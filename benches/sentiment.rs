@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{criterion_main, Criterion, Throughput};
-use custodia::sentiment::{Language, Lexicon, LexiconScorer, SentimentScorer};
+use custodia::sentiment::{Language, Lexicon, LexiconScorer, SentimentScorer, Stemming};
 
 /// Tweet-length customer feedback, with the features the rules look at.
 const SENTENCES: [&str; 16] = [
@@ -52,14 +52,20 @@ fn naive_score(lexicon: &HashMap<String, f64>, text: &str) -> f64 {
     sum / (sum * sum + 15.0).sqrt()
 }
 
-/// Sentences per second: the scorer, its explanation, and the naive baseline.
+/// Sentences per second: the default scorer (stem fallback on), the scorer
+/// without stemming, its explanation, and the naive baseline.
 pub fn throughput(c: &mut Criterion) {
     // Loaded from the bundled file directly, so the bench builds with any features.
     let lexicon = Lexicon::from_vader(include_str!("../data/sentiment/vader_en.txt"))
         .expect("the bundled VADER lexicon parses");
     let naive = naive_scorer(&lexicon);
     let scorer = LexiconScorer::params(Language::English)
+        .lexicon(lexicon.clone())
+        .build()
+        .expect("the English scorer builds");
+    let exact_only = LexiconScorer::params(Language::English)
         .lexicon(lexicon)
+        .stemming(Stemming::Off)
         .build()
         .expect("the English scorer builds");
     let mut group = c.benchmark_group("sentiment_en");
@@ -68,6 +74,13 @@ pub fn throughput(c: &mut Criterion) {
         b.iter(|| {
             for s in SENTENCES {
                 black_box(scorer.score(black_box(s)));
+            }
+        });
+    });
+    group.bench_function("lexicon_scorer_exact_only", |b| {
+        b.iter(|| {
+            for s in SENTENCES {
+                black_box(exact_only.score(black_box(s)));
             }
         });
     });

@@ -411,32 +411,34 @@ fn bundled(language: Language) -> Option<Lexicon> {
 const MAX_INFLECTION: usize = 0;
 
 /// Bytes of a word's start compared against the stems' starts before
-/// stemming it (stemmers strip and rewrite endings, not beginnings).
+/// stemming it. Stemmers rewrite endings, and may change a stem's last letter
+/// (`loving` → `love`), so a stem of five bytes or more is keyed by its first
+/// four bytes and a shorter one by its first three (zero-padded).
 const STEM_PREFIX: usize = 4;
 
-/// The first [`STEM_PREFIX`] bytes of `word`, zero-padded for three-byte
-/// words (`die`, `bad`); `None` for shorter ones.
-fn stem_prefix(word: &str) -> Option<[u8; STEM_PREFIX]> {
-    let b = word.as_bytes();
-    if b.len() < STEM_PREFIX - 1 {
-        return None;
-    }
-    let mut p = [0u8; STEM_PREFIX];
-    let n = b.len().min(STEM_PREFIX);
-    p[..n].copy_from_slice(&b[..n]);
-    Some(p)
+/// The key under which `stem` is filed, or `None` for stems under three bytes.
+fn stem_key(stem: &str) -> Option<[u8; STEM_PREFIX]> {
+    let b = stem.as_bytes();
+    let n = match b.len() {
+        0..=2 => return None,
+        3 | 4 => 3,
+        _ => 4,
+    };
+    let mut key = [0u8; STEM_PREFIX];
+    key[..n].copy_from_slice(&b[..n]);
+    Some(key)
 }
 
-/// Whether `word` may stem to one of the known stems.
+/// Whether `word` (at least four bytes) may stem to one of the known stems.
 fn may_stem(prefixes: &FxHashMap<[u8; STEM_PREFIX], ()>, word: &str) -> bool {
     let b = word.as_bytes();
-    let mut p = [0u8; STEM_PREFIX];
-    p.copy_from_slice(&b[..STEM_PREFIX]);
-    if prefixes.contains_key(&p) {
+    let mut key = [0u8; STEM_PREFIX];
+    key.copy_from_slice(&b[..STEM_PREFIX]);
+    if prefixes.contains_key(&key) {
         return true;
     }
-    p[STEM_PREFIX - 1] = 0;
-    prefixes.contains_key(&p)
+    key[3] = 0;
+    prefixes.contains_key(&key)
 }
 
 const NEGATOR: u8 = 1;
@@ -527,7 +529,9 @@ impl<T> fmt::Debug for LexiconScorer<T> {
 
 fn lower_into(buf: &mut String, text: &str) {
     if text.is_ascii() {
-        buf.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = buf.len();
+        buf.push_str(text);
+        buf[start..].make_ascii_lowercase();
     } else {
         for c in text.chars() {
             match c {
@@ -610,6 +614,8 @@ struct Item {
 
 #[derive(Default)]
 struct Scratch {
+    exclamations: u32,
+    questions: u32,
     buf: String,
     key: String,
     items: Vec<Item>,
@@ -761,7 +767,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
             vocab,
             stem_prefixes: stems
                 .keys()
-                .filter_map(|k| stem_prefix(k))
+                .filter_map(|k| stem_key(k))
                 .map(|p| (p, ()))
                 .collect(),
             stems,
@@ -794,9 +800,20 @@ impl<T: Tokenizer> LexiconScorer<T> {
     fn collect_items(&self, text: &str, s: &mut Scratch) {
         s.buf.clear();
         s.items.clear();
+        s.exclamations = 0;
+        s.questions = 0;
         for token in self.tokenizer.tokens(text) {
-            if token.kind() == TokenKind::Punctuation {
-                continue;
+            if matches!(token.kind(), TokenKind::Punctuation | TokenKind::Emoticon) {
+                for b in token.text().bytes() {
+                    match b {
+                        b'!' => s.exclamations += 1,
+                        b'?' => s.questions += 1,
+                        _ => {}
+                    }
+                }
+                if token.kind() == TokenKind::Punctuation {
+                    continue;
+                }
             }
             if token.kind() == TokenKind::Word && is_html_entity(text, token.span()) {
                 continue;
@@ -1060,7 +1077,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 }
             }
         }
-        let emphasis = punctuation_emphasis(text);
+        let emphasis = punctuation_emphasis(s.exclamations, s.questions);
         let sentiment = combine(&s.values, emphasis);
         if notes.is_some() {
             (
@@ -1129,15 +1146,8 @@ fn is_html_entity(text: &str, span: Span) -> bool {
         )
 }
 
-fn punctuation_emphasis(text: &str) -> f64 {
-    let (mut ep, mut qm) = (0u32, 0u32);
-    for b in text.bytes() {
-        match b {
-            b'!' => ep += 1,
-            b'?' => qm += 1,
-            _ => {}
-        }
-    }
+/// VADER's emphasis from `!` (up to four) and `?` (two or more) marks.
+fn punctuation_emphasis(ep: u32, qm: u32) -> f64 {
     let ep = f64::from(ep.min(4)) * EXCLAMATION_STEP;
     let qm = match qm {
         0 | 1 => 0.0,
@@ -1221,6 +1231,141 @@ impl<T: Tokenizer + Send + Sync> SentimentScorer for LexiconScorer<T> {
             sentiment,
             contributions,
             punctuation_emphasis: emphasis,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn small() -> LexiconScorer {
+        let lexicon =
+            Lexicon::from_tsv("good\t1.9\nbad\t-2.5\ngreat\t3.1\nno\t-1.2\nlike\t2.0\nlove\t3.2\n")
+                .unwrap_or_default();
+        LexiconScorer::params(Language::English)
+            .lexicon(lexicon)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn vader_arithmetic_for_one_word() {
+        let s = small().score("good");
+        let expected = 1.9f32 as f64 / ((1.9f32 as f64).powi(2) + 15.0).sqrt();
+        assert!((s.compound() - expected).abs() < 1e-9);
+        assert_eq!(s.neutral(), 0.0);
+        assert_eq!(s.positive(), 1.0);
+    }
+
+    #[test]
+    fn negation_boosters_caps_contrast_and_punctuation() {
+        let sc = small();
+        let c = |t: &str| sc.score(t).compound();
+        assert!(c("not good") < 0.0);
+        assert!(c("very good") > c("good"));
+        assert!(c("slightly good") < c("good"));
+        assert!(c("it is GOOD") > c("it is good"));
+        assert!(c("good!!") > c("good"));
+        assert!(c("good, but bad") < 0.0);
+        assert!(c("bad, but good") > 0.0);
+        // VADER's "ok." slip: punctuation no longer hides the word.
+        assert_eq!(c("good."), c("good"));
+        // Overlapping windows no longer flip the second "good" back.
+        assert!(c("not good not good") < c("not good"));
+        // "no no no" stays negative.
+        assert!(c("no no no") < 0.0);
+        // "like" as a comparison carries nothing.
+        assert_eq!(c("it looks like rain"), 0.0);
+        assert!(c("i like it") > 0.0);
+        // Idioms replace their words.
+        assert!(c("under the weather") < 0.0);
+        assert_eq!(c(""), 0.0);
+        assert_eq!(c("   \n"), 0.0);
+    }
+
+    #[test]
+    fn explain_names_the_rules() {
+        let e = small().explain("not VERY good");
+        let good = &e.contributions()[2];
+        assert_eq!(good.token(), "good");
+        assert_eq!(good.matched(), MatchKind::Exact);
+        assert!(good
+            .rules()
+            .iter()
+            .any(|r| matches!(r, Rule::Negation { by } if by.start == 0)));
+        assert!(good
+            .rules()
+            .iter()
+            .any(|r| matches!(r, Rule::Booster { .. })));
+        let sum: f64 = e.contributions().iter().map(Contribution::valence).sum();
+        assert!((sum / (sum * sum + 15.0).sqrt() - e.sentiment().compound()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn stem_matches_are_weighted_down() {
+        let lexicon = Lexicon::from_tsv("love\t3.2\n").unwrap_or_default();
+        let sc = LexiconScorer::params(Language::English)
+            .lexicon(lexicon)
+            .stem_weight(0.5)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = sc.explain("loving");
+        assert_eq!(e.contributions()[0].matched(), MatchKind::Stem);
+        assert!((e.contributions()[0].lexicon_valence() - 1.6).abs() < 1e-6);
+        let off = LexiconScorer::params(Language::English)
+            .lexicon(Lexicon::from_tsv("love\t3.2\n").unwrap_or_default())
+            .stemming(Stemming::Off)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(off.score("loving").compound(), 0.0);
+    }
+
+    #[test]
+    fn parameters_are_checked_at_build() {
+        let p = || {
+            LexiconScorer::params(Language::English)
+                .lexicon(Lexicon::from_tsv("a\t1").unwrap_or_default())
+        };
+        assert!(p().stem_weight(1.5).build().is_err());
+        assert!(p().negation_window(0).build().is_err());
+        assert!(p().negation_scalar(0.5).build().is_err());
+        let err = LexiconScorer::params(Language::Hungarian)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        let err = LexiconScorer::params(Language::Hungarian)
+            .lexicon(Lexicon::new())
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        assert!(Sentiment::new(1.5, 0.0, 0.0, 0.0).is_err());
+        assert!(Sentiment::new(0.5, 0.5, 0.0, 0.5).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_scores_in_range(text in "\\PC{0,120}") {
+            let sc = small();
+            let s = sc.score(&text);
+            prop_assert!((-1.0..=1.0).contains(&s.compound()));
+            let shares = s.positive() + s.negative() + s.neutral();
+            prop_assert!(shares == 0.0 || (shares - 1.0).abs() < 1e-9);
+            let e = sc.explain(&text);
+            prop_assert_eq!(e.sentiment(), s);
+            for c in e.contributions() {
+                prop_assert_eq!(&text[c.span().range()], c.token());
+            }
+        }
+
+        #[test]
+        fn word_soup_scores_in_range(words in proptest::collection::vec(
+            prop::sample::select(vec!["not", "very", "GOOD", "bad", "but", "no", "like", "!", "?", "kind", "of", "least", "at", "the", "weather", "under", ":)", "never", "so"]), 0..25)
+        ) {
+            let text = words.join(" ");
+            let s = small().score(&text);
+            prop_assert!((-1.0..=1.0).contains(&s.compound()));
         }
     }
 }
