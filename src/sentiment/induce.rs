@@ -193,6 +193,7 @@ impl InducerParams {
             .unwrap_or_else(|| Rules::for_language(self.language));
         let mut closed: Vec<String> = rules.negators().map(str::to_owned).collect();
         closed.extend(rules.boosters().map(|(w, _)| w.to_owned()));
+        closed.extend(rules.post_boosters().map(|(w, _)| w.to_owned()));
         closed.extend(rules.contrast_words().map(str::to_owned));
         closed.sort();
         closed.dedup();

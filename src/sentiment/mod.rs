@@ -63,7 +63,7 @@ pub use language::Language;
 pub use lexicon::Lexicon;
 pub use rules::Rules;
 pub use score::{
-    Contribution, Explanation, LexiconScorer, MatchKind, Rule, ScorerParams, Sentiment,
+    Accents, Contribution, Explanation, LexiconScorer, MatchKind, Rule, ScorerParams, Sentiment,
     SentimentScorer, Stemming,
 };
 pub use stem::{IndonesianStemmer, NoStemmer, SnowballStemmer, Stemmer};

@@ -37,6 +37,8 @@ pub struct Rules {
     pub(crate) negators: Vec<String>,
     /// Word and signed strength in booster steps (+1 boosts, −1 dampens).
     pub(crate) boosters: Vec<(String, f32)>,
+    /// Boosters that follow the word they modify (Indonesian `enak banget`).
+    pub(crate) post_boosters: Vec<(String, f32)>,
     pub(crate) contrast: Vec<String>,
     pub(crate) idioms: Vec<(String, f32)>,
     /// English only: `n't` inside a word negates, and VADER's special words
@@ -66,6 +68,13 @@ impl Rules {
                 .map(|w| ((*w).to_owned(), 1.0))
                 .chain(damp.iter().map(|w| ((*w).to_owned(), -1.0)))
                 .collect(),
+            post_boosters: match language {
+                Language::Indonesian => ID_POST_BOOST
+                    .iter()
+                    .map(|w| ((*w).to_owned(), 1.0))
+                    .collect(),
+                _ => Vec::new(),
+            },
             contrast: contrast.iter().map(|w| (*w).to_owned()).collect(),
             idioms: idioms.iter().map(|(w, v)| ((*w).to_owned(), *v)).collect(),
             english: language == Language::English,
@@ -77,6 +86,7 @@ impl Rules {
         Rules {
             negators: Vec::new(),
             boosters: Vec::new(),
+            post_boosters: Vec::new(),
             contrast: Vec::new(),
             idioms: Vec::new(),
             english: false,
@@ -96,6 +106,14 @@ impl Rules {
     #[must_use]
     pub fn with_booster(mut self, word: &str, steps: f32) -> Rules {
         self.boosters.push((word.to_lowercase(), steps));
+        self
+    }
+
+    /// Adds a booster that follows the word it modifies (`steps` as in
+    /// [`Rules::with_booster`]), like Indonesian `banget` in `enak banget`.
+    #[must_use]
+    pub fn with_post_booster(mut self, word: &str, steps: f32) -> Rules {
+        self.post_boosters.push((word.to_lowercase(), steps));
         self
     }
 
@@ -121,6 +139,11 @@ impl Rules {
     /// Returns the boosters and dampeners with their signed strength in steps.
     pub fn boosters(&self) -> impl Iterator<Item = (&str, f32)> {
         self.boosters.iter().map(|(w, s)| (w.as_str(), *s))
+    }
+
+    /// Returns the boosters that follow the word they modify.
+    pub fn post_boosters(&self) -> impl Iterator<Item = (&str, f32)> {
+        self.post_boosters.iter().map(|(w, s)| (w.as_str(), *s))
     }
 
     /// Returns the contrast words.
@@ -350,9 +373,6 @@ const ID_NEGATE: &[&str] = &[
 ];
 const ID_BOOST: &[&str] = &[
     "sangat",
-    "banget",
-    "bgt",
-    "sekali",
     "paling",
     "amat",
     "terlalu",
@@ -365,6 +385,8 @@ const ID_BOOST: &[&str] = &[
     "semakin",
     "lebih",
 ];
+/// Indonesian intensifiers placed after the adjective: `enak banget`, `bagus sekali`.
+const ID_POST_BOOST: &[&str] = &["banget", "bgt", "sekali", "bener", "pisan"];
 const ID_DAMP: &[&str] = &["agak", "sedikit", "cukup", "lumayan", "kurang"];
 const ID_CONTRAST: &[&str] = &["tapi", "tetapi", "namun", "sayangnya", "padahal"];
 

@@ -242,6 +242,21 @@ impl Explanation {
     }
 }
 
+/// Whether a scorer compares words with or without their accents.
+///
+/// LeIA, the bundled Portuguese lexicon, lists words without accents
+/// (`otimo`, `horrivel`), so Portuguese folds them by default; elsewhere
+/// accents distinguish words (Hungarian `szép` and `szep`) and are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Accents {
+    /// Compare words as written (lower-cased).
+    Keep,
+    /// Fold accented Latin letters to their base letter in both the lexicon
+    /// and the text (`ótimo` meets `otimo`).
+    Fold,
+}
+
 /// Whether and how a scorer stems words that miss the lexicon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -263,6 +278,7 @@ pub enum Stemming {
 /// | `stem_weight` | 0.8 | factor on stem-only matches | 0..=1 |
 /// | `negation_window` | 3 | words before a sentiment word that negators and boosters reach | 1..=10 |
 /// | `negation_scalar` | −0.74 | factor a negator applies | −2..=0 |
+/// | `accents` | `Fold` for Portuguese, else `Keep` | fold accents before lookup | |
 #[derive(Debug)]
 pub struct ScorerParams {
     language: Language,
@@ -273,6 +289,7 @@ pub struct ScorerParams {
     stem_weight: f64,
     negation_window: usize,
     negation_scalar: f64,
+    accents: Accents,
 }
 
 impl ScorerParams {
@@ -299,6 +316,12 @@ impl ScorerParams {
     pub fn stemmer(mut self, stemmer: Box<dyn Stemmer>) -> ScorerParams {
         self.stemmer = Some(stemmer);
         self.stemming = Stemming::Language;
+        self
+    }
+    /// Chooses whether accents are folded before lookup.
+    #[must_use]
+    pub fn accents(mut self, accents: Accents) -> ScorerParams {
+        self.accents = accents;
         self
     }
     /// Sets the factor on stem-only matches.
@@ -388,6 +411,7 @@ impl ScorerParams {
             stem_weight,
             self.negation_window,
             negation_scalar,
+            self.accents,
         ))
     }
 }
@@ -448,6 +472,8 @@ const PHRASE_START: u8 = 4;
 const CONSUMED: u8 = 8;
 /// The word is the second word of some phrase.
 const PHRASE_SECOND: u8 = 16;
+/// The booster follows the word it modifies (Indonesian `enak banget`).
+const POST_BOOSTER: u8 = 32;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -512,6 +538,7 @@ pub struct LexiconScorer<T = TextTokenizer> {
     window: usize,
     negation_scalar: f32,
     english: bool,
+    accents: Accents,
 }
 
 impl<T> fmt::Debug for LexiconScorer<T> {
@@ -527,7 +554,7 @@ impl<T> fmt::Debug for LexiconScorer<T> {
     }
 }
 
-fn lower_into(buf: &mut String, text: &str) {
+fn lower_into(buf: &mut String, text: &str, accents: Accents) {
     if text.is_ascii() {
         let start = buf.len();
         buf.push_str(text);
@@ -537,15 +564,38 @@ fn lower_into(buf: &mut String, text: &str) {
             match c {
                 '’' | '\u{2018}' => buf.push('\''),
                 '\u{FE0F}' => {}
-                c => buf.extend(c.to_lowercase()),
+                c => {
+                    for l in c.to_lowercase() {
+                        match accents {
+                            Accents::Fold => buf.push(fold_accent(l)),
+                            Accents::Keep => buf.push(l),
+                        }
+                    }
+                }
             }
         }
     }
 }
 
-fn lower(text: &str) -> String {
+/// Folds the accented Latin letters of Western European languages to their
+/// base letter (`ã` → `a`, `ç` → `c`); other characters are kept.
+fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        c => c,
+    }
+}
+
+fn lower(text: &str, accents: Accents) -> String {
     let mut s = String::with_capacity(text.len());
-    lower_into(&mut s, text);
+    lower_into(&mut s, text, accents);
     s
 }
 
@@ -573,6 +623,11 @@ impl LexiconScorer {
             stem_weight: 0.8,
             negation_window: 3,
             negation_scalar: f64::from(NEGATION_SCALAR),
+            accents: if language == Language::Portuguese {
+                Accents::Fold
+            } else {
+                Accents::Keep
+            },
         }
     }
 
@@ -641,6 +696,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
         stem_weight: f32,
         window: usize,
         negation_scalar: f32,
+        accents: Accents,
     ) -> LexiconScorer<T> {
         let mut vocab: FxHashMap<Box<str>, Entry> = FxHashMap::default();
         let mut phrases: FxHashMap<Box<str>, Phrase> = FxHashMap::default();
@@ -657,7 +713,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
         };
         let mut stem_sums: FxHashMap<Box<str>, (f64, u32)> = FxHashMap::default();
         for (word, valence) in lexicon.iter() {
-            let key = lower(word);
+            let key = lower(word, accents);
             if key.contains(' ') {
                 // Phrases whose words the tokenizer keeps apart.
                 #[allow(clippy::cast_possible_truncation)]
@@ -671,7 +727,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 );
                 continue;
             }
-            if word != key && !word.starts_with(char::is_alphanumeric) {
+            if word != key && !word.chars().all(char::is_alphanumeric) {
                 // Keep emoticons' own case too (looked up first).
                 let e = vocab.entry(word.into()).or_insert(EMPTY);
                 #[allow(clippy::cast_possible_truncation)]
@@ -705,17 +761,20 @@ impl<T: Tokenizer> LexiconScorer<T> {
             }
         }
         for word in &rules.negators {
-            vocab.entry(lower(word).into()).or_insert(EMPTY).flags |= NEGATOR;
+            vocab
+                .entry(lower(word, accents).into())
+                .or_insert(EMPTY)
+                .flags |= NEGATOR;
         }
         for word in &rules.contrast {
-            let w = lower(word);
+            let w = lower(word, accents);
             if w.contains(' ') {
                 continue;
             }
             vocab.entry(w.into()).or_insert(EMPTY).flags |= CONTRAST;
         }
         for (word, steps) in &rules.boosters {
-            let w = lower(word);
+            let w = lower(word, accents);
             if w.contains(' ') {
                 add_phrase(
                     &w,
@@ -729,8 +788,13 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 vocab.entry(w.into()).or_insert(EMPTY).booster = *steps;
             }
         }
+        for (word, steps) in &rules.post_boosters {
+            let e = vocab.entry(lower(word, accents).into()).or_insert(EMPTY);
+            e.booster = *steps;
+            e.flags |= POST_BOOSTER;
+        }
         for (phrase, valence) in &rules.idioms {
-            let w = lower(phrase);
+            let w = lower(phrase, accents);
             if w.contains(' ') {
                 add_phrase(
                     &w,
@@ -778,6 +842,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
             window,
             negation_scalar,
             english: rules.english,
+            accents,
         }
     }
 
@@ -819,7 +884,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 continue;
             }
             let lo = s.buf.len();
-            lower_into(&mut s.buf, token.text());
+            lower_into(&mut s.buf, token.text(), self.accents);
             let hi = s.buf.len();
             let key = &s.buf[lo..hi];
             let exact = if token.kind() == TokenKind::Emoticon {
@@ -1007,7 +1072,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
                     // overlap and flip it back).
                     break;
                 }
-                if pj.booster != 0.0 {
+                if pj.booster != 0.0 && pj.flags & POST_BOOSTER == 0 {
                     let mut scalar = pj.booster * BOOST;
                     if v < 0.0 {
                         scalar = -scalar;
@@ -1047,6 +1112,18 @@ impl<T: Tokenizer> LexiconScorer<T> {
                     v *= neg;
                     note(i, Rule::Negation { by: pj.span });
                 }
+            }
+            if i + 1 < n && items[i + 1].flags & POST_BOOSTER != 0 {
+                let next = items[i + 1];
+                let scalar = next.booster * BOOST * if v < 0.0 { -1.0 } else { 1.0 };
+                v += scalar;
+                note(
+                    i,
+                    Rule::Booster {
+                        by: next.span,
+                        delta: f64::from(scalar),
+                    },
+                );
             }
             if english && i > 0 && word(i - 1) == "least" && !items[i - 1].has_valence {
                 let at_least = i > 1 && matches!(word(i - 2), "at" | "very");

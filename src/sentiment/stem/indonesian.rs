@@ -120,7 +120,11 @@ fn first_order(w: &str) -> Option<Stripped<'_>> {
         if after.starts_with(['l', 'm', 'n', 'r', 'w', 'y']) && kind == Prefix::Me {
             return out(after, None);
         }
-        if kind == Prefix::Pe && !after.starts_with(['r', 'l']) && !vowel_after(after) {
+        if kind == Prefix::Pe
+            && !after.starts_with('r')
+            && !after.starts_with("lajar")
+            && !vowel_after(after)
+        {
             return out(after, None);
         }
     }
