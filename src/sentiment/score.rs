@@ -669,8 +669,11 @@ impl LexiconScorer {
 #[derive(Clone, Copy, Debug)]
 struct Item {
     span: Span,
+    /// The token's lower-case form is `text[lo..hi]` when `in_text` (already
+    /// lower-case ASCII, the common case, copied nowhere), else `buf[lo..hi]`.
     lo: usize,
     hi: usize,
+    in_text: bool,
     valence: f32,
     has_valence: bool,
     booster: f32,
@@ -696,6 +699,16 @@ thread_local! {
 }
 
 type Notes = Vec<(usize, Rule)>;
+
+/// The lower-case form of a collected token.
+#[inline]
+fn key_of<'a>(it: &Item, text: &'a str, buf: &'a str) -> &'a str {
+    if it.in_text {
+        &text[it.lo..it.hi]
+    } else {
+        &buf[it.lo..it.hi]
+    }
+}
 
 /// What one scoring pass returns: the sentiment, the punctuation emphasis,
 /// and (when explaining) the tokens with their final valences.
@@ -895,10 +908,16 @@ impl<T: Tokenizer> LexiconScorer<T> {
             if token.kind() == TokenKind::Word && is_html_entity(text, token.span()) {
                 continue;
             }
-            let lo = s.buf.len();
-            lower_into(&mut s.buf, token.text(), self.accents);
-            let hi = s.buf.len();
-            let key = &s.buf[lo..hi];
+            let raw = token.text();
+            let in_text = raw.is_ascii() && !raw.bytes().any(|b| b.is_ascii_uppercase());
+            let (lo, hi) = if in_text {
+                (token.span().start, token.span().end)
+            } else {
+                let lo = s.buf.len();
+                lower_into(&mut s.buf, raw, self.accents);
+                (lo, s.buf.len())
+            };
+            let key = if in_text { raw } else { &s.buf[lo..hi] };
             let exact = if token.kind() == TokenKind::Emoticon {
                 // Emoticons are case-sensitive: `D:` is horror, `:d` a grin.
                 self.vocab.get(token.text()).copied()
@@ -912,6 +931,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 span: token.span(),
                 lo,
                 hi,
+                in_text,
                 valence: entry.valence,
                 has_valence: entry.has_valence,
                 booster: entry.booster,
@@ -943,7 +963,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
         }
     }
 
-    fn match_phrases(&self, s: &mut Scratch) {
+    fn match_phrases(&self, text: &str, s: &mut Scratch) {
         let n = s.items.len();
         let mut i = 0;
         while i < n {
@@ -963,7 +983,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
                         s.key.push(' ');
                     }
                     let it = s.items[k];
-                    s.key.push_str(&s.buf[it.lo..it.hi]);
+                    s.key.push_str(key_of(&it, text, &s.buf));
                 }
                 if let Some(p) = self.phrases.get(s.key.as_str()) {
                     for k in i..i + len {
@@ -997,7 +1017,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
     fn run_in(&self, text: &str, s: &mut Scratch, mut notes: Option<&mut Notes>) -> Run {
         self.collect_items(text, s);
         if !self.phrases.is_empty() {
-            self.match_phrases(s);
+            self.match_phrases(text, s);
         }
         let n = s.items.len();
         s.values.clear();
@@ -1014,7 +1034,7 @@ impl<T: Tokenizer> LexiconScorer<T> {
         let cap_diff = caps > 0 && caps < n;
         let items = &s.items;
         let buf = &s.buf;
-        let word = |i: usize| &buf[items[i].lo..items[i].hi];
+        let word = |i: usize| key_of(&items[i], text, buf);
         let english = self.english;
         let negated =
             |j: usize| items[j].flags & NEGATOR != 0 || (english && word(j).contains("n't"));
@@ -1213,6 +1233,7 @@ fn like_is_verb(prev: &str) -> bool {
 }
 
 /// HTML entities left in scraped text (`&amp;`, `&gt;`) are not words.
+#[inline]
 fn is_html_entity(text: &str, span: Span) -> bool {
     span.start > 0
         && text.as_bytes()[span.start - 1] == b'&'
