@@ -278,3 +278,44 @@ fn public_types_are_send_sync_unpin() {
     check::<custodia::sentiment::ScorerParams>();
     check::<custodia::sentiment::InducerParams>();
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// The corpus scorers, built once for all cases.
+    fn shared() -> &'static HashMap<String, Box<dyn SentimentScorer>> {
+        static SCORERS: OnceLock<HashMap<String, Box<dyn SentimentScorer>>> = OnceLock::new();
+        SCORERS.get_or_init(|| scorers(&corpus()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Arbitrary text never panics any corpus scorer (bundled lexicons
+        /// with emoji and idioms included), scores stay in range, and spans
+        /// slice the input.
+        #[test]
+        fn arbitrary_text_is_scored_safely(text in "\\PC{0,80}|[a-zA-Z :;()!?'’D<3-]{0,60}") {
+            for scorer in shared().values() {
+                let e = scorer.explain(&text);
+                prop_assert!((-1.0..=1.0).contains(&e.sentiment().compound()));
+                for c in e.contributions() {
+                    prop_assert_eq!(&text[c.span().range()], c.token());
+                }
+            }
+        }
+
+        /// Batch scoring equals scoring one by one.
+        #[test]
+        fn score_all_matches_score(texts in proptest::collection::vec("\\PC{0,30}", 0..8)) {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            for scorer in shared().values() {
+                let batch = scorer.score_all(&refs);
+                let single: Vec<Sentiment> = refs.iter().map(|t| scorer.score(t)).collect();
+                prop_assert_eq!(batch, single);
+            }
+        }
+    }
+}
