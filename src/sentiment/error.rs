@@ -27,6 +27,9 @@ pub(crate) enum Detail {
         valence: f64,
     },
     LexiconEmpty,
+    NoLexicon {
+        language: &'static str,
+    },
     ParamOutOfRange {
         name: &'static str,
         value: f64,
@@ -66,6 +69,10 @@ impl fmt::Display for Detail {
                 write!(f, "valence {valence} of {word:?} is not a finite number")
             }
             Detail::LexiconEmpty => write!(f, "the lexicon has no entries"),
+            Detail::NoLexicon { language } => write!(
+                f,
+                "no lexicon given and none bundled for language {language} (bundled: en, pt with their features)"
+            ),
             Detail::ParamOutOfRange { name, value, range } => {
                 write!(f, "{name} {value} is out of range {range}")
             }

@@ -391,10 +391,8 @@ impl ScorerParams {
             None => bundled(self.language).ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidParameter,
-                    Detail::ParamOutOfRange {
-                        name: "lexicon (none given and none bundled for this language)",
-                        value: 0.0,
-                        range: "a non-empty lexicon",
+                    Detail::NoLexicon {
+                        language: self.language.code(),
                     },
                 )
             })?,
