@@ -540,3 +540,49 @@ const IT_DAMP: &[&str] = &[
     "abbastanza",
 ];
 const IT_CONTRAST: &[&str] = &["ma", "però", "tuttavia", "eppure"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_lists_are_lower_case_and_free_of_duplicates() {
+        for lang in Language::all() {
+            let r = Rules::for_language(lang);
+            let mut words: Vec<&str> = r
+                .negators()
+                .chain(r.boosters().map(|(w, _)| w))
+                .chain(r.post_boosters().map(|(w, _)| w))
+                .chain(r.contrast_words())
+                .collect();
+            for w in &words {
+                assert_eq!(*w, w.to_lowercase(), "{lang}: {w}");
+            }
+            let n = words.len();
+            words.sort_unstable();
+            words.dedup();
+            assert_eq!(words.len(), n, "{lang} lists a word twice");
+        }
+    }
+
+    #[test]
+    fn the_issue_languages_have_negators_boosters_and_contrast_words() {
+        for lang in [
+            Language::English,
+            Language::Portuguese,
+            Language::Indonesian,
+            Language::Hungarian,
+            Language::Spanish,
+            Language::German,
+            Language::French,
+        ] {
+            let r = Rules::for_language(lang);
+            assert!(r.negators().count() >= 5, "{lang}");
+            assert!(r.boosters().any(|(_, s)| s > 0.0), "{lang}");
+            assert!(r.boosters().any(|(_, s)| s < 0.0), "{lang}");
+            assert!(r.contrast_words().count() >= 1, "{lang}");
+        }
+        assert_eq!(Rules::empty().negators().count(), 0);
+        assert!(Rules::for_language(Language::English).idioms().count() > 10);
+    }
+}
