@@ -223,7 +223,11 @@ impl InducerParams {
 ///     LabelledText::new("pesanan lambat datang", -1.0)?,
 ///     LabelledText::new("toko buka jam sembilan", 0.0)?,
 /// ];
-/// let lexicon = LexiconInducer::params(Language::Indonesian).build()?.induce(&texts)?;
+/// // A tiny corpus: keep words that only two texts agree on.
+/// let lexicon = LexiconInducer::params(Language::Indonesian)
+///     .min_valence(0.5)
+///     .build()?
+///     .induce(&texts)?;
 /// assert!(lexicon.get("ramah").is_some_and(|v| v > 0.0));
 /// assert!(lexicon.get("lambat").is_some_and(|v| v < 0.0));
 /// # Ok::<(), custodia::Error>(())
