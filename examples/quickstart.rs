@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use custodia::ingest::Ingestor;
 use custodia::model::{Currency, EventKind, FieldAccess, FieldPath, SourceRecord, Value};
+use custodia::sentiment::{AggregateParams, LexiconScorer, SentimentScorer, SentimentSummary};
 
 /// Each source's messages, embedded so the example runs anywhere.
 const SOURCES: &[(&str, &str)] = &[
@@ -90,7 +91,12 @@ fn main() -> custodia::Result<()> {
                     .or_default() += t.signed_amount().minor();
             }
             if let Some(text) = e.feedback_text() {
-                feedback.push((e.at(), e.name().to_owned(), text.to_owned()));
+                let user = r
+                    .identity()
+                    .external_ids
+                    .first()
+                    .map_or(String::new(), |id| id.value.to_string());
+                feedback.push((e.at(), user, e.name().to_owned(), text.to_owned()));
             }
         }
     }
@@ -102,10 +108,58 @@ fn main() -> custodia::Result<()> {
         let money = custodia::model::Money::from_minor(*minor, Currency::new(currency)?);
         println!("    {money}");
     }
-    println!("\n== 4. Feedback to score");
+    // 4. Sentiment of what customers wrote, in their own language. English
+    //    and Portuguese lexicons are bundled; other languages bring their
+    //    own lexicon (or learn one from labelled feedback).
+    println!("\n== 4. Feedback sentiment (compound score in [-1, 1])");
+    let language_of: BTreeMap<String, String> = records
+        .iter()
+        .filter_map(|r| {
+            let user = r.identity().external_ids.first()?.value.to_string();
+            let lang = r.demographic().language.as_ref()?.primary().to_owned();
+            Some((user, lang))
+        })
+        .collect();
+    let english = LexiconScorer::english()?;
+    let portuguese = LexiconScorer::portuguese()?;
+    let mut scored: BTreeMap<String, Vec<_>> = BTreeMap::new();
     feedback.sort();
-    for (at, name, text) in &feedback {
-        println!("  {} {:<16} {text}", at.format("%Y-%m-%d"), name);
+    for (at, user, name, text) in &feedback {
+        let lang = language_of.get(user).map_or("?", String::as_str);
+        let scorer = match lang {
+            "en" => Some(&english),
+            "pt" => Some(&portuguese),
+            _ => None,
+        };
+        match scorer {
+            Some(scorer) => {
+                let score = scorer.score(text).compound();
+                scored.entry(user.clone()).or_default().push((*at, score));
+                println!("  {score:+.3} {lang} {name:<16} {text}");
+            }
+            None => println!("   (no lexicon) {lang} {name:<16} {text}"),
+        }
+    }
+    let strongest =
+        english.explain("The speaker arrived with a cracked grille. Really disappointed.");
+    println!("  why the speaker ticket is negative:");
+    for c in strongest
+        .contributions()
+        .iter()
+        .filter(|c| c.valence() != 0.0)
+    {
+        println!("    {:<14} {:+.2} {:?}", c.token(), c.valence(), c.rules());
+    }
+    if let Some((at, ..)) = feedback.last() {
+        for (user, scores) in scored.iter().filter(|(_, s)| s.len() > 1) {
+            let summary = SentimentSummary::from_scores(scores, *at, AggregateParams::default())?;
+            let fields: Vec<String> = summary
+                .fields()
+                .iter()
+                .map(|(k, v)| format!("{k}={v:.3}"))
+                .collect();
+            println!("  {user}: {}", fields.join(" "));
+        }
     }
 
     // 5. Everything a source sent beyond the typed sections is kept.

@@ -72,6 +72,8 @@
 //! |---|---|---|---|
 //! | `serde` | yes | `Serialize`/`Deserialize` on every data type with a documented, versioned JSON shape; the [`ingest`] module | serde and serde_json |
 //! | `rayon` | yes | parallel work inside calls that ask for it; results are identical without it | rayon |
+//! | `lexicon-en` | yes | `sentiment::Lexicon::english`, the VADER lexicon with emoji (MIT) | about 550 KB of data |
+//! | `lexicon-pt` | yes | `sentiment::Lexicon::portuguese`, the LeIA lexicon (MIT) | about 430 KB of data |
 //!
 //! Features only add API; they never change results.
 //!
