@@ -1,1 +1,3 @@
+//! Benchmarks of the `model` module.
+
 fn main() {}

@@ -1,1 +1,3 @@
+//! Benchmarks of the `segment` module.
+
 fn main() {}

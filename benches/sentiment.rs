@@ -1,1 +1,3 @@
+//! Benchmarks of the `sentiment` module.
+
 fn main() {}
