@@ -315,6 +315,50 @@ pub trait TransactionModel: fmt::Debug + Send + Sync {
     }
 }
 
+/// A boxed model is a model, so that `Clv<Box<dyn TransactionModel>, _>`
+/// works with a model chosen at run time.
+impl<T: TransactionModel + ?Sized> TransactionModel for Box<T> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        (**self).parameters()
+    }
+
+    fn customer_log_likelihood(&self, customer: &RfmSummary) -> f64 {
+        (**self).customer_log_likelihood(customer)
+    }
+
+    fn log_likelihood(&self, data: &Summaries) -> f64 {
+        (**self).log_likelihood(data)
+    }
+
+    fn expected_purchases(&self, horizon: Periods) -> f64 {
+        (**self).expected_purchases(horizon)
+    }
+
+    fn conditional_expected_purchases(&self, customer: &RfmSummary, horizon: Periods) -> f64 {
+        (**self).conditional_expected_purchases(customer, horizon)
+    }
+
+    fn probability_of_purchases(&self, n: u32, horizon: Periods) -> Probability {
+        (**self).probability_of_purchases(n, horizon)
+    }
+
+    fn probability_alive(&self, customer: &RfmSummary) -> Probability {
+        (**self).probability_alive(customer)
+    }
+
+    fn probability_of_purchase_within(
+        &self,
+        customer: &RfmSummary,
+        horizon: Periods,
+    ) -> Probability {
+        (**self).probability_of_purchase_within(customer, horizon)
+    }
+}
+
 /// A model of how much customers spend per purchase.
 pub trait SpendModel: fmt::Debug + Send + Sync {
     /// Returns the expected spend of the customer's future purchases, in the

@@ -166,7 +166,7 @@ pub(crate) fn central_gradient<const N: usize>(
         return (f, None);
     }
     // Step near the cube root of machine epsilon balances truncation and rounding.
-    const H: f64 = 6e-6;
+    const H: f64 = 3e-5;
     for i in 0..N {
         let h = H * x[i];
         let mut up = *x;

@@ -217,7 +217,7 @@ impl Fit for ParetoNbdParams {
         // Central differences are accurate to about 1e-10, which bounds the
         // tolerance that can be met.
         let mut settings = self.settings;
-        settings.tolerance = settings.tolerance.max(1e-8);
+        settings.tolerance = settings.tolerance.max(1e-10);
         let ([r, alpha, s, beta], report) = fit_positive(
             "Pareto/NBD",
             &settings,
