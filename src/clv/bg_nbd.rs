@@ -75,13 +75,71 @@ pub(crate) fn frequency_weights(rows: &[Row]) -> Vec<(f64, f64)> {
     out
 }
 
+/// Grouped rows with their distinct frequencies, ages and recencies numbered,
+/// so that each likelihood evaluation takes the logarithms of `α + T`,
+/// `α + t_x` and `b + x − 1` once per distinct value instead of once per row
+/// (cohort data share few distinct ages and recencies).
+#[derive(Clone, Debug)]
+pub(crate) struct IndexedRows {
+    rows: Vec<IndexedRow>,
+    frequencies: Vec<f64>,
+    ages: Vec<f64>,
+    recencies: Vec<f64>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct IndexedRow {
+    frequency: u32,
+    age: u32,
+    recency: u32,
+    weight: f64,
+}
+
+impl IndexedRows {
+    pub(crate) fn new(rows: &[Row]) -> IndexedRows {
+        fn distinct(mut v: Vec<f64>) -> Vec<f64> {
+            v.sort_by(f64::total_cmp);
+            v.dedup_by(|a, b| a.to_bits() == b.to_bits());
+            v
+        }
+        fn index(table: &[f64], v: f64) -> u32 {
+            let i = table.partition_point(|t| t.total_cmp(&v).is_lt());
+            u32::try_from(i).unwrap_or(u32::MAX)
+        }
+        let frequencies = distinct(rows.iter().map(|r| f64::from(r.frequency)).collect());
+        let ages = distinct(rows.iter().map(|r| r.age).collect());
+        let recencies = distinct(rows.iter().map(|r| r.recency).collect());
+        let rows = rows
+            .iter()
+            .map(|r| IndexedRow {
+                frequency: index(&frequencies, f64::from(r.frequency)),
+                age: index(&ages, r.age),
+                recency: index(&recencies, r.recency),
+                weight: r.weight,
+            })
+            .collect();
+        IndexedRows {
+            rows,
+            frequencies,
+            ages,
+            recencies,
+        }
+    }
+}
+
+/// `(ln(shift + v), 1/(shift + v))` for each value of a table.
+fn log_table(values: &[f64], shift: f64) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .map(|v| ((shift + v).ln(), 1.0 / (shift + v)))
+        .collect()
+}
+
 /// Returns the weighted mean negative log-likelihood and its gradient over θ.
-///
-/// `rows` must be sorted by frequency (as [`Summaries`] groups them).
 pub(crate) fn mean_nll(
     family: Family,
     theta: &Theta,
-    rows: &[Row],
+    rows: &IndexedRows,
     by_frequency: &[(f64, f64)],
     total: f64,
 ) -> (f64, Theta) {
@@ -105,26 +163,36 @@ pub(crate) fn mean_nll(
         g[3] += n * (dg_ab + digamma(b + x + k) - dg_b - dg_abx);
     }
     // The mixture of "alive at T" and "dropped out at t_x", per row.
-    let per_row = sum_rows(rows, |row| {
-        let x = f64::from(row.frequency);
+    let ages = log_table(&rows.ages, alpha);
+    let recencies = log_table(&rows.recencies, alpha);
+    let bxs = log_table(&rows.frequencies, b - 1.0 + k);
+    let per_row = sum_rows(&rows.rows, |row| {
+        let x = rows.frequencies[row.frequency as usize];
         let w = row.weight;
-        let l_t = (alpha + row.age).ln();
+        let (l_t, inv_t) = ages[row.age as usize];
         let a3 = -(r + x) * l_t;
-        if !family.may_drop(row.frequency) {
-            return [w * a3, -w * l_t, -w * (r + x) / (alpha + row.age), 0.0, 0.0];
+        if !family.may_drop(x as u32) {
+            return [w * a3, -w * l_t, -w * (r + x) * inv_t, 0.0, 0.0];
         }
-        let l_tx = (alpha + row.recency).ln();
-        let bx = b + x - 1.0 + k;
-        let a4 = ln_a - bx.ln() - (r + x) * l_tx;
-        let v = log_add_exp(a3, a4);
-        let p3 = (a3 - v).exp();
-        let p4 = 1.0 - p3;
+        let (l_tx, inv_tx) = recencies[row.recency as usize];
+        let (l_bx, inv_bx) = bxs[row.frequency as usize];
+        let a4 = ln_a - l_bx - (r + x) * l_tx;
+        // log-sum-exp with the shares of both terms from one exponential.
+        let (hi, lo) = if a3 >= a4 { (a3, a4) } else { (a4, a3) };
+        let e = (lo - hi).exp();
+        let v = hi + e.ln_1p();
+        let p_hi = 1.0 / (1.0 + e);
+        let (p3, p4) = if a3 >= a4 {
+            (p_hi, 1.0 - p_hi)
+        } else {
+            (1.0 - p_hi, p_hi)
+        };
         [
             w * v,
             -w * (p3 * l_t + p4 * l_tx),
-            -w * (r + x) * (p3 / (alpha + row.age) + p4 / (alpha + row.recency)),
+            -w * (r + x) * (p3 * inv_t + p4 * inv_tx),
             w * p4 / a,
-            -w * p4 / bx,
+            -w * p4 * inv_bx,
         ]
     });
     ll += per_row[0];
@@ -158,9 +226,10 @@ pub(crate) fn fit_family(
         .into());
     }
     let by_frequency = frequency_weights(&rows);
+    let indexed = IndexedRows::new(&rows);
     let starts = [[0.0; 4], [-1.0, 1.0, -1.0, 1.0], [0.5, 2.0, 0.5, 0.5]];
     fit_positive(name, settings, &starts, total, rows.len(), |theta, _| {
-        let (f, g) = mean_nll(family, theta, &rows, &by_frequency, total);
+        let (f, g) = mean_nll(family, theta, &indexed, &by_frequency, total);
         (f, Some(g))
     })
 }
@@ -490,8 +559,9 @@ mod tests {
         ] {
             data.push(RfmSummary::new(x, tx, t).unwrap());
         }
-        let rows = data.grouped_frequency_recency_age();
-        let byf = frequency_weights(&rows);
+        let grouped = data.grouped_frequency_recency_age();
+        let byf = frequency_weights(&grouped);
+        let rows = IndexedRows::new(&grouped);
         for family in [Family::Bg, Family::Mbg] {
             let theta = [0.7, 3.0, 1.3, 2.2];
             let (_, g) = mean_nll(family, &theta, &rows, &byf, 4.0);

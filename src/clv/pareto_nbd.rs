@@ -2,9 +2,8 @@
 
 use super::error::ClvError;
 use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weight, FitReport};
-use super::optim::central_gradient;
 use super::special::gauss_legendre_64;
-use super::special::{ln_gamma, ln_hyp2f1, log_add_exp, log_sub_exp};
+use super::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
 use super::summary::{Row, Summaries};
 use super::{churn_from_transactions, Fit, Periods, Probability, RfmSummary, TransactionModel};
 use crate::error::Result;
@@ -17,22 +16,127 @@ type Theta = [f64; 4];
 /// `A0 = F(t_x)/(m+t_x)^(r+s+x) − F(T)/(m+T)^(r+s+x)` with `m = max(α, β)`,
 /// `F(t) = 2F1(r+s+x, c; r+s+x+1; |α−β|/(m+t))`, `c = r+x` when `α < β`
 /// and `c = s+1` otherwise. The argument of 2F1 is in `[0, 1)`.
-fn ln_a0(theta: &Theta, x: f64, recency: f64, age: f64) -> f64 {
+///
+/// `F` is evaluated through Euler's transformation,
+/// `F = (1 − z)^(1−c) G` with `G = 2F1(1, d; r+s+x+1; z)` and `d = r+s+x+1−c`
+/// (`s+1` or `r+x`), whose series has positive terms with ratio below `z`.
+/// With `want_gradient` it also returns the gradient of `ln A0` over θ, from
+/// the series differentiated term by term.
+fn ln_a0_with_gradient(
+    theta: &Theta,
+    x: f64,
+    recency: f64,
+    age: f64,
+    want_gradient: bool,
+) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *theta;
-    let (max, c) = if alpha < beta {
-        (beta, r + x)
-    } else {
-        (alpha, s + 1.0)
-    };
-    let diff = (alpha - beta).abs();
     let rsx = r + s + x;
-    let at = |t: f64| {
-        let z = diff / (max + t);
-        let f = ln_hyp2f1(rsx, c, rsx + 1.0, z);
-        f.log - rsx * (max + t).ln()
+    let big_c = rsx + 1.0;
+    // ∂c/∂θ, ∂d/∂θ (∂C/∂θ = [1, 0, 1, 0]) and which parameter is the maximum.
+    let (max, c, dc, dd, max_index) = if alpha < beta {
+        (beta, r + x, [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], 3)
+    } else {
+        (
+            alpha,
+            s + 1.0,
+            [0.0, 0.0, 1.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0],
+            1,
+        )
     };
-    log_sub_exp(at(recency), at(age))
+    let d = big_c - c;
+    let diff = (alpha - beta).abs();
+    let at = |t: f64| {
+        let mt = max + t;
+        let z = diff / mt;
+        let (ln_g, g) = euler_series(d, big_c, z, want_gradient);
+        let ln_1mz = (-z).ln_1p();
+        let value = (1.0 - c) * ln_1mz + ln_g - rsx * mt.ln();
+        let mut grad = [0.0; 4];
+        if want_gradient {
+            // ∂z/∂θ: z = (max − min)/(max + t).
+            let mut dz = [0.0; 4];
+            let min_plus_t = alpha.min(beta) + t;
+            dz[max_index] = min_plus_t / (mt * mt);
+            dz[4 - max_index] = -1.0 / mt;
+            for i in 0..4 {
+                let d_rsx = if i == 0 || i == 2 { 1.0 } else { 0.0 };
+                let d_max = if i == max_index { 1.0 } else { 0.0 };
+                let d_ln_g = dd[i] * g.with_d - d_rsx * g.with_c + g.with_z * dz[i];
+                grad[i] = -dc[i] * ln_1mz - (1.0 - c) * dz[i] / (1.0 - z) + d_ln_g
+                    - d_rsx * mt.ln()
+                    - rsx * d_max / mt;
+            }
+        }
+        (value, grad)
+    };
+    let (p, dp) = at(recency);
+    let (q, dq) = at(age);
+    let v = log_sub_exp(p, q);
+    if v == f64::NEG_INFINITY || !want_gradient {
+        return (v, [0.0; 4]);
+    }
+    let (wp, wq) = ((p - v).exp(), (q - v).exp());
+    (v, std::array::from_fn(|i| wp * dp[i] - wq * dq[i]))
 }
+
+fn ln_a0(theta: &Theta, x: f64, recency: f64, age: f64) -> f64 {
+    ln_a0_with_gradient(theta, x, recency, age, false).0
+}
+
+/// Derivatives of `ln G` for [`euler_series`]: with respect to `d`, to `C`
+/// (as it enters the term ratio; its sign is applied by the caller) and to `z`.
+#[derive(Clone, Copy, Debug, Default)]
+struct SeriesGradient {
+    with_d: f64,
+    with_c: f64,
+    with_z: f64,
+}
+
+/// Returns `ln G` for `G = 2F1(1, d; C; z) = Σ_n (d)_n/(C)_n z^n` with
+/// `0 < d < C` and `0 <= z < 1` (positive terms, ratio below `z`), and
+/// optionally `∂ln G/∂d`, `∂ln G/∂C` and `∂ln G/∂z` from the term-wise
+/// derivatives `∂g_n/∂d = g_n Σ_{k<n} 1/(d+k)` and `∂g_n/∂C = −g_n Σ_{k<n} 1/(C+k)`.
+fn euler_series(d: f64, big_c: f64, z: f64, want_gradient: bool) -> (f64, SeriesGradient) {
+    let (mut sum, mut term, mut n) = (1.0_f64, 1.0_f64, 0.0_f64);
+    let (mut harmonic_d, mut harmonic_c) = (0.0, 0.0);
+    let (mut sum_d, mut sum_c, mut sum_n) = (0.0, 0.0, 0.0);
+    if z > 0.0 {
+        for _ in 0..SERIES_TERMS {
+            let inv_c = 1.0 / (big_c + n);
+            if want_gradient {
+                harmonic_d += 1.0 / (d + n);
+                harmonic_c += inv_c;
+            }
+            term *= (d + n) * inv_c * z;
+            n += 1.0;
+            sum += term;
+            if want_gradient {
+                sum_d += term * harmonic_d;
+                sum_c += term * harmonic_c;
+                sum_n += n * term;
+            }
+            if term <= 1e-17 * sum {
+                break;
+            }
+        }
+    }
+    let grad = if want_gradient {
+        SeriesGradient {
+            with_d: sum_d / sum,
+            with_c: sum_c / sum,
+            // Σ n g_n / z, or the first coefficient d/C at z = 0.
+            with_z: if z > 0.0 { sum_n / z / sum } else { d / big_c },
+        }
+    } else {
+        SeriesGradient::default()
+    };
+    (sum.ln(), grad)
+}
+
+/// Most terms of [`euler_series`]: enough for `z` up to about 0.998; beyond,
+/// only reached far from any optimum, the sum is truncated.
+const SERIES_TERMS: usize = 20_000;
 
 /// Returns the log of the part of the likelihood that does not depend on
 /// `x` alone: `ln[(α+T)^−(r+x) (β+T)^−s + s/(r+s+x) A0]` (ibid., eq. 22).
@@ -197,6 +301,61 @@ fn mean_nll(theta: &Theta, rows: &[Row], by_frequency: &[(f64, f64)], total: f64
     -(ll + rows_ll) / total
 }
 
+/// Weighted mean negative log-likelihood and its analytic gradient over θ.
+fn mean_nll_with_gradient(
+    theta: &Theta,
+    rows: &[Row],
+    by_frequency: &[(f64, f64)],
+    total: f64,
+) -> (f64, Theta) {
+    let [r, alpha, s, beta] = *theta;
+    let (lg_r, dg_r, ln_alpha, ln_beta) = (ln_gamma(r), digamma(r), alpha.ln(), beta.ln());
+    let mut ll = 0.0;
+    let mut g = [0.0; 4];
+    for &(x, n) in by_frequency {
+        ll += n * (ln_gamma(r + x) - lg_r + r * ln_alpha + s * ln_beta);
+        g[0] += n * (digamma(r + x) - dg_r + ln_alpha);
+        g[1] += n * r / alpha;
+        g[2] += n * ln_beta;
+        g[3] += n * s / beta;
+    }
+    let per_row = sum_rows(rows, |row| {
+        let x = f64::from(row.frequency);
+        let w = row.weight;
+        let (l_at, l_bt) = ((alpha + row.age).ln(), (beta + row.age).ln());
+        let alive = -(r + x) * l_at - s * l_bt;
+        let d_alive = [
+            -l_at,
+            -(r + x) / (alpha + row.age),
+            -l_bt,
+            -s / (beta + row.age),
+        ];
+        let (ln_a0, d_a0) = ln_a0_with_gradient(theta, x, row.recency, row.age, true);
+        let rsx = r + s + x;
+        let dropped = s.ln() - rsx.ln() + ln_a0;
+        let d_dropped = [
+            -1.0 / rsx + d_a0[0],
+            d_a0[1],
+            1.0 / s - 1.0 / rsx + d_a0[2],
+            d_a0[3],
+        ];
+        let v = log_add_exp(alive, dropped);
+        let (pa, pd) = ((alive - v).exp(), (dropped - v).exp());
+        [
+            w * v,
+            w * (pa * d_alive[0] + pd * d_dropped[0]),
+            w * (pa * d_alive[1] + pd * d_dropped[1]),
+            w * (pa * d_alive[2] + pd * d_dropped[2]),
+            w * (pa * d_alive[3] + pd * d_dropped[3]),
+        ]
+    });
+    ll += per_row[0];
+    for i in 0..4 {
+        g[i] += per_row[i + 1];
+    }
+    (-ll / total, g.map(|v| -v / total))
+}
+
 impl Fit for ParetoNbdParams {
     type Model = ParetoNbd;
 
@@ -211,13 +370,16 @@ impl Fit for ParetoNbdParams {
             .into());
         }
         let by_frequency = super::bg_nbd::frequency_weights(&rows);
-        let value = |theta: &Theta| mean_nll(theta, &rows, &by_frequency, total);
-        let value_and_gradient = |theta: &Theta, need: bool| central_gradient(value, theta, need);
+        let value_and_gradient = |theta: &Theta, need: bool| {
+            if need {
+                let (f, g) = mean_nll_with_gradient(theta, &rows, &by_frequency, total);
+                (f, Some(g))
+            } else {
+                (mean_nll(theta, &rows, &by_frequency, total), None)
+            }
+        };
         let starts = [[0.0; 4], [-0.5, 2.0, -0.5, 2.0], [0.5, 1.0, 0.5, 1.0]];
-        // Central differences are accurate to about 1e-10, which bounds the
-        // tolerance that can be met.
-        let mut settings = self.settings;
-        settings.tolerance = settings.tolerance.max(1e-10);
+        let settings = self.settings;
         let ([r, alpha, s, beta], report) = fit_positive(
             "Pareto/NBD",
             &settings,
@@ -353,6 +515,45 @@ mod tests {
                 let a = customer_ll(&theta, &s);
                 let b = ll_by_quadrature(&theta, f64::from(x), tx, t);
                 assert!((a - b).abs() < 1e-9, "{theta:?} {x} {tx} {t}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn analytic_gradient_matches_differences() {
+        let mut data = Summaries::new();
+        for (x, tx, t) in [
+            (0, 0.0, 30.0),
+            (2, 10.0, 30.0),
+            (5, 28.0, 35.0),
+            (1, 3.5, 20.0),
+            (9, 19.9, 20.0),
+        ] {
+            data.push(RfmSummary::new(x, tx, t).unwrap());
+        }
+        let rows = data.grouped_frequency_recency_age();
+        let byf = crate::clv::bg_nbd::frequency_weights(&rows);
+        for theta in [
+            [0.7, 3.0, 1.3, 2.2],
+            [0.55, 10.6, 0.61, 11.7],
+            [2.0, 1.0, 0.3, 9.0],
+            [1.0, 5.0, 1.0, 5.0],
+        ] {
+            let (f, g) = mean_nll_with_gradient(&theta, &rows, &byf, 5.0);
+            assert!((f - mean_nll(&theta, &rows, &byf, 5.0)).abs() < 1e-12);
+            for i in 0..4 {
+                let h = 1e-6 * theta[i];
+                let mut up = theta;
+                up[i] += h;
+                let mut down = theta;
+                down[i] -= h;
+                let num = (mean_nll(&up, &rows, &byf, 5.0) - mean_nll(&down, &rows, &byf, 5.0))
+                    / (2.0 * h);
+                assert!(
+                    (num - g[i]).abs() < 1e-7 * (1.0 + num.abs()),
+                    "{theta:?} {i}: {num} vs {}",
+                    g[i]
+                );
             }
         }
     }
