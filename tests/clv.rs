@@ -551,3 +551,119 @@ proptest! {
         let _ = GammaGamma::params().fit(&data);
     }
 }
+
+#[test]
+fn summaries_from_the_cdnow_event_log_match_the_published_ones() {
+    use chrono::NaiveDate;
+    use custodia::clv::{calibration_holdout, summarize, Period, Transaction};
+    let log: Vec<Transaction> = read_csv("cdnow_sample_elog.csv")
+        .iter()
+        .map(|r| {
+            let date = NaiveDate::parse_from_str(&r["date"], "%Y-%m-%d").unwrap();
+            Transaction::new(r["id"].clone(), date, num(r, "sales")).unwrap()
+        })
+        .collect();
+    let cal_end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+    let obs_end = NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
+    let expected: std::collections::HashMap<String, (f64, f64, f64, f64)> =
+        read_csv("cdnow_cal_holdout.csv")
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].clone(),
+                    (
+                        num(r, "frequency_cal"),
+                        num(r, "recency_cal"),
+                        num(r, "T_cal"),
+                        num(r, "frequency_holdout"),
+                    ),
+                )
+            })
+            .collect();
+    // Calibration summaries in days: same-day records merge, recency and age
+    // in weeks are days / 7.
+    let summaries = summarize(&log, Period::Day, cal_end).unwrap();
+    assert_eq!(summaries.len(), 2357);
+    for c in &summaries {
+        let (f, r, t, _) = expected[c.customer()];
+        let s = c.summary();
+        assert_eq!(f64::from(s.frequency()), f, "customer {}", c.customer());
+        assert!(
+            (s.recency() / 7.0 - r).abs() < 1e-6,
+            "customer {}",
+            c.customer()
+        );
+        assert!(
+            (s.age() / 7.0 - t).abs() < 1e-6,
+            "customer {}",
+            c.customer()
+        );
+    }
+    let total: u64 = summaries
+        .iter()
+        .map(|c| u64::from(c.summary().frequency()))
+        .sum();
+    assert_eq!(total, 2457);
+    // The holdout split counts 1882 repeat purchases.
+    let split = calibration_holdout(&log, Period::Day, cal_end, obs_end).unwrap();
+    assert_eq!(split.len(), 2357);
+    let holdout: u64 = split.iter().map(|c| u64::from(c.holdout_frequency())).sum();
+    assert_eq!(holdout, 1882);
+    for c in &split {
+        assert_eq!(f64::from(c.holdout_frequency()), expected[c.customer()].3);
+        assert_eq!(c.holdout_duration(), 273.0);
+    }
+    // Weekly periods merge purchases in the same week: never more repeats.
+    let weekly = summarize(&log, Period::Week, cal_end).unwrap();
+    let weekly_total: u64 = weekly
+        .iter()
+        .map(|c| u64::from(c.summary().frequency()))
+        .sum();
+    assert!(weekly_total < total);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn json_shapes_are_frozen() {
+    let m = BgBb::from_parameters(1.5, 0.75, 0.5, 2.0).unwrap();
+    assert_eq!(
+        serde_json::to_string(&m).unwrap(),
+        r#"{"alpha":1.5,"beta":0.75,"gamma":0.5,"delta":2.0}"#
+    );
+    let g = GammaGamma::from_parameters(6.0, 3.5, 15.0).unwrap();
+    assert_eq!(
+        serde_json::to_string(&g).unwrap(),
+        r#"{"p":6.0,"q":3.5,"gamma":15.0}"#
+    );
+    let s = RfmSummary::new(2, 30.5, 38.5)
+        .unwrap()
+        .with_monetary(22.25)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&s).unwrap(),
+        r#"{"frequency":2,"recency":30.5,"age":38.5,"monetary":22.25}"#
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Gamma-Gamma spend and its likelihood stay finite on valid data with a finite mean (q > 1).
+    #[test]
+    fn spend_is_finite(
+        p in 0.05f64..50.0,
+        q in 1.01f64..50.0,
+        gamma in 0.01f64..1000.0,
+        x in 0u32..500,
+        m in 0.01f64..1e6,
+    ) {
+        let g = GammaGamma::from_parameters(p, q, gamma).unwrap();
+        let s = RfmSummary::new(x, if x == 0 { 0.0 } else { 1.0 }, 2.0).unwrap()
+            .with_monetary(if x == 0 { 0.0 } else { m }).unwrap();
+        let spend = g.expected_average_spend(&s);
+        prop_assert!(spend.is_finite() && spend > 0.0, "{spend}");
+        let data: Summaries = [s].into_iter().collect();
+        let ll = g.log_likelihood(&data);
+        prop_assert!(ll.is_finite(), "{ll}");
+    }
+}
