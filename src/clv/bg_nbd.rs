@@ -81,18 +81,19 @@ pub(crate) fn frequency_weights(rows: &[Row]) -> Vec<(f64, f64)> {
 /// (cohort data share few distinct ages and recencies).
 #[derive(Clone, Debug)]
 pub(crate) struct IndexedRows {
-    rows: Vec<IndexedRow>,
-    frequencies: Vec<f64>,
-    ages: Vec<f64>,
-    recencies: Vec<f64>,
+    pub(crate) rows: Vec<IndexedRow>,
+    pub(crate) frequencies: Vec<f64>,
+    pub(crate) ages: Vec<f64>,
+    pub(crate) recencies: Vec<f64>,
 }
 
+/// A grouped row as indices into the tables of [`IndexedRows`].
 #[derive(Clone, Copy, Debug)]
-struct IndexedRow {
-    frequency: u32,
-    age: u32,
-    recency: u32,
-    weight: f64,
+pub(crate) struct IndexedRow {
+    pub(crate) frequency: u32,
+    pub(crate) age: u32,
+    pub(crate) recency: u32,
+    pub(crate) weight: f64,
 }
 
 impl IndexedRows {
@@ -128,7 +129,7 @@ impl IndexedRows {
 }
 
 /// `(ln(shift + v), 1/(shift + v))` for each value of a table.
-fn log_table(values: &[f64], shift: f64) -> Vec<(f64, f64)> {
+pub(crate) fn log_table(values: &[f64], shift: f64) -> Vec<(f64, f64)> {
     values
         .iter()
         .map(|v| ((shift + v).ln(), 1.0 / (shift + v)))

@@ -1,10 +1,11 @@
 //! The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987).
 
+use super::bg_nbd::{log_table, IndexedRows};
 use super::error::ClvError;
 use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weight, FitReport};
 use super::special::gauss_legendre_64;
 use super::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
-use super::summary::{Row, Summaries};
+use super::summary::Summaries;
 use super::{churn_from_transactions, Fit, Periods, Probability, RfmSummary, TransactionModel};
 use crate::error::Result;
 
@@ -25,47 +26,41 @@ type Theta = [f64; 4];
 fn ln_a0_with_gradient(
     theta: &Theta,
     x: f64,
-    recency: f64,
-    age: f64,
+    recency: Point,
+    age: Point,
     want_gradient: bool,
 ) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *theta;
     let rsx = r + s + x;
     let big_c = rsx + 1.0;
     // ∂c/∂θ, ∂d/∂θ (∂C/∂θ = [1, 0, 1, 0]) and which parameter is the maximum.
-    let (max, c, dc, dd, max_index) = if alpha < beta {
-        (beta, r + x, [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], 3)
+    let (c, dc, dd, max_index) = if alpha < beta {
+        (r + x, [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], 3)
     } else {
-        (
-            alpha,
-            s + 1.0,
-            [0.0, 0.0, 1.0, 0.0],
-            [1.0, 0.0, 0.0, 0.0],
-            1,
-        )
+        (s + 1.0, [0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0], 1)
     };
     let d = big_c - c;
     let diff = (alpha - beta).abs();
-    let at = |t: f64| {
-        let mt = max + t;
-        let z = diff / mt;
+    let at = |point: Point| {
+        let (t, ln_mt, inv_mt) = (point.t, point.ln_mt, point.inv_mt);
+        let z = diff * inv_mt;
         let (ln_g, g) = euler_series(d, big_c, z, want_gradient);
         let ln_1mz = (-z).ln_1p();
-        let value = (1.0 - c) * ln_1mz + ln_g - rsx * mt.ln();
+        let value = (1.0 - c) * ln_1mz + ln_g - rsx * ln_mt;
         let mut grad = [0.0; 4];
         if want_gradient {
             // ∂z/∂θ: z = (max − min)/(max + t).
             let mut dz = [0.0; 4];
             let min_plus_t = alpha.min(beta) + t;
-            dz[max_index] = min_plus_t / (mt * mt);
-            dz[4 - max_index] = -1.0 / mt;
+            dz[max_index] = min_plus_t * inv_mt * inv_mt;
+            dz[4 - max_index] = -inv_mt;
             for i in 0..4 {
                 let d_rsx = if i == 0 || i == 2 { 1.0 } else { 0.0 };
                 let d_max = if i == max_index { 1.0 } else { 0.0 };
                 let d_ln_g = dd[i] * g.with_d - d_rsx * g.with_c + g.with_z * dz[i];
                 grad[i] = -dc[i] * ln_1mz - (1.0 - c) * dz[i] / (1.0 - z) + d_ln_g
-                    - d_rsx * mt.ln()
-                    - rsx * d_max / mt;
+                    - d_rsx * ln_mt
+                    - rsx * d_max * inv_mt;
             }
         }
         (value, grad)
@@ -81,7 +76,34 @@ fn ln_a0_with_gradient(
 }
 
 fn ln_a0(theta: &Theta, x: f64, recency: f64, age: f64) -> f64 {
-    ln_a0_with_gradient(theta, x, recency, age, false).0
+    let max = theta[1].max(theta[3]);
+    ln_a0_with_gradient(
+        theta,
+        x,
+        Point::new(recency, max),
+        Point::new(age, max),
+        false,
+    )
+    .0
+}
+
+/// A time `t` with `ln(m + t)` and `1/(m + t)` for `m = max(α, β)`, which the
+/// fit takes from per-value tables.
+#[derive(Clone, Copy, Debug)]
+struct Point {
+    t: f64,
+    ln_mt: f64,
+    inv_mt: f64,
+}
+
+impl Point {
+    fn new(t: f64, max: f64) -> Point {
+        Point {
+            t,
+            ln_mt: (max + t).ln(),
+            inv_mt: 1.0 / (max + t),
+        }
+    }
 }
 
 /// Derivatives of `ln G` for [`euler_series`]: with respect to `d`, to `C`
@@ -287,26 +309,14 @@ impl ParetoNbd {
     }
 }
 
-/// Weighted mean negative log-likelihood over grouped rows.
-fn mean_nll(theta: &Theta, rows: &[Row], by_frequency: &[(f64, f64)], total: f64) -> f64 {
-    let [r, alpha, s, beta] = *theta;
-    let lg_r = ln_gamma(r);
-    let mut ll = 0.0;
-    for &(x, n) in by_frequency {
-        ll += n * (ln_gamma(r + x) - lg_r + r * alpha.ln() + s * beta.ln());
-    }
-    let [rows_ll] = sum_rows(rows, |row| {
-        [row.weight * ln_mixture(theta, f64::from(row.frequency), row.recency, row.age)]
-    });
-    -(ll + rows_ll) / total
-}
-
-/// Weighted mean negative log-likelihood and its analytic gradient over θ.
-fn mean_nll_with_gradient(
+/// Weighted mean negative log-likelihood over grouped rows and, with
+/// `want_gradient`, its analytic gradient over θ (zeros otherwise).
+fn mean_nll(
     theta: &Theta,
-    rows: &[Row],
+    rows: &IndexedRows,
     by_frequency: &[(f64, f64)],
     total: f64,
+    want_gradient: bool,
 ) -> (f64, Theta) {
     let [r, alpha, s, beta] = *theta;
     let (lg_r, dg_r, ln_alpha, ln_beta) = (ln_gamma(r), digamma(r), alpha.ln(), beta.ln());
@@ -314,32 +324,47 @@ fn mean_nll_with_gradient(
     let mut g = [0.0; 4];
     for &(x, n) in by_frequency {
         ll += n * (ln_gamma(r + x) - lg_r + r * ln_alpha + s * ln_beta);
-        g[0] += n * (digamma(r + x) - dg_r + ln_alpha);
-        g[1] += n * r / alpha;
-        g[2] += n * ln_beta;
-        g[3] += n * s / beta;
+        if want_gradient {
+            g[0] += n * (digamma(r + x) - dg_r + ln_alpha);
+            g[1] += n * r / alpha;
+            g[2] += n * ln_beta;
+            g[3] += n * s / beta;
+        }
     }
-    let per_row = sum_rows(rows, |row| {
-        let x = f64::from(row.frequency);
+    let max = alpha.max(beta);
+    let age_alpha = log_table(&rows.ages, alpha);
+    let age_beta = log_table(&rows.ages, beta);
+    let age_max = log_table(&rows.ages, max);
+    let recency_max = log_table(&rows.recencies, max);
+    let ln_s = s.ln();
+    let per_row = sum_rows(&rows.rows, |row| {
+        let x = rows.frequencies[row.frequency as usize];
         let w = row.weight;
-        let (l_at, l_bt) = ((alpha + row.age).ln(), (beta + row.age).ln());
+        let (age, recency) = (row.age as usize, row.recency as usize);
+        let (l_at, inv_at) = age_alpha[age];
+        let (l_bt, inv_bt) = age_beta[age];
+        let point = |t: f64, (ln_mt, inv_mt): (f64, f64)| Point { t, ln_mt, inv_mt };
+        let (ln_a0, d_a0) = ln_a0_with_gradient(
+            theta,
+            x,
+            point(rows.recencies[recency], recency_max[recency]),
+            point(rows.ages[age], age_max[age]),
+            want_gradient,
+        );
         let alive = -(r + x) * l_at - s * l_bt;
-        let d_alive = [
-            -l_at,
-            -(r + x) / (alpha + row.age),
-            -l_bt,
-            -s / (beta + row.age),
-        ];
-        let (ln_a0, d_a0) = ln_a0_with_gradient(theta, x, row.recency, row.age, true);
         let rsx = r + s + x;
-        let dropped = s.ln() - rsx.ln() + ln_a0;
+        let dropped = ln_s - rsx.ln() + ln_a0;
+        let v = log_add_exp(alive, dropped);
+        if !want_gradient {
+            return [w * v, 0.0, 0.0, 0.0, 0.0];
+        }
+        let d_alive = [-l_at, -(r + x) * inv_at, -l_bt, -s * inv_bt];
         let d_dropped = [
             -1.0 / rsx + d_a0[0],
             d_a0[1],
             1.0 / s - 1.0 / rsx + d_a0[2],
             d_a0[3],
         ];
-        let v = log_add_exp(alive, dropped);
         let (pa, pd) = ((alive - v).exp(), (dropped - v).exp());
         [
             w * v,
@@ -370,13 +395,10 @@ impl Fit for ParetoNbdParams {
             .into());
         }
         let by_frequency = super::bg_nbd::frequency_weights(&rows);
+        let indexed = IndexedRows::new(&rows);
         let value_and_gradient = |theta: &Theta, need: bool| {
-            if need {
-                let (f, g) = mean_nll_with_gradient(theta, &rows, &by_frequency, total);
-                (f, Some(g))
-            } else {
-                (mean_nll(theta, &rows, &by_frequency, total), None)
-            }
+            let (f, g) = mean_nll(theta, &indexed, &by_frequency, total, need);
+            (f, need.then_some(g))
         };
         let starts = [[0.0; 4], [-0.5, 2.0, -0.5, 2.0], [0.5, 1.0, 0.5, 1.0]];
         let settings = self.settings;
@@ -531,23 +553,30 @@ mod tests {
         ] {
             data.push(RfmSummary::new(x, tx, t).unwrap());
         }
-        let rows = data.grouped_frequency_recency_age();
-        let byf = crate::clv::bg_nbd::frequency_weights(&rows);
+        let grouped = data.grouped_frequency_recency_age();
+        let byf = crate::clv::bg_nbd::frequency_weights(&grouped);
+        let rows = IndexedRows::new(&grouped);
         for theta in [
             [0.7, 3.0, 1.3, 2.2],
             [0.55, 10.6, 0.61, 11.7],
             [2.0, 1.0, 0.3, 9.0],
             [1.0, 5.0, 1.0, 5.0],
         ] {
-            let (f, g) = mean_nll_with_gradient(&theta, &rows, &byf, 5.0);
-            assert!((f - mean_nll(&theta, &rows, &byf, 5.0)).abs() < 1e-12);
+            let (f, g) = mean_nll(&theta, &rows, &byf, 5.0, true);
+            assert!((f - mean_nll(&theta, &rows, &byf, 5.0, false).0).abs() < 1e-12);
+            let direct: f64 = data.iter().map(|(s, _)| customer_ll(&theta, s)).sum();
+            assert!(
+                (direct + 5.0 * f).abs() < 1e-10,
+                "grouped sum equals per-customer sum"
+            );
             for i in 0..4 {
                 let h = 1e-6 * theta[i];
                 let mut up = theta;
                 up[i] += h;
                 let mut down = theta;
                 down[i] -= h;
-                let num = (mean_nll(&up, &rows, &byf, 5.0) - mean_nll(&down, &rows, &byf, 5.0))
+                let num = (mean_nll(&up, &rows, &byf, 5.0, false).0
+                    - mean_nll(&down, &rows, &byf, 5.0, false).0)
                     / (2.0 * h);
                 assert!(
                     (num - g[i]).abs() < 1e-7 * (1.0 + num.abs()),
