@@ -440,6 +440,21 @@ fn fitted_parameters_round_trip_through_json() {
     let b: BgBb =
         serde_json::from_str(r#"{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.8}"#).unwrap();
     assert_eq!(b.delta(), 2.8);
+    let t: custodia::clv::Transaction =
+        serde_json::from_str(r#"{"customer":"c-1","at":"1997-01-01","amount":29.33}"#).unwrap();
+    assert_eq!(t.amount(), 29.33);
+    assert_eq!(
+        serde_json::to_string(&Periods::new(39.0).unwrap()).unwrap(),
+        "39.0"
+    );
+    assert!(serde_json::from_str::<Periods>("-1.0").is_err());
+    assert!(serde_json::from_str::<custodia::clv::Probability>("1.5").is_err());
+    assert_eq!(
+        serde_json::from_str::<DiscountRate>("0.01")
+            .unwrap()
+            .value(),
+        0.01
+    );
     let s: RfmSummary = serde_json::from_str(r#"{"frequency":1,"recency":2.0,"age":3.0}"#).unwrap();
     assert_eq!(s.age(), 3.0);
     assert!(

@@ -112,8 +112,23 @@ use error::ClvError;
 /// # Ok::<(), custodia::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "f64", into = "f64"))]
 pub struct Probability(f64);
+
+impl TryFrom<f64> for Probability {
+    type Error = crate::Error;
+
+    fn try_from(value: f64) -> Result<Probability> {
+        Probability::new(value)
+    }
+}
+
+impl From<Probability> for f64 {
+    fn from(value: Probability) -> f64 {
+        value.0
+    }
+}
 
 impl Probability {
     /// Returns `p` as a probability.
@@ -169,8 +184,23 @@ impl Probability {
 /// # Ok::<(), custodia::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "f64", into = "f64"))]
 pub struct Periods(f64);
+
+impl TryFrom<f64> for Periods {
+    type Error = crate::Error;
+
+    fn try_from(value: f64) -> Result<Periods> {
+        Periods::new(value)
+    }
+}
+
+impl From<Periods> for f64 {
+    fn from(value: Periods) -> f64 {
+        value.0
+    }
+}
 
 impl Periods {
     /// Returns `t` periods.
@@ -211,8 +241,23 @@ impl Periods {
 /// # Ok::<(), custodia::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "f64", into = "f64"))]
 pub struct DiscountRate(f64);
+
+impl TryFrom<f64> for DiscountRate {
+    type Error = crate::Error;
+
+    fn try_from(value: f64) -> Result<DiscountRate> {
+        DiscountRate::new(value)
+    }
+}
+
+impl From<DiscountRate> for f64 {
+    fn from(value: DiscountRate) -> f64 {
+        value.0
+    }
+}
 
 impl DiscountRate {
     /// Returns the discount rate `rate` per period.

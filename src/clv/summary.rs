@@ -308,11 +308,30 @@ impl Hasher for FxHasher {
 /// # Ok::<(), custodia::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, PartialOrd)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "RawTransaction"))]
 pub struct Transaction {
     customer: String,
     at: NaiveDate,
     amount: f64,
+}
+
+/// The unchecked JSON shape of a [`Transaction`].
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct RawTransaction {
+    customer: String,
+    at: NaiveDate,
+    amount: f64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawTransaction> for Transaction {
+    type Error = crate::Error;
+
+    fn try_from(raw: RawTransaction) -> Result<Transaction> {
+        Transaction::new(raw.customer, raw.at, raw.amount)
+    }
 }
 
 impl Transaction {
