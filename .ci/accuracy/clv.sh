@@ -10,7 +10,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
 cargo build --release --locked --example clv
-CLV=target/release/examples/clv
+CLV="${CARGO_TARGET_DIR:-target}/release/examples/clv"
 
 for m in bgnbd mbgnbd pareto; do
   "$CLV" --summary "$DATA/cdnow_summary.csv" --model "$m" --out "$OUT/$m.json"

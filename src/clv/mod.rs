@@ -47,11 +47,12 @@
 //! # Fitting and numerical soundness
 //!
 //! Every model is fitted by maximum likelihood over the logarithms of its
-//! parameters with BFGS (analytic gradients for BG/NBD, MBG/NBD and
-//! Gamma-Gamma; central differences for Pareto/NBD and BG/BB). Before fitting,
-//! customers with identical `(frequency, recency, age)` are grouped into one
-//! weighted row; this is exact, because the log-likelihood is a sum of
-//! per-customer terms and equal summaries give equal terms. Likelihoods are
+//! parameters with BFGS (analytic gradients for BG/NBD, MBG/NBD, Pareto/NBD
+//! and Gamma-Gamma; central differences for the BG/BB, whose data are a few
+//! patterns). Before fitting, customers with identical `(frequency, recency,
+//! age)` (Gamma-Gamma: `(frequency, monetary)`) are grouped into one weighted
+//! row; this is exact, because the log-likelihood is a sum of per-customer
+//! terms and equal summaries give equal terms. Likelihoods are
 //! computed in log space, the Gauss hypergeometric function of the Pareto/NBD
 //! in a transformed series that stays positive and short, and sums run in
 //! fixed chunks (in parallel under the `rayon` feature) so the result does not
