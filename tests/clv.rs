@@ -1,1 +1,684 @@
-//! CLV integration tests.
+//! CLV integration tests: reference values on CDNOW and the donations data
+//! (copies in `testdata/clv/`), the CDNOW holdout, and property tests.
+
+// Test helpers read fixed files that are part of the crate: a failing unwrap
+// is a failing test.
+#![allow(clippy::unwrap_used)]
+
+use custodia::clv::{
+    BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, GammaGamma, MbgNbd,
+    ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, TransactionModel,
+};
+use custodia::error::ErrorKind;
+use proptest::prelude::*;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/clv/");
+
+/// Reads a CSV with a header into rows of named columns.
+fn read_csv(name: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(format!("{DATA}{name}")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &std::collections::HashMap<String, String>, col: &str) -> f64 {
+    row[col].parse().unwrap()
+}
+
+fn cdnow(monetary: bool) -> Summaries {
+    let file = if monetary {
+        "cdnow_summary_monetary.csv"
+    } else {
+        "cdnow_summary.csv"
+    };
+    read_csv(file)
+        .iter()
+        .map(|r| {
+            let s = RfmSummary::new(num(r, "frequency") as u32, num(r, "recency"), num(r, "T"))
+                .unwrap();
+            if monetary {
+                s.with_monetary(num(r, "monetary_value")).unwrap()
+            } else {
+                s
+            }
+        })
+        .collect()
+}
+
+fn donations() -> Summaries {
+    let mut data = Summaries::new();
+    for r in read_csv("donations_rf.csv") {
+        let s = RfmSummary::new(
+            num(&r, "frequency") as u32,
+            num(&r, "recency"),
+            num(&r, "periods"),
+        )
+        .unwrap();
+        data.push_weighted(s, num(&r, "weights") as u64).unwrap();
+    }
+    data
+}
+
+/// Asserts `actual` rounds to `expected` at the expected value's last digit.
+#[track_caller]
+fn assert_digits(name: &str, actual: f64, expected: f64, decimals: i32) {
+    let tol = 0.5 * 10f64.powi(-decimals) + 1e-12;
+    assert!(
+        (actual - expected).abs() <= tol,
+        "{name}: {actual} is not {expected} to {decimals} decimals"
+    );
+}
+
+#[test]
+fn bg_nbd_on_cdnow_matches_the_reference() {
+    let data = cdnow(false);
+    let m = BgNbd::params().fit(&data).unwrap();
+    assert_digits("r", m.r(), 0.2426, 4);
+    assert_digits("alpha", m.alpha(), 4.4135, 4);
+    assert_digits("a", m.a(), 0.7929, 4);
+    assert_digits("b", m.b(), 2.4258, 4);
+    assert!(
+        (m.log_likelihood(&data) - -9582.426).abs() <= 0.01,
+        "{}",
+        m.log_likelihood(&data)
+    );
+    let report = m.report().unwrap();
+    assert!((report.log_likelihood() - m.log_likelihood(&data)).abs() < 1e-6);
+    assert_eq!(report.customers(), 2357.0);
+    assert!(report.rows() < 2357, "identical summaries are grouped");
+}
+
+#[test]
+fn mbg_nbd_on_cdnow_matches_the_reference() {
+    let data = cdnow(false);
+    let m = MbgNbd::params().fit(&data).unwrap();
+    assert!(
+        (m.log_likelihood(&data) - -9582.133).abs() <= 0.01,
+        "{}",
+        m.log_likelihood(&data)
+    );
+    assert_digits("r", m.r(), 0.5248, 3);
+    assert_digits("alpha", m.alpha(), 6.183, 2);
+    assert_digits("a", m.a(), 0.8914, 3);
+    assert_digits("b", m.b(), 1.614, 2);
+}
+
+#[test]
+fn pareto_nbd_on_cdnow_matches_the_reference() {
+    let data = cdnow(false);
+    let m = ParetoNbd::params().fit(&data).unwrap();
+    assert!(
+        (m.log_likelihood(&data) - -9594.974).abs() <= 0.01,
+        "{}",
+        m.log_likelihood(&data)
+    );
+    assert_digits("r", m.r(), 0.5533, 3);
+    assert_digits("alpha", m.alpha(), 10.578, 2);
+    assert_digits("s", m.s(), 0.6062, 3);
+    assert_digits("beta", m.beta(), 11.667, 2);
+}
+
+#[test]
+fn gamma_gamma_on_cdnow_repeaters_matches_the_reference() {
+    let data = cdnow(true);
+    let m = GammaGamma::params().fit(&data).unwrap();
+    assert_digits("p", m.p(), 6.2488, 4);
+    assert_digits("q", m.q(), 3.7446, 4);
+    assert_digits("gamma", m.gamma(), 15.4477, 4);
+    assert!(
+        (m.log_likelihood(&data) - -4055.923).abs() <= 0.01,
+        "{}",
+        m.log_likelihood(&data)
+    );
+    assert_eq!(m.report().unwrap().customers(), 946.0);
+}
+
+#[test]
+fn bg_bb_on_donations_matches_the_reference() {
+    let data = donations();
+    assert_eq!(data.customers(), 11_104);
+    let m = BgBb::params().fit(&data).unwrap();
+    assert_digits("alpha", m.alpha(), 1.2035, 4);
+    assert_digits("beta", m.beta(), 0.7497, 4);
+    assert_digits("gamma", m.gamma(), 0.6567, 4);
+    assert_digits("delta", m.delta(), 2.7834, 4);
+    assert!(
+        (m.log_likelihood(&data) - -33225.581).abs() <= 0.01,
+        "{}",
+        m.log_likelihood(&data)
+    );
+}
+
+/// Area under the ROC curve of `scores` for `labels` (Mann–Whitney, ties get
+/// average ranks).
+fn auc(scores: &[f64], labels: &[bool]) -> f64 {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut ranks = vec![0.0; scores.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        for k in i..=j {
+            ranks[idx[k]] = (i + j) as f64 / 2.0 + 1.0;
+        }
+        i = j + 1;
+    }
+    let pos = labels.iter().filter(|l| **l).count() as f64;
+    let neg = labels.len() as f64 - pos;
+    let rank_sum: f64 = ranks
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| **l)
+        .map(|(r, _)| r)
+        .sum();
+    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+}
+
+#[test]
+fn auc_of_known_rankings() {
+    assert_eq!(auc(&[0.1, 0.2, 0.3, 0.4], &[false, false, true, true]), 1.0);
+    assert_eq!(auc(&[0.4, 0.3, 0.2, 0.1], &[false, false, true, true]), 0.0);
+    assert_eq!(auc(&[0.5, 0.5, 0.5, 0.5], &[false, true, false, true]), 0.5);
+}
+
+struct Holdout {
+    calibration: Vec<RfmSummary>,
+    bought: Vec<bool>,
+    actual: f64,
+    duration: Periods,
+}
+
+fn cdnow_holdout() -> Holdout {
+    let rows = read_csv("cdnow_cal_holdout.csv");
+    let calibration = rows
+        .iter()
+        .map(|r| {
+            RfmSummary::new(
+                num(r, "frequency_cal") as u32,
+                num(r, "recency_cal"),
+                num(r, "T_cal"),
+            )
+            .unwrap()
+        })
+        .collect();
+    let bought = rows
+        .iter()
+        .map(|r| num(r, "frequency_holdout") > 0.0)
+        .collect();
+    let actual = rows.iter().map(|r| num(r, "frequency_holdout")).sum();
+    Holdout {
+        calibration,
+        bought,
+        actual,
+        duration: Periods::new(num(&rows[0], "duration_holdout")).unwrap(),
+    }
+}
+
+/// Returns (expected total holdout purchases, AUC of P(buy within holdout), AUC of P(alive)).
+fn holdout_figures(model: &dyn TransactionModel, h: &Holdout) -> (f64, f64, f64) {
+    let expected: f64 = h
+        .calibration
+        .iter()
+        .map(|s| model.conditional_expected_purchases(s, h.duration))
+        .sum();
+    let within: Vec<f64> = h
+        .calibration
+        .iter()
+        .map(|s| model.probability_of_purchase_within(s, h.duration).value())
+        .collect();
+    let alive: Vec<f64> = h
+        .calibration
+        .iter()
+        .map(|s| model.probability_alive(s).value())
+        .collect();
+    (expected, auc(&within, &h.bought), auc(&alive, &h.bought))
+}
+
+#[test]
+fn cdnow_holdout_expected_purchases_and_churn_auc() {
+    let data = cdnow(false);
+    let h = cdnow_holdout();
+    assert_eq!(h.actual, 1882.0);
+    assert_eq!(h.duration.value(), 39.0);
+    // Reference expectations and churn-score AUCs (REFERENCE.md; the MBG/NBD
+    // AUC has no published reference).
+    let models: Vec<(Box<dyn TransactionModel>, f64, Option<f64>)> = vec![
+        (
+            Box::new(BgNbd::params().fit(&data).unwrap()),
+            1653.4,
+            Some(0.757),
+        ),
+        (Box::new(MbgNbd::params().fit(&data).unwrap()), 1576.7, None),
+        (
+            Box::new(ParetoNbd::params().fit(&data).unwrap()),
+            1665.6,
+            Some(0.771),
+        ),
+    ];
+    for (model, reference, reference_auc) in &models {
+        let (expected, within_auc, alive_auc) = holdout_figures(model.as_ref(), &h);
+        println!(
+            "{}: expected {expected:.1} (actual {}), AUC P(buy) {within_auc:.3}, AUC P(alive) {alive_auc:.3}",
+            model.name(),
+            h.actual
+        );
+        // Published to one decimal, from parameters published to four or five
+        // significant digits (which move the Pareto/NBD total by about 0.05).
+        assert!(
+            (expected - reference).abs() < 0.1,
+            "{}: expected {expected}",
+            model.name()
+        );
+        if let Some(reference_auc) = reference_auc {
+            // The published AUCs have three decimals.
+            assert!(
+                (within_auc - reference_auc).abs() < 0.0005,
+                "{}: AUC {within_auc}",
+                model.name()
+            );
+        }
+        assert!(within_auc > alive_auc, "{}", model.name());
+    }
+    // The issue's target, AUC >= 0.757, is met by the Pareto/NBD churn score
+    // (0.7712); the BG/NBD one is 0.75692, the reference's 0.757 to its three
+    // published decimals.
+    let (_, pareto_auc, _) = holdout_figures(models[2].0.as_ref(), &h);
+    assert!(pareto_auc >= 0.757, "{pareto_auc}");
+    // BG/NBD's P(alive) is exactly 1 for every one-time buyer, which ranks
+    // worse than chance.
+    let (_, _, bg_alive_auc) = holdout_figures(models[0].0.as_ref(), &h);
+    assert!(bg_alive_auc < 0.5, "{bg_alive_auc}");
+}
+
+#[test]
+fn clv_combines_purchases_spend_and_discounting() {
+    let bg = BgNbd::from_parameters(0.2426, 4.4135, 0.7929, 2.4258).unwrap();
+    let gg = GammaGamma::from_parameters(6.2488, 3.7446, 15.4477).unwrap();
+    let clv = Clv::new(bg.clone(), gg.clone());
+    let c = RfmSummary::new(2, 30.43, 38.86)
+        .unwrap()
+        .with_monetary(22.35)
+        .unwrap();
+    let h = Periods::new(52.0).unwrap();
+    let undiscounted = clv.clv(&c, h, DiscountRate::new(0.0).unwrap());
+    let expected = bg.conditional_expected_purchases(&c, h) * gg.expected_average_spend(&c);
+    assert!(
+        (undiscounted - expected).abs() < 1e-9 * expected,
+        "{undiscounted} vs {expected}"
+    );
+    let discounted = clv.clv(&c, h, DiscountRate::new(0.01).unwrap());
+    assert!(discounted < undiscounted && discounted > 0.5 * undiscounted);
+    // Churn is the complement of buying within the horizon.
+    let churn = bg.churn_probability(&c, h).value();
+    let buy = bg.probability_of_purchase_within(&c, h).value();
+    assert!((churn + buy - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn invalid_input_is_a_typed_error() {
+    let kind = |r: custodia::Result<RfmSummary>| r.unwrap_err().kind();
+    assert_eq!(kind(RfmSummary::new(1, 5.0, 4.0)), ErrorKind::InvalidInput);
+    assert_eq!(kind(RfmSummary::new(1, -1.0, 4.0)), ErrorKind::InvalidInput);
+    assert_eq!(
+        kind(RfmSummary::new(1, f64::NAN, 4.0)),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        kind(RfmSummary::new(1, 1.0, f64::INFINITY)),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        kind(RfmSummary::new(1, 1.0, 4.0).unwrap().with_monetary(-3.0)),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        RfmSummary::new(1, 5.0, 4.0).unwrap_err().to_string(),
+        "recency 5 exceeds customer age 4"
+    );
+    let mut data = Summaries::new();
+    assert_eq!(
+        data.push_weighted(RfmSummary::new(0, 0.0, 1.0).unwrap(), 0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        BgNbd::from_parameters(-1.0, 1.0, 1.0, 1.0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidParameter
+    );
+    assert_eq!(
+        ParetoNbd::from_parameters(1.0, f64::NAN, 1.0, 1.0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidParameter
+    );
+    assert_eq!(
+        Periods::new(-1.0).unwrap_err().kind(),
+        ErrorKind::InvalidParameter
+    );
+    assert_eq!(
+        DiscountRate::new(f64::NAN).unwrap_err().kind(),
+        ErrorKind::InvalidParameter
+    );
+    // No repeat purchases cannot identify the model.
+    data.push(RfmSummary::new(0, 0.0, 10.0).unwrap());
+    assert_eq!(
+        BgNbd::params().fit(&data).unwrap_err().kind(),
+        ErrorKind::InsufficientData
+    );
+    assert_eq!(
+        ParetoNbd::params().fit(&data).unwrap_err().kind(),
+        ErrorKind::InsufficientData
+    );
+    // Bad settings.
+    let err = BgNbd::params()
+        .penalizer(-1.0)
+        .fit(&cdnow(false))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    // BG/BB needs whole opportunities.
+    let frac: Summaries = [RfmSummary::new(1, 1.5, 6.0).unwrap()]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        BgBb::params().fit(&frac).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    let too_many: Summaries = [RfmSummary::new(3, 2.0, 6.0).unwrap()]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        BgBb::params().fit(&too_many).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    // Gamma-Gamma needs positive spend for repeat buyers.
+    let zero: Summaries = [RfmSummary::new(3, 2.0, 6.0).unwrap()]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        GammaGamma::params().fit(&zero).unwrap_err().kind(),
+        ErrorKind::InvalidParameter
+    );
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn fitted_parameters_round_trip_through_json() {
+    let m = BgNbd::params().fit(&cdnow(false)).unwrap();
+    let json = serde_json::to_string(&m).unwrap();
+    assert!(json.starts_with("{\"r\":"), "{json}");
+    let back: BgNbd = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.parameters(), m.parameters());
+    assert!(back.report().is_none());
+    let bad = serde_json::from_str::<BgNbd>(r#"{"r":-1,"alpha":1,"a":1,"b":1}"#);
+    assert!(bad.is_err());
+    let p: ParetoNbd =
+        serde_json::from_str(r#"{"r":0.55,"alpha":10.6,"s":0.61,"beta":11.7}"#).unwrap();
+    assert_eq!(p.s(), 0.61);
+    let g: GammaGamma = serde_json::from_str(r#"{"p":6.0,"q":3.0,"gamma":15.0}"#).unwrap();
+    assert_eq!(g.q(), 3.0);
+    let b: BgBb =
+        serde_json::from_str(r#"{"alpha":1.2,"beta":0.75,"gamma":0.66,"delta":2.8}"#).unwrap();
+    assert_eq!(b.delta(), 2.8);
+    let t: custodia::clv::Transaction =
+        serde_json::from_str(r#"{"customer":"c-1","at":"1997-01-01","amount":29.33}"#).unwrap();
+    assert_eq!(t.amount(), 29.33);
+    assert_eq!(
+        serde_json::to_string(&Periods::new(39.0).unwrap()).unwrap(),
+        "39.0"
+    );
+    assert!(serde_json::from_str::<Periods>("-1.0").is_err());
+    assert!(serde_json::from_str::<custodia::clv::Probability>("1.5").is_err());
+    assert_eq!(
+        serde_json::from_str::<DiscountRate>("0.01")
+            .unwrap()
+            .value(),
+        0.01
+    );
+    let s: RfmSummary = serde_json::from_str(r#"{"frequency":1,"recency":2.0,"age":3.0}"#).unwrap();
+    assert_eq!(s.age(), 3.0);
+    assert!(
+        serde_json::from_str::<RfmSummary>(r#"{"frequency":1,"recency":4.0,"age":3.0}"#).is_err()
+    );
+}
+
+#[test]
+fn public_types_are_send_sync_unpin() {
+    fn check<T: Send + Sync + Unpin>() {}
+    check::<BgNbd>();
+    check::<MbgNbd>();
+    check::<ParetoNbd>();
+    check::<BgBb>();
+    check::<GammaGamma>();
+    check::<Summaries>();
+    check::<RfmSummary>();
+    check::<Clv<BgNbd, GammaGamma>>();
+    check::<Box<dyn TransactionModel>>();
+}
+
+fn models(p: [f64; 4]) -> Vec<Box<dyn TransactionModel>> {
+    vec![
+        Box::new(BgNbd::from_parameters(p[0], p[1], p[2], p[3]).unwrap()),
+        Box::new(MbgNbd::from_parameters(p[0], p[1], p[2], p[3]).unwrap()),
+        Box::new(ParetoNbd::from_parameters(p[0], p[1], p[2], p[3]).unwrap()),
+        Box::new(BgBb::from_parameters(p[0], p[1], p[2], p[3]).unwrap()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Random valid summaries and parameters give finite predictions and
+    /// probabilities in 0..=1.
+    #[test]
+    fn predictions_are_finite(
+        logs in prop::array::uniform4(-3.0f64..4.0),
+        x in 0u32..200,
+        recency_share in 0.0f64..=1.0,
+        age in 0.0f64..500.0,
+        horizon in 0.0f64..200.0,
+        n in 0u32..30,
+    ) {
+        let p = logs.map(f64::exp);
+        let recency = if x == 0 { 0.0 } else { recency_share * age };
+        let s = RfmSummary::new(x, recency, age).unwrap();
+        let t = Periods::new(horizon).unwrap();
+        for m in models(p) {
+            let ll = m.customer_log_likelihood(&s);
+            prop_assert!(!ll.is_nan() && ll < f64::INFINITY, "{} ll {ll} {p:?}", m.name());
+            let e = m.conditional_expected_purchases(&s, t);
+            prop_assert!(e.is_finite() && e >= 0.0, "{} conditional {e} {p:?}", m.name());
+            let alive = m.probability_alive(&s).value();
+            prop_assert!((0.0..=1.0).contains(&alive));
+            let within = m.probability_of_purchase_within(&s, t).value();
+            prop_assert!((0.0..=1.0).contains(&within));
+            let pn = m.probability_of_purchases(n, t).value();
+            prop_assert!((0.0..=1.0).contains(&pn));
+            let e0 = m.expected_purchases(t);
+            prop_assert!(e0.is_finite() && e0 >= 0.0, "{} expected {e0} {p:?}", m.name());
+        }
+    }
+
+    /// Expected purchases grow with the horizon.
+    #[test]
+    fn expectations_grow_with_the_horizon(
+        logs in prop::array::uniform4(-2.0f64..3.0),
+        x in 0u32..50,
+        age in 1.0f64..100.0,
+        h in 0.0f64..100.0,
+    ) {
+        let p = logs.map(f64::exp);
+        let s = RfmSummary::new(x, if x == 0 { 0.0 } else { age / 2.0 }, age).unwrap();
+        for m in models(p) {
+            let a = m.conditional_expected_purchases(&s, Periods::new(h).unwrap());
+            let b = m.conditional_expected_purchases(&s, Periods::new(h + 5.0).unwrap());
+            prop_assert!(b >= a - 1e-9 * (1.0 + a), "{}: {a} then {b}", m.name());
+        }
+    }
+
+    /// Arbitrary numbers either make a summary or a typed invalid-input error.
+    #[test]
+    fn summaries_never_panic(x in any::<u32>(), r in any::<f64>(), t in any::<f64>(), m in any::<f64>()) {
+        match RfmSummary::new(x, r, t).and_then(|s| s.with_monetary(m)) {
+            Ok(s) => prop_assert!(s.recency() <= s.age() && s.monetary() >= 0.0),
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+        }
+    }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Fitting on small random data returns a model or a typed error, never panics.
+    #[test]
+    fn fitting_random_data_never_panics(rows in prop::collection::vec((0u32..8, 0.0f64..=1.0, 1.0f64..40.0, 1.0f64..50.0), 1..30)) {
+        let data: Summaries = rows
+            .iter()
+            .map(|&(x, share, t, m)| {
+                let r = if x == 0 { 0.0 } else { share * t };
+                RfmSummary::new(x, r, t).unwrap().with_monetary(if x == 0 { 0.0 } else { m }).unwrap()
+            })
+            .collect();
+        let _ = BgNbd::params().fit(&data);
+        let _ = MbgNbd::params().fit(&data);
+        let _ = ParetoNbd::params().max_iterations(30).fit(&data);
+        let _ = GammaGamma::params().fit(&data);
+    }
+}
+
+#[test]
+fn summaries_from_the_cdnow_event_log_match_the_published_ones() {
+    use chrono::NaiveDate;
+    use custodia::clv::{calibration_holdout, summarize, Period, Transaction};
+    let log: Vec<Transaction> = read_csv("cdnow_sample_elog.csv")
+        .iter()
+        .map(|r| {
+            let date = NaiveDate::parse_from_str(&r["date"], "%Y-%m-%d").unwrap();
+            Transaction::new(r["id"].clone(), date, num(r, "sales")).unwrap()
+        })
+        .collect();
+    let cal_end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+    let obs_end = NaiveDate::from_ymd_opt(1998, 6, 30).unwrap();
+    let expected: std::collections::HashMap<String, (f64, f64, f64, f64)> =
+        read_csv("cdnow_cal_holdout.csv")
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].clone(),
+                    (
+                        num(r, "frequency_cal"),
+                        num(r, "recency_cal"),
+                        num(r, "T_cal"),
+                        num(r, "frequency_holdout"),
+                    ),
+                )
+            })
+            .collect();
+    // Calibration summaries in days: same-day records merge, recency and age
+    // in weeks are days / 7.
+    let summaries = summarize(&log, Period::Day, cal_end).unwrap();
+    assert_eq!(summaries.len(), 2357);
+    for c in &summaries {
+        let (f, r, t, _) = expected[c.customer()];
+        let s = c.summary();
+        assert_eq!(f64::from(s.frequency()), f, "customer {}", c.customer());
+        assert!(
+            (s.recency() / 7.0 - r).abs() < 1e-6,
+            "customer {}",
+            c.customer()
+        );
+        assert!(
+            (s.age() / 7.0 - t).abs() < 1e-6,
+            "customer {}",
+            c.customer()
+        );
+    }
+    let total: u64 = summaries
+        .iter()
+        .map(|c| u64::from(c.summary().frequency()))
+        .sum();
+    assert_eq!(total, 2457);
+    // The holdout split counts 1882 repeat purchases.
+    let split = calibration_holdout(&log, Period::Day, cal_end, obs_end).unwrap();
+    assert_eq!(split.len(), 2357);
+    let holdout: u64 = split.iter().map(|c| u64::from(c.holdout_frequency())).sum();
+    assert_eq!(holdout, 1882);
+    for c in &split {
+        assert_eq!(f64::from(c.holdout_frequency()), expected[c.customer()].3);
+        assert_eq!(c.holdout_duration(), 273.0);
+    }
+    // Weekly periods merge purchases in the same week: never more repeats.
+    let weekly = summarize(&log, Period::Week, cal_end).unwrap();
+    let weekly_total: u64 = weekly
+        .iter()
+        .map(|c| u64::from(c.summary().frequency()))
+        .sum();
+    assert!(weekly_total < total);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn json_shapes_are_frozen() {
+    let m = BgBb::from_parameters(1.5, 0.75, 0.5, 2.0).unwrap();
+    assert_eq!(
+        serde_json::to_string(&m).unwrap(),
+        r#"{"alpha":1.5,"beta":0.75,"gamma":0.5,"delta":2.0}"#
+    );
+    let g = GammaGamma::from_parameters(6.0, 3.5, 15.0).unwrap();
+    assert_eq!(
+        serde_json::to_string(&g).unwrap(),
+        r#"{"p":6.0,"q":3.5,"gamma":15.0}"#
+    );
+    let s = RfmSummary::new(2, 30.5, 38.5)
+        .unwrap()
+        .with_monetary(22.25)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&s).unwrap(),
+        r#"{"frequency":2,"recency":30.5,"age":38.5,"monetary":22.25}"#
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Gamma-Gamma spend and its likelihood stay finite on valid data with a finite mean (q > 1).
+    #[test]
+    fn spend_is_finite(
+        p in 0.05f64..50.0,
+        q in 1.01f64..50.0,
+        gamma in 0.01f64..1000.0,
+        x in 0u32..500,
+        m in 0.01f64..1e6,
+    ) {
+        let g = GammaGamma::from_parameters(p, q, gamma).unwrap();
+        let s = RfmSummary::new(x, if x == 0 { 0.0 } else { 1.0 }, 2.0).unwrap()
+            .with_monetary(if x == 0 { 0.0 } else { m }).unwrap();
+        let spend = g.expected_average_spend(&s);
+        prop_assert!(spend.is_finite() && spend > 0.0, "{spend}");
+        let data: Summaries = [s].into_iter().collect();
+        let ll = g.log_likelihood(&data);
+        prop_assert!(ll.is_finite(), "{ll}");
+    }
+}
