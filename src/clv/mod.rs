@@ -16,7 +16,8 @@
 //! The pieces:
 //! - **Summaries**: [`summarize`] and [`calibration_holdout`] turn plain
 //!   [`Transaction`] rows into per-customer summaries in a chosen [`Period`];
-//!   [`Summaries`] holds (weighted) summaries for fitting.
+//!   [`Transaction::purchases`] takes them from the model's transaction
+//!   events; [`Summaries`] holds (weighted) summaries for fitting.
 //! - **Fitting** is separate from the fitted models: `BgNbd::params().fit(&data)?`
 //!   (the [`Fit`] trait) returns a [`BgNbd`]; saved parameters load with
 //!   `BgNbd::from_parameters(..)?` or serde.
@@ -75,6 +76,7 @@ mod bg_bb;
 mod bg_nbd;
 mod error;
 mod fit;
+mod from_model;
 mod gamma_gamma;
 mod historical;
 mod mbg_nbd;
