@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use custodia::clv::{summarize, BgNbd, Period, Periods, Transaction, TransactionModel};
 use custodia::ingest::Ingestor;
 use custodia::model::{Currency, EventKind, FieldAccess, FieldPath, SourceRecord, Value};
 use custodia::sentiment::{AggregateParams, LexiconScorer, SentimentScorer, SentimentSummary};
@@ -162,8 +163,43 @@ fn main() -> custodia::Result<()> {
         }
     }
 
-    // 5. Everything a source sent beyond the typed sections is kept.
-    println!("\n== 5. Custom attributes kept");
+    // 5. Churn and repeat purchases from each customer's orders. Twelve
+    //    customers are too few to fit a model, so this loads parameters saved
+    //    from a fit on a larger cohort (BG/NBD, weeks; the CDNOW fit).
+    println!("\n== 5. Repeat purchases and churn (BG/NBD, weeks)");
+    let model = BgNbd::from_parameters(0.2426, 4.4135, 0.7929, 2.4258)?;
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).expect("a valid date");
+    let quarter = Periods::new(13.0)?;
+    let mut orders: BTreeMap<String, Vec<Transaction>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.source().as_str() == "shop") {
+        let Some(user) = r.identity().external_ids.first() else {
+            continue;
+        };
+        for e in r.events() {
+            if let EventKind::Transaction(t) = e.kind() {
+                let currency = t.amount().currency();
+                let bought = Transaction::purchases(user.value.as_str(), [e], currency)?;
+                orders
+                    .entry(user.value.to_string())
+                    .or_default()
+                    .extend(bought);
+            }
+        }
+    }
+    for (user, purchases) in &orders {
+        for customer in summarize(purchases, Period::Week, end)? {
+            let s = customer.summary();
+            println!(
+                "  {user}: {} repeat purchase(s), P(alive) {:.2}, P(buys in next 13 weeks) {:.2}",
+                s.frequency(),
+                model.probability_alive(s).value(),
+                model.probability_of_purchase_within(s, quarter).value(),
+            );
+        }
+    }
+
+    // 6. Everything a source sent beyond the typed sections is kept.
+    println!("\n== 6. Custom attributes kept");
     for r in &records {
         for (key, value) in r.attributes() {
             if key != "context" {
