@@ -117,13 +117,14 @@ impl From<Detail> for Error {
 }
 
 /// Returns the candidate closest to `word` by edit distance, if it is close
-/// enough to be a plausible typo (at most a third of the word's length, and
-/// at least 1, 2 for words of six characters or more).
+/// enough to be a plausible typo: one edit for words under four characters,
+/// else a third of the word's length, between two and three edits.
 pub(crate) fn suggest<'c>(
     word: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<String> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let n = word.chars().count();
+    let limit = if n < 4 { 1 } else { (n / 3).clamp(2, 3) };
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         if c == word {
