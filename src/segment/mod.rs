@@ -580,3 +580,458 @@ impl<A: FieldAccess + ?Sized> FieldAccess for Computed<'_, A> {
         self.base.visit_events(visit);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ast::{Aggregate, Comparison, Field, Loc, SegmentName};
+    use super::*;
+    use crate::model::{Cardinality, Currency, Money};
+    use chrono::{NaiveDate, TimeZone};
+    use proptest::prelude::*;
+
+    fn path() -> impl Strategy<Value = FieldPath> {
+        (
+            "[a-z_][a-z0-9_]{0,5}",
+            prop::collection::vec("[a-z0-9_]{1,4}", 0..3),
+        )
+            .prop_filter("a lone keyword is not a field", |(first, rest)| {
+                !rest.is_empty() || !parser::KEYWORDS.contains(&first.as_str())
+            })
+            .prop_map(|(first, rest)| {
+                let mut p = first;
+                for r in rest {
+                    p.push('.');
+                    p.push_str(&r);
+                }
+                FieldPath::new(&p).expect("generated paths are valid")
+            })
+    }
+
+    fn duration() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            (0..=ast::Duration::MAX_SECONDS),
+            (0..=100_000_i64).prop_map(|d| d * 86_400),
+            (0..=1_000_i64).prop_map(|w| w * 604_800),
+        ]
+        .prop_map(|s| Duration::from_seconds(s).expect("in range"))
+    }
+
+    fn literal() -> impl Strategy<Value = Literal> {
+        let currency = prop::sample::select(vec!["EUR", "JPY", "USD", "KWD"])
+            .prop_map(|c| Currency::new(c).expect("active code"));
+        prop_oneof![
+            any::<bool>().prop_map(Literal::Bool),
+            any::<i64>().prop_map(Literal::Int),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(Literal::Float),
+            ".{0,12}".prop_map(Literal::Text),
+            (1900..2100_i32, 1..=12_u32, 1..=28_u32).prop_map(|(y, m, d)| Literal::Date(
+                NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+            )),
+            (0..4_000_000_000_i64, 0..1_000_000_000_u32).prop_map(|(s, n)| Literal::Timestamp(
+                Utc.timestamp_opt(s, n).single().expect("in range")
+            )),
+            (-1_000_000_000_000_000_i64..1_000_000_000_000_000, currency)
+                .prop_map(|(m, c)| Literal::Money(Money::from_minor(m, c))),
+        ]
+    }
+
+    fn field_operand(paths: BoxedStrategy<FieldPath>) -> impl Strategy<Value = Operand> {
+        paths.prop_map(|path| {
+            Operand::Field(Field {
+                path,
+                loc: Loc::default(),
+            })
+        })
+    }
+
+    fn simple_operand(paths: BoxedStrategy<FieldPath>) -> impl Strategy<Value = Operand> {
+        prop_oneof![
+            field_operand(paths),
+            literal().prop_map(Operand::Literal),
+            prop_oneof![
+                Just(Shift::None),
+                duration().prop_map(Shift::Back),
+                duration().prop_map(Shift::Ahead)
+            ]
+            .prop_map(Operand::Now),
+        ]
+    }
+
+    fn compare(lhs: Operand, op: CmpOp, rhs: Operand) -> Expr {
+        Expr::Compare(Box::new(Comparison {
+            lhs,
+            op,
+            rhs,
+            loc: Loc::default(),
+        }))
+    }
+
+    fn leaf(paths: BoxedStrategy<FieldPath>) -> impl Strategy<Value = Expr> {
+        let ops = prop::sample::select(vec![
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::Lt,
+            CmpOp::Le,
+            CmpOp::Gt,
+            CmpOp::Ge,
+            CmpOp::EqIgnoreCase,
+            CmpOp::Contains,
+            CmpOp::StartsWith,
+            CmpOp::EndsWith,
+        ]);
+        prop_oneof![
+            (
+                simple_operand(paths.clone()),
+                ops,
+                simple_operand(paths.clone())
+            )
+                .prop_map(|(l, op, r)| compare(l, op, r)),
+            (
+                simple_operand(paths.clone()),
+                prop::collection::vec(literal(), 0..4)
+            )
+                .prop_map(|(l, items)| compare(l, CmpOp::In, Operand::List(items))),
+            paths.clone().prop_map(|path| Expr::Exists(Field {
+                path,
+                loc: Loc::default()
+            })),
+            ".{0,8}".prop_map(|name| Expr::InSegment(SegmentName {
+                name,
+                loc: Loc::default()
+            })),
+        ]
+    }
+
+    fn expr() -> impl Strategy<Value = Expr> {
+        expr_from(path().boxed(), "[a-z_][a-z0-9_]{0,6}".boxed())
+    }
+
+    /// Expressions over the paths of [`schema`], most of which compile.
+    fn known_expr() -> impl Strategy<Value = Expr> {
+        let paths = prop::sample::select(vec![
+            "age",
+            "properties.a",
+            "properties.b",
+            "properties.a.b",
+        ])
+        .prop_map(|p| FieldPath::new(p).expect("valid"));
+        expr_from(paths.boxed(), Just("purchase".to_owned()).boxed())
+    }
+
+    fn expr_from(
+        paths: BoxedStrategy<FieldPath>,
+        events: BoxedStrategy<String>,
+    ) -> impl Strategy<Value = Expr> {
+        leaf(paths.clone()).prop_recursive(6, 48, 4, move |inner| {
+            let funcs = prop::sample::select(vec![
+                AggFn::Count,
+                AggFn::Sum,
+                AggFn::Avg,
+                AggFn::Min,
+                AggFn::Max,
+                AggFn::First,
+                AggFn::Last,
+            ]);
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::Or),
+                inner.clone().prop_map(|x| Expr::Not(Box::new(x))),
+                (
+                    funcs,
+                    events.clone(),
+                    paths.clone(),
+                    prop::option::of(inner),
+                    prop::option::of(duration()),
+                    simple_operand(paths.clone()),
+                )
+                    .prop_map(|(func, event, field, filter, within, rhs)| {
+                        let field = (func != AggFn::Count).then_some(field);
+                        let agg = Aggregate {
+                            func,
+                            event,
+                            field,
+                            filter,
+                            within,
+                            loc: Loc::default(),
+                        };
+                        compare(Operand::Aggregate(Box::new(agg)), CmpOp::Ge, rhs)
+                    }),
+            ]
+        })
+    }
+
+    /// Pieces of the language, glued at random into text that gets further
+    /// into the parser and checker than random characters do.
+    fn token_soup() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "and",
+            "or",
+            "not",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            "=",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+            "~=",
+            "in",
+            "contains",
+            "starts_with",
+            "ends_with",
+            "exists(",
+            "in_segment(",
+            "\"vip\"",
+            "count(",
+            "sum(",
+            "avg(",
+            "min(",
+            "max(",
+            "first(",
+            "last(",
+            "purchase",
+            "purchase.amount",
+            "purchase.at",
+            "where",
+            "within",
+            "30d",
+            "2w",
+            "now",
+            "-",
+            "+",
+            "1",
+            "-7",
+            "2.5",
+            "1e3",
+            "100 EUR",
+            "5 JPY",
+            "true",
+            "false",
+            "\"DE\"",
+            "2026-01-31",
+            "2026-01-31T10:00:00Z",
+            "age",
+            "country",
+            "attributes.x",
+            "attributes.y",
+            "amount",
+            "properties.coupon",
+            "at",
+            "campaign",
+            "\"",
+            "\\",
+            "é",
+            "9999999999999999999999",
+        ]);
+        prop::collection::vec((pieces, prop::bool::ANY), 0..24).prop_map(|parts| {
+            let mut s = String::new();
+            for (p, space) in parts {
+                s.push_str(p);
+                if space {
+                    s.push(' ');
+                }
+            }
+            s
+        })
+    }
+
+    fn schema() -> Schema {
+        Schema::builder()
+            .field("age", FieldType::Int, Cardinality::One, "")
+            .and_then(|b| b.field("country", FieldType::Text, Cardinality::Many, ""))
+            .and_then(|b| b.open_prefix("attributes"))
+            .and_then(|b| b.open_prefix("properties"))
+            .and_then(|b| {
+                b.event(
+                    "purchase",
+                    "",
+                    &[
+                        ("amount", FieldType::Money, Cardinality::One, ""),
+                        ("campaign", FieldType::Text, Cardinality::One, ""),
+                    ],
+                    &["properties"],
+                )
+            })
+            .expect("valid schema")
+            .build()
+    }
+
+    /// A profile whose fields hold whatever the test gives, of any type.
+    #[derive(Debug)]
+    struct Odd {
+        values: Vec<(FieldPath, Literal)>,
+        events: Vec<OddEvent>,
+    }
+
+    #[derive(Debug)]
+    struct OddEvent {
+        at: DateTime<Utc>,
+        values: Vec<(FieldPath, Literal)>,
+    }
+
+    fn visit_lits<'s>(
+        values: &'s [(FieldPath, Literal)],
+        path: &FieldPath,
+        visit: &mut dyn FnMut(Value<'s>),
+    ) {
+        for (p, l) in values {
+            if p == path {
+                visit(match l {
+                    Literal::Bool(b) => Value::Bool(*b),
+                    Literal::Int(i) => Value::Int(*i),
+                    Literal::Float(x) => Value::Float(*x),
+                    Literal::Text(t) => Value::Text(t),
+                    Literal::Date(d) => Value::Date(*d),
+                    Literal::Timestamp(t) => Value::Timestamp(*t),
+                    Literal::Money(m) => Value::Money(*m),
+                });
+            }
+        }
+    }
+
+    impl FieldAccess for Odd {
+        fn visit<'s>(&'s self, path: &FieldPath, visit: &mut dyn FnMut(Value<'s>)) {
+            visit_lits(&self.values, path, visit);
+        }
+        fn visit_events<'s>(&'s self, visit: &mut dyn FnMut(&'s dyn EventAccess)) {
+            for e in &self.events {
+                visit(e);
+            }
+        }
+    }
+
+    impl FieldAccess for OddEvent {
+        fn visit<'s>(&'s self, path: &FieldPath, visit: &mut dyn FnMut(Value<'s>)) {
+            visit_lits(&self.values, path, visit);
+        }
+    }
+
+    impl EventAccess for OddEvent {
+        fn name(&self) -> &str {
+            "purchase"
+        }
+        fn at(&self) -> DateTime<Utc> {
+            self.at
+        }
+    }
+
+    fn odd_values() -> impl Strategy<Value = Vec<(FieldPath, Literal)>> {
+        let paths = prop::sample::select(vec![
+            "age",
+            "country",
+            "attributes.x",
+            "attributes.y",
+            "amount",
+            "campaign",
+            "properties.coupon",
+            "properties.a",
+            "properties.b",
+            "properties.a.b",
+        ])
+        .prop_map(|p| FieldPath::new(p).expect("valid"));
+        prop::collection::vec((paths, literal()), 0..8)
+    }
+
+    fn odd_profile() -> impl Strategy<Value = Odd> {
+        let event = (0..4_000_000_000_i64, odd_values()).prop_map(|(s, values)| OddEvent {
+            at: Utc.timestamp_opt(s, 0).single().expect("in range"),
+            values,
+        });
+        (odd_values(), prop::collection::vec(event, 0..6)).prop_map(|(values, mut events)| {
+            events.sort_by_key(|e| e.at);
+            Odd { values, events }
+        })
+    }
+
+    /// The evaluation property below is only as good as the share of its
+    /// generated expressions that compile.
+    #[test]
+    fn odd_data_property_evaluates_compiled_segments() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let mut compiled = 0;
+        for _ in 0..200 {
+            let e = known_expr().new_tree(&mut runner).expect("tree").current();
+            compiled += usize::from(Segment::from_expr(e).compile(&schema()).is_ok());
+        }
+        assert!(
+            compiled >= 40,
+            "only {compiled} of 200 generated expressions compile"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,64}") {
+            if let Ok(s) = Segment::parse(&text) {
+                let _ = s.compile(&schema());
+                let _ = s.compile(crate::model::SourceRecord::schema());
+            }
+        }
+
+        #[test]
+        fn token_soup_never_panics_and_round_trips(text in token_soup()) {
+            if let Ok(s) = Segment::parse(&text) {
+                let printed = s.to_string();
+                prop_assert_eq!(&Segment::parse(&printed)?, &s);
+                let _ = s.compile(&schema());
+            }
+        }
+
+        #[test]
+        fn print_then_parse_gives_the_same_tree(e in expr()) {
+            let printed = e.to_string();
+            let parsed = Segment::parse(&printed)
+                .map_err(|err| TestCaseError::fail(format!("{printed}: {}", err.diagnostic())))?;
+            prop_assert_eq!(parsed.expr(), &e, "{}", printed);
+            prop_assert_eq!(parsed.to_string(), printed);
+        }
+
+        #[test]
+        fn evaluation_never_panics_on_odd_data(
+            text in token_soup(),
+            e in known_expr(),
+            profile in odd_profile(),
+            now in 0..4_000_000_000_i64,
+        ) {
+            let now = Utc.timestamp_opt(now, 0).single().expect("in range");
+            let schema = schema();
+            for segment in [Segment::parse(&text).ok(), Some(Segment::from_expr(e))].into_iter().flatten() {
+                if let Ok(c) = segment.compile(&schema) {
+                    let t = c.evaluate_at(&profile, now);
+                    prop_assert_eq!(c.matches_at(&profile, now), t == Truth::True);
+                    // `not` is Kleene negation of the whole.
+                    let negated = Segment::from_expr(builder::not(segment.expr().clone()));
+                    let n = negated.compile(&schema).expect("negation compiles").evaluate_at(&profile, now);
+                    prop_assert_eq!(n, t.negate());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kleene_tables() {
+        use Truth::{False as F, True as T, Unknown as U};
+        for (a, b, and, or) in [
+            (T, T, T, T),
+            (T, U, U, T),
+            (T, F, F, T),
+            (U, U, U, U),
+            (U, F, F, U),
+            (F, F, F, F),
+        ] {
+            assert_eq!((a.and(b), b.and(a)), (and, and));
+            assert_eq!((a.or(b), b.or(a)), (or, or));
+        }
+        assert_eq!(U.negate(), U);
+        assert_eq!(T.negate(), F);
+    }
+}
