@@ -67,6 +67,32 @@ pub(crate) struct Agg {
     pub(crate) field: Option<Source>,
     pub(crate) filter: Option<Node>,
     pub(crate) within: Option<TimeDelta>,
+    /// Index of `now - within` among the windows an evaluation bound to one
+    /// time computes in advance (see [`assign_windows`]).
+    pub(crate) slot: Option<usize>,
+}
+
+/// Numbers the distinct `within` windows of `node` into `windows`, so that an
+/// evaluation bound to one `now` computes each window's start once.
+pub(crate) fn assign_windows(node: &mut Node, windows: &mut Vec<TimeDelta>) {
+    match node {
+        Node::And(xs) | Node::Or(xs) => xs.iter_mut().for_each(|x| assign_windows(x, windows)),
+        Node::Not(x) => assign_windows(x, windows),
+        Node::Exists(_) => {}
+        Node::Cmp(c) => {
+            for o in [&mut c.lhs, &mut c.rhs] {
+                if let Opnd::Agg(a) = o {
+                    if let Some(w) = a.within {
+                        let slot = windows.iter().position(|x| *x == w).unwrap_or_else(|| {
+                            windows.push(w);
+                            windows.len() - 1
+                        });
+                        a.slot = Some(slot);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Static types; `Any` fits everything and is checked when the data is read.
@@ -412,6 +438,7 @@ impl Checker<'_> {
             field,
             filter,
             within: a.within.map(ast::Duration::to_delta),
+            slot: None,
         };
         Ok((agg, ty, d))
     }

@@ -6,7 +6,7 @@
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::model::{Currency, EventAccess, FieldAccess, Value};
 use crate::segment::ast::{AggFn, CmpOp};
@@ -44,18 +44,21 @@ pub enum Truth {
 impl Truth {
     /// Returns Kleene conjunction.
     #[must_use]
+    #[inline]
     pub fn and(self, other: Truth) -> Truth {
         self.min(other)
     }
 
     /// Returns Kleene disjunction.
     #[must_use]
+    #[inline]
     pub fn or(self, other: Truth) -> Truth {
         self.max(other)
     }
 
     /// Returns Kleene negation: `Unknown` stays `Unknown`.
     #[must_use]
+    #[inline]
     pub fn negate(self) -> Truth {
         match self {
             Truth::False => Truth::True,
@@ -65,10 +68,12 @@ impl Truth {
     }
 
     /// Returns `true` only for [`Truth::True`].
+    #[inline]
     pub fn is_true(self) -> bool {
         self == Truth::True
     }
 
+    #[inline]
     fn of(b: bool) -> Truth {
         if b {
             Truth::True
@@ -81,18 +86,30 @@ impl Truth {
 /// What an evaluation knows besides the data: the time, and the event time
 /// while reading an event's own fields.
 #[derive(Clone, Copy)]
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'c> {
     pub(crate) now: DateTime<Utc>,
     event_at: Option<DateTime<Utc>>,
+    /// `now - within` of each numbered window, when computed in advance;
+    /// empty to compute them as needed.
+    lows: &'c [Option<DateTime<Utc>>],
 }
 
-impl Ctx {
-    pub(crate) fn new(now: DateTime<Utc>) -> Ctx {
+impl<'c> Ctx<'c> {
+    pub(crate) fn new(now: DateTime<Utc>, lows: &'c [Option<DateTime<Utc>>]) -> Ctx<'c> {
         Ctx {
             now,
             event_at: None,
+            lows,
         }
     }
+}
+
+/// Returns the start of each window at `now` (`None` where it underflows).
+pub(crate) fn window_starts(
+    now: DateTime<Utc>,
+    windows: &[TimeDelta],
+) -> Vec<Option<DateTime<Utc>>> {
+    windows.iter().map(|w| now.checked_sub_signed(*w)).collect()
 }
 
 /// A value during evaluation.
@@ -111,6 +128,7 @@ enum Rv<'a> {
 }
 
 impl<'a> Rv<'a> {
+    #[inline]
     fn from_value(v: Value<'a>) -> Option<Rv<'a>> {
         Some(match v {
             Value::Bool(b) => Rv::Bool(b),
@@ -124,6 +142,7 @@ impl<'a> Rv<'a> {
         })
     }
 
+    #[inline]
     fn from_lit(l: &'a Lit) -> Rv<'a> {
         match l {
             Lit::Bool(b) => Rv::Bool(*b),
@@ -142,6 +161,7 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Orders two values, or `None` when they cannot be compared.
+#[inline]
 fn order(a: Rv<'_>, b: Rv<'_>) -> Option<Ordering> {
     use Rv::*;
     match (a, b) {
@@ -171,6 +191,37 @@ fn eq_ignore_case(a: &str, b: &str) -> bool {
         .eq(b.chars().flat_map(char::to_lowercase))
 }
 
+/// Text equality; short texts (country codes, plans, statuses) are the
+/// common case, and comparing them in line beats calling `memcmp`.
+#[inline]
+fn text_eq(x: &str, y: &str) -> bool {
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    if x.len() != y.len() {
+        return false;
+    }
+    if x.len() <= 8 {
+        let mut a = [0_u8; 8];
+        let mut b = [0_u8; 8];
+        a[..x.len()].copy_from_slice(x);
+        b[..y.len()].copy_from_slice(y);
+        return a == b;
+    }
+    x == y
+}
+
+/// Equality without ordering: cheaper for text, which `Ord` compares
+/// byte by byte even when the lengths differ.
+#[inline]
+fn equal(a: Rv<'_>, b: Rv<'_>) -> Option<bool> {
+    match (a, b) {
+        (Rv::Text(x), Rv::Text(y)) => Some(text_eq(x, y)),
+        (Rv::Int(x), Rv::Int(y)) => Some(x == y),
+        (Rv::Bool(x), Rv::Bool(y)) => Some(x == y),
+        _ => order(a, b).map(|o| o == Ordering::Equal),
+    }
+}
+
+#[inline]
 fn apply(op: CmpOp, a: Rv<'_>, b: Rv<'_>) -> Truth {
     let text = |f: fn(&str, &str) -> bool| match (a, b) {
         (Rv::Text(x), Rv::Text(y)) => Truth::of(f(x, y)),
@@ -181,6 +232,8 @@ fn apply(op: CmpOp, a: Rv<'_>, b: Rv<'_>) -> Truth {
         CmpOp::Contains => text(|x, y| x.contains(y)),
         CmpOp::StartsWith => text(|x, y| x.starts_with(y)),
         CmpOp::EndsWith => text(|x, y| x.ends_with(y)),
+        CmpOp::Eq | CmpOp::In => equal(a, b).map_or(Truth::Unknown, Truth::of),
+        CmpOp::Ne => equal(a, b).map_or(Truth::Unknown, |e| Truth::of(!e)),
         _ => match order(a, b) {
             None => Truth::Unknown,
             Some(o) => Truth::of(match op {
@@ -196,7 +249,7 @@ fn apply(op: CmpOp, a: Rv<'_>, b: Rv<'_>) -> Truth {
 }
 
 /// Evaluates `node` against `scope`.
-pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: Ctx) -> Truth {
+pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: Ctx<'_>) -> Truth {
     match node {
         Node::And(xs) => {
             let mut acc = Truth::True;
@@ -221,15 +274,67 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: Ctx) ->
         Node::Not(x) => eval(x, scope, ctx).negate(),
         Node::Exists(Source::Path(p)) => Truth::of(scope.has(p)),
         Node::Exists(Source::EventAt) => Truth::of(ctx.event_at.is_some()),
-        Node::Cmp(c) => compare(c, scope, ctx),
+        Node::Cmp(c) => match (&c.lhs, &c.rhs) {
+            // The common shapes get a path with one visit and no nested
+            // closures; `compare` handles every shape the same way, slower.
+            (Opnd::Field(Source::Path(p)), Opnd::Lit(l)) => {
+                let lit = Rv::from_lit(l);
+                field_test(scope, p, |a| apply(c.op, a, lit))
+            }
+            (Opnd::Field(Source::Path(p)), Opnd::List(items)) => {
+                field_test(scope, p, |a| one_of(a, items))
+            }
+            (Opnd::Agg(a), Opnd::Lit(l)) => match aggregate(a, scope, ctx) {
+                Some(v) => apply(c.op, v, Rv::from_lit(l)),
+                None => Truth::Unknown,
+            },
+            _ => compare(c, scope, ctx),
+        },
     }
+}
+
+/// Tests each value of the field at `p`: `True` when some value passes,
+/// `Unknown` when the field is missing or no value passes but some could not
+/// be compared.
+#[inline]
+fn field_test<A: FieldAccess + ?Sized>(
+    scope: &A,
+    p: &crate::model::FieldPath,
+    test: impl Fn(Rv<'_>) -> Truth,
+) -> Truth {
+    let mut acc = Truth::False;
+    let mut seen = false;
+    scope.visit(p, &mut |v| {
+        seen = true;
+        if acc != Truth::True {
+            acc = acc.or(Rv::from_value(v).map_or(Truth::Unknown, &test));
+        }
+    });
+    if seen {
+        acc
+    } else {
+        Truth::Unknown
+    }
+}
+
+/// `a in items`: Kleene `or` of `a = item`.
+#[inline]
+fn one_of(a: Rv<'_>, items: &[Lit]) -> Truth {
+    let mut acc = Truth::False;
+    for item in items {
+        acc = acc.or(apply(CmpOp::Eq, a, Rv::from_lit(item)));
+        if acc == Truth::True {
+            break;
+        }
+    }
+    acc
 }
 
 /// Calls `f` with each value of an operand; a missing field calls it never.
 fn values<'s, A: FieldAccess + ?Sized>(
     o: &'s Opnd,
     scope: &'s A,
-    ctx: Ctx,
+    ctx: Ctx<'_>,
     f: &mut dyn FnMut(Option<Rv<'s>>),
 ) {
     match o {
@@ -251,7 +356,7 @@ fn values<'s, A: FieldAccess + ?Sized>(
     }
 }
 
-fn compare<A: FieldAccess + ?Sized>(c: &Cmp, scope: &A, ctx: Ctx) -> Truth {
+fn compare<A: FieldAccess + ?Sized>(c: &Cmp, scope: &A, ctx: Ctx<'_>) -> Truth {
     // Fields with several values compare existentially: the comparison is
     // true when some pair of values makes it true (Kleene `or` over pairs).
     let mut acc = Truth::False;
@@ -266,9 +371,7 @@ fn compare<A: FieldAccess + ?Sized>(c: &Cmp, scope: &A, ctx: Ctx) -> Truth {
             return;
         };
         if let Opnd::List(items) = &c.rhs {
-            for item in items.iter() {
-                acc = acc.or(apply(CmpOp::Eq, a, Rv::from_lit(item)));
-            }
+            acc = acc.or(one_of(a, items));
             return;
         }
         let mut seen_rhs = false;
@@ -298,10 +401,15 @@ enum Acc<'s> {
     Broken,
 }
 
-fn aggregate<'s, A: FieldAccess + ?Sized>(a: &'s Agg, scope: &'s A, ctx: Ctx) -> Option<Rv<'s>> {
-    let lo = match a.within {
-        Some(w) => Some(ctx.now.checked_sub_signed(w)?),
-        None => None,
+fn aggregate<'s, A: FieldAccess + ?Sized>(
+    a: &'s Agg,
+    scope: &'s A,
+    ctx: Ctx<'_>,
+) -> Option<Rv<'s>> {
+    let lo = match (a.within, a.slot.and_then(|i| ctx.lows.get(i))) {
+        (None, _) => None,
+        (Some(_), Some(lo)) => Some((*lo)?),
+        (Some(w), None) => Some(ctx.now.checked_sub_signed(w)?),
     };
     let mut events: i64 = 0;
     let mut values: i64 = 0;
@@ -315,8 +423,8 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(a: &'s Agg, scope: &'s A, ctx: Ctx) ->
             return;
         }
         let inner = Ctx {
-            now: ctx.now,
             event_at: Some(at),
+            ..ctx
         };
         if let Some(filter) = &a.filter {
             if eval(filter, ev, inner) != Truth::True {
