@@ -18,6 +18,62 @@ pub(crate) enum Node {
     Not(Box<Node>),
     Exists(Source),
     Cmp(Box<Cmp>),
+    /// A field against a literal, in a form that reads each value once
+    /// without converting it.
+    Test(FieldPath, Box<Test>),
+}
+
+/// `field op literal` for the common literal types.
+#[derive(Clone, Debug)]
+pub(crate) enum Test {
+    /// `= "text"` (`negate`: `!=`).
+    TextEq { text: Box<str>, negate: bool },
+    /// `in ["a", "b"]`.
+    TextIn(Box<[Box<str>]>),
+    /// Any comparison operator but the text ones, against a whole number.
+    Int(CmpOp, i64),
+    /// Any comparison operator but the text ones, against a float.
+    Float(CmpOp, f64),
+}
+
+/// Returns the evaluator node for `lhs op rhs`, using [`Node::Test`] where it
+/// applies; the results are those of [`Node::Cmp`] in every case.
+pub(crate) fn specialize(lhs: Opnd, op: CmpOp, rhs: Opnd) -> Node {
+    let numeric = matches!(
+        op,
+        CmpOp::Eq | CmpOp::Ne | CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge
+    );
+    let test = match (&lhs, op, &rhs) {
+        (Opnd::Field(Source::Path(_)), CmpOp::Eq | CmpOp::Ne, Opnd::Lit(Lit::Text(t))) => {
+            Some(Test::TextEq {
+                text: t.clone(),
+                negate: op == CmpOp::Ne,
+            })
+        }
+        (Opnd::Field(Source::Path(_)), CmpOp::In, Opnd::List(items))
+            if !items.is_empty() && items.iter().all(|i| matches!(i, Lit::Text(_))) =>
+        {
+            let texts = items
+                .iter()
+                .filter_map(|i| match i {
+                    Lit::Text(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect();
+            Some(Test::TextIn(texts))
+        }
+        (Opnd::Field(Source::Path(_)), _, Opnd::Lit(Lit::Int(i))) if numeric => {
+            Some(Test::Int(op, *i))
+        }
+        (Opnd::Field(Source::Path(_)), _, Opnd::Lit(Lit::Float(x))) if numeric => {
+            Some(Test::Float(op, *x))
+        }
+        _ => None,
+    };
+    match (lhs, test) {
+        (Opnd::Field(Source::Path(p)), Some(test)) => Node::Test(p, Box::new(test)),
+        (lhs, _) => Node::Cmp(Box::new(Cmp { lhs, op, rhs })),
+    }
 }
 
 /// A checked comparison.
@@ -78,7 +134,7 @@ pub(crate) fn assign_windows(node: &mut Node, windows: &mut Vec<TimeDelta>) {
     match node {
         Node::And(xs) | Node::Or(xs) => xs.iter_mut().for_each(|x| assign_windows(x, windows)),
         Node::Not(x) => assign_windows(x, windows),
-        Node::Exists(_) => {}
+        Node::Exists(_) | Node::Test(..) => {}
         Node::Cmp(c) => {
             for o in [&mut c.lhs, &mut c.rhs] {
                 if let Opnd::Agg(a) = o {
@@ -170,6 +226,12 @@ fn lower_lit(l: &Literal) -> Lit {
         Literal::Timestamp(t) => Lit::Timestamp(*t),
         Literal::Money(m) => Lit::Money(*m),
     }
+}
+
+/// Lowers a literal, for tests that build evaluator nodes by hand.
+#[cfg(test)]
+pub(crate) fn tests_lower(l: &Literal) -> Lit {
+    lower_lit(l)
 }
 
 /// Resolves `in_segment` names; implemented by the catalog.
@@ -506,7 +568,6 @@ impl Checker<'_> {
                 return type_err(format!("operator {} needs text, not {}", c.op, bad.name()));
             }
         }
-        let node = Node::Cmp(Box::new(Cmp { lhs, op: c.op, rhs }));
-        Ok((node, ld.max(rd)))
+        Ok((specialize(lhs, c.op, rhs), ld.max(rd)))
     }
 }

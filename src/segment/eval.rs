@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::model::{Currency, EventAccess, FieldAccess, Value};
 use crate::segment::ast::{AggFn, CmpOp};
-use crate::segment::check::{Agg, Cmp, Lit, Node, Opnd, Source};
+use crate::segment::check::{Agg, Cmp, Lit, Node, Opnd, Source, Test};
 
 /// The value of a condition under three-valued (Kleene) logic.
 ///
@@ -192,21 +192,25 @@ fn eq_ignore_case(a: &str, b: &str) -> bool {
 }
 
 /// Text equality; short texts (country codes, plans, statuses) are the
-/// common case, and comparing them in line beats calling `memcmp`.
+/// common case, and comparing them byte by byte in line beats calling
+/// `memcmp`.
 #[inline]
 fn text_eq(x: &str, y: &str) -> bool {
     let (x, y) = (x.as_bytes(), y.as_bytes());
-    if x.len() != y.len() {
-        return false;
+    x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a == b)
+}
+
+/// Returns whether `op` holds for two values in order `o`.
+#[inline]
+fn holds(op: CmpOp, o: Ordering) -> bool {
+    match op {
+        CmpOp::Eq | CmpOp::In => o == Ordering::Equal,
+        CmpOp::Ne => o != Ordering::Equal,
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::Le => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        _ => o != Ordering::Less,
     }
-    if x.len() <= 8 {
-        let mut a = [0_u8; 8];
-        let mut b = [0_u8; 8];
-        a[..x.len()].copy_from_slice(x);
-        b[..y.len()].copy_from_slice(y);
-        return a == b;
-    }
-    x == y
 }
 
 /// Equality without ordering: cheaper for text, which `Ord` compares
@@ -274,16 +278,43 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: Ctx<'_>
         Node::Not(x) => eval(x, scope, ctx).negate(),
         Node::Exists(Source::Path(p)) => Truth::of(scope.has(p)),
         Node::Exists(Source::EventAt) => Truth::of(ctx.event_at.is_some()),
+        Node::Test(p, t) => match &**t {
+            Test::TextEq { text, negate } => field_test(scope, p, |v| match v {
+                Value::Text(x) => Truth::of(text_eq(x, text) != *negate),
+                _ => Truth::Unknown,
+            }),
+            Test::TextIn(items) => field_test(scope, p, |v| match v {
+                Value::Text(x) => Truth::of(items.iter().any(|i| text_eq(x, i))),
+                _ => Truth::Unknown,
+            }),
+            Test::Int(op, i) => field_test(scope, p, |v| match v {
+                Value::Int(x) => Truth::of(holds(*op, x.cmp(i))),
+                Value::Float(x) if x.is_finite() => (x.partial_cmp(&(*i as f64)))
+                    .map_or(Truth::Unknown, |o| Truth::of(holds(*op, o))),
+                _ => Truth::Unknown,
+            }),
+            Test::Float(op, y) => field_test(scope, p, |v| {
+                let x = match v {
+                    Value::Int(x) => x as f64,
+                    Value::Float(x) if x.is_finite() => x,
+                    _ => return Truth::Unknown,
+                };
+                x.partial_cmp(y)
+                    .map_or(Truth::Unknown, |o| Truth::of(holds(*op, o)))
+            }),
+        },
         Node::Cmp(c) => match (&c.lhs, &c.rhs) {
             // The common shapes get a path with one visit and no nested
             // closures; `compare` handles every shape the same way, slower.
             (Opnd::Field(Source::Path(p)), Opnd::Lit(l)) => {
                 let lit = Rv::from_lit(l);
-                field_test(scope, p, |a| apply(c.op, a, lit))
+                field_test(scope, p, |v| {
+                    Rv::from_value(v).map_or(Truth::Unknown, |a| apply(c.op, a, lit))
+                })
             }
-            (Opnd::Field(Source::Path(p)), Opnd::List(items)) => {
-                field_test(scope, p, |a| one_of(a, items))
-            }
+            (Opnd::Field(Source::Path(p)), Opnd::List(items)) => field_test(scope, p, |v| {
+                Rv::from_value(v).map_or(Truth::Unknown, |a| one_of(a, items))
+            }),
             (Opnd::Agg(a), Opnd::Lit(l)) => match aggregate(a, scope, ctx) {
                 Some(v) => apply(c.op, v, Rv::from_lit(l)),
                 None => Truth::Unknown,
@@ -300,14 +331,14 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: Ctx<'_>
 fn field_test<A: FieldAccess + ?Sized>(
     scope: &A,
     p: &crate::model::FieldPath,
-    test: impl Fn(Rv<'_>) -> Truth,
+    test: impl Fn(Value<'_>) -> Truth,
 ) -> Truth {
     let mut acc = Truth::False;
     let mut seen = false;
     scope.visit(p, &mut |v| {
         seen = true;
         if acc != Truth::True {
-            acc = acc.or(Rv::from_value(v).map_or(Truth::Unknown, &test));
+            acc = acc.or(test(v));
         }
     });
     if seen {
@@ -415,18 +446,18 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
     let mut values: i64 = 0;
     let mut acc = Acc::Empty;
     scope.visit_events(&mut |ev: &'s dyn EventAccess| {
-        if ev.name() != &*a.event {
+        if !text_eq(ev.name(), &a.event) {
             return;
         }
         let at = ev.at();
         if at > ctx.now || lo.is_some_and(|lo| at < lo) {
             return;
         }
-        let inner = Ctx {
-            event_at: Some(at),
-            ..ctx
-        };
         if let Some(filter) = &a.filter {
+            let inner = Ctx {
+                event_at: Some(at),
+                ..ctx
+            };
             if eval(filter, ev, inner) != Truth::True {
                 return;
             }
@@ -435,6 +466,17 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
         let Some(field) = &a.field else { return };
         let mut fold = |v: Option<Rv<'s>>| {
             values += 1;
+            // Sums of money, the common case, add in place.
+            if let (Acc::Money(sum, c), Some(Rv::Money(m, d)), AggFn::Sum | AggFn::Avg) =
+                (&mut acc, v, a.func)
+            {
+                if *c == d {
+                    if let Some(next) = sum.checked_add(m) {
+                        *sum = next;
+                        return;
+                    }
+                }
+            }
             acc = step(a.func, std::mem::replace(&mut acc, Acc::Empty), v);
         };
         match field {

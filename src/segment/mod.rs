@@ -998,6 +998,7 @@ mod tests {
             "properties.a",
             "properties.b",
             "properties.a.b",
+            "attributes.x",
         ])
         .prop_map(|p| FieldPath::new(p).expect("valid"));
         prop::collection::vec((paths, literal()), 0..8)
@@ -1033,6 +1034,34 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn specialized_tests_agree_with_generic_comparison(
+            path in prop::sample::select(vec!["age", "properties.a", "attributes.x"]),
+            op in prop::sample::select(vec![CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::In]),
+            rhs in prop_oneof![
+                literal().prop_map(|l| vec![l]),
+                prop::collection::vec(".{0,3}".prop_map(Literal::Text), 1..4),
+            ],
+            profile in odd_profile(),
+        ) {
+            use check::{Cmp, Node, Opnd, Source};
+            let lits: Vec<check::Lit> = rhs
+                .iter()
+                .map(check::tests_lower)
+                .collect();
+            let rhs = if op == CmpOp::In {
+                Opnd::List(lits.into_boxed_slice())
+            } else {
+                Opnd::Lit(lits.into_iter().next().expect("one literal"))
+            };
+            let field = || Opnd::Field(Source::Path(FieldPath::new(path).expect("valid")));
+            let generic = Node::Cmp(Box::new(Cmp { lhs: field(), op, rhs: rhs.clone() }));
+            let special = check::specialize(field(), op, rhs);
+            let now = Utc.timestamp_opt(1_800_000_000, 0).single().expect("in range");
+            let ctx = eval::Ctx::new(now, &[]);
+            prop_assert_eq!(eval::eval(&special, &profile, ctx), eval::eval(&generic, &profile, ctx));
+        }
 
         #[test]
         fn arbitrary_text_never_panics(text in ".{0,64}") {
