@@ -253,7 +253,7 @@ fn apply(op: CmpOp, a: Rv<'_>, b: Rv<'_>) -> Truth {
 }
 
 /// Evaluates `node` against `scope`.
-pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: Ctx<'_>) -> Truth {
+pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>) -> Truth {
     match node {
         Node::And(xs) => {
             let mut acc = Truth::True;
@@ -365,7 +365,7 @@ fn one_of(a: Rv<'_>, items: &[Lit]) -> Truth {
 fn values<'s, A: FieldAccess + ?Sized>(
     o: &'s Opnd,
     scope: &'s A,
-    ctx: Ctx<'_>,
+    ctx: &Ctx<'_>,
     f: &mut dyn FnMut(Option<Rv<'s>>),
 ) {
     match o {
@@ -387,7 +387,7 @@ fn values<'s, A: FieldAccess + ?Sized>(
     }
 }
 
-fn compare<A: FieldAccess + ?Sized>(c: &Cmp, scope: &A, ctx: Ctx<'_>) -> Truth {
+fn compare<A: FieldAccess + ?Sized>(c: &Cmp, scope: &A, ctx: &Ctx<'_>) -> Truth {
     // Fields with several values compare existentially: the comparison is
     // true when some pair of values makes it true (Kleene `or` over pairs).
     let mut acc = Truth::False;
@@ -435,7 +435,7 @@ enum Acc<'s> {
 fn aggregate<'s, A: FieldAccess + ?Sized>(
     a: &'s Agg,
     scope: &'s A,
-    ctx: Ctx<'_>,
+    ctx: &Ctx<'_>,
 ) -> Option<Rv<'s>> {
     let lo = match (a.within, a.slot.and_then(|i| ctx.lows.get(i))) {
         (None, _) => None,
@@ -456,9 +456,9 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
         if let Some(filter) = &a.filter {
             let inner = Ctx {
                 event_at: Some(at),
-                ..ctx
+                ..*ctx
             };
-            if eval(filter, ev, inner) != Truth::True {
+            if eval(filter, ev, &inner) != Truth::True {
                 return;
             }
         }

@@ -455,7 +455,7 @@ impl CompiledSegment {
 
     /// Returns the three-valued result for `profile` at time `now`.
     pub fn evaluate_at<A: FieldAccess + ?Sized>(&self, profile: &A, now: DateTime<Utc>) -> Truth {
-        eval::eval(&self.root, profile, eval::Ctx::new(now, &[]))
+        eval::eval(&self.root, profile, &eval::Ctx::new(now, &[]))
     }
 
     /// Binds the segment to one evaluation time, for evaluating many
@@ -550,7 +550,7 @@ impl SegmentAt<'_> {
         eval::eval(
             &self.compiled.root,
             profile,
-            eval::Ctx::new(self.now, &self.lows),
+            &eval::Ctx::new(self.now, &self.lows),
         )
     }
 
@@ -1060,7 +1060,7 @@ mod tests {
             let special = check::specialize(field(), op, rhs);
             let now = Utc.timestamp_opt(1_800_000_000, 0).single().expect("in range");
             let ctx = eval::Ctx::new(now, &[]);
-            prop_assert_eq!(eval::eval(&special, &profile, ctx), eval::eval(&generic, &profile, ctx));
+            prop_assert_eq!(eval::eval(&special, &profile, &ctx), eval::eval(&generic, &profile, &ctx));
         }
 
         #[test]
