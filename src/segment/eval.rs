@@ -258,7 +258,7 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_
         Node::And(xs) => {
             let mut acc = Truth::True;
             for x in xs.iter() {
-                acc = acc.and(eval(x, scope, ctx));
+                acc = acc.and(leaf(x, scope, ctx));
                 if acc == Truth::False {
                     break;
                 }
@@ -268,14 +268,25 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_
         Node::Or(xs) => {
             let mut acc = Truth::False;
             for x in xs.iter() {
-                acc = acc.or(eval(x, scope, ctx));
+                acc = acc.or(leaf(x, scope, ctx));
                 if acc == Truth::True {
                     break;
                 }
             }
             acc
         }
-        Node::Not(x) => eval(x, scope, ctx).negate(),
+        Node::Not(x) => leaf(x, scope, ctx).negate(),
+        other => leaf(other, scope, ctx),
+    }
+}
+
+/// Evaluates a leaf in line, and hands `and`, `or` and `not` back to
+/// [`eval`]: the operands of a connective are mostly leaves, and this saves
+/// a call for each.
+#[inline(always)]
+fn leaf<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>) -> Truth {
+    match node {
+        Node::And(_) | Node::Or(_) | Node::Not(_) => eval(node, scope, ctx),
         Node::Exists(Source::Path(p)) => Truth::of(scope.has(p)),
         Node::Exists(Source::EventAt) => Truth::of(ctx.event_at.is_some()),
         Node::Test(p, t) => match &**t {
