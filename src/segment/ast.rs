@@ -1,12 +1,24 @@
 //! The abstract syntax tree of segment expressions.
 //!
 //! Trees come from [`Segment::parse`](crate::segment::Segment::parse) or from
-//! the [builder](crate::segment::builder); the variants are
-//! `#[non_exhaustive]`, so programs read trees but build them only through
-//! those two doors, which keeps every tree one the printer can write back.
+//! the [builder](crate::segment::builder). The leaf structs ([`Field`],
+//! [`Comparison`], [`Aggregate`], [`SegmentName`]) are `#[non_exhaustive]`,
+//! so programs read trees but make leaves only through those two doors;
+//! [`Expr::And`] and [`Expr::Or`] made by them always have two or more
+//! operands (compiling refuses fewer).
 //!
 //! Nodes remember where they came from in the text (for error carets), but
 //! that position takes no part in equality: `parse(print(ast)) == ast`.
+//!
+//! ```
+//! use custodia::segment::{Expr, Segment};
+//!
+//! let s = Segment::parse("a = 1 and (b = 2 or not c = 3)")?;
+//! let Expr::And(operands) = s.expr() else { panic!("an and") };
+//! assert_eq!(operands.len(), 2);
+//! assert!(matches!(operands[1], Expr::Or(..)));
+//! # Ok::<(), custodia::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -31,22 +43,16 @@ impl PartialEq for Loc {
 #[non_exhaustive]
 pub enum Expr {
     /// True when every operand is true (two or more operands).
-    #[non_exhaustive]
     And(Vec<Expr>),
     /// True when any operand is true (two or more operands).
-    #[non_exhaustive]
     Or(Vec<Expr>),
     /// The negation of its operand.
-    #[non_exhaustive]
     Not(Box<Expr>),
     /// `exists(path)`: true when the field holds at least one value.
-    #[non_exhaustive]
     Exists(Field),
     /// `in_segment("name")`: the value of another, named segment.
-    #[non_exhaustive]
     InSegment(SegmentName),
     /// `lhs op rhs`: a comparison.
-    #[non_exhaustive]
     Compare(Box<Comparison>),
 }
 
@@ -139,19 +145,14 @@ impl fmt::Display for CmpOp {
 #[non_exhaustive]
 pub enum Operand {
     /// A field of the profile (or, inside `where`, of the event).
-    #[non_exhaustive]
     Field(Field),
     /// A literal value.
-    #[non_exhaustive]
     Literal(Literal),
     /// `[a, b, …]`, the right side of `in`.
-    #[non_exhaustive]
     List(Vec<Literal>),
     /// `now`, `now - 30d` or `now + 1d`: the evaluation time, shifted.
-    #[non_exhaustive]
     Now(Shift),
     /// An aggregate over events, such as `count(purchase within 30d)`.
-    #[non_exhaustive]
     Aggregate(Box<Aggregate>),
 }
 
