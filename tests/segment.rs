@@ -686,3 +686,28 @@ fn public_types_are_send_sync_unpin() {
     check::<custodia::segment::builder::Term>();
     check::<Computed<'static, Profile>>();
 }
+
+#[test]
+fn hand_made_trees_are_checked_too() {
+    use custodia::segment::Expr;
+    let schema = small_schema();
+    let empty = Segment::from_expr(Expr::And(vec![]));
+    assert_eq!(
+        empty.compile(&schema).unwrap_err().to_string(),
+        "and needs at least two operands, found 0"
+    );
+    let one = Segment::from_expr(Expr::Or(vec![field("age").unwrap().gt(1)]));
+    assert_eq!(
+        one.compile(&schema).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    let negated_membership =
+        Segment::from_expr(Expr::Not(Box::new(field("age").unwrap().is_in([1_i64, 2]))));
+    assert!(negated_membership.compile(&schema).is_ok());
+    // Matching on trees from outside the crate.
+    let parsed = Segment::parse("not (age > 1 or country = \"DE\")").unwrap();
+    let Expr::Not(inner) = parsed.expr() else {
+        panic!("not")
+    };
+    assert!(matches!(&**inner, Expr::Or(xs) if xs.len() == 2));
+}
