@@ -132,7 +132,9 @@
 //! [`MAX_NESTING`] levels (each `and`, `or`, `not` and `where` is a level,
 //! and a referenced segment adds its own depth) are refused with
 //! [`ErrorKind::LimitExceeded`](crate::error::ErrorKind::LimitExceeded);
-//! parsing, checking, printing and evaluating never recurse deeper than that.
+//! parsing, checking and evaluating never recurse deeper than that. Trees
+//! built in code can be deeper: compiling refuses them, and `Display` writes
+//! `...` for anything below 512 levels rather than recursing further.
 
 pub mod ast;
 pub mod builder;
