@@ -475,24 +475,35 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
         }
         events += 1;
         let Some(field) = &a.field else { return };
-        let mut fold = |v: Option<Rv<'s>>| {
-            values += 1;
-            // Sums of money, the common case, add in place.
-            if let (Acc::Money(sum, c), Some(Rv::Money(m, d)), AggFn::Sum | AggFn::Avg) =
-                (&mut acc, v, a.func)
-            {
-                if *c == d {
-                    if let Some(next) = sum.checked_add(m) {
-                        *sum = next;
-                        return;
+        let func = a.func;
+        match field {
+            Source::Path(p) => ev.visit(p, &mut |v| {
+                values += 1;
+                // Sums of money, the common case, add in place.
+                if let (Value::Money(m), Acc::Money(sum, c), AggFn::Sum | AggFn::Avg) =
+                    (v, &mut acc, func)
+                {
+                    if *c == m.currency() {
+                        if let Some(next) = sum.checked_add(m.minor()) {
+                            *sum = next;
+                            return;
+                        }
                     }
                 }
+                acc = step(
+                    func,
+                    std::mem::replace(&mut acc, Acc::Empty),
+                    Rv::from_value(v),
+                );
+            }),
+            Source::EventAt => {
+                values += 1;
+                acc = step(
+                    func,
+                    std::mem::replace(&mut acc, Acc::Empty),
+                    Some(Rv::Ts(at)),
+                );
             }
-            acc = step(a.func, std::mem::replace(&mut acc, Acc::Empty), v);
-        };
-        match field {
-            Source::Path(p) => ev.visit(p, &mut |v| fold(Rv::from_value(v))),
-            Source::EventAt => fold(Some(Rv::Ts(at))),
         }
     });
     match a.func {
