@@ -1,0 +1,185 @@
+//! The private details behind the segment module's errors.
+
+use std::fmt;
+
+use crate::error::{Error, ErrorKind, Span};
+
+/// What went wrong while parsing, checking or compiling an expression.
+///
+/// Each variant turns into a public [`Error`] of the matching
+/// [`ErrorKind`]; the `Display` text is the error's message.
+#[derive(Debug)]
+pub(crate) enum Detail {
+    /// The lexer or parser met something the grammar does not allow.
+    Syntax(String),
+    /// The expression nests deeper than the limit.
+    TooDeep { limit: usize },
+    /// The text is longer than the limit.
+    TooLong { len: usize, limit: usize },
+    /// A field path the schema does not know.
+    UnknownField {
+        path: String,
+        scope: String,
+        suggestion: Option<String>,
+    },
+    /// An event name the schema does not know.
+    UnknownEvent {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A segment name the catalog does not know.
+    UnknownSegment {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// Segments that refer to each other in a loop.
+    Cycle { path: Vec<String> },
+    /// Types that do not fit together.
+    Type(String),
+    /// A caller-supplied name or parameter that breaks a rule.
+    InvalidInput(String),
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hint = |f: &mut fmt::Formatter<'_>, s: &Option<String>| match s {
+            Some(s) => write!(f, "; did you mean {s:?}?"),
+            None => Ok(()),
+        };
+        match self {
+            Detail::Syntax(msg) | Detail::Type(msg) | Detail::InvalidInput(msg) => f.write_str(msg),
+            Detail::TooDeep { limit } => {
+                write!(
+                    f,
+                    "expression nests deeper than the limit of {limit} levels"
+                )
+            }
+            Detail::TooLong { len, limit } => write!(
+                f,
+                "expression of {len} bytes exceeds the limit of {limit} bytes"
+            ),
+            Detail::UnknownField {
+                path,
+                scope,
+                suggestion,
+            } => {
+                write!(f, "unknown field {path:?} in {scope}")?;
+                hint(f, suggestion)
+            }
+            Detail::UnknownEvent { name, suggestion } => {
+                write!(f, "unknown event {name:?}")?;
+                hint(f, suggestion)
+            }
+            Detail::UnknownSegment { name, suggestion } => {
+                write!(f, "unknown segment {name:?}")?;
+                hint(f, suggestion)
+            }
+            Detail::Cycle { path } => write!(
+                f,
+                "segment {:?} refers to itself through {}",
+                path.first().map_or("", String::as_str),
+                path.join(" -> ")
+            ),
+        }
+    }
+}
+
+impl Detail {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Detail::Syntax(_) => ErrorKind::Syntax,
+            Detail::TooDeep { .. } | Detail::TooLong { .. } => ErrorKind::LimitExceeded,
+            Detail::UnknownField { .. }
+            | Detail::UnknownEvent { .. }
+            | Detail::UnknownSegment { .. } => ErrorKind::UnknownField,
+            Detail::Cycle { .. } | Detail::Type(_) => ErrorKind::Type,
+            Detail::InvalidInput(_) => ErrorKind::InvalidInput,
+        }
+    }
+
+    /// Turns the detail into a public error pointing at `span` of `input`,
+    /// when both are known.
+    #[cold]
+    pub(crate) fn at(self, input: Option<&str>, span: Option<Span>) -> Error {
+        let err = Error::from(self);
+        match (input, span) {
+            (Some(input), Some(span)) => err.with_span(input, span),
+            _ => err,
+        }
+    }
+}
+
+impl From<Detail> for Error {
+    #[cold]
+    fn from(detail: Detail) -> Error {
+        Error::new(detail.kind(), detail)
+    }
+}
+
+/// Returns the candidate closest to `word` by edit distance, if it is close
+/// enough to be a plausible typo: one edit for words under four characters,
+/// else a third of the word's length, between two and three edits.
+pub(crate) fn suggest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
+    let n = word.chars().count();
+    let limit = if n < 4 { 1 } else { (n / 3).clamp(2, 3) };
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == word {
+            continue;
+        }
+        let d = levenshtein(word, c);
+        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c.to_owned())
+}
+
+/// The edit distance (insertions, deletions, substitutions) between two
+/// strings, counted in `char`s; one row of the Wagner-Fischer table.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("país", "pais"), 1);
+        assert_eq!(levenshtein("same", "same"), 0);
+    }
+
+    #[test]
+    fn suggestions_are_close_or_absent() {
+        let c = [
+            "geographic.country",
+            "geographic.city",
+            "demographic.gender",
+        ];
+        assert_eq!(
+            suggest("geographic.contry", c).as_deref(),
+            Some("geographic.country")
+        );
+        assert_eq!(suggest("zzz", c), None);
+    }
+}

@@ -1,0 +1,576 @@
+//! Evaluation of checked trees against [`FieldAccess`] data.
+//!
+//! Nothing here allocates: values are borrowed from the data or the tree,
+//! aggregates fold into fixed-size accumulators, and paths were built when
+//! the segment was compiled.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use crate::model::{Currency, EventAccess, FieldAccess, Value};
+use crate::segment::ast::{AggFn, CmpOp};
+use crate::segment::check::{Agg, Cmp, Lit, Node, Opnd, Source, Test};
+
+/// The value of a condition under three-valued (Kleene) logic.
+///
+/// `Unknown` is the value of a comparison that has nothing to compare: a
+/// missing field, an aggregate over no events (other than `count` and
+/// `sum`), a value of an unexpected type, or money in two currencies.
+///
+/// | `a` | `b` | `a and b` | `a or b` | `not a` |
+/// |---|---|---|---|---|
+/// | True | True | True | True | False |
+/// | True | Unknown | Unknown | True | False |
+/// | True | False | False | True | False |
+/// | Unknown | Unknown | Unknown | Unknown | Unknown |
+/// | Unknown | False | False | Unknown | Unknown |
+/// | False | False | False | False | True |
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum Truth {
+    /// Definitely not.
+    False,
+    /// Not known: the data needed is missing or of the wrong type.
+    Unknown,
+    /// Definitely.
+    True,
+}
+
+impl Truth {
+    /// Returns Kleene conjunction.
+    #[must_use]
+    #[inline]
+    pub fn and(self, other: Truth) -> Truth {
+        self.min(other)
+    }
+
+    /// Returns Kleene disjunction.
+    #[must_use]
+    #[inline]
+    pub fn or(self, other: Truth) -> Truth {
+        self.max(other)
+    }
+
+    /// Returns Kleene negation: `Unknown` stays `Unknown`.
+    #[must_use]
+    #[inline]
+    pub fn negate(self) -> Truth {
+        match self {
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+            Truth::True => Truth::False,
+        }
+    }
+
+    /// Returns `true` only for [`Truth::True`].
+    #[inline]
+    pub fn is_true(self) -> bool {
+        self == Truth::True
+    }
+
+    #[inline]
+    fn of(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}
+
+/// What an evaluation knows besides the data: the time, and the event time
+/// while reading an event's own fields.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx<'c> {
+    pub(crate) now: DateTime<Utc>,
+    event_at: Option<DateTime<Utc>>,
+    /// `now - within` of each numbered window, when computed in advance;
+    /// empty to compute them as needed.
+    lows: &'c [Option<DateTime<Utc>>],
+}
+
+impl<'c> Ctx<'c> {
+    pub(crate) fn new(now: DateTime<Utc>, lows: &'c [Option<DateTime<Utc>>]) -> Ctx<'c> {
+        Ctx {
+            now,
+            event_at: None,
+            lows,
+        }
+    }
+}
+
+/// Returns the start of each window at `now` (`None` where it underflows).
+pub(crate) fn window_starts(
+    now: DateTime<Utc>,
+    windows: &[TimeDelta],
+) -> Vec<Option<DateTime<Utc>>> {
+    windows.iter().map(|w| now.checked_sub_signed(*w)).collect()
+}
+
+/// A value during evaluation.
+#[derive(Clone, Copy, Debug)]
+enum Rv<'a> {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(&'a str),
+    Date(NaiveDate),
+    Ts(DateTime<Utc>),
+    /// Minor units of a currency.
+    Money(i64, Currency),
+    /// The sum of no values: zero of every numeric type and currency.
+    Zero,
+}
+
+impl<'a> Rv<'a> {
+    #[inline]
+    fn from_value(v: Value<'a>) -> Option<Rv<'a>> {
+        Some(match v {
+            Value::Bool(b) => Rv::Bool(b),
+            Value::Int(i) => Rv::Int(i),
+            Value::Float(x) if x.is_finite() => Rv::Float(x),
+            Value::Text(t) => Rv::Text(t),
+            Value::Date(d) => Rv::Date(d),
+            Value::Timestamp(t) => Rv::Ts(t),
+            Value::Money(m) => Rv::Money(m.minor(), m.currency()),
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    fn from_lit(l: &'a Lit) -> Rv<'a> {
+        match l {
+            Lit::Bool(b) => Rv::Bool(*b),
+            Lit::Int(i) => Rv::Int(*i),
+            Lit::Float(x) => Rv::Float(*x),
+            Lit::Text(t) => Rv::Text(t),
+            Lit::Date(d) => Rv::Date(*d),
+            Lit::Timestamp(t) => Rv::Ts(*t),
+            Lit::Money(m) => Rv::Money(m.minor(), m.currency()),
+        }
+    }
+}
+
+fn midnight(d: NaiveDate) -> DateTime<Utc> {
+    d.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// Orders two values, or `None` when they cannot be compared.
+#[inline]
+fn order(a: Rv<'_>, b: Rv<'_>) -> Option<Ordering> {
+    use Rv::*;
+    match (a, b) {
+        (Bool(x), Bool(y)) => Some(x.cmp(&y)),
+        (Int(x), Int(y)) => Some(x.cmp(&y)),
+        (Int(x), Float(y)) => (x as f64).partial_cmp(&y),
+        (Float(x), Int(y)) => x.partial_cmp(&(y as f64)),
+        (Float(x), Float(y)) => x.partial_cmp(&y),
+        (Text(x), Text(y)) => Some(x.cmp(y)),
+        (Date(x), Date(y)) => Some(x.cmp(&y)),
+        (Ts(x), Ts(y)) => Some(x.cmp(&y)),
+        (Date(x), Ts(y)) => Some(midnight(x).cmp(&y)),
+        (Ts(x), Date(y)) => Some(x.cmp(&midnight(y))),
+        (Money(x, cx), Money(y, cy)) => (cx == cy).then(|| x.cmp(&y)),
+        (Zero, Zero) => Some(Ordering::Equal),
+        (Zero, Int(y) | Money(y, _)) => Some(0.cmp(&y)),
+        (Int(x) | Money(x, _), Zero) => Some(x.cmp(&0)),
+        (Zero, Float(y)) => 0.0.partial_cmp(&y),
+        (Float(x), Zero) => x.partial_cmp(&0.0),
+        _ => None,
+    }
+}
+
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Text equality; short texts (country codes, plans, statuses) are the
+/// common case, and comparing them byte by byte in line beats calling
+/// `memcmp`.
+#[inline]
+fn text_eq(x: &str, y: &str) -> bool {
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a == b)
+}
+
+/// Returns whether `op` holds for two values in order `o`.
+#[inline]
+fn holds(op: CmpOp, o: Ordering) -> bool {
+    match op {
+        CmpOp::Eq | CmpOp::In => o == Ordering::Equal,
+        CmpOp::Ne => o != Ordering::Equal,
+        CmpOp::Lt => o == Ordering::Less,
+        CmpOp::Le => o != Ordering::Greater,
+        CmpOp::Gt => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    }
+}
+
+/// Equality without ordering: cheaper for text, which `Ord` compares
+/// byte by byte even when the lengths differ.
+#[inline]
+fn equal(a: Rv<'_>, b: Rv<'_>) -> Option<bool> {
+    match (a, b) {
+        (Rv::Text(x), Rv::Text(y)) => Some(text_eq(x, y)),
+        (Rv::Int(x), Rv::Int(y)) => Some(x == y),
+        (Rv::Bool(x), Rv::Bool(y)) => Some(x == y),
+        _ => order(a, b).map(|o| o == Ordering::Equal),
+    }
+}
+
+#[inline]
+fn apply(op: CmpOp, a: Rv<'_>, b: Rv<'_>) -> Truth {
+    let text = |f: fn(&str, &str) -> bool| match (a, b) {
+        (Rv::Text(x), Rv::Text(y)) => Truth::of(f(x, y)),
+        _ => Truth::Unknown,
+    };
+    match op {
+        CmpOp::EqIgnoreCase => text(eq_ignore_case),
+        CmpOp::Contains => text(|x, y| x.contains(y)),
+        CmpOp::StartsWith => text(|x, y| x.starts_with(y)),
+        CmpOp::EndsWith => text(|x, y| x.ends_with(y)),
+        CmpOp::Eq | CmpOp::In => equal(a, b).map_or(Truth::Unknown, Truth::of),
+        CmpOp::Ne => equal(a, b).map_or(Truth::Unknown, |e| Truth::of(!e)),
+        _ => match order(a, b) {
+            None => Truth::Unknown,
+            Some(o) => Truth::of(match op {
+                CmpOp::Eq | CmpOp::In => o == Ordering::Equal,
+                CmpOp::Ne => o != Ordering::Equal,
+                CmpOp::Lt => o == Ordering::Less,
+                CmpOp::Le => o != Ordering::Greater,
+                CmpOp::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            }),
+        },
+    }
+}
+
+/// Evaluates `node` against `scope`.
+pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>) -> Truth {
+    match node {
+        Node::And(xs) => {
+            let mut acc = Truth::True;
+            for x in xs.iter() {
+                acc = acc.and(leaf(x, scope, ctx));
+                if acc == Truth::False {
+                    break;
+                }
+            }
+            acc
+        }
+        Node::Or(xs) => {
+            let mut acc = Truth::False;
+            for x in xs.iter() {
+                acc = acc.or(leaf(x, scope, ctx));
+                if acc == Truth::True {
+                    break;
+                }
+            }
+            acc
+        }
+        Node::Not(x) => leaf(x, scope, ctx).negate(),
+        other => leaf(other, scope, ctx),
+    }
+}
+
+/// Evaluates a leaf in line, and hands `and`, `or` and `not` back to
+/// [`eval`]: the operands of a connective are mostly leaves, and this saves
+/// a call for each.
+#[inline(always)]
+fn leaf<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>) -> Truth {
+    match node {
+        Node::And(_) | Node::Or(_) | Node::Not(_) => eval(node, scope, ctx),
+        Node::Exists(Source::Path(p)) => Truth::of(scope.has(p)),
+        Node::Exists(Source::EventAt) => Truth::of(ctx.event_at.is_some()),
+        Node::Test(p, t) => match &**t {
+            Test::TextEq { text, negate } => field_test(scope, p, |v| match v {
+                Value::Text(x) => Truth::of(text_eq(x, text) != *negate),
+                _ => Truth::Unknown,
+            }),
+            Test::TextIn(items) => field_test(scope, p, |v| match v {
+                Value::Text(x) => Truth::of(items.iter().any(|i| text_eq(x, i))),
+                _ => Truth::Unknown,
+            }),
+            Test::Int(op, i) => field_test(scope, p, |v| match v {
+                Value::Int(x) => Truth::of(holds(*op, x.cmp(i))),
+                Value::Float(x) if x.is_finite() => (x.partial_cmp(&(*i as f64)))
+                    .map_or(Truth::Unknown, |o| Truth::of(holds(*op, o))),
+                _ => Truth::Unknown,
+            }),
+            Test::Float(op, y) => field_test(scope, p, |v| {
+                let x = match v {
+                    Value::Int(x) => x as f64,
+                    Value::Float(x) if x.is_finite() => x,
+                    _ => return Truth::Unknown,
+                };
+                x.partial_cmp(y)
+                    .map_or(Truth::Unknown, |o| Truth::of(holds(*op, o)))
+            }),
+        },
+        Node::Cmp(c) => match (&c.lhs, &c.rhs) {
+            // The common shapes get a path with one visit and no nested
+            // closures; `compare` handles every shape the same way, slower.
+            (Opnd::Field(Source::Path(p)), Opnd::Lit(l)) => {
+                let lit = Rv::from_lit(l);
+                field_test(scope, p, |v| {
+                    Rv::from_value(v).map_or(Truth::Unknown, |a| apply(c.op, a, lit))
+                })
+            }
+            (Opnd::Field(Source::Path(p)), Opnd::List(items)) => field_test(scope, p, |v| {
+                Rv::from_value(v).map_or(Truth::Unknown, |a| one_of(a, items))
+            }),
+            (Opnd::Agg(a), Opnd::Lit(l)) => match aggregate(a, scope, ctx) {
+                Some(v) => apply(c.op, v, Rv::from_lit(l)),
+                None => Truth::Unknown,
+            },
+            _ => compare(c, scope, ctx),
+        },
+    }
+}
+
+/// Tests each value of the field at `p`: `True` when some value passes,
+/// `Unknown` when the field is missing or no value passes but some could not
+/// be compared.
+#[inline]
+fn field_test<A: FieldAccess + ?Sized>(
+    scope: &A,
+    p: &crate::model::FieldPath,
+    test: impl Fn(Value<'_>) -> Truth,
+) -> Truth {
+    let mut acc = Truth::False;
+    let mut seen = false;
+    scope.visit(p, &mut |v| {
+        seen = true;
+        if acc != Truth::True {
+            acc = acc.or(test(v));
+        }
+    });
+    if seen {
+        acc
+    } else {
+        Truth::Unknown
+    }
+}
+
+/// `a in items`: Kleene `or` of `a = item`.
+#[inline]
+fn one_of(a: Rv<'_>, items: &[Lit]) -> Truth {
+    let mut acc = Truth::False;
+    for item in items {
+        acc = acc.or(apply(CmpOp::Eq, a, Rv::from_lit(item)));
+        if acc == Truth::True {
+            break;
+        }
+    }
+    acc
+}
+
+/// Calls `f` with each value of an operand; a missing field calls it never.
+fn values<'s, A: FieldAccess + ?Sized>(
+    o: &'s Opnd,
+    scope: &'s A,
+    ctx: &Ctx<'_>,
+    f: &mut dyn FnMut(Option<Rv<'s>>),
+) {
+    match o {
+        Opnd::Field(Source::Path(p)) => scope.visit(p, &mut |v| f(Rv::from_value(v))),
+        Opnd::Field(Source::EventAt) => {
+            if let Some(at) = ctx.event_at {
+                f(Some(Rv::Ts(at)));
+            }
+        }
+        Opnd::Lit(l) => f(Some(Rv::from_lit(l))),
+        Opnd::Now(delta) => f(ctx.now.checked_add_signed(*delta).map(Rv::Ts)),
+        Opnd::Agg(a) => {
+            if let Some(v) = aggregate(a, scope, ctx) {
+                f(Some(v));
+            }
+        }
+        // Lists stand only on the right of `in`, which `compare` reads itself.
+        Opnd::List(_) => {}
+    }
+}
+
+fn compare<A: FieldAccess + ?Sized>(c: &Cmp, scope: &A, ctx: &Ctx<'_>) -> Truth {
+    // Fields with several values compare existentially: the comparison is
+    // true when some pair of values makes it true (Kleene `or` over pairs).
+    let mut acc = Truth::False;
+    let mut seen_lhs = false;
+    values(&c.lhs, scope, ctx, &mut |a| {
+        seen_lhs = true;
+        if acc == Truth::True {
+            return;
+        }
+        let Some(a) = a else {
+            acc = acc.or(Truth::Unknown);
+            return;
+        };
+        if let Opnd::List(items) = &c.rhs {
+            acc = acc.or(one_of(a, items));
+            return;
+        }
+        let mut seen_rhs = false;
+        values(&c.rhs, scope, ctx, &mut |b| {
+            seen_rhs = true;
+            acc = acc.or(b.map_or(Truth::Unknown, |b| apply(c.op, a, b)));
+        });
+        if !seen_rhs {
+            acc = acc.or(Truth::Unknown);
+        }
+    });
+    if seen_lhs {
+        acc
+    } else {
+        Truth::Unknown
+    }
+}
+
+/// Running state of an aggregate.
+enum Acc<'s> {
+    Empty,
+    Int(i64),
+    Float(f64),
+    Money(i64, Currency),
+    Value(Rv<'s>),
+    /// Mixed types, two currencies or an overflow: the result is unknown.
+    Broken,
+}
+
+fn aggregate<'s, A: FieldAccess + ?Sized>(
+    a: &'s Agg,
+    scope: &'s A,
+    ctx: &Ctx<'_>,
+) -> Option<Rv<'s>> {
+    let lo = match (a.within, a.slot.and_then(|i| ctx.lows.get(i))) {
+        (None, _) => None,
+        (Some(_), Some(lo)) => Some((*lo)?),
+        (Some(w), None) => Some(ctx.now.checked_sub_signed(w)?),
+    };
+    let mut events: i64 = 0;
+    let mut values: i64 = 0;
+    let mut acc = Acc::Empty;
+    scope.visit_events(&mut |ev: &'s dyn EventAccess| {
+        if !text_eq(ev.name(), &a.event) {
+            return;
+        }
+        let at = ev.at();
+        if at > ctx.now || lo.is_some_and(|lo| at < lo) {
+            return;
+        }
+        if let Some(filter) = &a.filter {
+            let inner = Ctx {
+                event_at: Some(at),
+                ..*ctx
+            };
+            if eval(filter, ev, &inner) != Truth::True {
+                return;
+            }
+        }
+        events += 1;
+        let Some(field) = &a.field else { return };
+        let func = a.func;
+        match field {
+            Source::Path(p) => ev.visit(p, &mut |v| {
+                values += 1;
+                // Sums of money, the common case, add in place.
+                if let (Value::Money(m), Acc::Money(sum, c), AggFn::Sum | AggFn::Avg) =
+                    (v, &mut acc, func)
+                {
+                    if *c == m.currency() {
+                        if let Some(next) = sum.checked_add(m.minor()) {
+                            *sum = next;
+                            return;
+                        }
+                    }
+                }
+                acc = step(
+                    func,
+                    std::mem::replace(&mut acc, Acc::Empty),
+                    Rv::from_value(v),
+                );
+            }),
+            Source::EventAt => {
+                values += 1;
+                acc = step(
+                    func,
+                    std::mem::replace(&mut acc, Acc::Empty),
+                    Some(Rv::Ts(at)),
+                );
+            }
+        }
+    });
+    match a.func {
+        AggFn::Count => Some(Rv::Int(events)),
+        AggFn::Sum => match acc {
+            Acc::Empty => Some(Rv::Zero),
+            Acc::Int(i) => Some(Rv::Int(i)),
+            Acc::Float(x) => Some(Rv::Float(x)),
+            Acc::Money(m, c) => Some(Rv::Money(m, c)),
+            Acc::Value(_) | Acc::Broken => None,
+        },
+        AggFn::Avg => match acc {
+            Acc::Int(i) => Some(Rv::Float(i as f64 / values as f64)),
+            Acc::Float(x) => Some(Rv::Float(x / values as f64)),
+            Acc::Money(m, c) => Some(Rv::Money(div_round(m, values), c)),
+            _ => None,
+        },
+        _ => match acc {
+            Acc::Value(v) => Some(v),
+            _ => None,
+        },
+    }
+}
+
+/// Divides, rounding half away from zero (a mean of minor units).
+fn div_round(sum: i64, n: i64) -> i64 {
+    let (q, r) = (sum / n, sum % n);
+    if 2 * r.abs() >= n {
+        q + sum.signum()
+    } else {
+        q
+    }
+}
+
+fn step<'s>(func: AggFn, acc: Acc<'s>, v: Option<Rv<'s>>) -> Acc<'s> {
+    let Some(v) = v else { return Acc::Broken };
+    match func {
+        AggFn::Sum | AggFn::Avg => match (acc, v) {
+            (Acc::Empty, Rv::Int(i)) => Acc::Int(i),
+            (Acc::Empty, Rv::Float(x)) => Acc::Float(x),
+            (Acc::Empty, Rv::Money(m, c)) => Acc::Money(m, c),
+            (Acc::Int(s), Rv::Int(i)) => s.checked_add(i).map_or(Acc::Broken, Acc::Int),
+            (Acc::Int(s), Rv::Float(x)) => Acc::Float(s as f64 + x),
+            (Acc::Float(s), Rv::Int(i)) => Acc::Float(s + i as f64),
+            (Acc::Float(s), Rv::Float(x)) => Acc::Float(s + x),
+            (Acc::Money(s, c), Rv::Money(m, d)) if c == d => {
+                s.checked_add(m).map_or(Acc::Broken, |s| Acc::Money(s, c))
+            }
+            _ => Acc::Broken,
+        },
+        AggFn::Min | AggFn::Max => match acc {
+            Acc::Empty => Acc::Value(v),
+            Acc::Value(best) => match order(v, best) {
+                None => Acc::Broken,
+                Some(o)
+                    if (o == Ordering::Less) == (func == AggFn::Min) && o != Ordering::Equal =>
+                {
+                    Acc::Value(v)
+                }
+                Some(_) => Acc::Value(best),
+            },
+            other => other,
+        },
+        AggFn::First => match acc {
+            Acc::Empty => Acc::Value(v),
+            other => other,
+        },
+        _ => Acc::Value(v),
+    }
+}
