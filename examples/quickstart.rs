@@ -12,9 +12,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{TimeZone, Utc};
+
 use custodia::clv::{summarize, BgNbd, Period, Periods, Transaction, TransactionModel};
 use custodia::ingest::Ingestor;
 use custodia::model::{Currency, EventKind, FieldAccess, FieldPath, SourceRecord, Value};
+use custodia::segment::Segment;
 use custodia::sentiment::{AggregateParams, LexiconScorer, SentimentScorer, SentimentSummary};
 
 /// Each source's messages, embedded so the example runs anywhere.
@@ -198,8 +201,51 @@ fn main() -> custodia::Result<()> {
         }
     }
 
-    // 6. Everything a source sent beyond the typed sections is kept.
-    println!("\n== 6. Custom attributes kept");
+    // 6. Audiences as text: parsed, checked against the record schema
+    //    (unknown fields and type errors are caught before anything runs),
+    //    then evaluated at an explicit time.
+    println!("\n== 6. Segments (at 2026-03-31)");
+    let now = Utc
+        .with_ymd_and_hms(2026, 3, 31, 0, 0, 0)
+        .single()
+        .expect("a valid time");
+    let audiences = [
+        (
+            "detractors",
+            "count(survey_answered where nps <= 6 within 90d) >= 1",
+        ),
+        (
+            "eur_buyers",
+            "count(purchase where amount >= 50 EUR within 60d) >= 1",
+        ),
+        (
+            "iberian_leads",
+            r#"attributes.lifecycle_stage = "lead" and geographic.country in ["PT", "BR", "ES"]"#,
+        ),
+        (
+            "hungarian_or_indonesian",
+            r#"demographic.language starts_with "hu" or demographic.language starts_with "id""#,
+        ),
+    ];
+    for (name, text) in audiences {
+        let segment = Segment::parse(text)?.compile(SourceRecord::schema())?;
+        let members: Vec<&str> = records
+            .iter()
+            .filter(|r| segment.matches_at(*r, now))
+            .map(|r| r.id().as_str())
+            .collect();
+        println!("  {name:<24} {}", members.join(", "));
+    }
+    let typo = Segment::parse(r#"geographic.contry = "DE""#)?.compile(SourceRecord::schema());
+    if let Err(err) = typo {
+        println!(
+            "  a typo is caught before evaluation:\n{}",
+            err.diagnostic()
+        );
+    }
+
+    // 7. Everything a source sent beyond the typed sections is kept.
+    println!("\n== 7. Custom attributes kept");
     for r in &records {
         for (key, value) in r.attributes() {
             if key != "context" {
