@@ -42,6 +42,16 @@
 //! assert_eq!(t.amount().to_string(), "12990.00 HUF");
 //!
 //! assert_eq!(records[2].events()[0].feedback_text(), Some("Gyors szállítás, köszönöm!"));
+//!
+//! // Audiences are text, checked against the schema, evaluated at a given time.
+//! use custodia::segment::Segment;
+//! use custodia::model::SourceRecord;
+//! let promoters = Segment::parse("count(survey_answered where nps >= 9 within 30d) >= 1")?
+//!     .compile(SourceRecord::schema())?;
+//! let now = records[2].observed_at();
+//! let members: Vec<_> = records.iter().filter(|r| promoters.matches_at(*r, now)).collect();
+//! assert_eq!(members.len(), 1);
+//! assert_eq!(members[0].id().as_str(), "m3");
 //! # }
 //! # Ok::<(), custodia::Error>(())
 //! ```
