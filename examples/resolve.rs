@@ -328,7 +328,15 @@ fn run() -> Result<(), String> {
         start.elapsed()
     );
     let resolver = Resolver::new(params).map_err(|e| e.to_string())?;
-    let resolution = resolver.resolve(&records).map_err(|e| e.to_string())?;
+    // The steps one by one, timed: normalise, train (which blocks once per
+    // rule), then block, score and cluster with the trained model.
+    let normalized = resolver.normalize(&records).map_err(|e| e.to_string())?;
+    eprintln!("normalised in {:.2?}", start.elapsed());
+    let model = resolver.train(&normalized).map_err(|e| e.to_string())?;
+    eprintln!("trained in {:.2?}", start.elapsed());
+    let resolution = resolver
+        .resolve_normalized(normalized, model)
+        .map_err(|e| e.to_string())?;
     let stats = resolution.blocking_stats();
     eprintln!(
         "{} candidate pairs ({} oversized blocks skipped), prior {:.4}, {} EM iterations, {} clusters, {} refused links, in {:.2?}",

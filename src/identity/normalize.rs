@@ -31,7 +31,15 @@ use crate::identity::error::Detail;
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.nfkc().collect::<String>().nfd() {
+    // ASCII text is already in NFKC and NFD: skip the Unicode passes.
+    let composed: String;
+    let decomposed: Box<dyn Iterator<Item = char> + '_> = if text.is_ascii() {
+        Box::new(text.chars())
+    } else {
+        composed = text.nfkc().collect();
+        Box::new(composed.nfd())
+    };
+    for c in decomposed {
         if is_combining_mark(c) {
             continue;
         }

@@ -167,7 +167,13 @@ impl fmt::Display for Field {
 }
 
 fn jw(a: &str, b: &str) -> f64 {
-    strsim::jaro_winkler(a, b).max(strsim::jaro_winkler(b, a))
+    // A fixed argument order keeps the level symmetric whatever the order
+    // of the pair.
+    if a <= b {
+        strsim::jaro_winkler(a, b)
+    } else {
+        strsim::jaro_winkler(b, a)
+    }
 }
 
 fn text_level(a: Option<&str>, b: Option<&str>, hi: f64, lo: Option<f64>) -> u8 {
@@ -213,6 +219,17 @@ fn best_of<F: Fn(&str, &str) -> u8>(
         }
     }
     best
+}
+
+/// Returns `YYYYMMDD` without going through the formatter, which is slow.
+fn date_digits(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let n = (d.year().clamp(0, 9999) as u32) * 10_000 + d.month() * 100 + d.day();
+    let mut s = String::with_capacity(8);
+    for p in [10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1] {
+        s.push(char::from(b'0' + (n / p % 10) as u8));
+    }
+    s
 }
 
 fn id_level(x: &str, y: &str) -> u8 {
@@ -295,9 +312,7 @@ pub(crate) fn level(
             if is_day_month_swap(x, y) {
                 return 2;
             }
-            let fx = x.format("%Y%m%d").to_string();
-            let fy = y.format("%Y%m%d").to_string();
-            match edits(&fx, &fy) {
+            match edits(&date_digits(x), &date_digits(y)) {
                 1 => 3,
                 2 => 4,
                 _ => 5,
@@ -484,6 +499,7 @@ pub trait Matcher: fmt::Debug + Send + Sync {
 /// | `rule_weight` | 12 | bits a deterministic rule adds (≥ 0) |
 /// | `max_tf_adjustment` | 6 | largest term-frequency adjustment in bits, either way (≥ 0) |
 /// | `scope` | [`PairScope::All`] | which random pairs estimate `u` |
+/// | `max_training_pairs` | 100 000 | most candidate pairs per EM session, spread evenly (≥ 100) |
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TrainParams {
@@ -493,6 +509,7 @@ pub struct TrainParams {
     rule_weight: f64,
     max_tf_adjustment: f64,
     scope: PairScope,
+    max_training_pairs: usize,
 }
 
 impl Default for TrainParams {
@@ -504,6 +521,7 @@ impl Default for TrainParams {
             rule_weight: 12.0,
             max_tf_adjustment: 6.0,
             scope: PairScope::All,
+            max_training_pairs: 100_000,
         }
     }
 }
@@ -544,6 +562,13 @@ impl TrainParams {
         self
     }
 
+    /// Sets the most candidate pairs an EM session reads.
+    #[must_use]
+    pub fn max_training_pairs(mut self, n: usize) -> TrainParams {
+        self.max_training_pairs = n;
+        self
+    }
+
     /// Sets which random pairs estimate `u`.
     #[must_use]
     pub fn scope(mut self, scope: PairScope) -> TrainParams {
@@ -556,6 +581,12 @@ impl TrainParams {
             self.u_samples >= 100,
             "u_samples",
             self.u_samples,
+            "must be at least 100",
+        )?;
+        check_param(
+            self.max_training_pairs >= 100,
+            "max_training_pairs",
+            self.max_training_pairs,
             "must be at least 100",
         )?;
         check_param(
@@ -701,6 +732,15 @@ fn initial_m(f: Field) -> Vec<f64> {
         *v = 0.2 / (k - 2) as f64;
     }
     d
+}
+
+/// Returns at most `n` pairs spread evenly over `pairs` (which are sorted),
+/// a deterministic sample.
+fn evenly_spaced(pairs: &[(u32, u32)], n: usize) -> Vec<(u32, u32)> {
+    if pairs.len() <= n {
+        return pairs.to_vec();
+    }
+    (0..n).map(|i| pairs[i * pairs.len() / n]).collect()
 }
 
 /// Comparison patterns of `pairs` with their counts, in a fixed order so
@@ -877,10 +917,14 @@ impl MatchModel {
             let blocker = RuleBlocker::new(&single, model.generic.clone());
             let pairs = block(records, &blocker, &single)?;
             all_pairs.extend_from_slice(pairs.pairs());
-            let patterns = patterns_of(records, pairs.pairs(), &model.generic);
             if pairs.pairs().len() < 10 {
                 continue;
             }
+            let patterns = patterns_of(
+                records,
+                &evenly_spaced(pairs.pairs(), params.max_training_pairs),
+                &model.generic,
+            );
             let fixed = agreeing_fields(*rule);
             let (m, matched) = em_session(&patterns, &model.u, fixed, params.em_iterations);
             model.iterations = model.iterations.max(m.1);
@@ -911,7 +955,11 @@ impl MatchModel {
             })
             .collect();
         // The prior among all candidates, with m and u fixed.
-        let patterns = patterns_of(records, &all_pairs, &model.generic);
+        let patterns = patterns_of(
+            records,
+            &evenly_spaced(&all_pairs, params.max_training_pairs),
+            &model.generic,
+        );
         let mut prior = 0.3;
         for _ in 0..200 {
             let (mut matched, mut total) = (0.0, 0.0);

@@ -367,6 +367,28 @@ const CULTURES: [Culture; 4] = [
     },
 ];
 
+const SYLLABLES: &[&str] = &[
+    "ba", "be", "bo", "ca", "co", "da", "de", "di", "fa", "fe", "ga", "go", "ha", "he", "ja", "ka",
+    "ke", "ko", "la", "le", "li", "lo", "ma", "me", "mi", "mo", "na", "ne", "no", "pa", "pe", "po",
+    "ra", "re", "ri", "ro", "sa", "se", "si", "so", "ta", "te", "ti", "to", "va", "ve", "vi", "wa",
+    "ya", "za",
+];
+
+const ENDINGS: [&[&str]; 4] = [
+    &[
+        "ton", "ley", "ford", "son", "well", "field", "wood", "man", "by", "ham",
+    ],
+    &[
+        "eira", "oso", "ares", "ento", "elo", "inho", "ado", "edo", "uz", "ao",
+    ],
+    &[
+        "wan", "ono", "ardi", "yanto", "putra", "sari", "jaya", "ningsih", "ito", "udin",
+    ],
+    &[
+        "falvi", "hazi", "ossy", "ai", "enyi", "ody", "ffy", "ori", "eki", "any",
+    ],
+];
+
 struct Person {
     culture: usize,
     given: String,
@@ -412,9 +434,10 @@ fn new_email(rng: &mut Rng, given: &str, family: &str) -> String {
         "outlook.com",
     ];
     let user = match rng.below(3) {
-        0 => format!("{given}.{family}"),
-        1 => format!("{given}{}", rng.below(1000)),
-        _ => format!("{}{family}{}", &given[..1], rng.below(100)),
+        // Addresses are personal: a number keeps namesakes apart.
+        0 => format!("{given}.{family}{}", rng.below(100_000)),
+        1 => format!("{given}{}", rng.below(1_000_000)),
+        _ => format!("{}{family}{}", &given[..1], rng.below(100_000)),
     };
     format!("{user}@{}", rng.pick(&domains))
 }
@@ -422,10 +445,19 @@ fn new_email(rng: &mut Rng, given: &str, family: &str) -> String {
 fn person(rng: &mut Rng) -> Person {
     let ci = rng.below(CULTURES.len());
     let c = &CULTURES[ci];
-    let family = if rng.chance(0.08) {
+    let family = if rng.chance(0.05) {
         c.common_family.to_owned()
-    } else {
+    } else if rng.chance(0.3) {
         rng.pick(c.family).to_owned()
+    } else {
+        // Real populations hold many more family names than a short list:
+        // compose the rest from syllables.
+        format!(
+            "{}{}{}",
+            rng.pick(SYLLABLES),
+            rng.pick(SYLLABLES),
+            rng.pick(ENDINGS[ci])
+        )
     };
     let given = rng.pick(c.given).to_owned();
     let (street_number, street, city, postcode, state) = address(rng, c);
@@ -659,4 +691,52 @@ pub(crate) fn generate(n: usize, dup_rate: f64, seed: u64) -> Vec<Row> {
     }
     rng.shuffle(&mut rows);
     rows
+}
+
+/// Builds the source record of a row, as `examples/resolve.rs` maps CSV
+/// columns (rows from [`generate`] are always valid).
+pub(crate) fn to_source_record(r: &Row) -> custodia::model::SourceRecord {
+    use custodia::identity::{parse_date, DateOrder};
+    use custodia::model::{
+        Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
+        PostalAddress, SourceRecord, Text,
+    };
+    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let opt = |s: &str| {
+        if s.is_empty() {
+            None
+        } else {
+            Some(s.to_owned())
+        }
+    };
+    let mut b = SourceRecord::builder(&r.rec_id, "synth", at).expect("generated ids are valid");
+    if !r.given.is_empty() || !r.family.is_empty() {
+        if let Ok(n) = PersonName::from_parts(opt(&r.given).as_deref(), opt(&r.family).as_deref()) {
+            b.identity().names.push(n);
+        }
+    } else if let Ok(n) = PersonName::from_full(&r.full) {
+        b.identity().names.push(n);
+    }
+    if let Some(d) = parse_date(&r.dob, DateOrder::DayFirst) {
+        b.demographic().birth = Some(Birth::Date(d));
+    }
+    if let Ok(e) = EmailAddress::new(&r.email) {
+        b.identity().emails.push(e);
+    }
+    if let Ok(p) = PhoneNumber::new(&r.phone) {
+        b.identity().phones.push(p);
+    }
+    let mut a = PostalAddress::default();
+    if let Ok(t) = Text::new(&format!("{} {}", r.street_number, r.street)) {
+        a.lines.push(t);
+    }
+    a.city = Text::new(&r.city).ok();
+    a.postal_code = Text::new(&r.postcode).ok();
+    a.region = Text::new(&r.state).ok();
+    a.country = CountryCode::new(&r.country).ok();
+    b.identity().addresses.push(a);
+    if let Ok(n) = NationalId::new(NationalIdKind::SocialSecurity, None, &r.national_id) {
+        b.identity().national_ids.push(n);
+    }
+    b.build().expect("generated records are valid")
 }
