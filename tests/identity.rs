@@ -266,7 +266,12 @@ fn labelled_training_matches_unlabelled_decisions() {
     // households): labels must help, not hurt.
     let unlabelled = resolver.train(&normalized).unwrap();
     let (with_labels, without) = (accuracy(&model), accuracy(&unlabelled));
-    assert!(with_labels > 0.95, "accuracy {with_labels}");
+    let share = labelled.iter().filter(|l| l.2).count() as f64 / labelled.len() as f64;
+    let majority = share.max(1.0 - share);
+    assert!(
+        with_labels > majority + 0.1,
+        "accuracy {with_labels}, majority class {majority}"
+    );
     assert!(with_labels >= without - 0.005, "{with_labels} < {without}");
     // Matching fields earn positive weight, disagreeing ones negative.
     assert!(model.level_weight(Field::BirthDate, 1) > 3.0);

@@ -61,7 +61,8 @@ pub enum BlockingRule {
     FamilyPhoneticBirthYear,
     /// Soundex of the given and of the family name.
     NamesPhonetic,
-    /// The full date of birth.
+    /// The full date of birth with an initial: one key for the given name's
+    /// and one for the family name's, so swapped names still meet.
     BirthDate,
     /// Postal code and the given name's initial.
     PostcodeInitial,
@@ -226,7 +227,7 @@ impl GenericValues {
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `rules` | [`BlockingRule::ALL`] | rules whose candidate pairs are unioned |
-/// | `max_block_size` | 500 | blocks with more records are skipped (≥ 2) |
+/// | `max_block_size` | 100 | blocks with more records are skipped (≥ 2) |
 /// | `scope` | [`PairScope::All`] | which pairs may be candidates |
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -240,7 +241,7 @@ impl Default for BlockingParams {
     fn default() -> BlockingParams {
         BlockingParams {
             rules: BlockingRule::ALL.to_vec(),
-            max_block_size: 500,
+            max_block_size: 100,
             scope: PairScope::All,
         }
     }
@@ -349,8 +350,17 @@ impl Blocker for RuleBlocker {
                     }
                 }
                 BlockingRule::BirthDate => {
+                    // A birth date alone is shared by ~N/25 000 people: with
+                    // either initial it stays small as N grows.
                     if let Some(d) = birth {
-                        keys.push(BlockKey::new(tag, &d.to_string()));
+                        // Either initial, whichever field it is in, so that
+                        // swapped names still meet.
+                        for i in [initial(r.given()), initial(r.family())]
+                            .into_iter()
+                            .flatten()
+                        {
+                            keys.push(BlockKey::new(tag, &format!("{d}{i}")));
+                        }
                     }
                 }
                 BlockingRule::PostcodeInitial => {

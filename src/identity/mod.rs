@@ -100,7 +100,7 @@ use crate::model::SourceRecord;
 /// | part | type | default |
 /// |---|---|---|
 /// | normalisation | [`NormalizeParams`] | US phones, order by country, built-in nicknames |
-/// | blocking | [`BlockingParams`] | every rule, blocks up to 500 records |
+/// | blocking | [`BlockingParams`] | every rule, blocks up to 100 records |
 /// | training | [`TrainParams`] | 200 000 random pairs, up to 40 EM iterations |
 /// | clustering | [`ClusterParams`] | clusters up to 50, coherence 0.5 |
 /// | link probability | `f64` | 0.5 |
