@@ -351,7 +351,7 @@ pub fn cluster(
             (rb, ra)
         };
         let (xs, ys) = (&sets.members[rx as usize], &sets.members[ry as usize]);
-        let guard = check_merge(records, xs, ys, matcher, params);
+        let guard = check_merge(records, xs, ys, p.weight, matcher, params);
         let (a, b) = key(p);
         if let Some(guard) = guard {
             refusals.push(Refusal {
@@ -402,6 +402,7 @@ fn check_merge(
     records: &[NormalizedRecord],
     xs: &[u32],
     ys: &[u32],
+    link_weight: f64,
     matcher: &dyn Matcher,
     params: &ClusterParams,
 ) -> Option<Guard> {
@@ -416,6 +417,15 @@ fn check_merge(
         {
             return Some(Guard::SourceLimit);
         }
+    }
+    if let ([x], [y]) = (xs, ys) {
+        // Two single records: the only cross pair is the link itself, whose
+        // weight is known.
+        let (rx, ry) = (&records[*x as usize], &records[*y as usize]);
+        if matcher.is_conflict(rx, ry) {
+            return Some(Guard::Conflict);
+        }
+        return (probability(link_weight) < params.coherence).then_some(Guard::Coherence);
     }
     let (mut total, mut conflicts) = (0.0, 0usize);
     for x in xs {

@@ -696,12 +696,16 @@ pub(crate) fn generate(n: usize, dup_rate: f64, seed: u64) -> Vec<Row> {
 /// Builds the source record of a row, as `examples/resolve.rs` maps CSV
 /// columns (rows from [`generate`] are always valid).
 pub(crate) fn to_source_record(r: &Row) -> custodia::model::SourceRecord {
+    use chrono::TimeZone;
     use custodia::identity::{parse_date, DateOrder};
     use custodia::model::{
         Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
         PostalAddress, SourceRecord, Text,
     };
-    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let at = chrono::Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a valid time");
     let opt = |s: &str| {
         if s.is_empty() {
             None
