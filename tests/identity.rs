@@ -1,1 +1,456 @@
-//! Identity resolution integration tests.
+//! Identity resolution integration tests: the named pair corpus in
+//! `testdata/identity/`, accuracy on the synthetic population, and the laws
+//! (order independence, stable ids, incremental equals batch).
+
+// Test helpers build fixed, valid records: a failure there is a bug in the test.
+#![allow(clippy::unwrap_used)]
+
+mod synth;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use chrono::{TimeZone, Utc};
+use custodia::identity::{
+    block, cluster, parse_date, score_pairs, ClusterId, DateOrder, Field, GenericValues,
+    MatchModel, Matcher, NormalizedRecord, ResolutionIndex, ResolveParams, Resolver, RuleBlocker,
+    TrainParams,
+};
+use custodia::model::{
+    Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
+    PostalAddress, SourceRecord, Text,
+};
+use proptest::prelude::*;
+
+fn at() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+/// Builds a source record from optional text fields, as a CSV reader would.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    id: &str,
+    given: &str,
+    family: &str,
+    full: &str,
+    dob: &str,
+    email: &str,
+    phone: &str,
+    street: &str,
+    city: &str,
+    postcode: &str,
+    country: &str,
+    national_id: &str,
+) -> SourceRecord {
+    let opt = |s: &str| {
+        if s.is_empty() {
+            None
+        } else {
+            Some(s.to_owned())
+        }
+    };
+    let mut b = SourceRecord::builder(id, "test", at()).unwrap();
+    if !given.is_empty() || !family.is_empty() {
+        b.identity()
+            .names
+            .push(PersonName::from_parts(opt(given).as_deref(), opt(family).as_deref()).unwrap());
+    } else if !full.is_empty() {
+        b.identity()
+            .names
+            .push(PersonName::from_full(full).unwrap());
+    }
+    if let Some(d) = parse_date(dob, DateOrder::DayFirst) {
+        b.demographic().birth = Some(Birth::Date(d));
+    }
+    if let Ok(e) = EmailAddress::new(email) {
+        b.identity().emails.push(e);
+    }
+    if let Ok(p) = PhoneNumber::new(phone) {
+        b.identity().phones.push(p);
+    }
+    let mut a = PostalAddress::default();
+    if let Some(s) = opt(street) {
+        a.lines.push(Text::new(&s).unwrap());
+    }
+    a.city = opt(city).map(|c| Text::new(&c).unwrap());
+    a.postal_code = opt(postcode).map(|c| Text::new(&c).unwrap());
+    a.country = opt(country).map(|c| CountryCode::new(&c).unwrap());
+    if !a.is_empty() {
+        b.identity().addresses.push(a);
+    }
+    if !national_id.is_empty() {
+        b.identity()
+            .national_ids
+            .push(NationalId::new(NationalIdKind::SocialSecurity, None, national_id).unwrap());
+    }
+    b.build().unwrap()
+}
+
+fn from_row(r: &synth::Row) -> SourceRecord {
+    let street = format!("{} {}", r.street_number, r.street);
+    record(
+        &r.rec_id,
+        &r.given,
+        &r.family,
+        &r.full,
+        &r.dob,
+        &r.email,
+        &r.phone,
+        &street,
+        &r.city,
+        &r.postcode,
+        &r.country,
+        &r.national_id,
+    )
+}
+
+/// The model every corpus case is judged with: trained without labels on
+/// 3000 synthetic rows.
+fn trained() -> &'static MatchModel {
+    static MODEL: OnceLock<MatchModel> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let rows = synth::generate(3000, 0.3, 11);
+        let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+        let resolver = Resolver::new(ResolveParams::default()).unwrap();
+        resolver
+            .train(&resolver.normalize(&records).unwrap())
+            .unwrap()
+    })
+}
+
+fn corpus_record(v: &serde_json::Value) -> SourceRecord {
+    let f = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+    record(
+        f("id"),
+        f("given"),
+        f("family"),
+        f("full"),
+        f("dob"),
+        f("email"),
+        f("phone"),
+        f("street"),
+        f("city"),
+        f("postcode"),
+        f("country"),
+        f("national_id"),
+    )
+}
+
+#[test]
+fn pair_corpus() {
+    let text = include_str!("../testdata/identity/pairs.json");
+    let cases: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+    assert!(cases.len() >= 10);
+    let resolver = Resolver::new(ResolveParams::default()).unwrap();
+    let model = trained();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let a = corpus_record(&case["a"]);
+        let b = corpus_record(&case["b"]);
+        let normalized = resolver.normalize(&[a, b]).unwrap();
+        let explanation = model.explain(&normalized[0], &normalized[1]);
+        for (field, want) in case["levels"].as_object().unwrap() {
+            let got = explanation
+                .comparisons
+                .iter()
+                .find(|c| c.field.as_str() == field)
+                .map(|c| c.label.clone())
+                .unwrap_or_default();
+            if got != want.as_str().unwrap() {
+                failures.push(format!("{name}: {field} is {got}, want {want}"));
+            }
+        }
+        let resolution = resolver
+            .resolve_normalized(normalized, model.clone())
+            .unwrap();
+        let linked = resolution.clustering().clusters().len() == 1;
+        let want = case["decision"].as_str().unwrap();
+        if linked != (want == "link") {
+            failures.push(format!(
+                "{name}: decision {}, want {want} (weight {:.1}, refusals {:?})",
+                if linked { "link" } else { "apart" },
+                explanation.weight,
+                resolution.clustering().refusals()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn pairwise_f1(truth: &HashMap<String, String>, predicted: &[(String, String)]) -> f64 {
+    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
+    let mut joint: HashMap<(&str, &str), u64> = HashMap::new();
+    let mut tsize: HashMap<&str, u64> = HashMap::new();
+    let mut psize: HashMap<&str, u64> = HashMap::new();
+    for (id, p) in predicted {
+        let t = truth[id].as_str();
+        *joint.entry((t, p)).or_default() += 1;
+        *tsize.entry(t).or_default() += 1;
+        *psize.entry(p).or_default() += 1;
+    }
+    let tp: u64 = joint.values().map(|n| pairs(*n)).sum();
+    let pp: u64 = psize.values().map(|n| pairs(*n)).sum();
+    let tt: u64 = tsize.values().map(|n| pairs(*n)).sum();
+    let (p, r) = (tp as f64 / pp as f64, tp as f64 / tt as f64);
+    2.0 * p * r / (p + r)
+}
+
+#[test]
+fn synthetic_population_resolves_accurately() {
+    let rows = synth::generate(4000, 0.3, 5);
+    let truth: HashMap<String, String> = rows
+        .iter()
+        .map(|r| (r.rec_id.clone(), r.truth.clone()))
+        .collect();
+    let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+    let resolution = Resolver::new(ResolveParams::default())
+        .unwrap()
+        .resolve(&records)
+        .unwrap();
+    let predicted: Vec<(String, String)> = resolution
+        .clustering()
+        .assignments()
+        .into_iter()
+        .map(|(r, c)| (r.as_str().to_owned(), c.to_string()))
+        .collect();
+    let f1 = pairwise_f1(&truth, &predicted);
+    assert!(f1 >= 0.98, "pairwise f1 {f1}");
+    // Generic values were found and do not chain strangers together.
+    assert!(!resolution.model().generic().is_empty());
+    let largest = resolution
+        .clustering()
+        .clusters()
+        .iter()
+        .map(|c| c.members().len())
+        .max()
+        .unwrap();
+    assert!(largest <= 8, "largest cluster {largest}");
+}
+
+#[test]
+fn labelled_training_matches_unlabelled_decisions() {
+    let rows = synth::generate(1500, 0.3, 9);
+    let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+    let resolver = Resolver::new(ResolveParams::default()).unwrap();
+    let normalized = resolver.normalize(&records).unwrap();
+    let truth: HashMap<&str, &str> = rows
+        .iter()
+        .map(|r| (r.rec_id.as_str(), r.truth.as_str()))
+        .collect();
+    let generic = GenericValues::detect(&normalized, 10, 20.0);
+    let params = ResolveParams::default();
+    let blocker = RuleBlocker::new(params.blocking_params(), generic.clone());
+    let candidates = block(&normalized, &blocker, params.blocking_params()).unwrap();
+    let labelled: Vec<(u32, u32, bool)> = candidates
+        .pairs()
+        .iter()
+        .map(|&(a, b)| {
+            let same = truth[normalized[a as usize].id().as_str()]
+                == truth[normalized[b as usize].id().as_str()];
+            (a, b, same)
+        })
+        .collect();
+    let model = MatchModel::from_labelled(&normalized, &labelled, generic, &TrainParams::default())
+        .unwrap();
+    let accuracy = |m: &MatchModel| {
+        let scored = score_pairs(&normalized, &candidates, m).unwrap();
+        let right = scored
+            .iter()
+            .zip(&labelled)
+            .filter(|(s, l)| (s.weight >= m.link_weight()) == l.2)
+            .count();
+        right as f64 / labelled.len() as f64
+    };
+    // Pair decisions alone (before the clustering guards split twins and
+    // households): labels must help, not hurt.
+    let unlabelled = resolver.train(&normalized).unwrap();
+    let (with_labels, without) = (accuracy(&model), accuracy(&unlabelled));
+    let share = labelled.iter().filter(|l| l.2).count() as f64 / labelled.len() as f64;
+    let majority = share.max(1.0 - share);
+    assert!(
+        with_labels > majority + 0.1,
+        "accuracy {with_labels}, majority class {majority}"
+    );
+    assert!(with_labels >= without - 0.005, "{with_labels} < {without}");
+    // Matching fields earn positive weight, disagreeing ones negative.
+    assert!(model.level_weight(Field::BirthDate, 1) > 3.0);
+    assert!(model.level_weight(Field::FamilyName, 5) < 0.0);
+    assert!(MatchModel::from_labelled(
+        &normalized,
+        &[],
+        GenericValues::default(),
+        &TrainParams::default()
+    )
+    .is_err());
+}
+
+#[test]
+fn bad_parameters_are_typed_errors() {
+    use custodia::error::ErrorKind;
+    let p = ResolveParams::default().link_probability(1.5);
+    assert_eq!(
+        Resolver::new(p).unwrap_err().kind(),
+        ErrorKind::InvalidParameter
+    );
+    let r = Resolver::new(ResolveParams::default()).unwrap();
+    let a = record("x", "Ana", "", "", "", "", "", "", "", "", "", "");
+    let err = r.resolve(&[a.clone(), a]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("\"x\""), "{err}");
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync + Unpin>() {}
+    check::<MatchModel>();
+    check::<ResolutionIndex>();
+    check::<custodia::identity::Clustering>();
+    check::<custodia::identity::MatchExplanation>();
+    check::<NormalizedRecord>();
+    check::<ClusterId>();
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn explanations_serialise() {
+    let model = trained();
+    let r = Resolver::new(ResolveParams::default()).unwrap();
+    let n = r
+        .normalize(&[
+            record(
+                "a",
+                "Ana",
+                "Silva",
+                "",
+                "1990-01-02",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ),
+            record(
+                "b",
+                "Ana",
+                "Silva",
+                "",
+                "1990-01-02",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ),
+        ])
+        .unwrap();
+    let e = model.explain(&n[0], &n[1]);
+    let json = serde_json::to_value(&e).unwrap();
+    assert_eq!(json["a"], "a");
+    assert_eq!(json["comparisons"][0]["field"], "given_name");
+    assert_eq!(json["comparisons"][0]["label"], "exact");
+    let back: custodia::identity::MatchExplanation = serde_json::from_value(json).unwrap();
+    assert_eq!(back, e);
+}
+
+// ------------------------------------------------------------------ laws
+
+fn small_population(seed: u64, n: usize) -> Vec<NormalizedRecord> {
+    let rows = synth::generate(n, 0.4, seed);
+    let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+    Resolver::new(ResolveParams::default())
+        .unwrap()
+        .normalize(&records)
+        .unwrap()
+}
+
+fn id_pairs(records: &[NormalizedRecord], pairs: &[(u32, u32)]) -> BTreeSet<(String, String)> {
+    pairs
+        .iter()
+        .map(|&(a, b)| {
+            let (x, y) = (
+                records[a as usize].id().as_str().to_owned(),
+                records[b as usize].id().as_str().to_owned(),
+            );
+            (x.clone().min(y.clone()), x.max(y))
+        })
+        .collect()
+}
+
+fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
+    let mut v = items.to_vec();
+    synth::Rng::new(seed).shuffle(&mut v);
+    v
+}
+
+fn assignments(c: &custodia::identity::Clustering) -> Vec<(String, String)> {
+    c.assignments()
+        .into_iter()
+        .map(|(r, c)| (r.as_str().to_owned(), c.to_string()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn steps_do_not_depend_on_order(seed in any::<u64>(), perm in any::<u64>(), n in 20usize..120) {
+        let records = small_population(seed, n);
+        let model = trained().clone();
+        let params = ResolveParams::default();
+        let blocker = RuleBlocker::new(params.blocking_params(), model.generic().clone());
+        let other = shuffled(&records, perm);
+        let c1 = block(&records, &blocker, params.blocking_params()).unwrap();
+        let c2 = block(&other, &blocker, params.blocking_params()).unwrap();
+        prop_assert_eq!(id_pairs(&records, c1.pairs()), id_pairs(&other, c2.pairs()));
+
+        // Scoring is symmetric.
+        for &(a, b) in c1.pairs().iter().take(50) {
+            let (x, y) = (&records[a as usize], &records[b as usize]);
+            prop_assert_eq!(model.score(x, y), model.score(y, x));
+        }
+
+        // Clustering through the pure steps, in two orders, agrees.
+        let s1 = score_pairs(&records, &c1, &model).unwrap();
+        let s2 = score_pairs(&other, &c2, &model).unwrap();
+        let k1 = cluster(&records, &s1, &model, params.cluster_params()).unwrap();
+        let k2 = cluster(&other, &s2, &model, params.cluster_params()).unwrap();
+        prop_assert_eq!(assignments(&k1), assignments(&k2));
+        prop_assert_eq!(k1.clone(), k2);
+
+        // Cluster ids come from the smallest member.
+        for c in k1.clusters() {
+            prop_assert_eq!(c.id(), ClusterId::for_smallest_member(&c.members()[0]));
+            prop_assert!(c.members().windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    #[test]
+    fn incremental_equals_batch(seed in any::<u64>(), cuts in proptest::collection::vec(0usize..100, 1..4), n in 20usize..100) {
+        let rows = synth::generate(n, 0.4, seed);
+        let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+        let params = ResolveParams::default().blocking(
+            // A small block limit exercises blocks that outgrow it on the way.
+            custodia::identity::BlockingParams::default().max_block_size(4),
+        );
+        let resolver = Resolver::new(params.clone()).unwrap();
+        let model = trained().clone();
+        let batch = resolver
+            .resolve_normalized(resolver.normalize(&records).unwrap(), model.clone())
+            .unwrap();
+        let mut index = ResolutionIndex::new(params, model).unwrap();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (records.len() + 1)).collect();
+        cuts.push(0);
+        cuts.push(records.len());
+        cuts.sort_unstable();
+        for w in cuts.windows(2) {
+            index.add(&records[w[0]..w[1]]).unwrap();
+        }
+        prop_assert_eq!(index.len(), records.len());
+        prop_assert_eq!(&index.clustering(), batch.clustering());
+    }
+}

@@ -1,0 +1,450 @@
+//! Clustering that resists over-merging.
+//!
+//! Links (scored pairs at or above the matcher's link weight) are taken in
+//! order of decreasing weight, ties broken by record ids. Each link would
+//! merge two clusters; guards may refuse it:
+//!
+//! - **size**: the merged cluster would exceed [`ClusterParams::max_cluster_size`];
+//! - **source**: with [`SourceLimit::OnePerSource`], both clusters hold a
+//!   record of one source (linkage of deduplicated sources);
+//! - **conflict**: more than half of the cross pairs (a record of one
+//!   cluster with a record of the other) hold strong conflicting evidence
+//!   ([`Matcher::is_conflict`], such as birth dates that differ beyond a
+//!   typo with no agreeing identifier) — this keeps parent and child with
+//!   one name, and households, apart even when one link is wrong, while one
+//!   mistyped date cannot split an otherwise coherent cluster;
+//! - **coherence**: the mean match probability over all cross pairs is
+//!   below [`ClusterParams::coherence`] — one strong link cannot chain two
+//!   otherwise unrelated clusters (a bridge).
+//!
+//! The result depends only on the records and their scores, never on input
+//! order, and each cluster's id is derived from its smallest member id.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::identity::error::check_param;
+use crate::identity::record::NormalizedRecord;
+use crate::identity::score::{probability, Matcher, ScoredPair};
+use crate::model::RecordId;
+
+/// The namespace of cluster ids (UUID v5).
+const CLUSTER_NAMESPACE: Uuid = Uuid::from_u128(0x6375_7374_6f64_6961_2d63_6c75_7374_6572);
+
+/// A cluster's stable id: the UUID v5 of its smallest member's record id.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::identity::ClusterId;
+/// use custodia::model::RecordId;
+/// let a = ClusterId::for_smallest_member(&RecordId::new("crm-1")?);
+/// assert_eq!(a, ClusterId::for_smallest_member(&RecordId::new("crm-1")?));
+/// assert_eq!(a.to_string().len(), 36);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct ClusterId(Uuid);
+
+impl ClusterId {
+    /// Returns the id of a cluster whose smallest member is `id`.
+    pub fn for_smallest_member(id: &RecordId) -> ClusterId {
+        ClusterId(Uuid::new_v5(&CLUSTER_NAMESPACE, id.as_str().as_bytes()))
+    }
+
+    /// Returns the UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClusterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How many records of one source a cluster may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum SourceLimit {
+    /// Any number (deduplication).
+    #[default]
+    Unlimited,
+    /// At most one: each source is already free of duplicates (linkage).
+    OnePerSource,
+}
+
+/// Options of [`cluster`].
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | `max_cluster_size` | 50 | largest cluster a merge may make (≥ 2) |
+/// | `coherence` | 0.5 | least mean match probability over the cross pairs of a merge (0..=1) |
+/// | `source_limit` | [`SourceLimit::Unlimited`] | records of one source per cluster |
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ClusterParams {
+    max_cluster_size: usize,
+    coherence: f64,
+    source_limit: SourceLimit,
+}
+
+impl Default for ClusterParams {
+    fn default() -> ClusterParams {
+        ClusterParams {
+            max_cluster_size: 50,
+            coherence: 0.5,
+            source_limit: SourceLimit::Unlimited,
+        }
+    }
+}
+
+impl ClusterParams {
+    /// Sets the largest cluster a merge may make.
+    #[must_use]
+    pub fn max_cluster_size(mut self, size: usize) -> ClusterParams {
+        self.max_cluster_size = size;
+        self
+    }
+
+    /// Sets the least mean match probability over a merge's cross pairs.
+    #[must_use]
+    pub fn coherence(mut self, p: f64) -> ClusterParams {
+        self.coherence = p;
+        self
+    }
+
+    /// Sets how many records of one source a cluster may hold.
+    #[must_use]
+    pub fn source_limit(mut self, limit: SourceLimit) -> ClusterParams {
+        self.source_limit = limit;
+        self
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// when `max_cluster_size` is below 2 or `coherence` is outside 0..=1.
+    pub fn validate(&self) -> Result<()> {
+        check_param(
+            self.max_cluster_size >= 2,
+            "max_cluster_size",
+            self.max_cluster_size,
+            "must be at least 2",
+        )?;
+        check_param(
+            (0.0..=1.0).contains(&self.coherence),
+            "coherence",
+            self.coherence,
+            "must be in 0..=1",
+        )
+    }
+}
+
+/// The guard that refused a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Guard {
+    /// The merged cluster would be too large.
+    ClusterSize,
+    /// Both clusters hold a record of one source.
+    SourceLimit,
+    /// A cross pair holds strong conflicting evidence.
+    Conflict,
+    /// The cross pairs' mean match probability is too low.
+    Coherence,
+}
+
+/// A link that made part of a cluster.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Link {
+    /// One record.
+    pub a: RecordId,
+    /// The other record.
+    pub b: RecordId,
+    /// The pair's weight in bits.
+    pub weight: f64,
+}
+
+/// A link a guard refused.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Refusal {
+    /// One record.
+    pub a: RecordId,
+    /// The other record.
+    pub b: RecordId,
+    /// The pair's weight in bits.
+    pub weight: f64,
+    /// The guard that refused it.
+    pub guard: Guard,
+}
+
+/// A set of records resolved to one person, with the links that joined them.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Cluster {
+    id: ClusterId,
+    members: Vec<RecordId>,
+    links: Vec<Link>,
+}
+
+impl Cluster {
+    /// Returns the cluster's id.
+    pub fn id(&self) -> ClusterId {
+        self.id
+    }
+
+    /// Returns the member record ids, sorted.
+    pub fn members(&self) -> &[RecordId] {
+        &self.members
+    }
+
+    /// Returns the links that merged the members, strongest first: the
+    /// cluster's explanation.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+}
+
+/// The clusters of a set of records, and every refused link.
+#[derive(Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Clustering {
+    clusters: Vec<Cluster>,
+    refusals: Vec<Refusal>,
+}
+
+impl Clustering {
+    /// Returns the clusters (singletons included), ordered by smallest member id.
+    pub fn clusters(&self) -> &[Cluster] {
+        &self.clusters
+    }
+
+    /// Returns the links the guards refused, sorted by record ids.
+    pub fn refusals(&self) -> &[Refusal] {
+        &self.refusals
+    }
+
+    /// Returns the refusals that involve a member of `cluster`.
+    pub fn refusals_for<'c>(
+        &'c self,
+        cluster: &'c Cluster,
+    ) -> impl Iterator<Item = &'c Refusal> + 'c {
+        self.refusals.iter().filter(move |r| {
+            cluster.members.binary_search(&r.a).is_ok()
+                || cluster.members.binary_search(&r.b).is_ok()
+        })
+    }
+
+    /// Returns `(record id, cluster id)` for every record, by record id.
+    pub fn assignments(&self) -> Vec<(RecordId, ClusterId)> {
+        let mut out: Vec<(RecordId, ClusterId)> = self
+            .clusters
+            .iter()
+            .flat_map(|c| c.members.iter().map(move |m| (m.clone(), c.id)))
+            .collect();
+        out.sort();
+        out
+    }
+
+    pub(crate) fn from_parts(mut clusters: Vec<Cluster>, mut refusals: Vec<Refusal>) -> Clustering {
+        clusters.sort_by(|a, b| a.members.first().cmp(&b.members.first()));
+        refusals.sort_by(|x, y| (&x.a, &x.b).cmp(&(&y.a, &y.b)));
+        Clustering { clusters, refusals }
+    }
+
+    pub(crate) fn into_parts(self) -> (Vec<Cluster>, Vec<Refusal>) {
+        (self.clusters, self.refusals)
+    }
+}
+
+struct Sets {
+    parent: Vec<u32>,
+    members: Vec<Vec<u32>>,
+    links: Vec<Vec<Link>>,
+}
+
+impl Sets {
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+}
+
+/// Clusters `records` from their scored pairs: links in decreasing weight,
+/// each refused or accepted by the guards described in the module docs.
+///
+/// `records` may be in any order; `scored` pairs index into it. A pure step.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+/// for invalid `params`; [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput)
+/// when a pair points past `records`.
+pub fn cluster(
+    records: &[NormalizedRecord],
+    scored: &[ScoredPair],
+    matcher: &dyn Matcher,
+    params: &ClusterParams,
+) -> Result<Clustering> {
+    params.validate()?;
+    let n = records.len();
+    for p in scored {
+        let index = p.a.max(p.b) as usize;
+        if index >= n {
+            return Err(crate::identity::error::Detail::PairOutOfRange { index, len: n }.into());
+        }
+    }
+    let threshold = matcher.link_weight();
+    let id = |i: u32| records[i as usize].id();
+    let mut edges: Vec<&ScoredPair> = scored
+        .iter()
+        .filter(|p| p.weight >= threshold && p.a != p.b)
+        .collect();
+    let key = |p: &ScoredPair| {
+        let (x, y) = (id(p.a), id(p.b));
+        if x <= y {
+            (x, y)
+        } else {
+            (y, x)
+        }
+    };
+    edges.sort_by(|p, q| {
+        q.weight
+            .total_cmp(&p.weight)
+            .then_with(|| key(p).cmp(&key(q)))
+    });
+
+    let mut sets = Sets {
+        parent: (0..n as u32).collect(),
+        members: (0..n as u32).map(|i| vec![i]).collect(),
+        links: vec![Vec::new(); n],
+    };
+    let mut refusals = Vec::new();
+    for p in edges {
+        let (ra, rb) = (sets.find(p.a), sets.find(p.b));
+        if ra == rb {
+            continue;
+        }
+        // Canonical roles: the cluster with the smaller smallest id is `x`.
+        let (rx, ry) = if id(sets.members[ra as usize][0]) <= id(sets.members[rb as usize][0]) {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        let (xs, ys) = (&sets.members[rx as usize], &sets.members[ry as usize]);
+        let guard = check_merge(records, xs, ys, p.weight, matcher, params);
+        let (a, b) = key(p);
+        if let Some(guard) = guard {
+            refusals.push(Refusal {
+                a: a.clone(),
+                b: b.clone(),
+                weight: p.weight,
+                guard,
+            });
+            continue;
+        }
+        let ys = std::mem::take(&mut sets.members[ry as usize]);
+        let mut merged = std::mem::take(&mut sets.members[rx as usize]);
+        merged.extend(ys);
+        merged.sort_by(|i, j| id(*i).cmp(id(*j)));
+        let mut links = std::mem::take(&mut sets.links[rx as usize]);
+        links.append(&mut sets.links[ry as usize]);
+        links.push(Link {
+            a: a.clone(),
+            b: b.clone(),
+            weight: p.weight,
+        });
+        sets.parent[ry as usize] = rx;
+        sets.members[rx as usize] = merged;
+        sets.links[rx as usize] = links;
+    }
+    let mut clusters = Vec::new();
+    for r in 0..n as u32 {
+        if sets.parent[r as usize] != r {
+            continue;
+        }
+        let members: Vec<RecordId> = sets.members[r as usize]
+            .iter()
+            .map(|i| id(*i).clone())
+            .collect();
+        let Some(first) = members.first() else {
+            continue;
+        };
+        clusters.push(Cluster {
+            id: ClusterId::for_smallest_member(first),
+            members,
+            links: std::mem::take(&mut sets.links[r as usize]),
+        });
+    }
+    Ok(Clustering::from_parts(clusters, refusals))
+}
+
+fn check_merge(
+    records: &[NormalizedRecord],
+    xs: &[u32],
+    ys: &[u32],
+    link_weight: f64,
+    matcher: &dyn Matcher,
+    params: &ClusterParams,
+) -> Option<Guard> {
+    if xs.len() + ys.len() > params.max_cluster_size {
+        return Some(Guard::ClusterSize);
+    }
+    if params.source_limit == SourceLimit::OnePerSource {
+        let sources: HashSet<_> = xs.iter().map(|i| records[*i as usize].source()).collect();
+        if ys
+            .iter()
+            .any(|j| sources.contains(records[*j as usize].source()))
+        {
+            return Some(Guard::SourceLimit);
+        }
+    }
+    if let ([x], [y]) = (xs, ys) {
+        // Two single records: the only cross pair is the link itself, whose
+        // weight is known.
+        let (rx, ry) = (&records[*x as usize], &records[*y as usize]);
+        if matcher.is_conflict(rx, ry) {
+            return Some(Guard::Conflict);
+        }
+        return (probability(link_weight) < params.coherence).then_some(Guard::Coherence);
+    }
+    let (mut total, mut conflicts) = (0.0, 0usize);
+    for x in xs {
+        for y in ys {
+            let (rx, ry) = (&records[*x as usize], &records[*y as usize]);
+            if matcher.is_conflict(rx, ry) {
+                conflicts += 1;
+            }
+            total += probability(matcher.score(rx, ry).weight());
+        }
+    }
+    let cross = (xs.len() * ys.len()) as f64;
+    // One record with a mistyped date must not split a cluster whose other
+    // members agree; conflicts across most of the cross pairs are two people.
+    if conflicts as f64 * 2.0 > cross {
+        return Some(Guard::Conflict);
+    }
+    if total / cross < params.coherence {
+        return Some(Guard::Coherence);
+    }
+    None
+}

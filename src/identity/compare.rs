@@ -1,0 +1,267 @@
+//! Comparators: similarity of two normalised values, and the helpers that
+//! turn similarities into comparison levels.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use crate::error::Result;
+use crate::identity::error::Detail;
+
+/// A similarity in `0.0..=1.0` (1 is identical).
+///
+/// # Examples
+///
+/// ```
+/// use custodia::identity::Similarity;
+/// assert_eq!(Similarity::new(0.5)?.get(), 0.5);
+/// assert!(Similarity::new(1.5).is_err());
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Similarity(f64);
+
+impl Similarity {
+    /// Identical values.
+    pub const ONE: Similarity = Similarity(1.0);
+    /// Nothing in common.
+    pub const ZERO: Similarity = Similarity(0.0);
+
+    /// Returns a similarity.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput)
+    /// when `value` is not in `0.0..=1.0` (or is NaN).
+    pub fn new(value: f64) -> Result<Similarity> {
+        if (0.0..=1.0).contains(&value) {
+            Ok(Similarity(value))
+        } else {
+            Err(Detail::Similarity { value }.into())
+        }
+    }
+
+    /// Returns a similarity, clamping into range (NaN becomes 0).
+    pub(crate) fn clamped(value: f64) -> Similarity {
+        if value.is_nan() {
+            Similarity(0.0)
+        } else {
+            Similarity(value.clamp(0.0, 1.0))
+        }
+    }
+
+    /// Returns the value.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Similarity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.3}", self.0)
+    }
+}
+
+/// A string comparator: a pure, symmetric function of two normalised values.
+///
+/// Implement it to plug your own similarity into custom levels; the
+/// built-ins are [`Exact`], [`JaroWinkler`], [`Levenshtein`],
+/// [`DamerauLevenshtein`], [`Phonetic`] and [`TokenSet`].
+pub trait Comparator: fmt::Debug + Send + Sync {
+    /// Returns how similar `a` and `b` are.
+    fn similarity(&self, a: &str, b: &str) -> Similarity;
+}
+
+/// 1 when the strings are equal, else 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Exact;
+
+impl Comparator for Exact {
+    fn similarity(&self, a: &str, b: &str) -> Similarity {
+        if a == b {
+            Similarity::ONE
+        } else {
+            Similarity::ZERO
+        }
+    }
+}
+
+/// Jaro-Winkler similarity (strsim), suited to names and short typos.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JaroWinkler;
+
+impl Comparator for JaroWinkler {
+    fn similarity(&self, a: &str, b: &str) -> Similarity {
+        Similarity::clamped(strsim::jaro_winkler(a, b))
+    }
+}
+
+/// Levenshtein edit distance normalised by the longer length (strsim).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Levenshtein;
+
+impl Comparator for Levenshtein {
+    fn similarity(&self, a: &str, b: &str) -> Similarity {
+        Similarity::clamped(strsim::normalized_levenshtein(a, b))
+    }
+}
+
+/// Damerau-Levenshtein (transpositions count as one edit), normalised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DamerauLevenshtein;
+
+impl Comparator for DamerauLevenshtein {
+    fn similarity(&self, a: &str, b: &str) -> Similarity {
+        Similarity::clamped(strsim::normalized_damerau_levenshtein(a, b))
+    }
+}
+
+/// 1 when the Soundex codes of the last word agree, else 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Phonetic;
+
+impl Comparator for Phonetic {
+    fn similarity(&self, a: &str, b: &str) -> Similarity {
+        let code = |s: &str| soundex(s.rsplit(' ').next().unwrap_or(""));
+        match (code(a), code(b)) {
+            (Some(x), Some(y)) if x == y => Similarity::ONE,
+            _ => Similarity::ZERO,
+        }
+    }
+}
+
+/// Token-set similarity: shared words over all distinct words (Jaccard), so
+/// that "ana maria silva" and "silva ana" are close.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenSet;
+
+impl Comparator for TokenSet {
+    fn similarity(&self, a: &str, b: &str) -> Similarity {
+        Similarity::clamped(token_set(a, b))
+    }
+}
+
+/// Returns the Jaccard similarity of the space-separated words of `a` and `b`.
+pub(crate) fn token_set(a: &str, b: &str) -> f64 {
+    let x: BTreeSet<&str> = a.split(' ').filter(|t| !t.is_empty()).collect();
+    let y: BTreeSet<&str> = b.split(' ').filter(|t| !t.is_empty()).collect();
+    let union = x.union(&y).count();
+    if union == 0 {
+        return 0.0;
+    }
+    x.intersection(&y).count() as f64 / union as f64
+}
+
+/// Returns the American Soundex code of the first word's ASCII letters
+/// (`"robert"` → `"R163"`), or `None` when it has none.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::identity::soundex;
+/// assert_eq!(soundex("Robert").as_deref(), Some("R163"));
+/// assert_eq!(soundex("Rupert"), soundex("Robert"));
+/// assert_eq!(soundex("Ashcraft").as_deref(), Some("A261"));
+/// assert_eq!(soundex("123"), None);
+/// ```
+pub fn soundex(word: &str) -> Option<String> {
+    fn digit(c: u8) -> u8 {
+        match c {
+            b'b' | b'f' | b'p' | b'v' => b'1',
+            b'c' | b'g' | b'j' | b'k' | b'q' | b's' | b'x' | b'z' => b'2',
+            b'd' | b't' => b'3',
+            b'l' => b'4',
+            b'm' | b'n' => b'5',
+            b'r' => b'6',
+            b'h' | b'w' => b'h',
+            _ => b'0',
+        }
+    }
+    let letters: Vec<u8> = word
+        .bytes()
+        .filter(u8::is_ascii_alphabetic)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    let (&first, rest) = letters.split_first()?;
+    let mut code = vec![first.to_ascii_uppercase()];
+    let mut last = digit(first);
+    for &c in rest {
+        let d = digit(c);
+        if d == b'h' {
+            continue;
+        }
+        if d != b'0' && d != last {
+            code.push(d);
+            if code.len() == 4 {
+                break;
+            }
+        }
+        last = d;
+    }
+    code.resize(4, b'0');
+    String::from_utf8(code).ok()
+}
+
+/// Returns the number of days between two dates.
+pub fn date_distance(a: NaiveDate, b: NaiveDate) -> u64 {
+    (a - b).num_days().unsigned_abs()
+}
+
+/// Returns how close two numbers are: `1 - |a - b| / max(|a|, |b|)`, 1 when
+/// both are 0, clamped to `0..=1`.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::identity::numeric_closeness;
+/// assert_eq!(numeric_closeness(100.0, 90.0).get(), 0.9);
+/// assert_eq!(numeric_closeness(0.0, 0.0).get(), 1.0);
+/// ```
+pub fn numeric_closeness(a: f64, b: f64) -> Similarity {
+    let scale = a.abs().max(b.abs());
+    if scale == 0.0 {
+        return Similarity::ONE;
+    }
+    Similarity::clamped(1.0 - (a - b).abs() / scale)
+}
+
+/// Returns the Damerau-Levenshtein distance (strsim's optimal string
+/// alignment variant, which is a metric on equal inputs).
+pub(crate) fn edits(a: &str, b: &str) -> usize {
+    strsim::osa_distance(a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn comparators_are_sensible() {
+        assert_eq!(Exact.similarity("a", "a"), Similarity::ONE);
+        assert!(JaroWinkler.similarity("martha", "marhta").get() > 0.95);
+        assert!(Levenshtein.similarity("kitten", "sitting").get() < 0.6);
+        assert!(DamerauLevenshtein.similarity("ab", "ba").get() >= 0.5);
+        assert_eq!(Phonetic.similarity("ana smith", "smyth"), Similarity::ONE);
+        assert_eq!(
+            TokenSet.similarity("ana maria", "maria ana"),
+            Similarity::ONE
+        );
+        assert_eq!(edits("19560409", "19560490"), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn comparators_are_symmetric_and_bounded(a in "\\PC{0,12}", b in "\\PC{0,12}") {
+            let all: [&dyn Comparator; 6] =
+                [&Exact, &JaroWinkler, &Levenshtein, &DamerauLevenshtein, &Phonetic, &TokenSet];
+            for c in all {
+                let s = c.similarity(&a, &b).get();
+                prop_assert!((0.0..=1.0).contains(&s));
+                prop_assert!((s - c.similarity(&b, &a).get()).abs() < 1e-12);
+            }
+        }
+    }
+}

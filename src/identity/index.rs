@@ -1,0 +1,304 @@
+//! Incremental resolution: add records to an existing resolution.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::error::Result;
+use crate::identity::block::{BlockKey, Blocker, PairScope, RuleBlocker};
+use crate::identity::cluster::{cluster, Cluster, ClusterId, Clustering, Refusal};
+use crate::identity::error::{check_param, Detail};
+use crate::identity::record::{normalize_record, NormalizedRecord};
+use crate::identity::score::{MatchModel, Matcher, ScoredPair};
+use crate::identity::ResolveParams;
+use crate::model::{RecordId, SourceRecord};
+
+/// A resolution that grows: records are added in batches, and the clusters
+/// are always exactly those that [`Resolver::resolve_normalized`] gives for
+/// all records so far with the same (frozen) model.
+///
+/// Adding records costs time in proportion to their candidate pairs and to
+/// the size of the clusters they touch: only the link components that
+/// gained or lost a link are clustered again.
+///
+/// [`Resolver::resolve_normalized`]: crate::identity::Resolver::resolve_normalized
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::identity::{ResolutionIndex, ResolveParams, Resolver};
+/// use custodia::model::{EmailAddress, PersonName, SourceRecord};
+///
+/// let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let make = |id: &str, given: &str, email: &str| -> custodia::Result<SourceRecord> {
+///     let mut b = SourceRecord::builder(id, "crm", at)?;
+///     b.identity().names.push(PersonName::from_parts(Some(given), Some("Silva"))?);
+///     b.identity().emails.push(EmailAddress::new(email)?);
+///     b.build()
+/// };
+/// let first = vec![make("1", "Ana", "ana@example.pt")?, make("2", "Rui", "rui@example.pt")?,
+///                  make("3", "Ana", "ana@example.pt")?];
+/// let resolver = Resolver::new(ResolveParams::default())?;
+/// let model = resolver.train(&resolver.normalize(&first)?)?;
+/// let mut index = ResolutionIndex::new(ResolveParams::default(), model)?;
+/// index.add(&first)?;
+/// index.add(&[make("4", "Rui", "rui@example.pt")?])?;
+/// assert_eq!(index.clustering().clusters().len(), 2);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ResolutionIndex {
+    params: ResolveParams,
+    model: MatchModel,
+    blocker: RuleBlocker,
+    records: Vec<NormalizedRecord>,
+    by_id: HashMap<RecordId, u32>,
+    keys: Vec<Vec<BlockKey>>,
+    blocks: HashMap<BlockKey, Vec<u32>>,
+    links: Vec<Vec<(u32, f64)>>,
+    cluster_of: Vec<ClusterId>,
+    clusters: HashMap<ClusterId, Cluster>,
+    refusals: HashMap<(RecordId, RecordId), Refusal>,
+}
+
+impl ResolutionIndex {
+    /// Returns an empty index that resolves with `params` and `model`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// when a parameter is out of range.
+    pub fn new(params: ResolveParams, model: MatchModel) -> Result<ResolutionIndex> {
+        params.validate()?;
+        let blocker = RuleBlocker::new(params.blocking_params(), model.generic().clone());
+        Ok(ResolutionIndex {
+            params,
+            model,
+            blocker,
+            records: Vec::new(),
+            by_id: HashMap::new(),
+            keys: Vec::new(),
+            blocks: HashMap::new(),
+            links: Vec::new(),
+            cluster_of: Vec::new(),
+            clusters: HashMap::new(),
+            refusals: HashMap::new(),
+        })
+    }
+
+    /// Returns the number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Returns `true` when the index holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Returns the cluster id of a record, or `None` for an unknown id.
+    pub fn cluster_of(&self, id: &RecordId) -> Option<ClusterId> {
+        self.by_id
+            .get(id)
+            .and_then(|i| self.cluster_of.get(*i as usize))
+            .copied()
+    }
+
+    /// Returns the current clustering.
+    pub fn clustering(&self) -> Clustering {
+        Clustering::from_parts(
+            self.clusters.values().cloned().collect(),
+            self.refusals.values().cloned().collect(),
+        )
+    }
+
+    fn is_small(&self, key: &BlockKey) -> bool {
+        self.blocks
+            .get(key)
+            .is_some_and(|b| b.len() <= self.params.blocking_params().block_size_limit())
+    }
+
+    fn in_scope(&self, a: u32, b: u32) -> bool {
+        self.params.blocking_params().pair_scope() == PairScope::All
+            || self.records[a as usize].source() != self.records[b as usize].source()
+    }
+
+    /// Returns `true` when `a` and `b` still share a block within the limit.
+    fn is_candidate(&self, a: u32, b: u32) -> bool {
+        let kb = &self.keys[b as usize];
+        self.in_scope(a, b)
+            && self.keys[a as usize]
+                .iter()
+                .any(|k| kb.binary_search(k).is_ok() && self.is_small(k))
+    }
+
+    /// Adds source records (normalised with the index's parameters).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput)
+    /// when an id is already in the index or repeats in `records`; the
+    /// index is then unchanged.
+    pub fn add(&mut self, records: &[SourceRecord]) -> Result<()> {
+        let normalized: Vec<NormalizedRecord> = records
+            .iter()
+            .map(|r| normalize_record(r, self.params.normalize_params()))
+            .collect();
+        self.add_normalized(normalized)
+    }
+
+    /// Adds normalised records.
+    ///
+    /// # Errors
+    ///
+    /// As [`ResolutionIndex::add`].
+    pub fn add_normalized(&mut self, records: Vec<NormalizedRecord>) -> Result<()> {
+        let mut seen = HashSet::new();
+        for r in &records {
+            if self.by_id.contains_key(r.id()) || !seen.insert(r.id()) {
+                return Err(Detail::DuplicateId {
+                    id: r.id().as_str().to_owned(),
+                }
+                .into());
+            }
+        }
+        check_param(
+            u32::try_from(self.records.len() + records.len()).is_ok(),
+            "record count",
+            self.records.len() + records.len(),
+            "exceeds u32::MAX",
+        )?;
+        let limit = self.params.blocking_params().block_size_limit();
+        let first_new = self.records.len() as u32;
+        let mut old_sizes: HashMap<BlockKey, usize> = HashMap::new();
+        for r in records {
+            let i = self.records.len() as u32;
+            let keys = self.blocker.keys(&r);
+            for k in &keys {
+                let block = self.blocks.entry(k.clone()).or_default();
+                old_sizes.entry(k.clone()).or_insert(block.len());
+                block.push(i);
+            }
+            self.by_id.insert(r.id().clone(), i);
+            self.records.push(r);
+            self.keys.push(keys);
+            self.links.push(Vec::new());
+            self.cluster_of.push(ClusterId::for_smallest_member(
+                self.records[i as usize].id(),
+            ));
+        }
+        let mut affected: BTreeSet<u32> = (first_new..self.records.len() as u32).collect();
+        // Blocks that just outgrew the limit no longer make candidates: drop
+        // the links only they supported.
+        for (key, old) in &old_sizes {
+            let now = self.blocks.get(key).map_or(0, Vec::len);
+            if *old <= limit && now > limit && *old >= 2 {
+                let members: Vec<u32> = self.blocks[key]
+                    .iter()
+                    .copied()
+                    .filter(|m| *m < first_new)
+                    .collect();
+                for (x, &a) in members.iter().enumerate() {
+                    for &b in &members[x + 1..] {
+                        if self.links[a as usize].iter().any(|(o, _)| *o == b)
+                            && !self.is_candidate(a, b)
+                        {
+                            self.links[a as usize].retain(|(o, _)| *o != b);
+                            self.links[b as usize].retain(|(o, _)| *o != a);
+                            affected.insert(a);
+                            affected.insert(b);
+                        }
+                    }
+                }
+            }
+        }
+        // New candidate pairs: every new record with its small blocks' members.
+        let mut candidates: BTreeSet<(u32, u32)> = BTreeSet::new();
+        for i in first_new..self.records.len() as u32 {
+            for k in &self.keys[i as usize] {
+                if !self.is_small(k) {
+                    continue;
+                }
+                for &j in &self.blocks[k] {
+                    if j != i && self.in_scope(i, j) {
+                        candidates.insert((i.min(j), i.max(j)));
+                    }
+                }
+            }
+        }
+        let threshold = self.model.link_weight();
+        for (a, b) in candidates {
+            let w = self
+                .model
+                .score(&self.records[a as usize], &self.records[b as usize])
+                .weight();
+            if w >= threshold {
+                self.links[a as usize].push((b, w));
+                self.links[b as usize].push((a, w));
+                affected.insert(a);
+                affected.insert(b);
+            }
+        }
+        self.recluster(&affected)
+    }
+
+    /// Clusters again the link components that hold an affected record.
+    fn recluster(&mut self, affected: &BTreeSet<u32>) -> Result<()> {
+        let mut component: Vec<u32> = Vec::new();
+        let mut seen: HashSet<u32> = HashSet::new();
+        for &start in affected {
+            if !seen.insert(start) {
+                continue;
+            }
+            let mut stack = vec![start];
+            while let Some(x) = stack.pop() {
+                component.push(x);
+                for (y, _) in &self.links[x as usize] {
+                    if seen.insert(*y) {
+                        stack.push(*y);
+                    }
+                }
+            }
+        }
+        let local: HashMap<u32, u32> = component
+            .iter()
+            .enumerate()
+            .map(|(l, g)| (*g, l as u32))
+            .collect();
+        let sub: Vec<NormalizedRecord> = component
+            .iter()
+            .map(|g| self.records[*g as usize].clone())
+            .collect();
+        let mut scored = Vec::new();
+        for &g in &component {
+            for &(o, w) in &self.links[g as usize] {
+                if g < o {
+                    scored.push(ScoredPair {
+                        a: local[&g],
+                        b: local[&o],
+                        weight: w,
+                    });
+                }
+            }
+        }
+        let clustering = cluster(&sub, &scored, &self.model, self.params.cluster_params())?;
+        for &g in &component {
+            let old = self.cluster_of[g as usize];
+            self.clusters.remove(&old);
+        }
+        let members: HashSet<&RecordId> = sub.iter().map(NormalizedRecord::id).collect();
+        self.refusals.retain(|(a, _), _| !members.contains(a));
+        let (clusters, refusals) = clustering.into_parts();
+        for c in clusters {
+            for m in c.members() {
+                if let Some(i) = self.by_id.get(m) {
+                    self.cluster_of[*i as usize] = c.id();
+                }
+            }
+            self.clusters.insert(c.id(), c);
+        }
+        for r in refusals {
+            self.refusals.insert((r.a.clone(), r.b.clone()), r);
+        }
+        Ok(())
+    }
+}

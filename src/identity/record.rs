@@ -1,0 +1,340 @@
+//! A source record reduced to the folded values identity resolution
+//! compares.
+
+use chrono::NaiveDate;
+
+use crate::identity::normalize::{
+    fold, normalize_email, normalize_identifier, normalize_phone, normalize_postcode,
+    normalize_street, NameOrder, NicknameTable, NormalizedName,
+};
+use crate::model::{Birth, RecordId, SourceId, SourceRecord};
+
+/// Options of [`normalize_record`].
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | `default_country` | `"US"` | country whose calling code completes national phone numbers when the record names none |
+/// | `name_order` | by country | order of names written in full; `None` reads it from the record's country (`HU` is family-first) |
+/// | `nicknames` | built-in | table mapping short forms to canonical given names |
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct NormalizeParams {
+    default_country: String,
+    name_order: Option<NameOrder>,
+    nicknames: NicknameTable,
+}
+
+impl Default for NormalizeParams {
+    fn default() -> NormalizeParams {
+        NormalizeParams {
+            default_country: "US".to_owned(),
+            name_order: None,
+            nicknames: NicknameTable::default(),
+        }
+    }
+}
+
+impl NormalizeParams {
+    /// Sets the default country for phone numbers (ISO 3166-1 alpha-2).
+    #[must_use]
+    pub fn default_country(mut self, country: &str) -> NormalizeParams {
+        country
+            .trim()
+            .to_ascii_uppercase()
+            .clone_into(&mut self.default_country);
+        self
+    }
+
+    /// Fixes the order of full names instead of reading it from the country.
+    #[must_use]
+    pub fn name_order(mut self, order: NameOrder) -> NormalizeParams {
+        self.name_order = Some(order);
+        self
+    }
+
+    /// Replaces the nickname table.
+    #[must_use]
+    pub fn nicknames(mut self, table: NicknameTable) -> NormalizeParams {
+        self.nicknames = table;
+        self
+    }
+}
+
+/// The folded, comparable view of one [`SourceRecord`].
+///
+/// Built by [`normalize_record`]; it is what blocking, scoring and
+/// clustering read. It keeps the record's id and source, the first name and
+/// postal address, every email, phone and national id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct NormalizedRecord {
+    id: RecordId,
+    source: SourceId,
+    name: NormalizedName,
+    given_canonical: Option<String>,
+    birth: Option<NaiveDate>,
+    emails: Vec<String>,
+    phones: Vec<String>,
+    national_ids: Vec<String>,
+    street_number: Option<String>,
+    street: Option<String>,
+    address_extra: Option<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postcode: Option<String>,
+}
+
+fn some_nonempty(s: String) -> Option<String> {
+    if s.is_empty() {
+        None
+    } else {
+        Some(s)
+    }
+}
+
+/// Returns the folded, comparable view of `record`.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::identity::{normalize_record, NormalizeParams};
+/// use custodia::model::{EmailAddress, PersonName, PhoneNumber, SourceRecord};
+///
+/// let mut b = SourceRecord::builder("crm-1", "crm", Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap())?;
+/// b.identity().names.push(PersonName::from_parts(Some("Bill"), Some("O'Brien"))?);
+/// b.identity().emails.push(EmailAddress::new("Bill.OBrien+x@gmail.com")?);
+/// b.identity().phones.push(PhoneNumber::new("(415) 555-0100")?);
+/// let n = normalize_record(&b.build()?, &NormalizeParams::default());
+/// assert_eq!(n.given_canonical(), Some("william"));
+/// assert_eq!(n.family(), Some("obrien"));
+/// assert_eq!(n.emails(), ["billobrien@gmail.com"]);
+/// assert_eq!(n.phones(), ["+14155550100"]);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+pub fn normalize_record(record: &SourceRecord, params: &NormalizeParams) -> NormalizedRecord {
+    let identity = record.identity();
+    let geo = record.geographic();
+    let address = identity.addresses.first();
+    let country = address
+        .and_then(|a| a.country.as_ref())
+        .or(geo.country.as_ref())
+        .map_or(params.default_country.as_str(), |c| c.as_str());
+    let order = params
+        .name_order
+        .unwrap_or_else(|| NameOrder::for_country(country));
+    let name = identity
+        .names
+        .first()
+        .map_or_else(NormalizedName::default, |n| {
+            if n.given.is_some() || n.family.is_some() {
+                NormalizedName::from_parts(
+                    n.given.as_ref().map(|t| t.as_str()),
+                    n.family.as_ref().map(|t| t.as_str()),
+                )
+            } else {
+                n.full.as_ref().map_or_else(NormalizedName::default, |f| {
+                    NormalizedName::from_full(f.as_str(), order)
+                })
+            }
+        });
+    let given_canonical = name.given().map(|g| {
+        // The first given name carries the nickname; the others stay.
+        let (first, rest) = g.split_once(' ').unwrap_or((g, ""));
+        let canonical = params.nicknames.canonical(first);
+        if rest.is_empty() {
+            canonical
+        } else {
+            format!("{canonical} {rest}")
+        }
+    });
+    let birth = match &record.demographic().birth {
+        Some(Birth::Date(d)) => Some(*d),
+        _ => None,
+    };
+    let mut emails: Vec<String> = identity
+        .emails
+        .iter()
+        .filter_map(|e| normalize_email(e.as_str()))
+        .collect();
+    emails.sort();
+    emails.dedup();
+    let mut phones: Vec<String> = identity
+        .phones
+        .iter()
+        .filter_map(|p| normalize_phone(p.as_str(), country))
+        .collect();
+    phones.sort();
+    phones.dedup();
+    let mut national_ids: Vec<String> = identity
+        .national_ids
+        .iter()
+        .map(|n| normalize_identifier(n.value.as_str()))
+        .filter(|s| !s.is_empty())
+        .collect();
+    national_ids.sort();
+    national_ids.dedup();
+
+    let (mut street_number, mut street, mut address_extra) = (None, None, None);
+    if let Some(a) = address {
+        if let Some(first) = a.lines.first() {
+            let line = normalize_street(first.as_str());
+            let (number, rest) = split_house_number(&line);
+            street_number = number;
+            street = some_nonempty(rest);
+        }
+        let extra: Vec<String> = a.lines[1.min(a.lines.len())..]
+            .iter()
+            .map(|l| normalize_street(l.as_str()))
+            .filter(|l| !l.is_empty())
+            .collect();
+        address_extra = some_nonempty(extra.join(" "));
+    }
+    let locality = address
+        .and_then(|a| a.city.as_ref())
+        .or(geo.city.as_ref())
+        .and_then(|c| some_nonempty(fold(c.as_str())));
+    let region = address
+        .and_then(|a| a.region.as_ref())
+        .or(geo.region.as_ref())
+        .and_then(|c| some_nonempty(fold(c.as_str())));
+    let postcode = address
+        .and_then(|a| a.postal_code.as_ref())
+        .or(geo.postal_code.as_ref())
+        .and_then(|c| some_nonempty(normalize_postcode(c.as_str())));
+    NormalizedRecord {
+        id: record.id().clone(),
+        source: record.source().clone(),
+        name,
+        given_canonical,
+        birth,
+        emails,
+        phones,
+        national_ids,
+        street_number,
+        street,
+        address_extra,
+        locality,
+        region,
+        postcode,
+    }
+}
+
+/// Splits a leading (or trailing) house number such as `7`, `12a` or `5-7`
+/// off a normalised street line.
+fn split_house_number(line: &str) -> (Option<String>, String) {
+    let is_number = |t: &str| t.chars().next().is_some_and(|c| c.is_ascii_digit());
+    let tokens: Vec<&str> = line.split(' ').filter(|t| !t.is_empty()).collect();
+    if let Some(first) = tokens.first().filter(|t| is_number(t)) {
+        return (Some((*first).to_owned()), tokens[1..].join(" "));
+    }
+    if let Some(last) = tokens.last().filter(|t| is_number(t)) {
+        let mut rest = &tokens[..tokens.len() - 1];
+        if rest.last() == Some(&"no") {
+            rest = &rest[..rest.len() - 1];
+        }
+        return (Some((*last).to_owned()), rest.join(" "));
+    }
+    (None, tokens.join(" "))
+}
+
+impl NormalizedRecord {
+    /// Returns the record's id.
+    pub fn id(&self) -> &RecordId {
+        &self.id
+    }
+
+    /// Returns the record's source.
+    pub fn source(&self) -> &SourceId {
+        &self.source
+    }
+
+    /// Returns the folded name.
+    pub fn name(&self) -> &NormalizedName {
+        &self.name
+    }
+
+    /// Returns the folded given name(s).
+    pub fn given(&self) -> Option<&str> {
+        self.name.given()
+    }
+
+    /// Returns the given name with its first word mapped through the
+    /// nickname table.
+    pub fn given_canonical(&self) -> Option<&str> {
+        self.given_canonical.as_deref()
+    }
+
+    /// Returns the folded family name(s).
+    pub fn family(&self) -> Option<&str> {
+        self.name.family()
+    }
+
+    /// Returns the date of birth.
+    pub fn birth(&self) -> Option<NaiveDate> {
+        self.birth
+    }
+
+    /// Returns the normalised emails, sorted.
+    pub fn emails(&self) -> &[String] {
+        &self.emails
+    }
+
+    /// Returns the phones in E.164, sorted.
+    pub fn phones(&self) -> &[String] {
+        &self.phones
+    }
+
+    /// Returns the normalised national ids, sorted.
+    pub fn national_ids(&self) -> &[String] {
+        &self.national_ids
+    }
+
+    /// Returns the house number of the first address.
+    pub fn street_number(&self) -> Option<&str> {
+        self.street_number.as_deref()
+    }
+
+    /// Returns the street of the first address, without its number.
+    pub fn street(&self) -> Option<&str> {
+        self.street.as_deref()
+    }
+
+    /// Returns the further lines of the first address, joined.
+    pub fn address_extra(&self) -> Option<&str> {
+        self.address_extra.as_deref()
+    }
+
+    /// Returns the folded city or locality.
+    pub fn locality(&self) -> Option<&str> {
+        self.locality.as_deref()
+    }
+
+    /// Returns the folded region or state.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// Returns the normalised postal code.
+    pub fn postcode(&self) -> Option<&str> {
+        self.postcode.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn house_numbers() {
+        assert_eq!(
+            split_house_number("7 wallaby place"),
+            (Some("7".to_owned()), "wallaby place".to_owned())
+        );
+        assert_eq!(
+            split_house_number("jalan sudirman no 5"),
+            (Some("5".to_owned()), "jalan sudirman".to_owned())
+        );
+        assert_eq!(split_house_number(""), (None, String::new()));
+    }
+}

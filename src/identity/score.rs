@@ -1,0 +1,1262 @@
+//! Pair scoring: comparison levels, Fellegi–Sunter weights, training.
+//!
+//! Each [`Field`] compares two records into a *level* (exact, nickname,
+//! close, different, missing, …). A [`MatchModel`] holds, per level, the
+//! probability `m` of that level among true matches and `u` among
+//! non-matches; the level's weight is `log2(m / u)` bits and a pair's score
+//! is the prior log-odds plus the sum of its levels' weights (Fellegi and
+//! Sunter, 1969). `u` is estimated from random pairs, `m` by
+//! expectation-maximisation over the candidate pairs without labels
+//! ([`MatchModel::train`]) or from labelled pairs
+//! ([`MatchModel::from_labelled`]). Exact agreement on a common value (Smith,
+//! Silva, Nagy) earns less than on a rare one: the term-frequency
+//! adjustment replaces `u` by the value's frequency.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::error::Result;
+use crate::identity::block::{
+    block, BlockingParams, BlockingRule, CandidatePairs, GenericValues, PairScope, RuleBlocker,
+};
+use crate::identity::compare::{edits, token_set};
+use crate::identity::error::{check_param, Detail};
+use crate::identity::normalize::is_day_month_swap;
+use crate::identity::record::NormalizedRecord;
+use crate::model::RecordId;
+
+/// A compared attribute of a pair of records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Field {
+    /// Given name: exact, nickname, swapped with the family name,
+    /// Jaro-Winkler ≥ 0.92, ≥ 0.80, different.
+    GivenName,
+    /// Family name: exact, swapped, Jaro-Winkler ≥ 0.92, ≥ 0.80, different.
+    FamilyName,
+    /// Date of birth: exact, day/month swapped, one edit, two edits, different.
+    BirthDate,
+    /// National id: exact, one edit, two edits, different.
+    NationalId,
+    /// Email: exact, different. No fuzzy level: a username built from the
+    /// name must not earn credit on top of the name.
+    Email,
+    /// Phone: exact E.164, same last seven digits, different.
+    Phone,
+    /// House number: exact, different.
+    StreetNumber,
+    /// Street: exact, Jaro-Winkler ≥ 0.90, ≥ 0.75 or half the words shared, different.
+    Street,
+    /// Further address lines: exact, Jaro-Winkler ≥ 0.90, ≥ 0.75, different.
+    AddressExtra,
+    /// City or locality: exact, Jaro-Winkler ≥ 0.90, different.
+    Locality,
+    /// Postal code: exact, one edit, different.
+    Postcode,
+    /// State or region: exact, different.
+    Region,
+}
+
+const GIVEN_LEVELS: &[&str] = &[
+    "missing",
+    "exact",
+    "nickname",
+    "swapped",
+    "jw>=0.92",
+    "jw>=0.80",
+    "different",
+];
+const FAMILY_LEVELS: &[&str] = &[
+    "missing",
+    "exact",
+    "swapped",
+    "jw>=0.92",
+    "jw>=0.80",
+    "different",
+];
+const DATE_LEVELS: &[&str] = &[
+    "missing",
+    "exact",
+    "day_month_swapped",
+    "one_edit",
+    "two_edits",
+    "different",
+];
+const ID_LEVELS: &[&str] = &["missing", "exact", "one_edit", "two_edits", "different"];
+const EXACT_LEVELS: &[&str] = &["missing", "exact", "different"];
+const PHONE_LEVELS: &[&str] = &["missing", "exact", "same_last_7", "different"];
+const TEXT3_LEVELS: &[&str] = &["missing", "exact", "jw>=0.90", "jw>=0.75", "different"];
+const TEXT2_LEVELS: &[&str] = &["missing", "exact", "jw>=0.90", "different"];
+const POSTCODE_LEVELS: &[&str] = &["missing", "exact", "one_edit", "different"];
+
+impl Field {
+    /// Every field, in comparison order.
+    pub const ALL: [Field; 12] = [
+        Field::GivenName,
+        Field::FamilyName,
+        Field::BirthDate,
+        Field::NationalId,
+        Field::Email,
+        Field::Phone,
+        Field::StreetNumber,
+        Field::Street,
+        Field::AddressExtra,
+        Field::Locality,
+        Field::Postcode,
+        Field::Region,
+    ];
+
+    /// Returns the field's snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::GivenName => "given_name",
+            Field::FamilyName => "family_name",
+            Field::BirthDate => "birth_date",
+            Field::NationalId => "national_id",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::StreetNumber => "street_number",
+            Field::Street => "street",
+            Field::AddressExtra => "address_extra",
+            Field::Locality => "locality",
+            Field::Postcode => "postcode",
+            Field::Region => "region",
+        }
+    }
+
+    /// Returns the labels of the field's levels; level 0 is always
+    /// `"missing"` (no evidence) and the last is `"different"`.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Field::GivenName => GIVEN_LEVELS,
+            Field::FamilyName => FAMILY_LEVELS,
+            Field::BirthDate => DATE_LEVELS,
+            Field::NationalId => ID_LEVELS,
+            Field::Email | Field::StreetNumber | Field::Region => EXACT_LEVELS,
+            Field::Phone => PHONE_LEVELS,
+            Field::Street | Field::AddressExtra => TEXT3_LEVELS,
+            Field::Locality => TEXT2_LEVELS,
+            Field::Postcode => POSTCODE_LEVELS,
+        }
+    }
+
+    fn index(self) -> usize {
+        Field::ALL.iter().position(|f| *f == self).unwrap_or(0)
+    }
+
+    /// Returns the value of `r` whose exact agreement is adjusted for its
+    /// frequency, for the fields that have a term-frequency adjustment.
+    fn tf_value(self, r: &NormalizedRecord) -> Option<&str> {
+        match self {
+            Field::GivenName => r.given(),
+            Field::FamilyName => r.family(),
+            Field::Street => r.street(),
+            Field::Locality => r.locality(),
+            Field::Postcode => r.postcode(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn jw(a: &str, b: &str) -> f64 {
+    // A fixed argument order keeps the level symmetric whatever the order
+    // of the pair.
+    if a <= b {
+        strsim::jaro_winkler(a, b)
+    } else {
+        strsim::jaro_winkler(b, a)
+    }
+}
+
+fn text_level(a: Option<&str>, b: Option<&str>, hi: f64, lo: Option<f64>) -> u8 {
+    let (Some(a), Some(b)) = (a, b) else { return 0 };
+    if a == b {
+        return 1;
+    }
+    let s = jw(a, b);
+    match lo {
+        Some(lo) => {
+            if s >= hi {
+                2
+            } else if s >= lo || token_set(a, b) >= 0.5 {
+                3
+            } else {
+                4
+            }
+        }
+        None => {
+            if s >= hi {
+                2
+            } else {
+                3
+            }
+        }
+    }
+}
+
+/// Best (lowest non-zero) level over all value pairs of two lists.
+fn best_of<F: Fn(&str, &str) -> u8>(
+    a: &[String],
+    b: &[String],
+    skip: impl Fn(&str) -> bool,
+    f: F,
+) -> u8 {
+    let mut best = 0u8;
+    for x in a.iter().filter(|x| !skip(x)) {
+        for y in b.iter().filter(|y| !skip(y)) {
+            let l = f(x, y);
+            if best == 0 || l < best {
+                best = l;
+            }
+        }
+    }
+    best
+}
+
+/// Returns `YYYYMMDD` without going through the formatter, which is slow.
+fn date_digits(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let n = (d.year().clamp(0, 9999) as u32) * 10_000 + d.month() * 100 + d.day();
+    let mut s = String::with_capacity(8);
+    for p in [10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1] {
+        s.push(char::from(b'0' + (n / p % 10) as u8));
+    }
+    s
+}
+
+fn id_level(x: &str, y: &str) -> u8 {
+    if x == y {
+        return 1;
+    }
+    match edits(x, y) {
+        1 => 2,
+        2 => 3,
+        _ => 4,
+    }
+}
+
+/// Returns the level of `field` for the pair `(a, b)`.
+pub(crate) fn level(
+    field: Field,
+    a: &NormalizedRecord,
+    b: &NormalizedRecord,
+    generic: &GenericValues,
+) -> u8 {
+    match field {
+        Field::GivenName => {
+            let (ag, bg) = match (a.name().mononym(), b.name().mononym()) {
+                // A mononym may sit in either field of the other record.
+                (Some(m), _) => (Some(m), b.given().or(b.family())),
+                (_, Some(m)) => (a.given().or(a.family()), Some(m)),
+                _ => (a.given(), b.given()),
+            };
+            let (Some(x), Some(y)) = (ag, bg) else {
+                return 0;
+            };
+            if x == y {
+                return 1;
+            }
+            if a.given_canonical().is_some() && a.given_canonical() == b.given_canonical() {
+                return 2;
+            }
+            if Some(x) == b.family() || Some(y) == a.family() {
+                return 3;
+            }
+            let s = jw(x, y);
+            if s >= 0.92 {
+                4
+            } else if s >= 0.80 {
+                5
+            } else {
+                6
+            }
+        }
+        Field::FamilyName => {
+            if a.name().is_mononym() || b.name().is_mononym() {
+                return 0;
+            }
+            let (Some(x), Some(y)) = (a.family(), b.family()) else {
+                return 0;
+            };
+            if x == y {
+                return 1;
+            }
+            if Some(x) == b.given() || Some(y) == a.given() {
+                return 2;
+            }
+            let s = jw(x, y);
+            if s >= 0.92 {
+                3
+            } else if s >= 0.80 {
+                4
+            } else {
+                5
+            }
+        }
+        Field::BirthDate => {
+            let ok = |d: &chrono::NaiveDate| !generic.is_generic_birth_date(*d);
+            let (Some(x), Some(y)) = (a.birth().filter(ok), b.birth().filter(ok)) else {
+                return 0;
+            };
+            if x == y {
+                return 1;
+            }
+            if is_day_month_swap(x, y) {
+                return 2;
+            }
+            match edits(&date_digits(x), &date_digits(y)) {
+                1 => 3,
+                2 => 4,
+                _ => 5,
+            }
+        }
+        Field::NationalId => best_of(
+            a.national_ids(),
+            b.national_ids(),
+            |v| generic.is_generic_national_id(v),
+            id_level,
+        ),
+        Field::Email => best_of(
+            a.emails(),
+            b.emails(),
+            |v| generic.is_generic_email(v),
+            |x, y| if x == y { 1 } else { 2 },
+        ),
+        Field::Phone => best_of(
+            a.phones(),
+            b.phones(),
+            |v| generic.is_generic_phone(v),
+            |x, y| {
+                if x == y {
+                    1
+                } else if x.len() >= 8 && y.len() >= 8 && x[x.len() - 7..] == y[y.len() - 7..] {
+                    2
+                } else {
+                    3
+                }
+            },
+        ),
+        Field::StreetNumber => match (a.street_number(), b.street_number()) {
+            (Some(x), Some(y)) => {
+                if x == y {
+                    1
+                } else {
+                    2
+                }
+            }
+            _ => 0,
+        },
+        Field::Street => text_level(a.street(), b.street(), 0.90, Some(0.75)),
+        Field::AddressExtra => text_level(a.address_extra(), b.address_extra(), 0.90, Some(0.75)),
+        Field::Locality => text_level(a.locality(), b.locality(), 0.90, None),
+        Field::Postcode => match (a.postcode(), b.postcode()) {
+            (Some(x), Some(y)) if x == y => 1,
+            (Some(x), Some(y)) if edits(x, y) == 1 => 2,
+            (Some(_), Some(_)) => 3,
+            _ => 0,
+        },
+        Field::Region => match (a.region(), b.region()) {
+            (Some(x), Some(y)) => {
+                if x == y {
+                    1
+                } else {
+                    2
+                }
+            }
+            _ => 0,
+        },
+    }
+}
+
+/// The comparison levels of a pair, one per [`Field::ALL`] entry.
+pub(crate) fn levels(
+    a: &NormalizedRecord,
+    b: &NormalizedRecord,
+    generic: &GenericValues,
+) -> [u8; 12] {
+    let mut out = [0u8; 12];
+    for (i, f) in Field::ALL.iter().enumerate() {
+        out[i] = level(*f, a, b, generic);
+    }
+    out
+}
+
+/// A deterministic rule: identifying values that count as strong evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum MatchRule {
+    /// Both records hold the same non-generic normalised email.
+    SameEmail,
+    /// Both records hold the same non-generic E.164 phone.
+    SamePhone,
+}
+
+/// The score of a pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MatchScore {
+    weight: f64,
+    rule: Option<MatchRule>,
+}
+
+impl MatchScore {
+    /// Returns the match weight in bits: prior log-odds plus the evidence.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// Returns the probability that the pair is a match, `1 / (1 + 2^-weight)`.
+    pub fn probability(&self) -> f64 {
+        probability(self.weight)
+    }
+
+    /// Returns the deterministic rule that fired, if any.
+    pub fn rule(&self) -> Option<MatchRule> {
+        self.rule
+    }
+}
+
+pub(crate) fn probability(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+/// One field's part in a pair's score.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ComparisonExplanation {
+    /// The field compared.
+    pub field: Field,
+    /// The level index (0 is missing).
+    pub level: u8,
+    /// The level's label.
+    pub label: String,
+    /// The level's weight in bits, `log2(m / u)`.
+    pub weight: f64,
+    /// The term-frequency adjustment in bits added to `weight`.
+    pub tf_adjustment: f64,
+}
+
+/// Why a pair scored as it did: data a program can store or show.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MatchExplanation {
+    /// The first record.
+    pub a: RecordId,
+    /// The second record.
+    pub b: RecordId,
+    /// The prior log-odds in bits.
+    pub prior_weight: f64,
+    /// Each field's level and weight.
+    pub comparisons: Vec<ComparisonExplanation>,
+    /// The deterministic rule that fired, if any.
+    pub rule: Option<MatchRule>,
+    /// The weight the rule added, in bits.
+    pub rule_weight: f64,
+    /// The total weight in bits.
+    pub weight: f64,
+    /// The match probability.
+    pub probability: f64,
+    /// Whether the pair reaches the model's link threshold.
+    pub is_link: bool,
+}
+
+/// Something that scores and explains pairs of normalised records.
+///
+/// Both methods must be pure and symmetric.
+pub trait Matcher: fmt::Debug + Send + Sync {
+    /// Returns the score of the pair.
+    fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore;
+    /// Returns the score of the pair with every part that made it.
+    fn explain(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchExplanation;
+    /// Returns the weight in bits from which a pair is a link.
+    fn link_weight(&self) -> f64;
+    /// Returns `true` when the pair holds strong conflicting evidence (such
+    /// as birth dates that differ beyond a typo), which refuses any merge
+    /// that would put both records in one cluster. None by default.
+    fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+        let _ = (a, b);
+        false
+    }
+}
+
+/// Options of training a [`MatchModel`].
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | `u_samples` | 200 000 | random pairs drawn to estimate `u` (≥ 100) |
+/// | `em_iterations` | 40 | most EM iterations (≥ 1) |
+/// | `seed` | 0x5eed | seed of the random pair sampler |
+/// | `rule_weight` | 12 | bits a deterministic rule adds (≥ 0) |
+/// | `max_tf_adjustment` | 6 | largest term-frequency adjustment in bits, either way (≥ 0) |
+/// | `scope` | [`PairScope::All`] | which random pairs estimate `u` |
+/// | `max_training_pairs` | 100 000 | most candidate pairs per EM session, spread evenly (≥ 100) |
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TrainParams {
+    u_samples: usize,
+    em_iterations: usize,
+    seed: u64,
+    rule_weight: f64,
+    max_tf_adjustment: f64,
+    scope: PairScope,
+    max_training_pairs: usize,
+}
+
+impl Default for TrainParams {
+    fn default() -> TrainParams {
+        TrainParams {
+            u_samples: 200_000,
+            em_iterations: 40,
+            seed: 0x5eed,
+            rule_weight: 12.0,
+            max_tf_adjustment: 6.0,
+            scope: PairScope::All,
+            max_training_pairs: 100_000,
+        }
+    }
+}
+
+impl TrainParams {
+    /// Sets the number of random pairs that estimate `u`.
+    #[must_use]
+    pub fn u_samples(mut self, n: usize) -> TrainParams {
+        self.u_samples = n;
+        self
+    }
+
+    /// Sets the largest number of EM iterations.
+    #[must_use]
+    pub fn em_iterations(mut self, n: usize) -> TrainParams {
+        self.em_iterations = n;
+        self
+    }
+
+    /// Sets the sampler's seed.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> TrainParams {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the weight a deterministic rule adds, in bits.
+    #[must_use]
+    pub fn rule_weight(mut self, bits: f64) -> TrainParams {
+        self.rule_weight = bits;
+        self
+    }
+
+    /// Sets the largest term-frequency adjustment, in bits.
+    #[must_use]
+    pub fn max_tf_adjustment(mut self, bits: f64) -> TrainParams {
+        self.max_tf_adjustment = bits;
+        self
+    }
+
+    /// Sets the most candidate pairs an EM session reads.
+    #[must_use]
+    pub fn max_training_pairs(mut self, n: usize) -> TrainParams {
+        self.max_training_pairs = n;
+        self
+    }
+
+    /// Sets which random pairs estimate `u`.
+    #[must_use]
+    pub fn scope(mut self, scope: PairScope) -> TrainParams {
+        self.scope = scope;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_param(
+            self.u_samples >= 100,
+            "u_samples",
+            self.u_samples,
+            "must be at least 100",
+        )?;
+        check_param(
+            self.max_training_pairs >= 100,
+            "max_training_pairs",
+            self.max_training_pairs,
+            "must be at least 100",
+        )?;
+        check_param(
+            self.em_iterations >= 1,
+            "em_iterations",
+            self.em_iterations,
+            "must be at least 1",
+        )?;
+        check_param(
+            self.rule_weight.is_finite() && self.rule_weight >= 0.0,
+            "rule_weight",
+            self.rule_weight,
+            "must be finite and non-negative",
+        )?;
+        check_param(
+            self.max_tf_adjustment.is_finite() && self.max_tf_adjustment >= 0.0,
+            "max_tf_adjustment",
+            self.max_tf_adjustment,
+            "must be finite and non-negative",
+        )
+    }
+}
+
+/// Frequencies of the values of one field.
+#[derive(Clone, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct TermFrequencies {
+    counts: HashMap<String, u32>,
+    total: u64,
+}
+
+impl TermFrequencies {
+    fn frequency(&self, value: &str) -> f64 {
+        let c = self.counts.get(value).copied().unwrap_or(1).max(1);
+        c as f64 / self.total.max(1) as f64
+    }
+}
+
+/// A trained Fellegi–Sunter model: `m` and `u` per level, a prior, term
+/// frequencies and the generic values of the training data.
+///
+/// The model is frozen once trained: scoring new records with it gives the
+/// same weights as scoring them in the training batch, which is what makes
+/// incremental resolution equal batch resolution.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MatchModel {
+    prior: f64,
+    m: Vec<Vec<f64>>,
+    u: Vec<Vec<f64>>,
+    tf: Vec<TermFrequencies>,
+    generic: GenericValues,
+    rule_weight: f64,
+    max_tf_adjustment: f64,
+    link_probability: f64,
+    iterations: usize,
+}
+
+/// A small deterministic generator (SplitMix64) for sampling pairs.
+pub(crate) struct SplitMix(u64);
+
+impl SplitMix {
+    pub(crate) fn new(seed: u64) -> SplitMix {
+        SplitMix(seed)
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}
+
+fn comparison_vectors(
+    records: &[NormalizedRecord],
+    pairs: &[(u32, u32)],
+    generic: &GenericValues,
+) -> Vec<[u8; 12]> {
+    let one = |&(a, b): &(u32, u32)| levels(&records[a as usize], &records[b as usize], generic);
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        pairs.par_iter().map(one).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        pairs.iter().map(one).collect()
+    }
+}
+
+/// Returns per-field level distributions from weighted level counts, with
+/// add-one smoothing over the non-missing levels.
+fn distributions(counts: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    counts
+        .iter()
+        .map(|c| {
+            let present: f64 = c[1..].iter().sum::<f64>() + (c.len() - 1) as f64 * 0.5;
+            let mut d = vec![0.0; c.len()];
+            for l in 1..c.len() {
+                d[l] = (c[l] + 0.5) / present;
+            }
+            d
+        })
+        .collect()
+}
+
+/// The fields a blocking rule forces to agree (or to correlate, as a
+/// postcode does with its locality), left out of that rule's EM session.
+fn agreeing_fields(rule: BlockingRule) -> &'static [Field] {
+    match rule {
+        BlockingRule::FamilyPhoneticBirthYear => &[Field::FamilyName, Field::BirthDate],
+        BlockingRule::NamesPhonetic => &[Field::GivenName, Field::FamilyName],
+        BlockingRule::BirthDate => &[Field::BirthDate],
+        BlockingRule::PostcodeInitial => &[
+            Field::Postcode,
+            Field::GivenName,
+            Field::Locality,
+            Field::Region,
+        ],
+        BlockingRule::PostcodeHouseNumber => &[
+            Field::Postcode,
+            Field::StreetNumber,
+            Field::Locality,
+            Field::Region,
+        ],
+        BlockingRule::Email => &[Field::Email],
+        BlockingRule::Phone => &[Field::Phone],
+        BlockingRule::NationalId => &[Field::NationalId],
+    }
+}
+
+fn initial_m(f: Field) -> Vec<f64> {
+    let k = f.levels().len();
+    let mut d = vec![0.0; k];
+    d[1] = 0.8;
+    for v in d.iter_mut().skip(2) {
+        *v = 0.2 / (k - 2) as f64;
+    }
+    d
+}
+
+/// Returns at most `n` pairs spread evenly over `pairs` (which are sorted),
+/// a deterministic sample.
+fn evenly_spaced(pairs: &[(u32, u32)], n: usize) -> Vec<(u32, u32)> {
+    if pairs.len() <= n {
+        return pairs.to_vec();
+    }
+    (0..n).map(|i| pairs[i * pairs.len() / n]).collect()
+}
+
+/// Comparison patterns of `pairs` with their counts, in a fixed order so
+/// that floating-point sums, and so the model, are reproducible.
+fn patterns_of(
+    records: &[NormalizedRecord],
+    pairs: &[(u32, u32)],
+    generic: &GenericValues,
+) -> Vec<([u8; 12], f64)> {
+    let mut counts: HashMap<[u8; 12], f64> = HashMap::new();
+    for v in comparison_vectors(records, pairs, generic) {
+        *counts.entry(v).or_default() += 1.0;
+    }
+    let mut patterns: Vec<([u8; 12], f64)> = counts.into_iter().collect();
+    patterns.sort_unstable_by_key(|p| p.0);
+    patterns
+}
+
+/// Returns the probability that a pattern is a match, ignoring `fixed` fields.
+fn posterior(v: &[u8; 12], prior: f64, m: &[Vec<f64>], u: &[Vec<f64>], fixed: &[Field]) -> f64 {
+    let (mut lm, mut lu) = (prior.ln(), (1.0 - prior).ln());
+    for (i, l) in v.iter().enumerate() {
+        if *l > 0 && !fixed.contains(&Field::ALL[i]) {
+            lm += m[i][*l as usize].ln();
+            lu += u[i][*l as usize].ln();
+        }
+    }
+    1.0 / (1.0 + (lu - lm).exp())
+}
+
+/// One EM session (`u` fixed): returns `(m, iterations)` and the expected
+/// number of matches.
+fn em_session(
+    patterns: &[([u8; 12], f64)],
+    u: &[Vec<f64>],
+    fixed: &[Field],
+    iterations: usize,
+) -> ((Vec<Vec<f64>>, usize), f64) {
+    let mut m: Vec<Vec<f64>> = Field::ALL.iter().map(|f| initial_m(*f)).collect();
+    let mut prior = 0.3;
+    let mut matched = 0.0;
+    let mut done = 0;
+    for it in 0..iterations {
+        let mut counts = empty_counts();
+        let (mut mt, mut total) = (0.0, 0.0);
+        for (v, c) in patterns {
+            let p = posterior(v, prior, &m, u, fixed);
+            mt += p * c;
+            total += c;
+            for (i, l) in v.iter().enumerate() {
+                counts[i][*l as usize] += p * c;
+            }
+        }
+        let new_m = distributions(&counts);
+        let new_prior = (mt / total).clamp(1e-6, 1.0 - 1e-6);
+        let change = (new_prior - prior).abs()
+            + new_m
+                .iter()
+                .flatten()
+                .zip(m.iter().flatten())
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+        m = new_m;
+        prior = new_prior;
+        matched = mt;
+        done = it + 1;
+        if change < 1e-6 {
+            break;
+        }
+    }
+    ((m, done), matched)
+}
+
+fn empty_counts() -> Vec<Vec<f64>> {
+    Field::ALL
+        .iter()
+        .map(|f| vec![0.0; f.levels().len()])
+        .collect()
+}
+
+impl MatchModel {
+    fn base(
+        records: &[NormalizedRecord],
+        generic: GenericValues,
+        params: &TrainParams,
+    ) -> Result<(MatchModel, Vec<Vec<f64>>)> {
+        params.validate()?;
+        if records.len() < 2 {
+            return Err(Detail::Parameter {
+                name: "record count",
+                value: records.len().to_string(),
+                rule: "must be at least 2 to train a model",
+            }
+            .into());
+        }
+        let mut tf: Vec<TermFrequencies> = vec![TermFrequencies::default(); Field::ALL.len()];
+        for r in records {
+            for (i, f) in Field::ALL.iter().enumerate() {
+                if let Some(v) = f.tf_value(r) {
+                    *tf[i].counts.entry(v.to_owned()).or_default() += 1;
+                    tf[i].total += 1;
+                }
+            }
+        }
+        // u: levels among random pairs, which are almost all non-matches.
+        let mut rng = SplitMix::new(params.seed);
+        let n = records.len();
+        let mut pairs = Vec::with_capacity(params.u_samples);
+        let mut tries = 0usize;
+        while pairs.len() < params.u_samples && tries < params.u_samples * 20 {
+            tries += 1;
+            let (a, b) = (rng.below(n), rng.below(n));
+            if a == b
+                || (params.scope == PairScope::AcrossSources
+                    && records[a].source() == records[b].source())
+            {
+                continue;
+            }
+            // OK because callers refuse more than u32::MAX records.
+            pairs.push((a.min(b) as u32, a.max(b) as u32));
+        }
+        let mut ucounts = empty_counts();
+        for v in comparison_vectors(records, &pairs, &generic) {
+            for (i, l) in v.iter().enumerate() {
+                ucounts[i][*l as usize] += 1.0;
+            }
+        }
+        let u = distributions(&ucounts);
+        let model = MatchModel {
+            prior: 0.1,
+            m: Vec::new(),
+            u,
+            tf,
+            generic,
+            rule_weight: params.rule_weight,
+            max_tf_adjustment: params.max_tf_adjustment,
+            link_probability: 0.5,
+            iterations: 0,
+        };
+        Ok((model, ucounts))
+    }
+
+    /// Trains a model without labels.
+    ///
+    /// Term frequencies come from `records` and `u` from random pairs. `m`
+    /// is estimated by expectation-maximisation in one session per blocking
+    /// rule of `blocking`, over that rule's candidate pairs and leaving out
+    /// the fields the rule forces to agree (otherwise non-matches that share
+    /// a family name and birth year would look like matches); each field's
+    /// `m` is the average over the sessions that estimated it, weighted by
+    /// their expected number of matches. Last, the prior is estimated over
+    /// all candidate pairs with `m` and `u` fixed.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// for invalid `params` or `blocking`, or fewer than 2 records;
+    /// [`ErrorKind::InsufficientData`](crate::error::ErrorKind::InsufficientData)
+    /// when blocking gives no candidate pair.
+    pub fn train(
+        records: &[NormalizedRecord],
+        blocking: &BlockingParams,
+        generic: GenericValues,
+        params: &TrainParams,
+    ) -> Result<MatchModel> {
+        blocking.validate()?;
+        let (mut model, _) = MatchModel::base(records, generic, params)?;
+        let k = Field::ALL.len();
+        let mut sums: Vec<Vec<f64>> = empty_counts();
+        let mut mass = vec![0.0; k];
+        let mut all_pairs: Vec<(u32, u32)> = Vec::new();
+        for rule in blocking.rule_list() {
+            let single = blocking.clone().rules(&[*rule]);
+            let blocker = RuleBlocker::new(&single, model.generic.clone());
+            let pairs = block(records, &blocker, &single)?;
+            all_pairs.extend_from_slice(pairs.pairs());
+            if pairs.pairs().len() < 10 {
+                continue;
+            }
+            let patterns = patterns_of(
+                records,
+                &evenly_spaced(pairs.pairs(), params.max_training_pairs),
+                &model.generic,
+            );
+            let fixed = agreeing_fields(*rule);
+            let (m, matched) = em_session(&patterns, &model.u, fixed, params.em_iterations);
+            model.iterations = model.iterations.max(m.1);
+            for (i, f) in Field::ALL.iter().enumerate() {
+                if fixed.contains(f) {
+                    continue;
+                }
+                for (l, v) in m.0[i].iter().enumerate() {
+                    sums[i][l] += v * matched;
+                }
+                mass[i] += matched;
+            }
+        }
+        all_pairs.sort_unstable();
+        all_pairs.dedup();
+        if all_pairs.is_empty() {
+            return Err(Detail::NoLabelledPairs { kind: "candidate" }.into());
+        }
+        model.m = Field::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if mass[i] > 0.0 {
+                    sums[i].iter().map(|v| v / mass[i]).collect()
+                } else {
+                    initial_m(*f)
+                }
+            })
+            .collect();
+        // The prior among all candidates, with m and u fixed.
+        let patterns = patterns_of(
+            records,
+            &evenly_spaced(&all_pairs, params.max_training_pairs),
+            &model.generic,
+        );
+        let mut prior = 0.3;
+        for _ in 0..200 {
+            let (mut matched, mut total) = (0.0, 0.0);
+            for (v, c) in &patterns {
+                matched += posterior(v, prior, &model.m, &model.u, &[]) * c;
+                total += c;
+            }
+            let next = (matched / total).clamp(1e-6, 1.0 - 1e-6);
+            let done = (next - prior).abs() < 1e-9;
+            prior = next;
+            if done {
+                break;
+            }
+        }
+        model.prior = prior;
+        Ok(model)
+    }
+
+    /// Trains a model from labelled pairs `(i, j, is_match)`: `m` and the
+    /// prior from the labels, `u` from random pairs.
+    ///
+    /// # Errors
+    ///
+    /// As [`MatchModel::train`], and
+    /// [`ErrorKind::InsufficientData`](crate::error::ErrorKind::InsufficientData)
+    /// when the labels hold no match or no non-match.
+    pub fn from_labelled(
+        records: &[NormalizedRecord],
+        labelled: &[(u32, u32, bool)],
+        generic: GenericValues,
+        params: &TrainParams,
+    ) -> Result<MatchModel> {
+        let pairs: Vec<(u32, u32)> = labelled.iter().map(|(a, b, _)| (*a, *b)).collect();
+        check_pairs(records, &pairs)?;
+        let matches = labelled.iter().filter(|p| p.2).count();
+        if matches == 0 {
+            return Err(Detail::NoLabelledPairs { kind: "matching" }.into());
+        }
+        if matches == labelled.len() {
+            return Err(Detail::NoLabelledPairs {
+                kind: "non-matching",
+            }
+            .into());
+        }
+        let (mut model, _) = MatchModel::base(records, generic, params)?;
+        let mut mcounts = empty_counts();
+        for &(a, b, is_match) in labelled {
+            if is_match {
+                let v = levels(&records[a as usize], &records[b as usize], &model.generic);
+                for (i, l) in v.iter().enumerate() {
+                    mcounts[i][*l as usize] += 1.0;
+                }
+            }
+        }
+        model.m = distributions(&mcounts);
+        model.prior = matches as f64 / labelled.len() as f64;
+        Ok(model)
+    }
+
+    /// Returns the model with another link threshold (a match probability in
+    /// `0 < p < 1`; default 0.5).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// when `p` is not strictly between 0 and 1.
+    pub fn with_link_probability(mut self, p: f64) -> Result<MatchModel> {
+        check_param(
+            p > 0.0 && p < 1.0,
+            "link probability",
+            p,
+            "must be strictly between 0 and 1",
+        )?;
+        self.link_probability = p;
+        Ok(self)
+    }
+
+    /// Returns the link threshold as a match probability.
+    pub fn link_probability(&self) -> f64 {
+        self.link_probability
+    }
+
+    /// Returns the prior probability of a match among candidate pairs.
+    pub fn prior(&self) -> f64 {
+        self.prior
+    }
+
+    /// Returns the EM iterations run (0 for a labelled model).
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+
+    /// Returns `m` of a field's level.
+    pub fn m(&self, field: Field, level: u8) -> f64 {
+        self.m
+            .get(field.index())
+            .and_then(|d| d.get(level as usize))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// Returns `u` of a field's level.
+    pub fn u(&self, field: Field, level: u8) -> f64 {
+        self.u
+            .get(field.index())
+            .and_then(|d| d.get(level as usize))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// Returns the weight of a field's level in bits (0 for missing).
+    pub fn level_weight(&self, field: Field, level: u8) -> f64 {
+        if level == 0 {
+            return 0.0;
+        }
+        let (m, u) = (self.m(field, level), self.u(field, level));
+        if m <= 0.0 || u <= 0.0 {
+            0.0
+        } else {
+            (m / u).log2()
+        }
+    }
+
+    /// Returns the generic values the model ignores.
+    pub fn generic(&self) -> &GenericValues {
+        &self.generic
+    }
+
+    fn tf_adjustment(&self, field: Field, level: u8, a: &NormalizedRecord) -> f64 {
+        if level != 1 {
+            return 0.0;
+        }
+        let i = field.index();
+        let Some(v) = field.tf_value(a) else {
+            return 0.0;
+        };
+        let u_exact = self.u(field, 1);
+        if u_exact <= 0.0 {
+            return 0.0;
+        }
+        (u_exact / self.tf[i].frequency(v))
+            .log2()
+            .clamp(-self.max_tf_adjustment, self.max_tf_adjustment)
+    }
+
+    fn rule(&self, v: &[u8; 12]) -> Option<MatchRule> {
+        if v[Field::Email.index()] == 1 {
+            Some(MatchRule::SameEmail)
+        } else if v[Field::Phone.index()] == 1 {
+            Some(MatchRule::SamePhone)
+        } else {
+            None
+        }
+    }
+
+    /// Returns the comparison levels of a pair, in [`Field::ALL`] order.
+    pub fn levels(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> [u8; 12] {
+        levels(a, b, &self.generic)
+    }
+}
+
+fn check_pairs(records: &[NormalizedRecord], pairs: &[(u32, u32)]) -> Result<()> {
+    for &(a, b) in pairs {
+        let index = a.max(b) as usize;
+        if index >= records.len() {
+            return Err(Detail::PairOutOfRange {
+                index,
+                len: records.len(),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Orders a pair by record id, so that scores do not depend on argument order.
+fn ordered<'r>(
+    a: &'r NormalizedRecord,
+    b: &'r NormalizedRecord,
+) -> (&'r NormalizedRecord, &'r NormalizedRecord) {
+    if b.id() < a.id() {
+        (b, a)
+    } else {
+        (a, b)
+    }
+}
+
+impl Matcher for MatchModel {
+    fn link_weight(&self) -> f64 {
+        (self.link_probability / (1.0 - self.link_probability)).log2()
+    }
+
+    /// Two kinds of pair conflict, unless a personal identifier (national
+    /// id within one edit, or email) agrees — a phone is often a household
+    /// line, so it does not count:
+    /// - birth dates that differ beyond a typo or a day/month swap (parent
+    ///   and child with one name);
+    /// - one family name and birth date but clearly different given names
+    ///   (twins).
+    fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+        let g = &self.generic;
+        let birth = level(Field::BirthDate, a, b, g);
+        let twins = birth == 1
+            && level(Field::FamilyName, a, b, g) == 1
+            && level(Field::GivenName, a, b, g) == 6;
+        (birth == 5 || twins)
+            && !matches!(level(Field::NationalId, a, b, g), 1 | 2)
+            && level(Field::Email, a, b, g) != 1
+    }
+
+    fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore {
+        let (a, b) = ordered(a, b);
+        let v = levels(a, b, &self.generic);
+        let mut weight = (self.prior / (1.0 - self.prior)).log2();
+        for (i, f) in Field::ALL.iter().enumerate() {
+            weight += self.level_weight(*f, v[i]) + self.tf_adjustment(*f, v[i], a);
+        }
+        let rule = self.rule(&v);
+        if rule.is_some() {
+            weight += self.rule_weight;
+        }
+        MatchScore { weight, rule }
+    }
+
+    fn explain(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchExplanation {
+        let (a, b) = ordered(a, b);
+        let v = levels(a, b, &self.generic);
+        let prior_weight = (self.prior / (1.0 - self.prior)).log2();
+        let comparisons: Vec<ComparisonExplanation> = Field::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ComparisonExplanation {
+                field: *f,
+                level: v[i],
+                label: f.levels()[v[i] as usize].to_owned(),
+                weight: self.level_weight(*f, v[i]),
+                tf_adjustment: self.tf_adjustment(*f, v[i], a),
+            })
+            .collect();
+        let score = self.score(a, b);
+        MatchExplanation {
+            a: a.id().clone(),
+            b: b.id().clone(),
+            prior_weight,
+            comparisons,
+            rule: score.rule,
+            rule_weight: if score.rule.is_some() {
+                self.rule_weight
+            } else {
+                0.0
+            },
+            weight: score.weight,
+            probability: score.probability(),
+            is_link: score.weight >= self.link_weight(),
+        }
+    }
+}
+
+/// A candidate pair with its score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ScoredPair {
+    /// Index of the first record.
+    pub a: u32,
+    /// Index of the second record.
+    pub b: u32,
+    /// Match weight in bits.
+    pub weight: f64,
+}
+
+/// Scores every candidate pair with `matcher` (in parallel with the `rayon`
+/// feature): a pure step, the same pairs get the same weights in any order.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) when
+/// a pair points past `records`.
+pub fn score_pairs(
+    records: &[NormalizedRecord],
+    candidates: &CandidatePairs,
+    matcher: &dyn Matcher,
+) -> Result<Vec<ScoredPair>> {
+    check_pairs(records, candidates.pairs())?;
+    let one = |&(a, b): &(u32, u32)| ScoredPair {
+        a,
+        b,
+        weight: matcher
+            .score(&records[a as usize], &records[b as usize])
+            .weight(),
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        Ok(candidates.pairs().par_iter().map(one).collect())
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        Ok(candidates.pairs().iter().map(one).collect())
+    }
+}
