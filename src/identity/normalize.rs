@@ -49,7 +49,7 @@ pub fn fold(text: &str) -> String {
             }
             pending_space = false;
             match c {
-                'ß' => out.push_str("ss"),
+                'ß' | 'ẞ' => out.push_str("ss"),
                 'ø' | 'Ø' => out.push('o'),
                 'ł' | 'Ł' => out.push('l'),
                 'đ' | 'Đ' => out.push('d'),
