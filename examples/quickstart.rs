@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Utc};
 
 use custodia::clv::{summarize, BgNbd, Period, Periods, Transaction, TransactionModel};
+use custodia::identity::{ResolveParams, Resolver};
 use custodia::ingest::Ingestor;
 use custodia::model::{Currency, EventKind, FieldAccess, FieldPath, SourceRecord, Value};
 use custodia::segment::Segment;
@@ -78,6 +79,27 @@ fn main() -> custodia::Result<()> {
             text(&lang),
             text(&company)
         );
+    }
+
+    // 2b. Identity resolution: which records are the same person. The web
+    //     sign-ups spell names and emails differently from the CRM.
+    println!("\n== 2b. Identity resolution (records with names or contact data)");
+    let people: Vec<SourceRecord> = records
+        .iter()
+        .filter(|r| !r.identity().names.is_empty() || !r.identity().emails.is_empty())
+        .cloned()
+        .collect();
+    let resolution = Resolver::new(ResolveParams::default())?.resolve(&people)?;
+    let clusters = resolution.clustering().clusters();
+    println!("  {} records -> {} people", people.len(), clusters.len());
+    for cluster in clusters.iter().filter(|c| c.members().len() > 1) {
+        let ids: Vec<&str> = cluster.members().iter().map(|m| m.as_str()).collect();
+        println!("  {}  {}", cluster.id(), ids.join(" + "));
+        if let [a, b, ..] = ids.as_slice() {
+            if let Some(why) = resolution.explain(a, b) {
+                println!("    {a} ~ {b}: {:.1} bits, rule {:?}", why.weight, why.rule);
+            }
+        }
     }
 
     // 3. Behaviour: events by name, revenue per currency, and the feedback
