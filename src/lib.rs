@@ -99,6 +99,7 @@
 #![cfg_attr(docsrs_custodia, feature(doc_cfg))]
 
 pub mod clv;
+pub mod consent;
 pub mod error;
 pub mod identity;
 #[cfg(feature = "serde")]

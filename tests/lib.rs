@@ -6,6 +6,7 @@
 mod architecture;
 mod autotraits;
 mod clv;
+mod consent;
 mod identity;
 mod ingest;
 mod model;

@@ -1,0 +1,1 @@
+//! Consent: purposes, lawful bases and the consent ledger.

@@ -1,0 +1,1 @@
+//! Consent integration tests.
