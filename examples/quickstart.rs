@@ -245,6 +245,10 @@ fn main() -> custodia::Result<()> {
             r#"attributes.lifecycle_stage = "lead" and geographic.country in ["PT", "BR", "ES"]"#,
         ),
         (
+            "upgraded_to_pro",
+            r#"count("Plan Upgraded" where properties.to = "pro" within 90d) >= 1"#,
+        ),
+        (
             "hungarian_or_indonesian",
             r#"demographic.language starts_with "hu" or demographic.language starts_with "id""#,
         ),

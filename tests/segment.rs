@@ -711,3 +711,48 @@ fn hand_made_trees_are_checked_too() {
     };
     assert!(matches!(&**inner, Expr::Or(xs) if xs.len() == 2));
 }
+
+#[test]
+fn custom_events_are_counted_by_their_quoted_name() {
+    use custodia::model::{
+        AttributeValue, Attributes, CustomEvent, Event, EventId, EventKind, SourceRecord,
+    };
+    let now = at(2026, 3, 31);
+    let mut props = Attributes::new();
+    props.insert("to", AttributeValue::from("pro")).unwrap();
+    let upgraded = Event::new(
+        EventId::new("e1").unwrap(),
+        at(2026, 3, 20),
+        EventKind::Custom(CustomEvent::new("Plan Upgraded").unwrap()),
+    )
+    .with_properties(props);
+    let mut b = SourceRecord::builder("r1", "app", now).unwrap();
+    b.event(upgraded);
+    let record = b.build().unwrap();
+
+    let text = r#"count("Plan Upgraded" where properties.to = "pro" within 30d) >= 1"#;
+    let segment = Segment::parse(text).unwrap();
+    assert_eq!(segment.to_string(), text, "quoted names print back quoted");
+    assert_eq!(Segment::parse(&segment.to_string()).unwrap(), segment);
+    let compiled = segment.compile(SourceRecord::schema()).unwrap();
+    assert!(compiled.matches_at(&record, now));
+    let older = Segment::parse(r#"count("Plan Upgraded" within 5d) >= 1"#)
+        .unwrap()
+        .compile(SourceRecord::schema())
+        .unwrap();
+    assert!(!older.matches_at(&record, now));
+
+    let err = Segment::parse(r#"sum("Plan Upgraded" within 5d) > 1"#).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Syntax);
+    assert!(
+        err.to_string()
+            .contains("count(\"Plan Upgraded\") counts it"),
+        "{err}"
+    );
+    // A schema without open events still refuses names it does not know.
+    let err = Segment::parse(r#"count("Plan Upgraded") >= 1"#)
+        .unwrap()
+        .compile(&small_schema())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownField);
+}

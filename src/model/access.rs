@@ -307,7 +307,7 @@ impl SourceRecord {
     /// `personal.preference.*` and `personal.attitude.*` are open (any key,
     /// type known when read). Every event has `at` and open
     /// `properties.*`; custom events, named as their source named them, have
-    /// only those.
+    /// only those ([`Schema::event_or_open`]).
     pub fn schema() -> &'static Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
         SCHEMA.get_or_init(build_schema)
@@ -332,6 +332,11 @@ fn try_build_schema() -> crate::Result<Schema> {
         fields.insert(0, ("at", Timestamp, One, "when it happened"));
         b = b.event(name, doc, &fields, &["properties"])?;
     }
+    b = b.open_events(
+        "a custom event, named as its source sent it",
+        &[("at", Timestamp, One, "when it happened")],
+        &["properties"],
+    )?;
     Ok(b.build())
 }
 

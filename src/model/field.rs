@@ -424,6 +424,12 @@ pub struct Schema {
     fields: Vec<FieldSpec>,
     open_prefixes: Vec<FieldPath>,
     events: BTreeMap<String, EventSpec>,
+    /// What an event of any undeclared name offers, when events are open.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    other_events: Option<EventSpec>,
 }
 
 fn lookup(
@@ -469,6 +475,23 @@ impl Schema {
     /// Returns the event of that name, if declared.
     pub fn event(&self, name: &str) -> Option<&EventSpec> {
         self.events.get(name)
+    }
+
+    /// Returns the event of that name if declared, else the spec every
+    /// other event name has when the schema's events are open (see
+    /// [`SchemaBuilder::open_events`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::model::SourceRecord;
+    /// // Custom events keep the name their source gave them.
+    /// let spec = SourceRecord::schema().event_or_open("Plan Upgraded");
+    /// assert!(spec.is_some());
+    /// assert!(SourceRecord::schema().event("Plan Upgraded").is_none());
+    /// ```
+    pub fn event_or_open(&self, name: &str) -> Option<&EventSpec> {
+        self.events.get(name).or(self.other_events.as_ref())
     }
 
     /// Returns every declared event, by name.
@@ -550,6 +573,36 @@ impl SchemaBuilder {
                 open_prefixes,
             },
         );
+        Ok(self)
+    }
+
+    /// Declares that events of any other name exist too, with `fields` and
+    /// `open_prefixes` (as in [`SchemaBuilder::event`]): custom events whose
+    /// names each source chooses.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an invalid path.
+    pub fn open_events(
+        mut self,
+        doc: &str,
+        fields: &[(&str, FieldType, Cardinality, &str)],
+        open_prefixes: &[&str],
+    ) -> Result<SchemaBuilder> {
+        let fields = fields
+            .iter()
+            .map(|&(p, t, c, d)| spec(p, t, c, d))
+            .collect::<Result<Vec<_>>>()?;
+        let open_prefixes = open_prefixes
+            .iter()
+            .map(|p| FieldPath::new(p))
+            .collect::<Result<Vec<_>>>()?;
+        self.schema.other_events = Some(EventSpec {
+            name: "*".to_owned(),
+            doc: doc.to_owned(),
+            fields,
+            open_prefixes,
+        });
         Ok(self)
     }
 

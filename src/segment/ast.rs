@@ -287,6 +287,11 @@ pub struct Aggregate {
     pub func: AggFn,
     /// The event name, such as `purchase`.
     pub event: String,
+    /// `true` when the event is a custom event written as a quoted name
+    /// (`count("Plan Upgraded")`): it may be any name the source sent, and
+    /// the schema accepts it when its events are open. A bare name must be
+    /// an event the schema declares, so that a typo is caught.
+    pub custom: bool,
     /// The event field aggregated (`amount`); `None` exactly for `count`.
     pub field: Option<FieldPath>,
     /// A condition on the event's own fields.
@@ -294,6 +299,16 @@ pub struct Aggregate {
     /// Only events at or after `now - within` (and never after `now`).
     pub within: Option<Duration>,
     pub(crate) loc: Loc,
+}
+
+/// Returns whether `name` can be written as one bare word, as declared event
+/// names are.
+pub(crate) fn is_word(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Returns the nesting depth of `expr`, stopping once it passes `limit`.

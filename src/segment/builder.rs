@@ -119,10 +119,14 @@ pub fn not(x: Expr) -> Expr {
 }
 
 /// Starts `count(event …)`.
+///
+/// A name that cannot be written as one bare word (`"Plan Upgraded"`) is a
+/// custom event, as if quoted in the text.
 pub fn count(event: &str) -> AggregateBuilder {
     AggregateBuilder(Aggregate {
         func: AggFn::Count,
         event: event.to_owned(),
+        custom: !crate::segment::ast::is_word(event),
         field: None,
         filter: None,
         within: None,
@@ -143,9 +147,16 @@ pub fn aggregate(func: AggFn, event: &str, field: &str) -> Result<AggregateBuild
             "count takes an event, not a field: use builder::count",
         ));
     }
+    if !crate::segment::ast::is_word(event) {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format_args!("{} needs an event field, and the custom event {event:?} has none: use builder::count", func.as_str()),
+        ));
+    }
     Ok(AggregateBuilder(Aggregate {
         func,
         event: event.to_owned(),
+        custom: false,
         field: Some(FieldPath::new(field)?),
         filter: None,
         within: None,

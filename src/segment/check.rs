@@ -439,7 +439,12 @@ impl Checker<'_> {
                 &a.loc,
             ));
         }
-        let Some(spec) = self.schema.event(&a.event) else {
+        let declared_or_open = if a.custom {
+            self.schema.event_or_open(&a.event)
+        } else {
+            self.schema.event(&a.event)
+        };
+        let Some(spec) = declared_or_open else {
             return Err(self.err(
                 Detail::UnknownEvent {
                     name: a.event.clone(),

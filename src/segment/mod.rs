@@ -64,7 +64,7 @@
 //! cmp_op      = "=" | "!=" | "<" | "<=" | ">" | ">=" | "~="
 //!             | "contains" | "starts_with" | "ends_with" ;
 //! operand     = aggregate | "now" [ ( "-" | "+" ) duration ] | path | literal ;
-//! aggregate   = "count" "(" event [ "where" expr ] [ "within" duration ] ")"
+//! aggregate   = "count" "(" ( event | string ) [ "where" expr ] [ "within" duration ] ")"
 //!             | agg_fn "(" event "." path [ "where" expr ] [ "within" duration ] ")" ;
 //! agg_fn      = "sum" | "avg" | "min" | "max" | "first" | "last" ;
 //! literal     = "true" | "false" | [ "-" ] number [ currency ] | string
@@ -76,6 +76,14 @@
 //! timestamp   = RFC 3339 date-time ;                                (* 2026-01-31T09:30:00Z *)
 //! string      = '"' { char | "\\" ( '"' | "\\" | "n" | "t" | "r" | "u{" hex "}" ) } '"' ;
 //! ```
+//!
+//! An event written as a bare word must be one the schema declares
+//! (`purchase`, `email_opened`), so a typo is caught; a custom event is
+//! written as a quoted name, exactly as its source sent it
+//! (`count("Plan Upgraded" where properties.to = "pro" within 30d)`), and is
+//! accepted when the schema's events are open, as
+//! [`SourceRecord::schema`](crate::model::SourceRecord::schema)'s are.
+//! Custom events have `at` and `properties.*`, so only `count` reads them.
 //!
 //! `and` binds tighter than `or`; `not` binds tightest. Inside an
 //! aggregate's `where`, paths name the event's own fields (`campaign`,
@@ -818,6 +826,7 @@ mod tests {
                         let agg = Aggregate {
                             func,
                             event,
+                            custom: false,
                             field,
                             filter,
                             within,

@@ -347,8 +347,24 @@ impl Parser<'_> {
         self.bump();
         self.bump();
         let target_span = self.span();
-        let Tok::Word(target) = self.peek().clone() else {
-            return Err(self.unexpected("an event name such as purchase"));
+        let target = match self.peek().clone() {
+            Tok::Word(target) => target,
+            // A quoted name is a custom event named as its source sent it
+            // ("Plan Upgraded"); it has no field part, so only count reads it.
+            Tok::Str(name) if func == AggFn::Count => {
+                self.bump();
+                return self.aggregate_rest(func, (name, true), None, start, depth);
+            }
+            Tok::Str(name) => {
+                return Err(self.error(
+                    format!(
+                        "{} needs an event field, and a quoted event name has none: count(\"{name}\") counts it",
+                        func.as_str()
+                    ),
+                    target_span,
+                ))
+            }
+            _ => return Err(self.unexpected("an event name such as purchase")),
         };
         self.bump();
         let (event, field) = match target.split_once('.') {
@@ -378,6 +394,18 @@ impl Parser<'_> {
             }
             _ => {}
         }
+        self.aggregate_rest(func, (event, false), field, start, depth)
+    }
+
+    /// Parses what follows an aggregate's event: `where`, `within` and `)`.
+    fn aggregate_rest(
+        &mut self,
+        func: AggFn,
+        (event, custom): (String, bool),
+        field: Option<FieldPath>,
+        start: usize,
+        depth: usize,
+    ) -> PResult<Operand> {
         let filter = if self.is_word("where") {
             let inner = self.enter(depth)?;
             self.bump();
@@ -400,6 +428,7 @@ impl Parser<'_> {
         Ok(Operand::Aggregate(Box::new(Aggregate {
             func,
             event,
+            custom,
             field,
             filter,
             within,

@@ -94,7 +94,12 @@ fn operand(f: &mut fmt::Formatter<'_>, o: &Operand, depth: usize) -> fmt::Result
 }
 
 fn aggregate(f: &mut fmt::Formatter<'_>, a: &Aggregate, depth: usize) -> fmt::Result {
-    write!(f, "{}({}", a.func.as_str(), a.event)?;
+    write!(f, "{}(", a.func.as_str())?;
+    if a.custom {
+        text(f, &a.event)?;
+    } else {
+        f.write_str(&a.event)?;
+    }
     if let Some(field) = &a.field {
         write!(f, ".{field}")?;
     }
