@@ -11,16 +11,15 @@ use super::error::ConsentError;
 /// Lower-cases a word and joins its parts with `_`, so `"Third-Party
 /// Sharing"` and `"third_party_sharing"` read the same.
 fn word_key(text: &str) -> String {
-    text.trim()
-        .chars()
-        .map(|c| {
-            if c == '-' || c.is_whitespace() {
-                '_'
-            } else {
-                c.to_lowercase().next().unwrap_or(c)
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c == '-' || c.is_whitespace() {
+            out.push('_');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// What data is used for: the question a consent event answers and a
