@@ -787,3 +787,59 @@ fn public_types_are_send_sync_and_unpin() {
     check::<Reason>();
     check::<custodia::consent::EventsFor<'static>>();
 }
+
+#[test]
+fn decisions_explain_themselves_in_words() {
+    let record = ana();
+    let mut ledger = ConsentLedger::builder()
+        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+        .build()
+        .unwrap();
+    assert_eq!(
+        ledger
+            .decide(&record, &Purpose::Marketing, t(0))
+            .to_string(),
+        "marketing denied: no consent on record"
+    );
+    assert_eq!(
+        ledger
+            .decide(&record, &Purpose::Analytics, t(0))
+            .to_string(),
+        "analytics allowed: lawful basis legitimate_interests"
+    );
+    ledger.add(grant(Purpose::Marketing, 1));
+    assert_eq!(
+        ledger.decide(&record, &Purpose::Marketing, t(2)).to_string(),
+        "marketing allowed: consent granted at 2026-03-01T00:01:00+00:00 by email:ana.silva@example.com (source web)"
+    );
+    ledger.add(event(
+        email("ana.silva@example.com"),
+        Purpose::Marketing,
+        ConsentStatus::Withdrawn,
+        3,
+    ));
+    assert_eq!(
+        ledger
+            .decide(&record, &Purpose::Marketing, t(3))
+            .to_string(),
+        "marketing denied: consent withdrawn at 2026-03-01T00:03:00+00:00"
+    );
+    let d = ledger.decide_special(
+        &record,
+        &Purpose::Analytics,
+        t(3),
+        &[SpecialCategory::Health, SpecialCategory::Genetic],
+    );
+    assert_eq!(d.to_string(), "analytics denied: no consent on record");
+    ledger.add(grant(Purpose::Analytics, 4));
+    let d = ledger.decide_special(
+        &record,
+        &Purpose::Analytics,
+        t(4),
+        &[SpecialCategory::Health, SpecialCategory::Genetic],
+    );
+    assert_eq!(
+        d.to_string(),
+        "analytics denied: no explicit consent covering genetic, health"
+    );
+}

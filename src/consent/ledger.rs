@@ -2,6 +2,7 @@
 
 use std::collections::btree_map;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::iter::Flatten;
 
 use chrono::{DateTime, Utc};
@@ -176,6 +177,39 @@ impl Reason {
     }
 }
 
+impl fmt::Display for Reason {
+    /// A short sentence for people, such as `consent withdrawn at
+    /// 2026-03-09T12:00:00+00:00` or `no consent on record`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Consent { event } => write!(
+                f,
+                "consent granted at {} by {} (source {})",
+                event.at().to_rfc3339(),
+                event.subject(),
+                event.source()
+            ),
+            Reason::LawfulBasis { basis } => write!(f, "lawful basis {basis}"),
+            Reason::NoConsent => f.write_str("no consent on record"),
+            Reason::Denied { event } => {
+                write!(f, "consent denied at {}", event.at().to_rfc3339())
+            }
+            Reason::Withdrawn { at, .. } => write!(f, "consent withdrawn at {}", at.to_rfc3339()),
+            Reason::Expired { at, .. } => write!(f, "consent expired at {}", at.to_rfc3339()),
+            Reason::SpecialCategoriesNotCovered { missing, .. } => {
+                f.write_str("no explicit consent covering ")?;
+                for (i, c) in missing.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(c.as_str())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The ledger's answer to "may this record's data be used for this purpose
 /// at this time", with the reason.
 ///
@@ -209,6 +243,15 @@ impl Decision {
     /// The time asked about.
     pub fn at(&self) -> DateTime<Utc> {
         self.at
+    }
+}
+
+impl fmt::Display for Decision {
+    /// `purpose allowed: reason` or `purpose denied: reason`, such as
+    /// `marketing denied: consent withdrawn at 2026-03-09T12:00:00+00:00`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.allowed { "allowed" } else { "denied" };
+        write!(f, "{} {verdict}: {}", self.purpose, self.reason)
     }
 }
 
