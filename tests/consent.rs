@@ -843,3 +843,20 @@ fn decisions_explain_themselves_in_words() {
         "analytics denied: no explicit consent covering genetic, health"
     );
 }
+
+#[cfg(feature = "serde")]
+proptest! {
+    #[test]
+    fn a_ledgers_json_does_not_depend_on_insertion_order(
+        events in proptest::collection::vec(arb_event(), 0..24)
+            .prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle())),
+        policy in arb_policy(),
+    ) {
+        let (a, b) = events;
+        let ja = serde_json::to_string(&ledger_of(&policy, &a)).unwrap();
+        let jb = serde_json::to_string(&ledger_of(&policy, &b)).unwrap();
+        prop_assert_eq!(&ja, &jb);
+        let back: ConsentLedger = serde_json::from_str(&ja).unwrap();
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), ja);
+    }
+}
