@@ -28,8 +28,9 @@ fn word_key(text: &str) -> String {
 /// The known purposes are the ones customer data platforms ask consent for;
 /// anything else is [`Purpose::Custom`]. The text form is a `snake_case`
 /// word (`third_party_sharing`); [`Purpose::parse`] (and [`FromStr`]) accept
-/// any case and `-` or spaces between words, plus the aliases `profiling`,
-/// `segmentation`, `ads` and `sharing`. A custom purpose is kept in the same
+/// any case and `-` or spaces between words, plus the aliases
+/// `direct_marketing`, `personalisation`, `segmentation`,
+/// `profiling_segmentation`, `ads` and `sharing`. A custom purpose is kept in the same
 /// canonical form (`"Loyalty Program"` becomes `loyalty_program`), and the
 /// ledger compares purposes in that form, so `Purpose::Custom` holding
 /// `"Marketing"` is the same purpose as [`Purpose::Marketing`].
