@@ -15,9 +15,14 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Utc};
 
 use custodia::clv::{summarize, BgNbd, Period, Periods, Transaction, TransactionModel};
+use custodia::consent::{
+    ConsentEvent, ConsentLedger, ConsentStatus, LawfulBasis, Purpose, SubjectKey,
+};
 use custodia::identity::{ResolveParams, Resolver};
 use custodia::ingest::Ingestor;
-use custodia::model::{Currency, EventKind, FieldAccess, FieldPath, SourceRecord, Value};
+use custodia::model::{
+    Currency, EventKind, ExternalId, FieldAccess, FieldPath, SourceId, SourceRecord, Value,
+};
 use custodia::segment::Segment;
 use custodia::sentiment::{AggregateParams, LexiconScorer, SentimentScorer, SentimentSummary};
 
@@ -270,8 +275,60 @@ fn main() -> custodia::Result<()> {
         );
     }
 
-    // 7. Everything a source sent beyond the typed sections is kept.
-    println!("\n== 7. Custom attributes kept");
+    // 7. Consent: may a record's data be used for a purpose at a time? Lena
+    //    (u-009) granted marketing consent in January and unsubscribed on
+    //    12 February; analytics rests on legitimate interests.
+    println!("\n== 7. Consent (Lena Müller's CRM record)");
+    let mut ledger = ConsentLedger::builder()
+        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+        .build()?;
+    let lena = records
+        .iter()
+        .find(|r| r.id().as_str() == "crm-009")
+        .expect("the sample has Lena's CRM record");
+    let key = SubjectKey::external_id(ExternalId::new("user_id", "u-009")?);
+    let centre = SourceId::new("preference-centre")?;
+    let day = |m: u32, d: u32| {
+        Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0)
+            .single()
+            .expect("a valid time")
+    };
+    ledger.add(
+        ConsentEvent::builder(
+            key.clone(),
+            Purpose::Marketing,
+            ConsentStatus::Granted,
+            day(1, 13),
+            centre.clone(),
+        )
+        .proof("double opt-in 2026-01-13")
+        .build()?,
+    );
+    ledger.add(
+        ConsentEvent::builder(
+            key,
+            Purpose::Marketing,
+            ConsentStatus::Withdrawn,
+            day(2, 12),
+            centre,
+        )
+        .build()?,
+    );
+    for (purpose, at) in [
+        (Purpose::Marketing, day(2, 1)),
+        (Purpose::Marketing, day(3, 1)),
+        (Purpose::Analytics, day(3, 1)),
+        (Purpose::Advertising, day(3, 1)),
+    ] {
+        println!(
+            "  {}: {}",
+            at.format("%Y-%m-%d"),
+            ledger.decide(lena, &purpose, at)
+        );
+    }
+
+    // 8. Everything a source sent beyond the typed sections is kept.
+    println!("\n== 8. Custom attributes kept");
     for r in &records {
         for (key, value) in r.attributes() {
             if key != "context" {

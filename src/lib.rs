@@ -71,7 +71,8 @@
 //! | [`model`] | typed, validated source records: identity, demographic, geographic, business, personal and behavioral data, exact money; the [`FieldAccess`](model::FieldAccess) seam |
 //! | [`ingest`] | Segment-spec `identify`/`track`/`page`/`screen`/`group`/`alias` JSON into source records (feature `serde`) |
 //! | [`error`] | the one [`Error`] type, its [`ErrorKind`](error::ErrorKind), spans and caret diagnostics |
-//! | [`identity`] | deciding which records are the same person |
+//! | [`consent`] | purposes, lawful bases, consent events and the ledger that decides what a record may be used for |
+//! | [`identity`] | deciding which records are the same person: normalise, block, score, cluster, explain |
 //! | [`segment`] | audience expressions, parsed, checked and evaluated |
 //! | [`sentiment`] | lexicon-based sentiment of customer feedback |
 //! | [`clv`] | customer lifetime value and churn estimators |

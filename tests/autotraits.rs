@@ -29,6 +29,15 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<SurveyAnswerBuilder>();
     assert_auto::<Transaction>();
     assert_auto::<Box<dyn FieldAccess + Send + Sync>>();
+    assert_auto::<custodia::consent::ConsentLedger>();
+    assert_auto::<custodia::consent::ConsentEvent>();
+    assert_auto::<custodia::consent::Decision>();
+    assert_auto::<custodia::identity::Resolver>();
+    assert_auto::<custodia::identity::Resolution>();
+    assert_auto::<custodia::segment::CompiledSegment>();
+    assert_auto::<custodia::sentiment::LexiconScorer>();
+    assert_auto::<custodia::clv::BgNbd>();
+    assert_auto::<Box<dyn custodia::clv::TransactionModel>>();
     #[cfg(feature = "serde")]
     assert_auto::<custodia::ingest::Ingestor>();
 }
