@@ -179,7 +179,6 @@ impl Error {
 
     /// Attaches the text the caller wrote and the span of the problem in it.
     #[cold]
-    #[allow(dead_code)] // used by the text-parsing modules (segment, lexicons)
     pub(crate) fn with_span(self, input: &str, span: Span) -> Error {
         let inner = Inner {
             kind: self.inner.kind,
@@ -253,9 +252,12 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// // Segment expressions and lexicon files produce errors with spans.
-    /// # let err = custodia::error::__diagnostic_example();
-    /// assert_eq!(err.diagnostic(), "syntax error: expected a value\n  age >= \n         ^");
+    /// use custodia::segment::Segment;
+    /// let err = Segment::parse("age >= ").unwrap_err();
+    /// assert_eq!(
+    ///     err.diagnostic(),
+    ///     "expected a value, found the end of the expression\n  age >= \n         ^"
+    /// );
     /// ```
     pub fn diagnostic(&self) -> String {
         let message = self.to_string();
@@ -282,13 +284,6 @@ fn floor_char_boundary(text: &str, mut at: usize) -> usize {
         at -= 1;
     }
     at
-}
-
-/// Builds the error the `diagnostic` doc example prints; not part of the API.
-#[doc(hidden)]
-pub fn __diagnostic_example() -> Error {
-    Error::new(ErrorKind::Syntax, "syntax error: expected a value")
-        .with_span("age >= ", Span::new(7, 7))
 }
 
 impl fmt::Debug for Error {
