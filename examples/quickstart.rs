@@ -86,15 +86,12 @@ fn main() -> custodia::Result<()> {
         );
     }
 
-    // 2b. Identity resolution: which records are the same person. The web
-    //     sign-ups spell names and emails differently from the CRM.
-    println!("\n== 2b. Identity resolution (records with names or contact data)");
-    let people: Vec<SourceRecord> = records
-        .iter()
-        .filter(|r| !r.identity().names.is_empty() || !r.identity().emails.is_empty())
-        .cloned()
-        .collect();
-    let resolution = Resolver::new(ResolveParams::default())?.resolve(&people)?;
+    // 2b. Identity resolution: which records are the same person. Web
+    //     sign-ups spell names and emails differently from the CRM; orders,
+    //     tickets and surveys carry only the pipeline's user id.
+    println!("\n== 2b. Identity resolution");
+    let people = &records;
+    let resolution = Resolver::new(ResolveParams::default())?.resolve(people)?;
     let clusters = resolution.clustering().clusters();
     println!("  {} records -> {} people", people.len(), clusters.len());
     for cluster in clusters.iter().filter(|c| c.members().len() > 1) {

@@ -454,3 +454,79 @@ proptest! {
         prop_assert_eq!(&index.clustering(), batch.clustering());
     }
 }
+
+#[test]
+fn issued_ids_link_records_within_their_system_only() {
+    use custodia::identity::{
+        normalize_record, MatchRule, NormalizeParams, ResolveParams, Resolver,
+    };
+    use custodia::model::{DeviceId, DeviceIdKind, EmailAddress, ExternalId, PersonName};
+    let build = |id: &str, source: &str, ext: Option<(&str, &str)>, name: Option<(&str, &str)>| {
+        let mut b = SourceRecord::builder(id, source, at()).unwrap();
+        if let Some((system, value)) = ext {
+            b.identity()
+                .external_ids
+                .push(ExternalId::new(system, value).unwrap());
+        }
+        if let Some((given, family)) = name {
+            b.identity()
+                .names
+                .push(PersonName::from_parts(Some(given), Some(family)).unwrap());
+            b.identity()
+                .emails
+                .push(EmailAddress::new(&format!("{given}.{family}@example.com")).unwrap());
+        }
+        b.build().unwrap()
+    };
+    let records = vec![
+        build(
+            "crm-1",
+            "crm",
+            Some(("user_id", "u-1")),
+            Some(("Ana", "Silva")),
+        ),
+        build("shop-1", "shop", Some(("user_id", "u-1")), None),
+        build("shop-2", "shop", Some(("user_id", "u-2")), None),
+        // The same value in another system is another account.
+        build("billing-1", "billing", Some(("billing_id", "u-1")), None),
+        build(
+            "crm-2",
+            "crm",
+            Some(("user_id", "u-2")),
+            Some(("Bruno", "Costa")),
+        ),
+    ];
+    let normalized: Vec<_> = records
+        .iter()
+        .map(|r| normalize_record(r, &NormalizeParams::default()))
+        .collect();
+    assert_eq!(normalized[1].account_ids(), ["ext:user_id:u-1"]);
+    let resolution = Resolver::new(ResolveParams::default())
+        .unwrap()
+        .resolve(&records)
+        .unwrap();
+    let mut clusters: Vec<Vec<&str>> = resolution
+        .clustering()
+        .clusters()
+        .iter()
+        .map(|c| c.members().iter().map(|m| m.as_str()).collect())
+        .collect();
+    clusters.sort();
+    assert_eq!(
+        clusters,
+        vec![
+            vec!["billing-1"],
+            vec!["crm-1", "shop-1"],
+            vec!["crm-2", "shop-2"]
+        ]
+    );
+    let why = resolution.explain("crm-1", "shop-1").unwrap();
+    assert_eq!(why.rule, Some(MatchRule::SameAccountId));
+    // A device id is an issued id too.
+    let mut b = SourceRecord::builder("web-1", "web", at()).unwrap();
+    b.identity()
+        .device_ids
+        .push(DeviceId::new(DeviceIdKind::AnonymousId, "anon-9").unwrap());
+    let n = normalize_record(&b.build().unwrap(), &NormalizeParams::default());
+    assert_eq!(n.account_ids(), ["dev:anonymous_id:anon-9"]);
+}

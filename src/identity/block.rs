@@ -74,11 +74,13 @@ pub enum BlockingRule {
     Phone,
     /// A national id.
     NationalId,
+    /// An identifier another system issued (user id, contact id, device id).
+    AccountId,
 }
 
 impl BlockingRule {
     /// Every built-in rule, in the default order.
-    pub const ALL: [BlockingRule; 8] = [
+    pub const ALL: [BlockingRule; 9] = [
         BlockingRule::FamilyPhoneticBirthYear,
         BlockingRule::NamesPhonetic,
         BlockingRule::BirthDate,
@@ -87,6 +89,7 @@ impl BlockingRule {
         BlockingRule::Email,
         BlockingRule::Phone,
         BlockingRule::NationalId,
+        BlockingRule::AccountId,
     ];
 
     /// Returns the rule's short name, used in its keys.
@@ -100,6 +103,7 @@ impl BlockingRule {
             BlockingRule::Email => "em",
             BlockingRule::Phone => "ph",
             BlockingRule::NationalId => "nid",
+            BlockingRule::AccountId => "acc",
         }
     }
 }
@@ -392,6 +396,11 @@ impl Blocker for RuleBlocker {
                         if !self.generic.is_generic_national_id(n) {
                             keys.push(BlockKey::new(tag, n));
                         }
+                    }
+                }
+                BlockingRule::AccountId => {
+                    for id in r.account_ids() {
+                        keys.push(BlockKey::new(tag, id));
                     }
                 }
             }

@@ -76,6 +76,7 @@ pub struct NormalizedRecord {
     emails: Vec<String>,
     phones: Vec<String>,
     national_ids: Vec<String>,
+    account_ids: Vec<String>,
     street_number: Option<String>,
     street: Option<String>,
     address_extra: Option<String>,
@@ -174,6 +175,28 @@ pub fn normalize_record(record: &SourceRecord, params: &NormalizeParams) -> Norm
         .collect();
     national_ids.sort();
     national_ids.dedup();
+    // Identifiers a system issued (a pipeline's user id, a CRM contact id, a
+    // browser's anonymous id) name one account exactly: the system's name is
+    // lower-cased, the value kept as issued.
+    let mut account_ids: Vec<String> = identity
+        .external_ids
+        .iter()
+        .map(|e| {
+            format!(
+                "ext:{}:{}",
+                e.system.as_str().to_lowercase(),
+                e.value.as_str()
+            )
+        })
+        .chain(
+            identity
+                .device_ids
+                .iter()
+                .map(|d| format!("dev:{}:{}", d.kind.as_str(), d.value.as_str())),
+        )
+        .collect();
+    account_ids.sort();
+    account_ids.dedup();
 
     let (mut street_number, mut street, mut address_extra) = (None, None, None);
     if let Some(a) = address {
@@ -211,6 +234,7 @@ pub fn normalize_record(record: &SourceRecord, params: &NormalizeParams) -> Norm
         emails,
         phones,
         national_ids,
+        account_ids,
         street_number,
         street,
         address_extra,
@@ -288,6 +312,12 @@ impl NormalizedRecord {
     /// Returns the normalised national ids, sorted.
     pub fn national_ids(&self) -> &[String] {
         &self.national_ids
+    }
+
+    /// Returns the identifiers other systems issued (external ids as
+    /// `ext:system:value`, device ids as `dev:kind:value`), sorted.
+    pub fn account_ids(&self) -> &[String] {
+        &self.account_ids
     }
 
     /// Returns the house number of the first address.

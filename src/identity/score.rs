@@ -57,6 +57,9 @@ pub enum Field {
     Postcode,
     /// State or region: exact, different.
     Region,
+    /// An identifier another system issued (a user id, a CRM contact id, a
+    /// device's anonymous id): exact, different.
+    AccountId,
 }
 
 const GIVEN_LEVELS: &[&str] = &[
@@ -91,9 +94,12 @@ const TEXT3_LEVELS: &[&str] = &["missing", "exact", "jw>=0.90", "jw>=0.75", "dif
 const TEXT2_LEVELS: &[&str] = &["missing", "exact", "jw>=0.90", "different"];
 const POSTCODE_LEVELS: &[&str] = &["missing", "exact", "one_edit", "different"];
 
+/// How many fields a pair is compared on.
+pub(crate) const FIELDS: usize = 13;
+
 impl Field {
     /// Every field, in comparison order.
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; FIELDS] = [
         Field::GivenName,
         Field::FamilyName,
         Field::BirthDate,
@@ -106,6 +112,7 @@ impl Field {
         Field::Locality,
         Field::Postcode,
         Field::Region,
+        Field::AccountId,
     ];
 
     /// Returns the field's snake_case name.
@@ -123,6 +130,7 @@ impl Field {
             Field::Locality => "locality",
             Field::Postcode => "postcode",
             Field::Region => "region",
+            Field::AccountId => "account_id",
         }
     }
 
@@ -134,7 +142,7 @@ impl Field {
             Field::FamilyName => FAMILY_LEVELS,
             Field::BirthDate => DATE_LEVELS,
             Field::NationalId => ID_LEVELS,
-            Field::Email | Field::StreetNumber | Field::Region => EXACT_LEVELS,
+            Field::Email | Field::StreetNumber | Field::Region | Field::AccountId => EXACT_LEVELS,
             Field::Phone => PHONE_LEVELS,
             Field::Street | Field::AddressExtra => TEXT3_LEVELS,
             Field::Locality => TEXT2_LEVELS,
@@ -213,6 +221,30 @@ fn best_of<F: Fn(&str, &str) -> u8>(
     for x in a.iter().filter(|x| !skip(x)) {
         for y in b.iter().filter(|y| !skip(y)) {
             let l = f(x, y);
+            if best == 0 || l < best {
+                best = l;
+            }
+        }
+    }
+    best
+}
+
+/// Compares issued identifiers within each issuing system only: the same id
+/// is level 1, another id of the same system level 2 (different), and ids of
+/// different systems say nothing (level 0), since one person holds ids in
+/// many systems.
+fn account_level(a: &[String], b: &[String]) -> u8 {
+    fn namespace(id: &str) -> &str {
+        let mut cut = id.match_indices(':').map(|(i, _)| i);
+        match (cut.next(), cut.next()) {
+            (Some(_), Some(second)) => &id[..second],
+            _ => id,
+        }
+    }
+    let mut best = 0u8;
+    for x in a {
+        for y in b.iter().filter(|y| namespace(y) == namespace(x)) {
+            let l = if x == y { 1 } else { 2 };
             if best == 0 || l < best {
                 best = l;
             }
@@ -330,6 +362,7 @@ pub(crate) fn level(
             |v| generic.is_generic_email(v),
             |x, y| if x == y { 1 } else { 2 },
         ),
+        Field::AccountId => account_level(a.account_ids(), b.account_ids()),
         Field::Phone => best_of(
             a.phones(),
             b.phones(),
@@ -381,8 +414,8 @@ pub(crate) fn levels(
     a: &NormalizedRecord,
     b: &NormalizedRecord,
     generic: &GenericValues,
-) -> [u8; 12] {
-    let mut out = [0u8; 12];
+) -> [u8; FIELDS] {
+    let mut out = [0u8; FIELDS];
     for (i, f) in Field::ALL.iter().enumerate() {
         out[i] = level(*f, a, b, generic);
     }
@@ -399,6 +432,9 @@ pub enum MatchRule {
     SameEmail,
     /// Both records hold the same non-generic E.164 phone.
     SamePhone,
+    /// Both records hold the same identifier issued by one system (a user
+    /// id, a CRM contact id, a device's anonymous id).
+    SameAccountId,
 }
 
 /// The score of a pair.
@@ -670,7 +706,7 @@ fn comparison_vectors(
     records: &[NormalizedRecord],
     pairs: &[(u32, u32)],
     generic: &GenericValues,
-) -> Vec<[u8; 12]> {
+) -> Vec<[u8; FIELDS]> {
     let one = |&(a, b): &(u32, u32)| levels(&records[a as usize], &records[b as usize], generic);
     #[cfg(feature = "rayon")]
     {
@@ -720,6 +756,7 @@ fn agreeing_fields(rule: BlockingRule) -> &'static [Field] {
         ],
         BlockingRule::Email => &[Field::Email],
         BlockingRule::Phone => &[Field::Phone],
+        BlockingRule::AccountId => &[Field::AccountId],
         BlockingRule::NationalId => &[Field::NationalId],
     }
 }
@@ -749,18 +786,18 @@ fn patterns_of(
     records: &[NormalizedRecord],
     pairs: &[(u32, u32)],
     generic: &GenericValues,
-) -> Vec<([u8; 12], f64)> {
-    let mut counts: HashMap<[u8; 12], f64> = HashMap::new();
+) -> Vec<([u8; FIELDS], f64)> {
+    let mut counts: HashMap<[u8; FIELDS], f64> = HashMap::new();
     for v in comparison_vectors(records, pairs, generic) {
         *counts.entry(v).or_default() += 1.0;
     }
-    let mut patterns: Vec<([u8; 12], f64)> = counts.into_iter().collect();
+    let mut patterns: Vec<([u8; FIELDS], f64)> = counts.into_iter().collect();
     patterns.sort_unstable_by_key(|p| p.0);
     patterns
 }
 
 /// Returns the probability that a pattern is a match, ignoring `fixed` fields.
-fn posterior(v: &[u8; 12], prior: f64, m: &[Vec<f64>], u: &[Vec<f64>], fixed: &[Field]) -> f64 {
+fn posterior(v: &[u8; FIELDS], prior: f64, m: &[Vec<f64>], u: &[Vec<f64>], fixed: &[Field]) -> f64 {
     let (mut lm, mut lu) = (prior.ln(), (1.0 - prior).ln());
     for (i, l) in v.iter().enumerate() {
         if *l > 0 && !fixed.contains(&Field::ALL[i]) {
@@ -774,7 +811,7 @@ fn posterior(v: &[u8; 12], prior: f64, m: &[Vec<f64>], u: &[Vec<f64>], fixed: &[
 /// One EM session (`u` fixed): returns `(m, iterations)` and the expected
 /// number of matches.
 fn em_session(
-    patterns: &[([u8; 12], f64)],
+    patterns: &[([u8; FIELDS], f64)],
     u: &[Vec<f64>],
     fixed: &[Field],
     iterations: usize,
@@ -1105,8 +1142,10 @@ impl MatchModel {
             .clamp(-self.max_tf_adjustment, self.max_tf_adjustment)
     }
 
-    fn rule(&self, v: &[u8; 12]) -> Option<MatchRule> {
-        if v[Field::Email.index()] == 1 {
+    fn rule(&self, v: &[u8; FIELDS]) -> Option<MatchRule> {
+        if v[Field::AccountId.index()] == 1 {
+            Some(MatchRule::SameAccountId)
+        } else if v[Field::Email.index()] == 1 {
             Some(MatchRule::SameEmail)
         } else if v[Field::Phone.index()] == 1 {
             Some(MatchRule::SamePhone)
@@ -1116,7 +1155,7 @@ impl MatchModel {
     }
 
     /// Returns the comparison levels of a pair, in [`Field::ALL`] order.
-    pub fn levels(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> [u8; 12] {
+    pub fn levels(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> [u8; FIELDS] {
         levels(a, b, &self.generic)
     }
 }
