@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use custodia::clv::{
-    summarize, BgBb, BgNbd, Clv, ClvEstimator, DiscountRate, Fit, FitReport, GammaGamma, MbgNbd,
-    ParetoNbd, Period, Periods, RfmSummary, Summaries, Transaction, TransactionModel,
+    roc_auc, summarize, BgBb, BgNbd, Clv, ClvEstimator, DiscountRate, Fit, FitReport, GammaGamma,
+    MbgNbd, ParetoNbd, Period, Periods, RfmSummary, Summaries, Transaction, TransactionModel,
 };
 
 type AnyResult<T> = Result<T, Box<dyn Error>>;
@@ -203,33 +203,6 @@ fn fit_with_report(
     })
 }
 
-/// Area under the ROC curve of `scores` for `labels`; ties get average ranks.
-fn auc(scores: &[f64], labels: &[bool]) -> f64 {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let mut ranks = vec![0.0; scores.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
-        for &k in &idx[i..=j] {
-            ranks[k] = (i + j) as f64 / 2.0 + 1.0;
-        }
-        i = j + 1;
-    }
-    let pos = labels.iter().filter(|l| **l).count() as f64;
-    let neg = labels.len() as f64 - pos;
-    let rank_sum: f64 = ranks
-        .iter()
-        .zip(labels)
-        .filter(|(_, l)| **l)
-        .map(|(r, _)| r)
-        .sum();
-    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
-}
-
 fn holdout_mode(path: &str, model: &str) -> AnyResult<serde_json::Value> {
     let table = Table::read(path)?;
     let (f, r, t) = (
@@ -279,8 +252,8 @@ fn holdout_mode(path: &str, model: &str) -> AnyResult<serde_json::Value> {
         "holdout_duration": duration,
         "expected_holdout_purchases": expected,
         "actual_holdout_purchases": actual,
-        "auc_purchase_within_holdout": auc(&within, &bought),
-        "auc_probability_alive": auc(&alive, &bought),
+        "auc_purchase_within_holdout": roc_auc(&within, &bought)?,
+        "auc_probability_alive": roc_auc(&alive, &bought)?,
     }))
 }
 

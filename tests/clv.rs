@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use custodia::clv::{
-    BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, GammaGamma, MbgNbd,
+    roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, GammaGamma, MbgNbd,
     ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, TransactionModel,
 };
 use custodia::error::ErrorKind;
@@ -164,41 +164,6 @@ fn bg_bb_on_donations_matches_the_reference() {
     );
 }
 
-/// Area under the ROC curve of `scores` for `labels` (Mann–Whitney, ties get
-/// average ranks).
-fn auc(scores: &[f64], labels: &[bool]) -> f64 {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let mut ranks = vec![0.0; scores.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
-        for k in i..=j {
-            ranks[idx[k]] = (i + j) as f64 / 2.0 + 1.0;
-        }
-        i = j + 1;
-    }
-    let pos = labels.iter().filter(|l| **l).count() as f64;
-    let neg = labels.len() as f64 - pos;
-    let rank_sum: f64 = ranks
-        .iter()
-        .zip(labels)
-        .filter(|(_, l)| **l)
-        .map(|(r, _)| r)
-        .sum();
-    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
-}
-
-#[test]
-fn auc_of_known_rankings() {
-    assert_eq!(auc(&[0.1, 0.2, 0.3, 0.4], &[false, false, true, true]), 1.0);
-    assert_eq!(auc(&[0.4, 0.3, 0.2, 0.1], &[false, false, true, true]), 0.0);
-    assert_eq!(auc(&[0.5, 0.5, 0.5, 0.5], &[false, true, false, true]), 0.5);
-}
-
 struct Holdout {
     calibration: Vec<RfmSummary>,
     bought: Vec<bool>,
@@ -249,7 +214,11 @@ fn holdout_figures(model: &dyn TransactionModel, h: &Holdout) -> (f64, f64, f64)
         .iter()
         .map(|s| model.probability_alive(s).value())
         .collect();
-    (expected, auc(&within, &h.bought), auc(&alive, &h.bought))
+    (
+        expected,
+        roc_auc(&within, &h.bought).unwrap(),
+        roc_auc(&alive, &h.bought).unwrap(),
+    )
 }
 
 #[test]

@@ -75,6 +75,7 @@
 mod bg_bb;
 mod bg_nbd;
 mod error;
+mod evaluate;
 mod fit;
 mod from_model;
 mod gamma_gamma;
@@ -90,6 +91,7 @@ use std::fmt;
 
 pub use bg_bb::{BgBb, BgBbParams};
 pub use bg_nbd::{BgNbd, BgNbdParams};
+pub use evaluate::roc_auc;
 pub use fit::FitReport;
 pub use gamma_gamma::{GammaGamma, GammaGammaParams};
 pub use historical::{HistoricalClv, HistoricalSpend};
