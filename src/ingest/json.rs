@@ -214,8 +214,7 @@ impl<'a> Obj<'a> {
     pub(crate) fn leftovers(&self) -> Result<Attributes> {
         let mut out = Attributes::new();
         for (key, rest) in &self.nested {
-            let map = rest.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            out.insert(key.clone(), AttributeValue::Map(map))
+            out.insert(key.clone(), AttributeValue::from(rest.clone()))
                 .map_err(|e| e.context(self.loc(key)))?;
         }
         for (k, v) in self.map {

@@ -151,12 +151,7 @@ impl Ingestor {
             self.context(&mut context, &mut b)?;
             let rest = context.leftovers()?;
             if !rest.is_empty() {
-                put(
-                    &mut b,
-                    "context",
-                    AttributeValue::Map(rest.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-                    path,
-                )?;
+                put(&mut b, "context", AttributeValue::from(rest), path)?;
             }
         }
         let event_id = || EventId::new(id.as_str());
@@ -655,15 +650,20 @@ fn company_into<'a>(
 
 /// Puts the unread entries of `obj` into the record's attributes.
 fn merge_leftovers(b: &mut SourceRecordBuilder, obj: &Obj<'_>) -> Result<()> {
-    for (k, v) in &obj.leftovers()? {
-        put(b, k, v.clone(), &obj.path_of(k))?;
+    for (k, v) in obj.leftovers()? {
+        put(b, &k, v, obj.loc(&k))?;
     }
     Ok(())
 }
 
 /// Sets one attribute; a key already set by another part of the message
 /// keeps both values in a list rather than losing one.
-fn put(b: &mut SourceRecordBuilder, key: &str, value: AttributeValue, path: &str) -> Result<()> {
+fn put(
+    b: &mut SourceRecordBuilder,
+    key: &str,
+    value: AttributeValue,
+    path: impl std::fmt::Display,
+) -> Result<()> {
     let attrs = b.attributes();
     let merged = match attrs.remove(key) {
         None => value,

@@ -295,6 +295,22 @@ impl<'a> IntoIterator for &'a Attributes {
     }
 }
 
+impl IntoIterator for Attributes {
+    type Item = (String, AttributeValue);
+    type IntoIter = std::collections::btree_map::IntoIter<String, AttributeValue>;
+    /// Returns the attributes by value, in key order.
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl From<Attributes> for AttributeValue {
+    /// Returns the attributes as one map value.
+    fn from(attributes: Attributes) -> AttributeValue {
+        AttributeValue::Map(attributes.0)
+    }
+}
+
 impl TryFrom<BTreeMap<String, AttributeValue>> for Attributes {
     type Error = Error;
     fn try_from(map: BTreeMap<String, AttributeValue>) -> Result<Attributes> {
