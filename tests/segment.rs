@@ -756,3 +756,14 @@ fn custom_events_are_counted_by_their_quoted_name() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownField);
 }
+
+#[test]
+fn errors_inside_custom_events_name_them_as_custom() {
+    use custodia::model::SourceRecord;
+    let err = Segment::parse(r#"count("Plan Upgraded" where plan = "pro") >= 1"#)
+        .unwrap()
+        .compile(SourceRecord::schema())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownField);
+    assert!(err.to_string().contains("custom events"), "{err}");
+}

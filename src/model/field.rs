@@ -578,7 +578,8 @@ impl SchemaBuilder {
 
     /// Declares that events of any other name exist too, with `fields` and
     /// `open_prefixes` (as in [`SchemaBuilder::event`]): custom events whose
-    /// names each source chooses.
+    /// names each source chooses. Their spec is named `custom`, which is how
+    /// messages about them refer to them.
     ///
     /// # Errors
     ///
@@ -598,7 +599,7 @@ impl SchemaBuilder {
             .map(|p| FieldPath::new(p))
             .collect::<Result<Vec<_>>>()?;
         self.schema.other_events = Some(EventSpec {
-            name: "*".to_owned(),
+            name: "custom".to_owned(),
             doc: doc.to_owned(),
             fields,
             open_prefixes,
