@@ -106,6 +106,7 @@ pub mod identity;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs_custodia, doc(cfg(feature = "serde")))]
 pub mod ingest;
+pub mod merge;
 pub mod model;
 pub mod segment;
 pub mod sentiment;

@@ -9,6 +9,7 @@ mod clv;
 mod consent;
 mod identity;
 mod ingest;
+mod merge;
 mod model;
 mod segment;
 mod sentiment;

@@ -1,0 +1,4 @@
+//! Benchmarks of profile derivation.
+#![allow(missing_docs)]
+
+fn main() {}
