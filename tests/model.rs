@@ -730,7 +730,40 @@ mod json {
         }
     }
 
+    /// The events a record shows through `visit_events` that `query`
+    /// selects, as `(name, at)` in order.
+    fn selected_by_filter(
+        r: &SourceRecord,
+        query: &EventQuery<'_>,
+    ) -> Vec<(String, DateTime<Utc>)> {
+        let mut out = Vec::new();
+        r.visit_events(&mut |e| {
+            if query.selects(e.name(), e.at()) {
+                out.push((e.name().to_owned(), e.at()));
+            }
+        });
+        out
+    }
+
     proptest! {
+        #[test]
+        fn event_queries_show_exactly_the_selected_events(
+            r in record(),
+            name in prop::sample::select(vec!["purchase", "survey_answered", "email_clicked", "page_view"]),
+            from_hours in proptest::option::of(-2i64..8),
+            to_hours in -2i64..8,
+        ) {
+            let observed = r.observed_at();
+            let query = EventQuery::new(
+                name,
+                from_hours.map(|h| observed - chrono::Duration::hours(h)),
+                observed - chrono::Duration::hours(to_hours),
+            );
+            let mut shown = Vec::new();
+            r.visit_events_matching(&query, &mut |e| shown.push((e.name().to_owned(), e.at())));
+            prop_assert_eq!(shown, selected_by_filter(&r, &query));
+        }
+
         #[test]
         fn any_valid_record_round_trips_through_json(r in record()) {
             let json = serde_json::to_string(&r).unwrap();

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use crate::model::field::{Cardinality, FieldType};
 use crate::model::section::Text;
 use crate::model::{
-    AppUsage, AttributeValue, Attributes, Birth, Event, EventAccess, EventKind, FieldAccess,
-    FieldPath, Schema, SourceRecord, Value,
+    AppUsage, AttributeValue, Attributes, Birth, Event, EventAccess, EventKind, EventQuery,
+    FieldAccess, FieldPath, Schema, SourceRecord, Value,
 };
 
 use Cardinality::{Many, One};
@@ -574,6 +574,26 @@ impl FieldAccess for SourceRecord {
     fn visit_events<'s>(&'s self, visit: &mut dyn FnMut(&'s dyn EventAccess)) {
         for event in self.events() {
             visit(event);
+        }
+    }
+
+    /// Finds the window by binary search: the events are sorted by time.
+    fn visit_events_matching<'s>(
+        &'s self,
+        query: &EventQuery<'_>,
+        visit: &mut dyn FnMut(&'s dyn EventAccess),
+    ) {
+        let events = self.events();
+        let start = query
+            .from()
+            .map_or(0, |from| events.partition_point(|e| e.at() < from));
+        for event in &events[start..] {
+            if event.at() > query.to() {
+                break;
+            }
+            if event.name() == query.name() {
+                visit(event);
+            }
         }
     }
 }

@@ -268,6 +268,69 @@ pub trait EventAccess: FieldAccess {
     fn at(&self) -> DateTime<Utc>;
 }
 
+/// Which events a reader wants: one name, within a time window.
+///
+/// Segment aggregates such as `sum(purchase.amount within 90d)` read events
+/// through [`FieldAccess::visit_events_matching`] with a query, so that a
+/// type which keeps its events sorted by time or grouped by name can skip
+/// the others instead of showing every event to the reader.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::model::EventQuery;
+///
+/// let to = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+/// let from = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+/// let query = EventQuery::new("purchase", Some(from), to);
+/// assert!(query.selects("purchase", from));
+/// assert!(query.selects("purchase", to));
+/// assert!(!query.selects("purchase", from - chrono::TimeDelta::seconds(1)));
+/// assert!(!query.selects("email_opened", to));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EventQuery<'q> {
+    name: &'q str,
+    from: Option<DateTime<Utc>>,
+    to: DateTime<Utc>,
+}
+
+impl<'q> EventQuery<'q> {
+    /// Returns a query for events named `name` at or after `from` (when
+    /// given) and at or before `to`.
+    pub fn new(name: &'q str, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> EventQuery<'q> {
+        EventQuery { name, from, to }
+    }
+
+    /// Returns the event name asked for.
+    pub fn name(&self) -> &'q str {
+        self.name
+    }
+
+    /// Returns the earliest time asked for, inclusive, if there is one.
+    pub fn from(&self) -> Option<DateTime<Utc>> {
+        self.from
+    }
+
+    /// Returns the latest time asked for, inclusive.
+    pub fn to(&self) -> DateTime<Utc> {
+        self.to
+    }
+
+    /// Returns `true` when the time `at` lies in the window.
+    #[inline]
+    pub fn contains_time(&self, at: DateTime<Utc>) -> bool {
+        at <= self.to && self.from.is_none_or(|from| at >= from)
+    }
+
+    /// Returns `true` when an event with this name and time is selected.
+    #[inline]
+    pub fn selects(&self, name: &str, at: DateTime<Utc>) -> bool {
+        self.contains_time(at) && name == self.name
+    }
+}
+
 /// Read access to named fields and events, which segment expressions are
 /// evaluated against.
 ///
@@ -279,6 +342,18 @@ pub trait EventAccess: FieldAccess {
 ///
 /// The trait is object-safe, so a program can evaluate over
 /// `&dyn FieldAccess`.
+///
+/// # Speed
+///
+/// Only [`visit`](FieldAccess::visit) is required. A compiled segment reads
+/// fields the schema declares [`Cardinality::One`] with
+/// [`first`](FieldAccess::first), and aggregates read events with
+/// [`visit_events_matching`](FieldAccess::visit_events_matching); the
+/// defaults of both go through the general methods and a callback. A type
+/// evaluated over many profiles gains by overriding them: `first` returning
+/// the value directly, `visit_events_matching` skipping events outside the
+/// query's window (the bench `benches/segment.rs` does both). Overrides must
+/// agree with the general methods.
 ///
 /// # Examples
 ///
@@ -313,6 +388,24 @@ pub trait FieldAccess {
     /// The default has no events.
     fn visit_events<'s>(&'s self, visit: &mut dyn FnMut(&'s dyn EventAccess)) {
         let _ = visit;
+    }
+
+    /// Calls `visit` once for each event that `query` selects, in time order.
+    ///
+    /// The default filters [`visit_events`](FieldAccess::visit_events); a
+    /// type whose events are sorted by time or grouped by name can override
+    /// it to skip the rest. It must show exactly the events of
+    /// `visit_events` that [`EventQuery::selects`], in the same order.
+    fn visit_events_matching<'s>(
+        &'s self,
+        query: &EventQuery<'_>,
+        visit: &mut dyn FnMut(&'s dyn EventAccess),
+    ) {
+        self.visit_events(&mut |event| {
+            if query.selects(event.name(), event.at()) {
+                visit(event);
+            }
+        });
     }
 
     /// Returns the first value at `path`, or `None` when the field is missing.

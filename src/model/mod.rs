@@ -89,8 +89,8 @@ pub use event::{
     TransactionKind,
 };
 pub use field::{
-    Cardinality, EventAccess, EventSpec, FieldAccess, FieldPath, FieldSpec, FieldType, Schema,
-    SchemaBuilder, Value, MAX_FIELD_PATH_LEN,
+    Cardinality, EventAccess, EventQuery, EventSpec, FieldAccess, FieldPath, FieldSpec, FieldType,
+    Schema, SchemaBuilder, Value, MAX_FIELD_PATH_LEN,
 };
 pub use geo::{Coordinates, CountryCode, Latitude, Longitude};
 pub(crate) use invalid::invalid;
