@@ -35,6 +35,8 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::identity::Resolver>();
     assert_auto::<custodia::identity::Resolution>();
     assert_auto::<custodia::segment::CompiledSegment>();
+    assert_auto::<custodia::segment::SegmentAt<'static>>();
+    assert_auto::<custodia::segment::BoundSegment<'static, custodia::model::SourceRecord>>();
     assert_auto::<custodia::sentiment::LexiconScorer>();
     assert_auto::<custodia::clv::BgNbd>();
     assert_auto::<Box<dyn custodia::clv::TransactionModel>>();

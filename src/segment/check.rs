@@ -20,7 +20,7 @@ pub(crate) enum Node {
     Cmp(Box<Cmp>),
     /// A field against a literal, in a form that reads each value once
     /// without converting it.
-    Test(FieldPath, Box<Test>),
+    Test(FieldPath, Cardinality, Test),
 }
 
 /// `field op literal` for the common literal types.
@@ -30,10 +30,33 @@ pub(crate) enum Test {
     TextEq { text: Box<str>, negate: bool },
     /// `in ["a", "b"]`.
     TextIn(Box<[Box<str>]>),
+    /// `in ["a", "b"]` when every text is at most [`SHORT`] bytes long (codes
+    /// of countries, currencies, plans): each text packed into one integer
+    /// by [`pack_short`], so that a test is a few integer comparisons.
+    ShortTextIn(Box<[u64]>),
     /// Any comparison operator but the text ones, against a whole number.
     Int(CmpOp, i64),
     /// Any comparison operator but the text ones, against a float.
     Float(CmpOp, f64),
+}
+
+/// The longest text [`pack_short`] packs.
+pub(crate) const SHORT: usize = 7;
+
+/// Packs a text of at most [`SHORT`] bytes into an integer that equals
+/// another text's only when the texts are equal: the bytes in the low seven
+/// bytes, the length in the high one. Longer texts give `None`.
+#[inline]
+pub(crate) fn pack_short(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    if bytes.len() > SHORT {
+        return None;
+    }
+    let mut key = (bytes.len() as u64) << 56;
+    for (i, b) in bytes.iter().enumerate() {
+        key |= u64::from(*b) << (8 * i);
+    }
+    Some(key)
 }
 
 /// Returns the evaluator node for `lhs op rhs`, using [`Node::Test`] where it
@@ -44,13 +67,13 @@ pub(crate) fn specialize(lhs: Opnd, op: CmpOp, rhs: Opnd) -> Node {
         CmpOp::Eq | CmpOp::Ne | CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge
     );
     let test = match (&lhs, op, &rhs) {
-        (Opnd::Field(Source::Path(_)), CmpOp::Eq | CmpOp::Ne, Opnd::Lit(Lit::Text(t))) => {
+        (Opnd::Field(Source::Path(..)), CmpOp::Eq | CmpOp::Ne, Opnd::Lit(Lit::Text(t))) => {
             Some(Test::TextEq {
                 text: t.clone(),
                 negate: op == CmpOp::Ne,
             })
         }
-        (Opnd::Field(Source::Path(_)), CmpOp::In, Opnd::List(items))
+        (Opnd::Field(Source::Path(..)), CmpOp::In, Opnd::List(items))
             if !items.is_empty() && items.iter().all(|i| matches!(i, Lit::Text(_))) =>
         {
             let texts = items
@@ -60,18 +83,20 @@ pub(crate) fn specialize(lhs: Opnd, op: CmpOp, rhs: Opnd) -> Node {
                     _ => None,
                 })
                 .collect();
-            Some(Test::TextIn(texts))
+            let texts: Box<[Box<str>]> = texts;
+            let packed: Option<Box<[u64]>> = texts.iter().map(|t| pack_short(t)).collect();
+            Some(packed.map_or(Test::TextIn(texts), Test::ShortTextIn))
         }
-        (Opnd::Field(Source::Path(_)), _, Opnd::Lit(Lit::Int(i))) if numeric => {
+        (Opnd::Field(Source::Path(..)), _, Opnd::Lit(Lit::Int(i))) if numeric => {
             Some(Test::Int(op, *i))
         }
-        (Opnd::Field(Source::Path(_)), _, Opnd::Lit(Lit::Float(x))) if numeric => {
+        (Opnd::Field(Source::Path(..)), _, Opnd::Lit(Lit::Float(x))) if numeric => {
             Some(Test::Float(op, *x))
         }
         _ => None,
     };
     match (lhs, test) {
-        (Opnd::Field(Source::Path(p)), Some(test)) => Node::Test(p, Box::new(test)),
+        (Opnd::Field(Source::Path(p, card)), Some(test)) => Node::Test(p, card, test),
         (lhs, _) => Node::Cmp(Box::new(Cmp { lhs, op, rhs })),
     }
 }
@@ -87,8 +112,9 @@ pub(crate) struct Cmp {
 /// Where a field's values come from.
 #[derive(Clone, Debug)]
 pub(crate) enum Source {
-    /// A path read through `FieldAccess::visit`.
-    Path(FieldPath),
+    /// A path, read through `FieldAccess::first` when the schema declares
+    /// it single-valued and through `FieldAccess::visit` otherwise.
+    Path(FieldPath, Cardinality),
     /// The event's own time (`at` inside `where`, or `purchase.at`).
     EventAt,
 }
@@ -351,10 +377,14 @@ impl Checker<'_> {
         match scope {
             Scope::Profile => {
                 if let Some(t) = self.computed.get(path) {
-                    return Ok((Source::Path(path.clone()), Ty::of(*t), Cardinality::One));
+                    return Ok((
+                        Source::Path(path.clone(), Cardinality::One),
+                        Ty::of(*t),
+                        Cardinality::One,
+                    ));
                 }
                 if let Some((t, c)) = self.schema.field(path) {
-                    return Ok((Source::Path(path.clone()), Ty::of(t), c));
+                    return Ok((Source::Path(path.clone(), c), Ty::of(t), c));
                 }
                 let candidates = self
                     .schema
@@ -376,7 +406,7 @@ impl Checker<'_> {
                     return Ok((Source::EventAt, Ty::Timestamp, Cardinality::One));
                 }
                 if let Some((t, c)) = spec.field(path) {
-                    return Ok((Source::Path(path.clone()), Ty::of(t), c));
+                    return Ok((Source::Path(path.clone(), c), Ty::of(t), c));
                 }
                 let candidates = spec.fields().iter().map(|f| f.path().as_str());
                 Err(self.err(

@@ -8,9 +8,9 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
-use crate::model::{Currency, EventAccess, FieldAccess, Value};
+use crate::model::{Cardinality, Currency, EventAccess, EventQuery, FieldAccess, FieldPath, Value};
 use crate::segment::ast::{AggFn, CmpOp};
-use crate::segment::check::{Agg, Cmp, Lit, Node, Opnd, Source, Test};
+use crate::segment::check::{pack_short, Agg, Cmp, Lit, Node, Opnd, Source, Test};
 
 /// The value of a condition under three-valued (Kleene) logic.
 ///
@@ -287,63 +287,173 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_
 fn leaf<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>) -> Truth {
     match node {
         Node::And(_) | Node::Or(_) | Node::Not(_) => eval(node, scope, ctx),
-        Node::Exists(Source::Path(p)) => Truth::of(scope.has(p)),
+        Node::Exists(Source::Path(p, _)) => Truth::of(scope.has(p)),
         Node::Exists(Source::EventAt) => Truth::of(ctx.event_at.is_some()),
-        Node::Test(p, t) => match &**t {
-            Test::TextEq { text, negate } => field_test(scope, p, |v| match v {
-                Value::Text(x) => Truth::of(text_eq(x, text) != *negate),
-                _ => Truth::Unknown,
-            }),
-            Test::TextIn(items) => field_test(scope, p, |v| match v {
-                Value::Text(x) => Truth::of(items.iter().any(|i| text_eq(x, i))),
-                _ => Truth::Unknown,
-            }),
-            Test::Int(op, i) => field_test(scope, p, |v| match v {
-                Value::Int(x) => Truth::of(holds(*op, x.cmp(i))),
-                Value::Float(x) if x.is_finite() => (x.partial_cmp(&(*i as f64)))
-                    .map_or(Truth::Unknown, |o| Truth::of(holds(*op, o))),
-                _ => Truth::Unknown,
-            }),
-            Test::Float(op, y) => field_test(scope, p, |v| {
-                let x = match v {
-                    Value::Int(x) => x as f64,
-                    Value::Float(x) if x.is_finite() => x,
-                    _ => return Truth::Unknown,
-                };
-                x.partial_cmp(y)
-                    .map_or(Truth::Unknown, |o| Truth::of(holds(*op, o)))
-            }),
+        Node::Test(p, card, t) => match t {
+            Test::TextEq { text, negate } => {
+                field_test(scope, p, *card, |v| text_eq_test(text, *negate, v))
+            }
+            Test::TextIn(items) => field_test(scope, p, *card, |v| text_in(items, v)),
+            Test::ShortTextIn(keys) => field_test(scope, p, *card, |v| short_text_in(keys, v)),
+            Test::Int(op, i) => field_test(scope, p, *card, |v| int_test(*op, *i, v)),
+            Test::Float(op, y) => field_test(scope, p, *card, |v| float_test(*op, *y, v)),
         },
         Node::Cmp(c) => match (&c.lhs, &c.rhs) {
             // The common shapes get a path with one visit and no nested
             // closures; `compare` handles every shape the same way, slower.
-            (Opnd::Field(Source::Path(p)), Opnd::Lit(l)) => {
+            (Opnd::Field(Source::Path(p, card)), Opnd::Lit(l)) => {
                 let lit = Rv::from_lit(l);
-                field_test(scope, p, |v| {
+                field_test(scope, p, *card, |v| {
                     Rv::from_value(v).map_or(Truth::Unknown, |a| apply(c.op, a, lit))
                 })
             }
-            (Opnd::Field(Source::Path(p)), Opnd::List(items)) => field_test(scope, p, |v| {
-                Rv::from_value(v).map_or(Truth::Unknown, |a| one_of(a, items))
-            }),
-            (Opnd::Agg(a), Opnd::Lit(l)) => match aggregate(a, scope, ctx) {
-                Some(v) => apply(c.op, v, Rv::from_lit(l)),
-                None => Truth::Unknown,
+            (Opnd::Field(Source::Path(p, card)), Opnd::List(items)) => {
+                field_test(scope, p, *card, |v| {
+                    Rv::from_value(v).map_or(Truth::Unknown, |a| one_of(a, items))
+                })
+            }
+            (Opnd::Agg(a), Opnd::Lit(l)) => match (aggregate(a, scope, ctx), l) {
+                // Money against money, the common case, without the general
+                // comparison.
+                (Some(Rv::Money(x, cx)), Lit::Money(m)) if cx == m.currency() => {
+                    Truth::of(holds(c.op, x.cmp(&m.minor())))
+                }
+                (Some(Rv::Zero), Lit::Money(m)) => Truth::of(holds(c.op, 0.cmp(&m.minor()))),
+                (Some(v), l) => apply(c.op, v, Rv::from_lit(l)),
+                (None, _) => Truth::Unknown,
             },
             _ => compare(c, scope, ctx),
         },
     }
 }
 
+#[inline(always)]
+fn text_eq_test(text: &str, negate: bool, v: Value<'_>) -> Truth {
+    match v {
+        Value::Text(x) => Truth::of(text_eq(x, text) != negate),
+        _ => Truth::Unknown,
+    }
+}
+
+#[inline(always)]
+fn text_in(items: &[Box<str>], v: Value<'_>) -> Truth {
+    match v {
+        Value::Text(x) => Truth::of(items.iter().any(|i| text_eq(x, i))),
+        _ => Truth::Unknown,
+    }
+}
+
+#[inline(always)]
+fn short_text_in(keys: &[u64], v: Value<'_>) -> Truth {
+    match v {
+        Value::Text(x) => Truth::of(pack_short(x).is_some_and(|k| keys.contains(&k))),
+        _ => Truth::Unknown,
+    }
+}
+
+#[inline(always)]
+fn int_test(op: CmpOp, i: i64, v: Value<'_>) -> Truth {
+    match v {
+        Value::Int(x) => Truth::of(holds(op, x.cmp(&i))),
+        Value::Float(x) if x.is_finite() => x
+            .partial_cmp(&(i as f64))
+            .map_or(Truth::Unknown, |o| Truth::of(holds(op, o))),
+        _ => Truth::Unknown,
+    }
+}
+
+#[inline(always)]
+fn float_test(op: CmpOp, y: f64, v: Value<'_>) -> Truth {
+    let x = match v {
+        Value::Int(x) => x as f64,
+        Value::Float(x) if x.is_finite() => x,
+        _ => return Truth::Unknown,
+    };
+    x.partial_cmp(&y)
+        .map_or(Truth::Unknown, |o| Truth::of(holds(op, o)))
+}
+
+/// A condition specialised for one profile type: a tree of closures, each
+/// testing one node with the type's own `first` and `visit` in line.
+pub(crate) type Bound<'c, A> = Box<dyn Fn(&A) -> Truth + Send + Sync + 'c>;
+
+/// Returns `node` as closures specialised for `A`; their results equal
+/// [`eval`]'s.
+pub(crate) fn bind<'c, A: FieldAccess + ?Sized + 'c>(node: &'c Node, ctx: Ctx<'c>) -> Bound<'c, A> {
+    match node {
+        Node::And(xs) => {
+            let kids: Box<[Bound<'c, A>]> = xs.iter().map(|x| bind(x, ctx)).collect();
+            Box::new(move |a| {
+                let mut acc = Truth::True;
+                for k in kids.iter() {
+                    acc = acc.and(k(a));
+                    if acc == Truth::False {
+                        break;
+                    }
+                }
+                acc
+            })
+        }
+        Node::Or(xs) => {
+            let kids: Box<[Bound<'c, A>]> = xs.iter().map(|x| bind(x, ctx)).collect();
+            Box::new(move |a| {
+                let mut acc = Truth::False;
+                for k in kids.iter() {
+                    acc = acc.or(k(a));
+                    if acc == Truth::True {
+                        break;
+                    }
+                }
+                acc
+            })
+        }
+        Node::Not(x) => {
+            let k = bind(x, ctx);
+            Box::new(move |a| k(a).negate())
+        }
+        Node::Test(p, card, t) => {
+            let card = *card;
+            match t {
+                Test::TextEq { text, negate } => {
+                    let negate = *negate;
+                    Box::new(move |a| field_test(a, p, card, |v| text_eq_test(text, negate, v)))
+                }
+                Test::TextIn(items) => {
+                    Box::new(move |a| field_test(a, p, card, |v| text_in(items, v)))
+                }
+                Test::ShortTextIn(keys) => {
+                    Box::new(move |a| field_test(a, p, card, |v| short_text_in(keys, v)))
+                }
+                Test::Int(op, i) => {
+                    let (op, i) = (*op, *i);
+                    Box::new(move |a| field_test(a, p, card, |v| int_test(op, i, v)))
+                }
+                Test::Float(op, y) => {
+                    let (op, y) = (*op, *y);
+                    Box::new(move |a| field_test(a, p, card, |v| float_test(op, y, v)))
+                }
+            }
+        }
+        other => Box::new(move |a| leaf(other, a, &ctx)),
+    }
+}
+
 /// Tests each value of the field at `p`: `True` when some value passes,
 /// `Unknown` when the field is missing or no value passes but some could not
 /// be compared.
-#[inline]
+#[inline(always)]
 fn field_test<A: FieldAccess + ?Sized>(
     scope: &A,
-    p: &crate::model::FieldPath,
+    p: &FieldPath,
+    card: Cardinality,
     test: impl Fn(Value<'_>) -> Truth,
 ) -> Truth {
+    if card == Cardinality::One {
+        return match scope.first(p) {
+            Some(v) => test(v),
+            None => Truth::Unknown,
+        };
+    }
     let mut acc = Truth::False;
     let mut seen = false;
     scope.visit(p, &mut |v| {
@@ -380,7 +490,12 @@ fn values<'s, A: FieldAccess + ?Sized>(
     f: &mut dyn FnMut(Option<Rv<'s>>),
 ) {
     match o {
-        Opnd::Field(Source::Path(p)) => scope.visit(p, &mut |v| f(Rv::from_value(v))),
+        Opnd::Field(Source::Path(p, Cardinality::One)) => {
+            if let Some(v) = scope.first(p) {
+                f(Rv::from_value(v));
+            }
+        }
+        Opnd::Field(Source::Path(p, _)) => scope.visit(p, &mut |v| f(Rv::from_value(v))),
         Opnd::Field(Source::EventAt) => {
             if let Some(at) = ctx.event_at {
                 f(Some(Rv::Ts(at)));
@@ -456,17 +571,11 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
     let mut events: i64 = 0;
     let mut values: i64 = 0;
     let mut acc = Acc::Empty;
-    scope.visit_events(&mut |ev: &'s dyn EventAccess| {
-        if !text_eq(ev.name(), &a.event) {
-            return;
-        }
-        let at = ev.at();
-        if at > ctx.now || lo.is_some_and(|lo| at < lo) {
-            return;
-        }
+    let query = EventQuery::new(&a.event, lo, ctx.now);
+    scope.visit_events_matching(&query, &mut |ev: &'s dyn EventAccess| {
         if let Some(filter) = &a.filter {
             let inner = Ctx {
-                event_at: Some(at),
+                event_at: Some(ev.at()),
                 ..*ctx
             };
             if eval(filter, ev, &inner) != Truth::True {
@@ -476,32 +585,43 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
         events += 1;
         let Some(field) = &a.field else { return };
         let func = a.func;
-        match field {
-            Source::Path(p) => ev.visit(p, &mut |v| {
-                values += 1;
-                // Sums of money, the common case, add in place.
-                if let (Value::Money(m), Acc::Money(sum, c), AggFn::Sum | AggFn::Avg) =
-                    (v, &mut acc, func)
-                {
-                    if *c == m.currency() {
+        let mut add = |v: Value<'s>| {
+            values += 1;
+            // Sums of money, the common case, add in place.
+            if let (Value::Money(m), AggFn::Sum | AggFn::Avg) = (v, func) {
+                match &mut acc {
+                    Acc::Money(sum, c) if *c == m.currency() => {
                         if let Some(next) = sum.checked_add(m.minor()) {
                             *sum = next;
                             return;
                         }
                     }
+                    Acc::Empty => {
+                        acc = Acc::Money(m.minor(), m.currency());
+                        return;
+                    }
+                    _ => {}
                 }
-                acc = step(
-                    func,
-                    std::mem::replace(&mut acc, Acc::Empty),
-                    Rv::from_value(v),
-                );
-            }),
+            }
+            acc = step(
+                func,
+                std::mem::replace(&mut acc, Acc::Empty),
+                Rv::from_value(v),
+            );
+        };
+        match field {
+            Source::Path(p, Cardinality::One) => {
+                if let Some(v) = ev.first(p) {
+                    add(v);
+                }
+            }
+            Source::Path(p, _) => ev.visit(p, &mut add),
             Source::EventAt => {
                 values += 1;
                 acc = step(
                     func,
                     std::mem::replace(&mut acc, Acc::Empty),
-                    Some(Rv::Ts(at)),
+                    Some(Rv::Ts(ev.at())),
                 );
             }
         }

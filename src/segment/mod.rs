@@ -134,6 +134,34 @@
 //! them to the evaluation by wrapping the profile in [`Computed`] (or by
 //! implementing [`FieldAccess`] on a type of your own that has them).
 //!
+//! # Evaluating many profiles
+//!
+//! For a batch, bind the segment once and reuse the result:
+//! [`CompiledSegment::at`] works out the start of every `within` window for
+//! one `now`, and [`SegmentAt::bind`] then specialises the condition for one
+//! profile type, so that each test calls that type's [`FieldAccess`]
+//! methods directly. A compiled segment reads fields the schema declares
+//! single-valued with [`FieldAccess::first`] and events with
+//! [`FieldAccess::visit_events_matching`]: a profile type that overrides
+//! both (returning values directly, skipping events outside the window) is
+//! evaluated fastest. `benches/segment.rs` measures this against
+//! hand-written closures over 1M profiles.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use custodia::model::SourceRecord;
+//! use custodia::segment::Segment;
+//!
+//! let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+//! let records = vec![SourceRecord::builder("r1", "crm", now)?.build()?];
+//! let segment = Segment::parse("count(purchase within 30d) = 0")?
+//!     .compile(SourceRecord::schema())?;
+//! let at_now = segment.at(now);
+//! let bound = at_now.bind::<SourceRecord>();
+//! assert_eq!(records.iter().filter(|r| bound.matches(r)).count(), 1);
+//! # Ok::<(), custodia::Error>(())
+//! ```
+//!
 //! # Limits
 //!
 //! Text longer than [`MAX_TEXT_LEN`] bytes and trees nested deeper than
@@ -539,6 +567,36 @@ impl CompiledSegment {
     }
 }
 
+/// A segment specialised for one profile type at one time; see
+/// [`SegmentAt::bind`]. Its results equal those of
+/// [`SegmentAt::evaluate`].
+pub struct BoundSegment<'s, A: ?Sized> {
+    root: eval::Bound<'s, A>,
+    text: &'s str,
+}
+
+impl<A: ?Sized> fmt::Debug for BoundSegment<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundSegment")
+            .field("segment", &self.text)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: FieldAccess + ?Sized> BoundSegment<'_, A> {
+    /// Returns the three-valued result for `profile`.
+    #[inline]
+    pub fn evaluate(&self, profile: &A) -> Truth {
+        (self.root)(profile)
+    }
+
+    /// Returns `true` when `profile` is in the segment.
+    #[inline]
+    pub fn matches(&self, profile: &A) -> bool {
+        self.evaluate(profile).is_true()
+    }
+}
+
 /// A [`CompiledSegment`] bound to one evaluation time; see
 /// [`CompiledSegment::at`]. Results equal those of
 /// [`CompiledSegment::evaluate_at`] at the same time.
@@ -550,6 +608,39 @@ pub struct SegmentAt<'c> {
 }
 
 impl SegmentAt<'_> {
+    /// Specialises the segment for profiles of one type `A`, for evaluating
+    /// many of them: each condition becomes code made for `A`, calling its
+    /// [`FieldAccess`] methods directly instead of through an interpreter
+    /// that serves every type. Results equal those of
+    /// [`evaluate`](SegmentAt::evaluate).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use custodia::model::SourceRecord;
+    /// use custodia::segment::Segment;
+    ///
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    /// let segment = Segment::parse(r#"record.source = "crm""#)?
+    ///     .compile(SourceRecord::schema())?;
+    /// let at_now = segment.at(now);
+    /// let bound = at_now.bind::<SourceRecord>();
+    /// let records = [
+    ///     SourceRecord::builder("r1", "crm", now)?.build()?,
+    ///     SourceRecord::builder("r2", "web", now)?.build()?,
+    /// ];
+    /// let members: Vec<_> = records.iter().filter(|r| bound.matches(r)).map(|r| r.id().as_str()).collect();
+    /// assert_eq!(members, ["r1"]);
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn bind<'s, A: FieldAccess + ?Sized + 's>(&'s self) -> BoundSegment<'s, A> {
+        BoundSegment {
+            root: eval::bind(&self.compiled.root, eval::Ctx::new(self.now, &self.lows)),
+            text: &self.compiled.text,
+        }
+    }
+
     /// Returns the evaluation time.
     pub fn now(&self) -> DateTime<Utc> {
         self.now
@@ -1066,7 +1157,12 @@ mod tests {
             } else {
                 Opnd::Lit(lits.into_iter().next().expect("one literal"))
             };
-            let field = || Opnd::Field(Source::Path(FieldPath::new(path).expect("valid")));
+            let field = || {
+                Opnd::Field(Source::Path(
+                    FieldPath::new(path).expect("valid"),
+                    Cardinality::Many,
+                ))
+            };
             let generic = Node::Cmp(Box::new(Cmp { lhs: field(), op, rhs: rhs.clone() }));
             let special = check::specialize(field(), op, rhs);
             let now = Utc.timestamp_opt(1_800_000_000, 0).single().expect("in range");
@@ -1113,7 +1209,9 @@ mod tests {
                 if let Ok(c) = segment.compile(&schema) {
                     let t = c.evaluate_at(&profile, now);
                     prop_assert_eq!(c.matches_at(&profile, now), t == Truth::True);
-                    prop_assert_eq!(c.at(now).evaluate(&profile), t);
+                    let at_now = c.at(now);
+                    prop_assert_eq!(at_now.evaluate(&profile), t);
+                    prop_assert_eq!(at_now.bind::<Odd>().evaluate(&profile), t);
                     // `not` is Kleene negation of the whole.
                     let negated = Segment::from_expr(builder::not(segment.expr().clone()));
                     let n = negated.compile(&schema).expect("negation compiles").evaluate_at(&profile, now);
