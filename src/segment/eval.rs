@@ -434,6 +434,19 @@ pub(crate) fn bind<'c, A: FieldAccess + ?Sized + 'c>(node: &'c Node, ctx: Ctx<'c
                 }
             }
         }
+        Node::Cmp(c) => match (&c.lhs, &c.rhs) {
+            (Opnd::Agg(agg), Opnd::Lit(Lit::Money(limit)))
+                if agg.func == AggFn::Sum && agg.filter.is_none() =>
+            {
+                match &agg.field {
+                    Some(Source::Path(field, Cardinality::One)) => {
+                        bind_money_sum(agg, field, c.op, *limit, ctx)
+                    }
+                    _ => Box::new(move |a| leaf(node, a, &ctx)),
+                }
+            }
+            _ => Box::new(move |a| leaf(node, a, &ctx)),
+        },
         other => Box::new(move |a| leaf(other, a, &ctx)),
     }
 }
@@ -547,6 +560,62 @@ fn compare<A: FieldAccess + ?Sized>(c: &Cmp, scope: &A, ctx: &Ctx<'_>) -> Truth 
     }
 }
 
+/// Returns the start of the aggregate's window (`None` inside for no
+/// window), or `None` when it lies before the earliest time there is.
+#[inline]
+fn window_start(a: &Agg, ctx: &Ctx<'_>) -> Option<Option<DateTime<Utc>>> {
+    Some(match (a.within, a.slot.and_then(|i| ctx.lows.get(i))) {
+        (None, _) => None,
+        (Some(_), Some(lo)) => Some((*lo)?),
+        (Some(w), None) => Some(ctx.now.checked_sub_signed(w)?),
+    })
+}
+
+/// Binds `sum(event.field within w) op amount` over a single-valued field
+/// with no `where` filter, the common shape of spend conditions: the sum
+/// runs in place over the events the profile selects. The result equals
+/// [`aggregate`] followed by the comparison: the sum of no values is zero,
+/// and a value of another type or currency, or an overflow, makes it
+/// unknown.
+fn bind_money_sum<'c, A: FieldAccess + ?Sized + 'c>(
+    agg: &'c Agg,
+    field: &'c FieldPath,
+    op: CmpOp,
+    limit: crate::model::Money,
+    ctx: Ctx<'c>,
+) -> Bound<'c, A> {
+    let window = window_start(agg, &ctx);
+    let (limit, currency) = (limit.minor(), limit.currency());
+    Box::new(move |profile| {
+        let Some(from) = window else {
+            return Truth::Unknown;
+        };
+        let query = EventQuery::new(&agg.event, from, ctx.now);
+        let mut sum: i64 = 0;
+        let mut broken = false;
+        profile.visit_events_matching(&query, &mut |ev| {
+            if broken {
+                return;
+            }
+            match ev.first(field) {
+                None => {}
+                Some(Value::Money(m)) if m.currency() == currency => {
+                    match sum.checked_add(m.minor()) {
+                        Some(next) => sum = next,
+                        None => broken = true,
+                    }
+                }
+                Some(_) => broken = true,
+            }
+        });
+        if broken {
+            Truth::Unknown
+        } else {
+            Truth::of(holds(op, sum.cmp(&limit)))
+        }
+    })
+}
+
 /// Running state of an aggregate.
 enum Acc<'s> {
     Empty,
@@ -563,11 +632,7 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
     scope: &'s A,
     ctx: &Ctx<'_>,
 ) -> Option<Rv<'s>> {
-    let lo = match (a.within, a.slot.and_then(|i| ctx.lows.get(i))) {
-        (None, _) => None,
-        (Some(_), Some(lo)) => Some((*lo)?),
-        (Some(w), None) => Some(ctx.now.checked_sub_signed(w)?),
-    };
+    let lo = window_start(a, ctx)?;
     let mut events: i64 = 0;
     let mut values: i64 = 0;
     let mut acc = Acc::Empty;

@@ -1197,6 +1197,23 @@ mod tests {
         }
 
         #[test]
+        fn bound_money_sums_agree_with_evaluation(
+            profile in odd_profile(),
+            op in prop::sample::select(vec!["=", "!=", "<", "<=", ">", ">="]),
+            amount in 0..100_000_i64,
+            currency in prop::sample::select(vec!["EUR", "JPY"]),
+            within in prop::option::of(1..20_000_u32),
+            now in 0..4_000_000_000_i64,
+        ) {
+            let window = within.map(|d| format!(" within {d}d")).unwrap_or_default();
+            let text = format!("sum(purchase.amount{window}) {op} {amount} {currency}");
+            let c = Segment::parse(&text).and_then(|s| s.compile(&schema())).expect("compiles");
+            let now = Utc.timestamp_opt(now, 0).single().expect("in range");
+            let at_now = c.at(now);
+            prop_assert_eq!(at_now.bind::<Odd>().evaluate(&profile), c.evaluate_at(&profile, now));
+        }
+
+        #[test]
         fn evaluation_never_panics_on_odd_data(
             text in token_soup(),
             e in known_expr(),
