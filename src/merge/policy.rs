@@ -36,17 +36,31 @@ use crate::model::{Cardinality, FieldPath, SourceRecord};
 /// ```
 #[derive(Clone, Debug)]
 pub struct SurvivorshipPolicy {
-    default: Arc<dyn SurvivorshipRule>,
-    exact: Vec<(FieldPath, Arc<dyn SurvivorshipRule>)>,
+    default: Named,
+    exact: Vec<(FieldPath, Named)>,
     /// Prefixes without the trailing `.*`, longest first.
-    prefixes: Vec<(String, Arc<dyn SurvivorshipRule>)>,
+    prefixes: Vec<(String, Named)>,
+}
+
+/// A rule with its name, read once so provenance can share it.
+#[derive(Clone, Debug)]
+pub(crate) struct Named {
+    pub(crate) rule: Arc<dyn SurvivorshipRule>,
+    pub(crate) name: Arc<str>,
+}
+
+impl Named {
+    fn new(rule: Arc<dyn SurvivorshipRule>) -> Named {
+        let name = rule.name().into();
+        Named { rule, name }
+    }
 }
 
 impl Default for SurvivorshipPolicy {
     /// Most recent observation wins, for every field.
     fn default() -> SurvivorshipPolicy {
         SurvivorshipPolicy {
-            default: Arc::new(MostRecent),
+            default: Named::new(Arc::new(MostRecent)),
             exact: Vec::new(),
             prefixes: Vec::new(),
         }
@@ -61,8 +75,13 @@ impl SurvivorshipPolicy {
 
     /// Returns the rule that decides `field`.
     pub fn rule_for(&self, field: &FieldPath) -> &dyn SurvivorshipRule {
+        self.named(field).rule.as_ref()
+    }
+
+    /// Returns the rule that decides `field`, with its name.
+    pub(crate) fn named(&self, field: &FieldPath) -> &Named {
         if let Some((_, rule)) = self.exact.iter().find(|(p, _)| p == field) {
-            return rule.as_ref();
+            return rule;
         }
         let path = field.as_str();
         self.prefixes
@@ -72,12 +91,12 @@ impl SurvivorshipPolicy {
                     && path.starts_with(prefix.as_str())
                     && path.as_bytes()[prefix.len()] == b'.'
             })
-            .map_or(self.default.as_ref(), |(_, rule)| rule.as_ref())
+            .map_or(&self.default, |(_, rule)| rule)
     }
 
     /// Returns the default rule.
     pub fn default_rule(&self) -> &dyn SurvivorshipRule {
-        self.default.as_ref()
+        self.default.rule.as_ref()
     }
 }
 
@@ -122,7 +141,7 @@ impl SurvivorshipPolicyBuilder {
     pub fn build(self) -> Result<SurvivorshipPolicy> {
         let schema = SourceRecord::schema();
         let mut policy = SurvivorshipPolicy {
-            default: self.default.unwrap_or_else(|| Arc::new(MostRecent)),
+            default: Named::new(self.default.unwrap_or_else(|| Arc::new(MostRecent))),
             exact: Vec::new(),
             prefixes: Vec::new(),
         };
@@ -153,7 +172,7 @@ impl SurvivorshipPolicyBuilder {
                 if policy.prefixes.iter().any(|(p, _)| p == prefix) {
                     return Err(MergeError::DuplicateRule { path }.into());
                 }
-                policy.prefixes.push((prefix.to_owned(), rule));
+                policy.prefixes.push((prefix.to_owned(), Named::new(rule)));
                 continue;
             }
             let field = FieldPath::new(&path)?;
@@ -176,7 +195,7 @@ impl SurvivorshipPolicyBuilder {
             if policy.exact.iter().any(|(p, _)| *p == field) {
                 return Err(MergeError::DuplicateRule { path }.into());
             }
-            policy.exact.push((field, rule));
+            policy.exact.push((field, Named::new(rule)));
         }
         // Longest prefix first, so the most specific one matches first.
         policy

@@ -2,11 +2,11 @@
 //! ledger, the survivorship policy, the purpose and the time.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::consent::{ConsentLedger, Decision, Purpose};
+use crate::consent::{ConsentLedger, Decision, LawfulBasis, Purpose};
 use crate::error::Result;
 use crate::identity::ClusterId;
 use crate::merge::error::MergeError;
@@ -18,27 +18,39 @@ use crate::model::{
 
 /// Where a surviving value came from: the record, its source, when the
 /// source observed it, and the rule that chose it.
+///
+/// JSON: `{"record", "source", "observed_at", "rule"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Provenance {
-    record: RecordId,
-    source: SourceId,
-    observed_at: DateTime<Utc>,
-    rule: Box<str>,
+    origin: Arc<Origin>,
+    rule: Arc<str>,
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Provenance {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Provenance", 4)?;
+        st.serialize_field("record", &self.origin.record)?;
+        st.serialize_field("source", &self.origin.source)?;
+        st.serialize_field("observed_at", &self.origin.observed_at)?;
+        st.serialize_field("rule", &*self.rule)?;
+        st.end()
+    }
 }
 
 impl Provenance {
     /// Returns the id of the record the value came from.
     pub fn record(&self) -> &RecordId {
-        &self.record
+        &self.origin.record
     }
     /// Returns that record's source.
     pub fn source(&self) -> &SourceId {
-        &self.source
+        &self.origin.source
     }
     /// Returns when the source observed that record.
     pub fn observed_at(&self) -> DateTime<Utc> {
-        self.observed_at
+        self.origin.observed_at
     }
     /// Returns the name of the survivorship rule that chose the value.
     pub fn rule(&self) -> &str {
@@ -96,7 +108,8 @@ impl Survived {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SetMember {
     value: FieldValue,
-    provenance: Vec<Origin>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
+    provenance: Vec<Arc<Origin>>,
 }
 
 impl SetMember {
@@ -105,9 +118,41 @@ impl SetMember {
         &self.value
     }
     /// Returns every record holding the value, by record id.
-    pub fn provenance(&self) -> &[Origin] {
-        &self.provenance
+    pub fn provenance(&self) -> impl ExactSizeIterator<Item = &Origin> + '_ {
+        self.provenance.iter().map(|o| &**o)
     }
+}
+
+#[cfg(feature = "serde")]
+fn ser_origins<S: serde::Serializer>(
+    origins: &[Arc<Origin>],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(origins.iter().map(|o| &**o))
+}
+
+#[cfg(feature = "serde")]
+fn ser_ids<S: serde::Serializer>(
+    origins: &[Arc<Origin>],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(origins.iter().map(|o| &o.record))
+}
+
+#[cfg(feature = "serde")]
+fn ser_arc<T: serde::Serialize + ?Sized, S: serde::Serializer>(
+    v: &Arc<T>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    (**v).serialize(s)
+}
+
+#[cfg(feature = "serde")]
+fn ser_paths<V: serde::Serialize, S: serde::Serializer>(
+    map: &BTreeMap<Arc<FieldPath>, V>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_map(map.iter().map(|(k, v)| (k.as_str(), v)))
 }
 
 /// One event of the merged history, with every contributing record that
@@ -119,8 +164,10 @@ impl SetMember {
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MergedEvent {
-    event: Event,
-    records: Vec<RecordId>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_arc"))]
+    event: Arc<Event>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_ids"))]
+    records: Vec<Arc<Origin>>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
     conflict: bool,
 }
@@ -130,9 +177,9 @@ impl MergedEvent {
     pub fn event(&self) -> &Event {
         &self.event
     }
-    /// Returns the records carrying the event id, sorted.
-    pub fn records(&self) -> &[RecordId] {
-        &self.records
+    /// Returns the ids of the records carrying the event id, sorted.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &RecordId> + '_ {
+        self.records.iter().map(|o| &o.record)
     }
     /// Returns `true` when the records carried different content under the
     /// same event id.
@@ -188,18 +235,78 @@ pub struct UnifiedProfile {
     cluster: ClusterId,
     purpose: Purpose,
     at: DateTime<Utc>,
-    fields: BTreeMap<FieldPath, Survived>,
-    sets: BTreeMap<FieldPath, Vec<SetMember>>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_paths"))]
+    fields: BTreeMap<Arc<FieldPath>, Survived>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_paths"))]
+    sets: BTreeMap<Arc<FieldPath>, Vec<SetMember>>,
     events: Vec<MergedEvent>,
-    records: Vec<Origin>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
+    records: Vec<Arc<Origin>>,
     excluded: Vec<Exclusion>,
 }
 
 /// The single- and multi-valued fixed fields of the record schema, with
 /// `record.*` left out (those describe each record, not the person).
 pub(crate) struct FieldTables {
-    pub(crate) singles: Vec<FieldPath>,
-    pub(crate) multis: Vec<FieldPath>,
+    pub(crate) singles: Vec<Arc<FieldPath>>,
+    pub(crate) multis: Vec<Arc<FieldPath>>,
+    /// The part of a record each single field reads, to skip empty parts.
+    single_gates: Vec<Gate>,
+    /// The same for each multi field.
+    multi_gates: Vec<Gate>,
+}
+
+/// The part of a record a field reads: when that part is empty the field
+/// has no value, and reading it (a string match per path) can be skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    Names,
+    Emails,
+    Phones,
+    Addresses,
+    ExternalIds,
+    DeviceIds,
+    Demographic,
+    Geographic,
+    Business,
+    Personal,
+    /// Read it whatever the record holds.
+    Always,
+}
+
+impl Gate {
+    fn of(path: &FieldPath) -> Gate {
+        match (path.first(), path.rest().unwrap_or("")) {
+            ("identity", "given_name" | "family_name" | "full_name") => Gate::Names,
+            ("identity", "email" | "email_domain") => Gate::Emails,
+            ("identity", "phone") => Gate::Phones,
+            ("identity", "city" | "postal_code" | "address_country") => Gate::Addresses,
+            ("identity", "external_system") => Gate::ExternalIds,
+            ("identity", "device_id") => Gate::DeviceIds,
+            ("demographic", _) => Gate::Demographic,
+            ("geographic", _) => Gate::Geographic,
+            ("business" | "job", _) => Gate::Business,
+            ("personal", _) => Gate::Personal,
+            _ => Gate::Always,
+        }
+    }
+
+    fn is_open(self, r: &SourceRecord) -> bool {
+        let id = r.identity();
+        match self {
+            Gate::Names => !id.names.is_empty(),
+            Gate::Emails => !id.emails.is_empty(),
+            Gate::Phones => !id.phones.is_empty(),
+            Gate::Addresses => !id.addresses.is_empty(),
+            Gate::ExternalIds => !id.external_ids.is_empty(),
+            Gate::DeviceIds => !id.device_ids.is_empty(),
+            Gate::Demographic => !r.demographic().is_empty(),
+            Gate::Geographic => !r.geographic().is_empty(),
+            Gate::Business => !r.business().is_empty(),
+            Gate::Personal => !r.personal().is_empty(),
+            Gate::Always => true,
+        }
+    }
 }
 
 pub(crate) fn tables() -> &'static FieldTables {
@@ -212,11 +319,18 @@ pub(crate) fn tables() -> &'static FieldTables {
                 continue;
             }
             match spec.cardinality() {
-                Cardinality::One => singles.push(spec.path().clone()),
-                Cardinality::Many => multis.push(spec.path().clone()),
+                Cardinality::One => singles.push(Arc::new(spec.path().clone())),
+                Cardinality::Many => multis.push(Arc::new(spec.path().clone())),
             }
         }
-        FieldTables { singles, multis }
+        let single_gates = singles.iter().map(|p| Gate::of(p)).collect();
+        let multi_gates = multis.iter().map(|p| Gate::of(p)).collect();
+        FieldTables {
+            singles,
+            multis,
+            single_gates,
+            multi_gates,
+        }
     })
 }
 
@@ -230,26 +344,56 @@ fn attribute_maps(record: &SourceRecord) -> [(&'static str, &Attributes); 3] {
 }
 
 /// What one record offers to merging, read once through [`FieldAccess`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Facts {
+    origin: Arc<Origin>,
     /// (index into [`FieldTables::singles`], value), by index.
     singles: Vec<(u16, FieldValue)>,
     /// (index into [`FieldTables::multis`], value), by index.
     multis: Vec<(u16, FieldValue)>,
     /// (full path such as `attributes.plan`, value), by path.
-    attributes: Vec<(FieldPath, FieldValue)>,
+    attributes: Vec<(Arc<FieldPath>, FieldValue)>,
+    /// The record's events, shared with the profiles that hold them.
+    events: Vec<Arc<Event>>,
 }
 
 impl Facts {
     pub(crate) fn of(record: &SourceRecord) -> Facts {
         let t = tables();
-        let mut facts = Facts::default();
+        let mut facts = Facts {
+            origin: Arc::new(origin(record)),
+            singles: Vec::new(),
+            multis: Vec::new(),
+            attributes: Vec::new(),
+            events: record.events().iter().cloned().map(Arc::new).collect(),
+        };
+        let gates = [
+            Gate::Names,
+            Gate::Emails,
+            Gate::Phones,
+            Gate::Addresses,
+            Gate::ExternalIds,
+            Gate::DeviceIds,
+            Gate::Demographic,
+            Gate::Geographic,
+            Gate::Business,
+            Gate::Personal,
+            Gate::Always,
+        ]
+        .map(|g| g.is_open(record));
+        let open = |g: Gate| gates[g as usize];
         for (i, path) in t.singles.iter().enumerate() {
+            if !open(t.single_gates[i]) {
+                continue;
+            }
             if let Some(v) = record.first(path) {
                 facts.singles.push((i as u16, FieldValue::from_value(v)));
             }
         }
         for (i, path) in t.multis.iter().enumerate() {
+            if !open(t.multi_gates[i]) {
+                continue;
+            }
             let mut values: Vec<FieldValue> = Vec::new();
             record.visit(path, &mut |v| values.push(FieldValue::from_value(v)));
             values.sort_by(FieldValue::canonical_cmp);
@@ -268,7 +412,7 @@ impl Facts {
                 let path = FieldPath::new(&format!("{prefix}.{key}"))
                     .or_else(|_| FieldPath::new(&format!("{prefix}.{}", key.replace('.', "_"))));
                 if let Ok(path) = path {
-                    facts.attributes.push((path, value));
+                    facts.attributes.push((Arc::new(path), value));
                 }
             }
         }
@@ -279,6 +423,11 @@ impl Facts {
     /// Returns how many field values the record holds.
     pub(crate) fn field_count(&self) -> usize {
         self.singles.len() + self.multis.len() + self.attributes.len()
+    }
+
+    /// Returns how many events the record holds.
+    pub(crate) fn event_count(&self) -> usize {
+        self.events.len()
     }
 }
 
@@ -375,7 +524,13 @@ impl UnifiedProfile {
             .map(|(record, facts)| Member { record, facts })
             .collect();
         Ok(derive_members(
-            cluster, &members, ledger, policy, purpose, at,
+            cluster,
+            &members,
+            ledger,
+            policy,
+            purpose,
+            at,
+            &mut Scratch::default(),
         ))
     }
 
@@ -398,7 +553,7 @@ impl UnifiedProfile {
     }
     /// Returns every single-valued field that has a value, by path.
     pub fn fields(&self) -> impl Iterator<Item = (&FieldPath, &Survived)> + '_ {
-        self.fields.iter()
+        self.fields.iter().map(|(p, s)| (&**p, s))
     }
     /// Returns the members of a multi-valued field, in value order (empty
     /// when it has none).
@@ -407,15 +562,15 @@ impl UnifiedProfile {
     }
     /// Returns every multi-valued field that has members, by path.
     pub fn sets(&self) -> impl Iterator<Item = (&FieldPath, &[SetMember])> + '_ {
-        self.sets.iter().map(|(p, m)| (p, m.as_slice()))
+        self.sets.iter().map(|(p, m)| (&**p, m.as_slice()))
     }
     /// Returns the merged event history, by time then event id.
     pub fn events(&self) -> &[MergedEvent] {
         &self.events
     }
     /// Returns the contributing records, by record id.
-    pub fn records(&self) -> &[Origin] {
-        &self.records
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &Origin> + '_ {
+        self.records.iter().map(|o| &**o)
     }
     /// Returns the records excluded by consent, by record id.
     pub fn excluded(&self) -> &[Exclusion] {
@@ -437,27 +592,42 @@ fn origin(r: &SourceRecord) -> Origin {
 
 /// Runs the rule for one field over its candidates (one per record, in
 /// record id order) and returns the survivor.
-fn survive(
+fn survive<'a>(
     policy: &SurvivorshipPolicy,
     path: &FieldPath,
-    candidates: &[(&FieldValue, &SourceRecord)],
+    group: &[(&'a FieldValue, &'a Arc<Origin>)],
+    buffer: &mut Vec<Candidate<'a>>,
 ) -> Option<Survived> {
-    let cands: Vec<Candidate<'_>> = candidates
-        .iter()
-        .map(|(v, r)| Candidate::new(v, r.id(), r.source(), r.observed_at()))
-        .collect();
-    let rule = policy.rule_for(path);
-    let i = rule.select(path, &cands)?;
-    let (value, r) = candidates.get(i)?;
+    buffer.clear();
+    buffer.extend(
+        group
+            .iter()
+            .map(|(v, o)| Candidate::new(v, &o.record, &o.source, o.observed_at)),
+    );
+    let named = policy.named(path);
+    let i = named.rule.select(path, buffer)?;
+    let (value, origin) = group.get(i)?;
     Some(Survived {
         value: (*value).clone(),
         provenance: Provenance {
-            record: r.id().clone(),
-            source: r.source().clone(),
-            observed_at: r.observed_at(),
-            rule: rule.name().into(),
+            origin: Arc::clone(origin),
+            rule: Arc::clone(&named.name),
         },
     })
+}
+
+/// Reusable working memory of [`derive_members`]: indexes, not
+/// references, so one scratch serves every cluster a thread derives.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// (field index, allowed member, value index).
+    singles: Vec<(u16, u32, u32)>,
+    /// (field index, allowed member, value index).
+    multis: Vec<(u16, u32, u32)>,
+    /// (allowed member, attribute index).
+    attributes: Vec<(u32, u32)>,
+    /// (allowed member, event index).
+    events: Vec<(u32, u32)>,
 }
 
 /// Derives a profile from members sorted by record id, unique, all
@@ -469,17 +639,30 @@ pub(crate) fn derive_members(
     policy: &SurvivorshipPolicy,
     purpose: &Purpose,
     at: DateTime<Utc>,
+    scratch: &mut Scratch,
 ) -> UnifiedProfile {
     let t = tables();
-    let mut allowed: Vec<Member<'_>> = Vec::with_capacity(members.len());
+    let purpose = purpose.canonical();
+    let mut allowed: Vec<&Facts> = Vec::with_capacity(members.len());
     let mut excluded = Vec::new();
+    // A purpose resting on a lawful basis other than consent allows every
+    // record without special-category data (the ledger's first rule), so
+    // the per-record decision, which reads every identifier, is skipped.
+    let by_basis = matches!(
+        ledger.policy().basis_for(&purpose),
+        Some(basis) if basis != LawfulBasis::Consent
+    );
     for m in members {
         debug_assert!(m.record.observed_at() <= at);
+        if by_basis {
+            allowed.push(m.facts);
+            continue;
+        }
         // The model holds no special-category data (GDPR Art. 9), so the
         // plain decision applies; see the module docs.
-        let decision = ledger.decide(m.record, purpose, at);
+        let decision = ledger.decide(m.record, &purpose, at);
         if decision.is_allowed() {
-            allowed.push(*m);
+            allowed.push(m.facts);
         } else {
             excluded.push(Exclusion {
                 record: m.record.id().clone(),
@@ -487,88 +670,121 @@ pub(crate) fn derive_members(
             });
         }
     }
+    let Scratch {
+        singles,
+        multis,
+        attributes,
+        events,
+    } = scratch;
+    singles.clear();
+    multis.clear();
+    attributes.clear();
+    events.clear();
+    for (m, f) in allowed.iter().enumerate() {
+        let m = m as u32;
+        singles.extend(
+            f.singles
+                .iter()
+                .enumerate()
+                .map(|(v, (i, _))| (*i, m, v as u32)),
+        );
+        multis.extend(
+            f.multis
+                .iter()
+                .enumerate()
+                .map(|(v, (i, _))| (*i, m, v as u32)),
+        );
+        attributes.extend((0..f.attributes.len()).map(|a| (m, a as u32)));
+        events.extend((0..f.events.len()).map(|e| (m, e as u32)));
+    }
+    let single = |&(_, m, v): &(u16, u32, u32)| {
+        let f = allowed[m as usize];
+        (&f.singles[v as usize].1, &f.origin)
+    };
+    let multi = |&(_, m, v): &(u16, u32, u32)| {
+        let f = allowed[m as usize];
+        (&f.multis[v as usize].1, &f.origin)
+    };
+    let attribute = |&(m, a): &(u32, u32)| {
+        let f = allowed[m as usize];
+        let (p, v) = &f.attributes[a as usize];
+        (p, v, &f.origin)
+    };
+    let event = |&(m, e): &(u32, u32)| {
+        let f = allowed[m as usize];
+        (&f.events[e as usize], &f.origin)
+    };
 
-    // Single-valued fixed fields: gather (index, value, record), stable-sort
-    // by index so each field's candidates stay in record id order.
-    let mut singles: Vec<(u16, &FieldValue, &SourceRecord)> = allowed
-        .iter()
-        .flat_map(|m| m.facts.singles.iter().map(move |(i, v)| (*i, v, m.record)))
-        .collect();
+    // Single-valued fixed fields: stable-sort by field so each field's
+    // candidates stay in record id order (members are in that order).
     singles.sort_by_key(|s| s.0);
     let mut fields = BTreeMap::new();
-    for group in singles.chunk_by(|a, b| a.0 == b.0) {
-        let path = &t.singles[usize::from(group[0].0)];
-        let cands: Vec<(&FieldValue, &SourceRecord)> =
-            group.iter().map(|(_, v, r)| (*v, *r)).collect();
-        if let Some(s) = survive(policy, path, &cands) {
-            fields.insert(path.clone(), s);
+    let mut buffer: Vec<Candidate<'_>> = Vec::new();
+    let mut group: Vec<(&FieldValue, &Arc<Origin>)> = Vec::new();
+    for g in singles.chunk_by(|a, b| a.0 == b.0) {
+        let path = &t.singles[usize::from(g[0].0)];
+        group.clear();
+        group.extend(g.iter().map(single));
+        if let Some(s) = survive(policy, path, &group, &mut buffer) {
+            fields.insert(Arc::clone(path), s);
         }
     }
 
     // Custom attributes survive per key, like single-valued fields.
-    let mut attrs: Vec<(&FieldPath, &FieldValue, &SourceRecord)> = allowed
-        .iter()
-        .flat_map(|m| {
-            m.facts
-                .attributes
-                .iter()
-                .map(move |(p, v)| (p, v, m.record))
-        })
-        .collect();
-    attrs.sort_by(|a, b| a.0.cmp(b.0));
-    for group in attrs.chunk_by(|a, b| a.0 == b.0) {
-        let path = group[0].0;
-        let cands: Vec<(&FieldValue, &SourceRecord)> =
-            group.iter().map(|(_, v, r)| (*v, *r)).collect();
-        if let Some(s) = survive(policy, path, &cands) {
-            fields.insert(path.clone(), s);
+    attributes.sort_by(|a, b| attribute(a).0.cmp(attribute(b).0));
+    for g in attributes.chunk_by(|a, b| attribute(a).0 == attribute(b).0) {
+        let path = attribute(&g[0]).0;
+        group.clear();
+        group.extend(g.iter().map(|a| {
+            let (_, v, o) = attribute(a);
+            (v, o)
+        }));
+        if let Some(s) = survive(policy, path, &group, &mut buffer) {
+            fields.insert(Arc::clone(path), s);
         }
     }
 
     // Multi-valued fields: the union, each member with every record holding it.
-    let mut multis: Vec<(u16, &FieldValue, &SourceRecord)> = allowed
-        .iter()
-        .flat_map(|m| m.facts.multis.iter().map(move |(i, v)| (*i, v, m.record)))
-        .collect();
     multis.sort_by(|a, b| {
         a.0.cmp(&b.0)
-            .then_with(|| a.1.canonical_cmp(b.1))
-            .then_with(|| a.2.id().cmp(b.2.id()))
+            .then_with(|| multi(a).0.canonical_cmp(multi(b).0))
+            .then_with(|| a.1.cmp(&b.1))
     });
-    let mut sets: BTreeMap<FieldPath, Vec<SetMember>> = BTreeMap::new();
-    for group in multis.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-        let path = &t.multis[usize::from(group[0].0)];
-        sets.entry(path.clone()).or_default().push(SetMember {
-            value: group[0].1.clone(),
-            provenance: group.iter().map(|(_, _, r)| origin(r)).collect(),
-        });
+    let mut sets: BTreeMap<Arc<FieldPath>, Vec<SetMember>> = BTreeMap::new();
+    for field in multis.chunk_by(|a, b| a.0 == b.0) {
+        let path = &t.multis[usize::from(field[0].0)];
+        let members = field
+            .chunk_by(|a, b| multi(a).0.canonical_cmp(multi(b).0).is_eq())
+            .map(|g| SetMember {
+                value: multi(&g[0]).0.clone(),
+                provenance: g.iter().map(|x| Arc::clone(multi(x).1)).collect(),
+            })
+            .collect();
+        sets.insert(Arc::clone(path), members);
     }
 
-    // Events: the union by event id.
-    let mut events: Vec<(&Event, &SourceRecord)> = allowed
-        .iter()
-        .flat_map(|m| m.record.events().iter().map(move |e| (e, m.record)))
-        .collect();
-    events.sort_by(|a, b| a.0.id().cmp(b.0.id()).then_with(|| a.1.id().cmp(b.1.id())));
+    // Events: the union by event id; members are in record id order, so a
+    // stable sort by event id keeps each group in record id order.
+    events.sort_by(|a, b| event(a).0.id().cmp(event(b).0.id()));
     let mut merged: Vec<MergedEvent> = events
-        .chunk_by(|a, b| a.0.id() == b.0.id())
-        .map(|group| {
+        .chunk_by(|a, b| event(a).0.id() == event(b).0.id())
+        .map(|g| {
             // The most recently observed record's copy wins; ties go to the
-            // smallest record id (the group is in record id order).
-            let winner = group
-                .iter()
-                .fold(&group[0], |best, c| {
-                    if c.1.observed_at() > best.1.observed_at() {
-                        c
-                    } else {
-                        best
-                    }
-                })
-                .0;
+            // smallest record id (the first of the group).
+            let (winner, _) = g.iter().map(event).fold(event(&g[0]), |best, c| {
+                if c.1.observed_at > best.1.observed_at {
+                    c
+                } else {
+                    best
+                }
+            });
             MergedEvent {
-                event: winner.clone(),
-                records: group.iter().map(|(_, r)| r.id().clone()).collect(),
-                conflict: group.iter().any(|(e, _)| *e != winner),
+                event: Arc::clone(winner),
+                records: g.iter().map(|x| Arc::clone(event(x).1)).collect(),
+                conflict: g
+                    .iter()
+                    .map(event)
+                    .any(|(e, _)| !Arc::ptr_eq(e, winner) && **e != **winner),
             }
         })
         .collect();
@@ -581,12 +797,12 @@ pub(crate) fn derive_members(
 
     UnifiedProfile {
         cluster,
-        purpose: purpose.canonical(),
+        purpose,
         at,
         fields,
         sets,
         events: merged,
-        records: allowed.iter().map(|m| origin(m.record)).collect(),
+        records: allowed.iter().map(|f| Arc::clone(&f.origin)).collect(),
         excluded,
     }
 }
@@ -608,8 +824,10 @@ impl UnifiedProfile {
                 let rest = &path[cut..];
                 match (&s.value, rest.strip_prefix('.')) {
                     (FieldValue::Structured(v), None) => visit_structured(v, visit),
-                    (FieldValue::Structured(AttributeValue::Map(map)), Some(rest)) => {
-                        visit_in_map(map, rest, visit);
+                    (FieldValue::Structured(v), Some(rest)) => {
+                        if let AttributeValue::Map(map) = &**v {
+                            visit_in_map(map, rest, visit);
+                        }
                     }
                     (v, None) => {
                         if let Some(v) = v.as_value() {
@@ -730,7 +948,45 @@ impl FieldAccess for UnifiedProfile {
 
     fn visit_events<'s>(&'s self, visit: &mut dyn FnMut(&'s dyn EventAccess)) {
         for e in &self.events {
-            visit(&e.event);
+            visit(&*e.event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn gates_skip_only_fields_that_are_empty() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let mut b = SourceRecord::builder("r", "s", at).unwrap();
+        b.identity()
+            .emails
+            .push(crate::model::EmailAddress::new("a@b.example").unwrap());
+        b.geographic().city = Some(crate::model::Text::new("Faro").unwrap());
+        b.business().job.title = Some(crate::model::Text::new("Chef").unwrap());
+        b.personal()
+            .interests
+            .insert(crate::model::Text::new("surf").unwrap());
+        let record = b.build().unwrap();
+        let facts = Facts::of(&record);
+        let t = tables();
+        // Reading every path without gates finds the same values.
+        let mut singles = 0;
+        for p in &t.singles {
+            singles += usize::from(record.first(p).is_some());
+        }
+        let mut multis = 0;
+        for p in &t.multis {
+            record.visit(p, &mut |_| multis += 1);
+        }
+        assert_eq!(facts.singles.len(), singles);
+        assert_eq!(facts.multis.len(), multis);
+        assert_eq!((singles, multis), (2, 3));
+        for p in t.singles.iter().chain(&t.multis) {
+            assert_ne!(Gate::of(p), Gate::Always, "{p} has no gate");
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::consent::{ConsentLedger, Purpose, SubjectKey};
 use crate::error::Result;
 use crate::identity::{ClusterId, Clustering};
 use crate::merge::error::MergeError;
-use crate::merge::profile::{derive_members, Facts, Member};
+use crate::merge::profile::{derive_members, Facts, Member, Scratch};
 use crate::merge::{
     AuditChange, AuditEvent, FieldSelection, ProfileView, SurvivorshipPolicy, UnifiedProfile,
 };
@@ -510,7 +510,7 @@ impl ProfileStore {
             if let Some(entry) = self.records.remove(id) {
                 clusters.insert(entry.cluster);
                 fields += entry.facts.field_count();
-                events += entry.record.events().len();
+                events += entry.facts.event_count();
                 for key in SubjectKey::keys_of(&entry.record) {
                     digests.insert(self.digest(&key));
                 }
@@ -604,6 +604,7 @@ impl ProfileStore {
             &self.policy,
             purpose,
             at,
+            &mut Scratch::default(),
         ))
     }
 
@@ -633,18 +634,27 @@ impl ProfileStore {
     /// result.
     pub fn derive_all(&self, purpose: &Purpose, at: DateTime<Utc>) -> Vec<UnifiedProfile> {
         let ids = self.cluster_ids();
-        let one = |id: &ClusterId| {
+        let one = |scratch: &mut Scratch, id: &ClusterId| {
             let members = self.members_of(*id, at).unwrap_or_default();
-            derive_members(*id, &members, &self.ledger, &self.policy, purpose, at)
+            derive_members(
+                *id,
+                &members,
+                &self.ledger,
+                &self.policy,
+                purpose,
+                at,
+                scratch,
+            )
         };
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
-            ids.par_iter().map(one).collect()
+            ids.par_iter().map_init(Scratch::default, one).collect()
         }
         #[cfg(not(feature = "rayon"))]
         {
-            ids.iter().map(one).collect()
+            let mut scratch = Scratch::default();
+            ids.iter().map(|id| one(&mut scratch, id)).collect()
         }
     }
 }

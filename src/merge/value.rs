@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -29,8 +30,10 @@ use crate::model::{AttributeValue, Money, Value};
 /// let (two, a) = (FieldValue::Int(2), FieldValue::Text("a".into()));
 /// assert_eq!(two.canonical_cmp(&a), std::cmp::Ordering::Less);
 /// ```
+///
+/// Text and structured values are shared (`Arc`), so profiles copy them
+/// without allocating.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(untagged))]
 #[non_exhaustive]
 pub enum FieldValue {
     /// A yes/no value.
@@ -40,7 +43,7 @@ pub enum FieldValue {
     /// A finite floating-point number.
     Float(f64),
     /// Text.
-    Text(Box<str>),
+    Text(Arc<str>),
     /// A calendar date.
     Date(NaiveDate),
     /// An instant.
@@ -48,7 +51,23 @@ pub enum FieldValue {
     /// An exact amount of money.
     Money(Money),
     /// A custom attribute that is a list or a map, kept whole.
-    Structured(AttributeValue),
+    Structured(Arc<AttributeValue>),
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for FieldValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FieldValue::Bool(b) => s.serialize_bool(*b),
+            FieldValue::Int(i) => s.serialize_i64(*i),
+            FieldValue::Float(x) => s.serialize_f64(*x),
+            FieldValue::Text(t) => s.serialize_str(t),
+            FieldValue::Date(d) => d.serialize(s),
+            FieldValue::Timestamp(t) => t.serialize(s),
+            FieldValue::Money(m) => m.serialize(s),
+            FieldValue::Structured(v) => v.serialize(s),
+        }
+    }
 }
 
 impl FieldValue {
@@ -77,7 +96,7 @@ impl FieldValue {
             AttributeValue::Int(i) => FieldValue::Int(*i),
             AttributeValue::Float(x) => FieldValue::Float(x.get()),
             AttributeValue::Text(t) => FieldValue::Text(t.as_str().into()),
-            other => FieldValue::Structured(other.clone()),
+            other => FieldValue::Structured(Arc::new(other.clone())),
         })
     }
 
@@ -136,7 +155,7 @@ impl FieldValue {
             (F::Bool(a), F::Bool(b)) => a.cmp(b),
             (F::Int(a), F::Int(b)) => a.cmp(b),
             (F::Float(a), F::Float(b)) => a.total_cmp(b),
-            (F::Text(a), F::Text(b)) => a.cmp(b),
+            (F::Text(a), F::Text(b)) => a.as_ref().cmp(b.as_ref()),
             (F::Date(a), F::Date(b)) => a.cmp(b),
             (F::Timestamp(a), F::Timestamp(b)) => a.cmp(b),
             (F::Money(a), F::Money(b)) => a.cmp(b),

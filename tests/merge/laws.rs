@@ -410,7 +410,7 @@ proptest! {
                 .filter(|r| r.observed_at() <= at && ledger.allowed(r, &p, at))
                 .collect();
             let profile = store.profile(c, &p, at).unwrap();
-            let mut got: Vec<&str> = profile.records().iter().map(|o| o.record().as_str()).collect();
+            let mut got: Vec<&str> = profile.records().map(|o| o.record().as_str()).collect();
             let mut want: Vec<&str> = allowed.iter().map(|r| r.id().as_str()).collect();
             got.sort_unstable();
             want.sort_unstable();
