@@ -957,3 +957,15 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "serde")]
+proptest! {
+    #[test]
+    fn arbitrary_json_never_panics(text in "\\PC{0,80}") {
+        let _ = serde_json::from_str::<custodia::merge::AuditEvent>(&text);
+        let _ = serde_json::from_str::<custodia::merge::ErasureReceipt>(&text);
+        let _ = serde_json::from_str::<InsertOutcome>(&text);
+        let wrapped = format!("{{\"sequence\": 1, \"reason\": \"r\", \"change\": {text}}}");
+        let _ = serde_json::from_str::<custodia::merge::AuditEvent>(&wrapped);
+    }
+}
