@@ -46,13 +46,57 @@ pub struct SurvivorshipPolicy {
 #[derive(Clone, Debug)]
 pub(crate) struct Named {
     pub(crate) rule: Arc<dyn SurvivorshipRule>,
-    pub(crate) name: Arc<str>,
+    pub(crate) name: RuleName,
 }
 
 impl Named {
     fn new(rule: Arc<dyn SurvivorshipRule>) -> Named {
-        let name = rule.name().into();
+        let name = RuleName::new(rule.name());
         Named { rule, name }
+    }
+}
+
+/// A rule's name as provenance keeps it: the built-in names are static, so
+/// profiles derived on many threads never touch one shared counter.
+#[derive(Clone, Debug)]
+pub(crate) enum RuleName {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl RuleName {
+    fn new(name: &str) -> RuleName {
+        const BUILT_IN: [&str; 4] = [
+            "most_recent",
+            "source_priority",
+            "most_frequent",
+            "most_complete",
+        ];
+        match BUILT_IN.iter().find(|b| **b == name) {
+            Some(b) => RuleName::Static(b),
+            None => RuleName::Shared(name.into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            RuleName::Static(s) => s,
+            RuleName::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for RuleName {
+    fn eq(&self, other: &RuleName) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RuleName {}
+
+impl std::hash::Hash for RuleName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 

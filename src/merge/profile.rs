@@ -10,6 +10,7 @@ use crate::consent::{ConsentLedger, Decision, LawfulBasis, Purpose};
 use crate::error::Result;
 use crate::identity::ClusterId;
 use crate::merge::error::MergeError;
+use crate::merge::policy::RuleName;
 use crate::merge::{Candidate, FieldValue, SurvivorshipPolicy};
 use crate::model::{
     AttributeValue, Attributes, Cardinality, Event, EventAccess, FieldAccess, FieldPath, RecordId,
@@ -23,7 +24,7 @@ use crate::model::{
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Provenance {
     origin: Arc<Origin>,
-    rule: Arc<str>,
+    rule: RuleName,
 }
 
 #[cfg(feature = "serde")]
@@ -34,7 +35,7 @@ impl serde::Serialize for Provenance {
         st.serialize_field("record", &self.origin.record)?;
         st.serialize_field("source", &self.origin.source)?;
         st.serialize_field("observed_at", &self.origin.observed_at)?;
-        st.serialize_field("rule", &*self.rule)?;
+        st.serialize_field("rule", self.rule.as_str())?;
         st.end()
     }
 }
@@ -54,7 +55,7 @@ impl Provenance {
     }
     /// Returns the name of the survivorship rule that chose the value.
     pub fn rule(&self) -> &str {
-        &self.rule
+        self.rule.as_str()
     }
 }
 
@@ -149,7 +150,7 @@ fn ser_arc<T: serde::Serialize + ?Sized, S: serde::Serializer>(
 
 #[cfg(feature = "serde")]
 fn ser_paths<V: serde::Serialize, S: serde::Serializer>(
-    map: &BTreeMap<Arc<FieldPath>, V>,
+    map: &BTreeMap<PathKey, V>,
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     s.collect_map(map.iter().map(|(k, v)| (k.as_str(), v)))
@@ -236,20 +237,65 @@ pub struct UnifiedProfile {
     purpose: Purpose,
     at: DateTime<Utc>,
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser_paths"))]
-    fields: BTreeMap<Arc<FieldPath>, Survived>,
+    fields: BTreeMap<PathKey, Survived>,
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser_paths"))]
-    sets: BTreeMap<Arc<FieldPath>, Vec<SetMember>>,
+    sets: BTreeMap<PathKey, Vec<SetMember>>,
     events: Vec<MergedEvent>,
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
     records: Vec<Arc<Origin>>,
     excluded: Vec<Exclusion>,
 }
 
+/// A field's path as a profile keys it: fixed paths point into the static
+/// field tables (no shared counter to touch across threads), attribute
+/// paths are shared with the record they came from.
+#[derive(Clone, Debug)]
+enum PathKey {
+    Fixed(&'static FieldPath),
+    Attribute(Arc<FieldPath>),
+}
+
+impl std::ops::Deref for PathKey {
+    type Target = FieldPath;
+    fn deref(&self) -> &FieldPath {
+        match self {
+            PathKey::Fixed(p) => p,
+            PathKey::Attribute(p) => p,
+        }
+    }
+}
+
+impl std::borrow::Borrow<FieldPath> for PathKey {
+    fn borrow(&self) -> &FieldPath {
+        self
+    }
+}
+
+impl PartialEq for PathKey {
+    fn eq(&self, other: &PathKey) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for PathKey {}
+
+impl PartialOrd for PathKey {
+    fn partial_cmp(&self, other: &PathKey) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PathKey {
+    fn cmp(&self, other: &PathKey) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
 /// The single- and multi-valued fixed fields of the record schema, with
 /// `record.*` left out (those describe each record, not the person).
 pub(crate) struct FieldTables {
-    pub(crate) singles: Vec<Arc<FieldPath>>,
-    pub(crate) multis: Vec<Arc<FieldPath>>,
+    pub(crate) singles: Vec<FieldPath>,
+    pub(crate) multis: Vec<FieldPath>,
     /// The part of a record each single field reads, to skip empty parts.
     single_gates: Vec<Gate>,
     /// The same for each multi field.
@@ -319,8 +365,8 @@ pub(crate) fn tables() -> &'static FieldTables {
                 continue;
             }
             match spec.cardinality() {
-                Cardinality::One => singles.push(Arc::new(spec.path().clone())),
-                Cardinality::Many => multis.push(Arc::new(spec.path().clone())),
+                Cardinality::One => singles.push(spec.path().clone()),
+                Cardinality::Many => multis.push(spec.path().clone()),
             }
         }
         let single_gates = singles.iter().map(|p| Gate::of(p)).collect();
@@ -611,7 +657,7 @@ fn survive<'a>(
         value: (*value).clone(),
         provenance: Provenance {
             origin: Arc::clone(origin),
-            rule: Arc::clone(&named.name),
+            rule: named.name.clone(),
         },
     })
 }
@@ -726,7 +772,7 @@ pub(crate) fn derive_members(
         group.clear();
         group.extend(g.iter().map(single));
         if let Some(s) = survive(policy, path, &group, &mut buffer) {
-            fields.insert(Arc::clone(path), s);
+            fields.insert(PathKey::Fixed(path), s);
         }
     }
 
@@ -740,7 +786,7 @@ pub(crate) fn derive_members(
             (v, o)
         }));
         if let Some(s) = survive(policy, path, &group, &mut buffer) {
-            fields.insert(Arc::clone(path), s);
+            fields.insert(PathKey::Attribute(Arc::clone(path)), s);
         }
     }
 
@@ -750,7 +796,7 @@ pub(crate) fn derive_members(
             .then_with(|| multi(a).0.canonical_cmp(multi(b).0))
             .then_with(|| a.1.cmp(&b.1))
     });
-    let mut sets: BTreeMap<Arc<FieldPath>, Vec<SetMember>> = BTreeMap::new();
+    let mut sets: BTreeMap<PathKey, Vec<SetMember>> = BTreeMap::new();
     for field in multis.chunk_by(|a, b| a.0 == b.0) {
         let path = &t.multis[usize::from(field[0].0)];
         let members = field
@@ -760,7 +806,7 @@ pub(crate) fn derive_members(
                 provenance: g.iter().map(|x| Arc::clone(multi(x).1)).collect(),
             })
             .collect();
-        sets.insert(Arc::clone(path), members);
+        sets.insert(PathKey::Fixed(path), members);
     }
 
     // Events: the union by event id; members are in record id order, so a

@@ -131,7 +131,8 @@ impl<'c> Candidate<'c> {
 /// # Ok::<(), custodia::Error>(())
 /// ```
 pub trait SurvivorshipRule: fmt::Debug + Send + Sync {
-    /// Returns the rule's name, recorded in provenance (such as `"most_recent"`).
+    /// Returns the rule's name, recorded in provenance (such as
+    /// `"most_recent"`). A policy reads it once, when it is built.
     fn name(&self) -> &str;
 
     /// Returns the index of the surviving candidate, or `None` for no value.
