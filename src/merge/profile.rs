@@ -369,8 +369,8 @@ pub(crate) fn tables() -> &'static FieldTables {
                 Cardinality::Many => multis.push(spec.path().clone()),
             }
         }
-        let single_gates = singles.iter().map(|p| Gate::of(p)).collect();
-        let multi_gates = multis.iter().map(|p| Gate::of(p)).collect();
+        let single_gates = singles.iter().map(Gate::of).collect();
+        let multi_gates = multis.iter().map(Gate::of).collect();
         FieldTables {
             singles,
             multis,
