@@ -969,3 +969,66 @@ proptest! {
         let _ = serde_json::from_str::<custodia::merge::AuditEvent>(&wrapped);
     }
 }
+
+/// The quickstart's story, on the public API: a withdrawal changes the
+/// marketing export but not analytics; a wrong link is undone; a subject is
+/// erased.
+#[test]
+fn quickstart_story() -> custodia::Result<()> {
+    let day = |d| Utc.with_ymd_and_hms(2026, 3, d, 12, 0, 0).unwrap();
+    let (ana, prefs) = (
+        EmailAddress::new("ana@example.com")?,
+        SourceId::new("prefs")?,
+    );
+    let key = SubjectKey::email(&ana);
+    let mut ledger = ConsentLedger::builder()
+        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+        .build()?;
+    ledger.add(
+        ConsentEvent::builder(
+            key.clone(),
+            Purpose::Marketing,
+            ConsentStatus::Granted,
+            day(1),
+            prefs.clone(),
+        )
+        .build()?,
+    );
+    let mut store = ProfileStore::new(ledger, SurvivorshipPolicy::default());
+    for (id, email) in [("crm-1", "ana@example.com"), ("web-9", "bruno@example.com")] {
+        let mut b = SourceRecord::builder(id, "crm", day(1))?;
+        b.identity().emails.push(EmailAddress::new(email)?);
+        store.insert(b.build()?);
+    }
+    let (ana_id, bruno_id) = (RecordId::new("crm-1")?, RecordId::new("web-9")?);
+    let cluster = store.link(&ana_id, &bruno_id, "similar names")?; // a wrong link
+    let (all, email) = (FieldSelection::All, FieldPath::new("identity.email")?);
+    let marketing = |s: &ProfileStore, d| s.view_for(cluster, &Purpose::Marketing, day(d), &all);
+    let before = marketing(&store, 5)?;
+    store.ledger_mut().add(
+        ConsentEvent::builder(
+            key.clone(),
+            Purpose::Marketing,
+            ConsentStatus::Withdrawn,
+            day(9),
+            prefs,
+        )
+        .build()?,
+    );
+    assert_eq!(
+        before.field(&email),
+        Some(&ViewField::Many(vec![FieldValue::Text(
+            "ana@example.com".into()
+        )]))
+    );
+    assert!(marketing(&store, 10)?.is_empty()); // the marketing export changes…
+    let analytics = |d| store.view_for(cluster, &Purpose::Analytics, day(d), &all);
+    let (now, then) = (analytics(10)?, analytics(5)?);
+    assert!(now.fields().eq(then.fields()) && !now.is_empty()); // …analytics does not
+    let (ana_cluster, _) = store.split(cluster, &[ana_id.clone()], "wrong link")?;
+    assert_eq!(store.members(ana_cluster), Some(&[ana_id.clone()][..]));
+    let receipt = store.erase(&key, "GDPR Art. 17");
+    assert_eq!(receipt.records(), [ana_id]);
+    assert!(store.members(ana_cluster).is_none());
+    Ok(())
+}
