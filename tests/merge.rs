@@ -1025,7 +1025,7 @@ fn quickstart_story() -> custodia::Result<()> {
     let analytics = |d| store.view_for(cluster, &Purpose::Analytics, day(d), &all);
     let (now, then) = (analytics(10)?, analytics(5)?);
     assert!(now.fields().eq(then.fields()) && !now.is_empty()); // …analytics does not
-    let (ana_cluster, _) = store.split(cluster, &[ana_id.clone()], "wrong link")?;
+    let (ana_cluster, _) = store.split(cluster, std::slice::from_ref(&ana_id), "wrong link")?;
     assert_eq!(store.members(ana_cluster), Some(&[ana_id.clone()][..]));
     let receipt = store.erase(&key, "GDPR Art. 17");
     assert_eq!(receipt.records(), [ana_id]);
