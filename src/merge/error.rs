@@ -1,0 +1,92 @@
+//! The private details behind the errors of the `merge` module.
+
+use std::fmt;
+
+use crate::error::{Error, ErrorKind};
+
+/// What went wrong in `merge`; turned into the crate's [`Error`] by `From`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum MergeError {
+    /// A field path the record schema does not know.
+    UnknownField {
+        path: String,
+        suggestion: Option<String>,
+    },
+    /// A survivorship rule set for a field whose values are a set.
+    RuleOnSetField { path: String },
+    /// One path given two rules in one policy.
+    DuplicateRule { path: String },
+    /// A cluster id the store does not hold.
+    UnknownCluster { cluster: String },
+    /// A record id the store does not hold.
+    UnknownRecord { record: String },
+    /// A record named in a split that is not a member of the cluster.
+    NotAMember { record: String, cluster: String },
+    /// A split that would leave one side empty.
+    EmptySplit { cluster: String },
+    /// One record id given twice with different content.
+    ConflictingDuplicate { record: String },
+}
+
+impl fmt::Display for MergeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MergeError::UnknownField { path, suggestion } => {
+                write!(f, "field {path:?} is not a field of the record schema")?;
+                if let Some(s) = suggestion {
+                    write!(f, "; did you mean {s:?}?")?;
+                }
+                Ok(())
+            }
+            MergeError::RuleOnSetField { path } => write!(
+                f,
+                "field {path:?} holds many values, which are merged as a set; \
+                 survivorship rules apply to single-valued fields only"
+            ),
+            MergeError::DuplicateRule { path } => {
+                write!(f, "field {path:?} is given two survivorship rules")
+            }
+            MergeError::UnknownCluster { cluster } => {
+                write!(f, "cluster {cluster} is not in the store")
+            }
+            MergeError::UnknownRecord { record } => {
+                write!(f, "record {record:?} is not in the store")
+            }
+            MergeError::NotAMember { record, cluster } => {
+                write!(f, "record {record:?} is not a member of cluster {cluster}")
+            }
+            MergeError::EmptySplit { cluster } => write!(
+                f,
+                "split of cluster {cluster} leaves one side empty; name some but not all members"
+            ),
+            MergeError::ConflictingDuplicate { record } => write!(
+                f,
+                "record {record:?} is given twice with different content; record ids must be unique"
+            ),
+        }
+    }
+}
+
+impl From<MergeError> for Error {
+    #[cold]
+    fn from(e: MergeError) -> Error {
+        let kind = match e {
+            MergeError::UnknownField { .. } => ErrorKind::UnknownField,
+            MergeError::RuleOnSetField { .. } | MergeError::DuplicateRule { .. } => {
+                ErrorKind::InvalidParameter
+            }
+            _ => ErrorKind::InvalidInput,
+        };
+        Error::new(kind, e)
+    }
+}
+
+/// Returns the closest of `known` to `name`, when it is close enough to be a
+/// likely typo.
+pub(crate) fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
+    known
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, k)| k.to_owned())
+}

@@ -1,0 +1,296 @@
+//! Survivorship policies: which rule decides each single-valued field.
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::merge::error::{suggest, MergeError};
+use crate::merge::{MostRecent, SurvivorshipRule};
+use crate::model::{Cardinality, FieldPath, SourceRecord};
+
+/// Which [`SurvivorshipRule`] decides each single-valued field of a unified
+/// profile: a default rule, plus rules for chosen fields or for every field
+/// below a prefix (`"job.*"`, `"attributes.*"`).
+///
+/// For a field the most specific rule applies: an exact path, then the
+/// longest matching prefix, then the default ([`MostRecent`] unless set).
+/// Paths are checked against [`SourceRecord::schema`] when the policy is
+/// built.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::merge::{MostComplete, SourcePriority, SurvivorshipPolicy};
+/// use custodia::model::{FieldPath, SourceId};
+///
+/// let policy = SurvivorshipPolicy::builder()
+///     .rule("demographic.gender", SourcePriority::new([SourceId::new("crm")?]))
+///     .rule("attributes.*", MostComplete)
+///     .build()?;
+/// assert_eq!(policy.rule_for(&FieldPath::new("demographic.gender")?).name(), "source_priority");
+/// assert_eq!(policy.rule_for(&FieldPath::new("attributes.plan")?).name(), "most_complete");
+/// assert_eq!(policy.rule_for(&FieldPath::new("job.title")?).name(), "most_recent");
+///
+/// let err = SurvivorshipPolicy::builder().rule("geographic.contry", MostComplete).build().unwrap_err();
+/// assert_eq!(err.to_string(), "field \"geographic.contry\" is not a field of the record schema; did you mean \"geographic.country\"?");
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SurvivorshipPolicy {
+    default: Named,
+    exact: Vec<(FieldPath, Named)>,
+    /// Prefixes without the trailing `.*`, longest first.
+    prefixes: Vec<(String, Named)>,
+}
+
+/// A rule with its name, read once so provenance can share it.
+#[derive(Clone, Debug)]
+pub(crate) struct Named {
+    pub(crate) rule: Arc<dyn SurvivorshipRule>,
+    pub(crate) name: RuleName,
+}
+
+impl Named {
+    fn new(rule: Arc<dyn SurvivorshipRule>) -> Named {
+        let name = RuleName::new(rule.name());
+        Named { rule, name }
+    }
+}
+
+/// A rule's name as provenance keeps it: the built-in names are static, so
+/// profiles derived on many threads never touch one shared counter.
+#[derive(Clone, Debug)]
+pub(crate) enum RuleName {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl RuleName {
+    fn new(name: &str) -> RuleName {
+        const BUILT_IN: [&str; 4] = [
+            "most_recent",
+            "source_priority",
+            "most_frequent",
+            "most_complete",
+        ];
+        match BUILT_IN.iter().find(|b| **b == name) {
+            Some(b) => RuleName::Static(b),
+            None => RuleName::Shared(name.into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            RuleName::Static(s) => s,
+            RuleName::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for RuleName {
+    fn eq(&self, other: &RuleName) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RuleName {}
+
+impl std::hash::Hash for RuleName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Default for SurvivorshipPolicy {
+    /// Most recent observation wins, for every field.
+    fn default() -> SurvivorshipPolicy {
+        SurvivorshipPolicy {
+            default: Named::new(Arc::new(MostRecent)),
+            exact: Vec::new(),
+            prefixes: Vec::new(),
+        }
+    }
+}
+
+impl SurvivorshipPolicy {
+    /// Starts a policy whose default rule is [`MostRecent`].
+    pub fn builder() -> SurvivorshipPolicyBuilder {
+        SurvivorshipPolicyBuilder::default()
+    }
+
+    /// Returns the rule that decides `field`.
+    pub fn rule_for(&self, field: &FieldPath) -> &dyn SurvivorshipRule {
+        self.named(field).rule.as_ref()
+    }
+
+    /// Returns the rule that decides `field`, with its name.
+    pub(crate) fn named(&self, field: &FieldPath) -> &Named {
+        if let Some((_, rule)) = self.exact.iter().find(|(p, _)| p == field) {
+            return rule;
+        }
+        let path = field.as_str();
+        self.prefixes
+            .iter()
+            .find(|(prefix, _)| {
+                path.len() > prefix.len()
+                    && path.starts_with(prefix.as_str())
+                    && path.as_bytes()[prefix.len()] == b'.'
+            })
+            .map_or(&self.default, |(_, rule)| rule)
+    }
+
+    /// Returns the default rule.
+    pub fn default_rule(&self) -> &dyn SurvivorshipRule {
+        self.default.rule.as_ref()
+    }
+}
+
+/// Builds a [`SurvivorshipPolicy`]; see [`SurvivorshipPolicy::builder`].
+#[derive(Debug, Default)]
+pub struct SurvivorshipPolicyBuilder {
+    default: Option<Arc<dyn SurvivorshipRule>>,
+    rules: Vec<(String, Arc<dyn SurvivorshipRule>)>,
+}
+
+impl SurvivorshipPolicyBuilder {
+    /// Sets the rule for every field no other rule names.
+    pub fn default_rule(mut self, rule: impl SurvivorshipRule + 'static) -> Self {
+        self.default = Some(Arc::new(rule));
+        self
+    }
+
+    /// Sets the rule for one field (`"geographic.city"`, `"attributes.plan"`)
+    /// or for every field below a prefix (`"business.*"`).
+    pub fn rule(self, path: &str, rule: impl SurvivorshipRule + 'static) -> Self {
+        self.shared_rule(path, Arc::new(rule))
+    }
+
+    /// Like [`rule`](Self::rule), with a rule shared with other policies.
+    pub fn shared_rule(mut self, path: &str, rule: Arc<dyn SurvivorshipRule>) -> Self {
+        self.rules.push((path.to_owned(), rule));
+        self
+    }
+
+    /// Checks every path and returns the policy.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::UnknownField`](crate::error::ErrorKind::UnknownField)
+    ///   for a path (or prefix) the record schema does not know, with the
+    ///   closest known path when one is close;
+    /// - [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    ///   for a field whose values are a set (emails, interests, `record.*`),
+    ///   which no rule decides, and for a path given two rules;
+    /// - [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput)
+    ///   for a malformed path.
+    pub fn build(self) -> Result<SurvivorshipPolicy> {
+        let schema = SourceRecord::schema();
+        let mut policy = SurvivorshipPolicy {
+            default: Named::new(self.default.unwrap_or_else(|| Arc::new(MostRecent))),
+            exact: Vec::new(),
+            prefixes: Vec::new(),
+        };
+        let known = || {
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.path().as_str())
+                .chain(schema.open_prefixes().iter().map(FieldPath::as_str))
+        };
+        for (path, rule) in self.rules {
+            if let Some(prefix) = path.strip_suffix(".*") {
+                let checked = FieldPath::new(prefix)?;
+                let is_section = schema.fields().iter().any(|f| {
+                    f.path().as_str().starts_with(prefix)
+                        && f.path().as_str().as_bytes().get(prefix.len()) == Some(&b'.')
+                }) || schema.open_prefixes().contains(&checked)
+                    || schema.field(&checked).is_some();
+                if !is_section {
+                    let sections = schema.fields().iter().map(|f| f.path().first());
+                    return Err(MergeError::UnknownField {
+                        suggestion: suggest(prefix, sections.chain(known()))
+                            .map(|s| format!("{s}.*")),
+                        path,
+                    }
+                    .into());
+                }
+                if policy.prefixes.iter().any(|(p, _)| p == prefix) {
+                    return Err(MergeError::DuplicateRule { path }.into());
+                }
+                policy.prefixes.push((prefix.to_owned(), Named::new(rule)));
+                continue;
+            }
+            let field = FieldPath::new(&path)?;
+            match schema.field(&field) {
+                None => {
+                    return Err(MergeError::UnknownField {
+                        suggestion: suggest(&path, known()),
+                        path,
+                    }
+                    .into())
+                }
+                Some((_, Cardinality::Many)) => {
+                    return Err(MergeError::RuleOnSetField { path }.into())
+                }
+                Some(_) if field.first() == "record" => {
+                    return Err(MergeError::RuleOnSetField { path }.into())
+                }
+                Some(_) => {}
+            }
+            if policy.exact.iter().any(|(p, _)| *p == field) {
+                return Err(MergeError::DuplicateRule { path }.into());
+            }
+            policy.exact.push((field, Named::new(rule)));
+        }
+        // Longest prefix first, so the most specific one matches first.
+        policy
+            .prefixes
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::merge::{MostComplete, MostFrequent};
+
+    #[test]
+    fn paths_are_checked() {
+        let e = |p: &str| {
+            SurvivorshipPolicy::builder()
+                .rule(p, MostFrequent)
+                .build()
+                .unwrap_err()
+        };
+        assert_eq!(e("identity.email").kind(), ErrorKind::InvalidParameter);
+        assert_eq!(e("record.id").kind(), ErrorKind::InvalidParameter);
+        assert_eq!(e("nope").kind(), ErrorKind::UnknownField);
+        assert_eq!(e("a..b").kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            e("geographc.*").to_string(),
+            "field \"geographc.*\" is not a field of the record schema; did you mean \"geographic.*\"?"
+        );
+        let twice = SurvivorshipPolicy::builder()
+            .rule("job.title", MostFrequent)
+            .rule("job.title", MostComplete)
+            .build()
+            .unwrap_err();
+        assert_eq!(twice.kind(), ErrorKind::InvalidParameter);
+    }
+
+    #[test]
+    fn most_specific_rule_wins() {
+        let p = SurvivorshipPolicy::builder()
+            .default_rule(MostComplete)
+            .rule("attributes.*", MostFrequent)
+            .rule("attributes.plan", MostRecent)
+            .build()
+            .unwrap();
+        let f = |s: &str| FieldPath::new(s).unwrap();
+        assert_eq!(p.rule_for(&f("attributes.plan")).name(), "most_recent");
+        assert_eq!(p.rule_for(&f("attributes.tier")).name(), "most_frequent");
+        assert_eq!(p.rule_for(&f("attributesx")).name(), "most_complete");
+        assert_eq!(p.default_rule().name(), "most_complete");
+    }
+}

@@ -1,0 +1,1038 @@
+//! The unified profile: a pure function of a cluster's records, the consent
+//! ledger, the survivorship policy, the purpose and the time.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+
+use crate::consent::{ConsentLedger, Decision, LawfulBasis, Purpose};
+use crate::error::Result;
+use crate::identity::ClusterId;
+use crate::merge::error::MergeError;
+use crate::merge::policy::RuleName;
+use crate::merge::{Candidate, FieldValue, SurvivorshipPolicy};
+use crate::model::{
+    AttributeValue, Attributes, Cardinality, Event, EventAccess, FieldAccess, FieldPath, RecordId,
+    SourceId, SourceRecord, Value,
+};
+
+/// Where a surviving value came from: the record, its source, when the
+/// source observed it, and the rule that chose it.
+///
+/// JSON: `{"record", "source", "observed_at", "rule"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Provenance {
+    origin: Arc<Origin>,
+    rule: RuleName,
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Provenance {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Provenance", 4)?;
+        st.serialize_field("record", &self.origin.record)?;
+        st.serialize_field("source", &self.origin.source)?;
+        st.serialize_field("observed_at", &self.origin.observed_at)?;
+        st.serialize_field("rule", self.rule.as_str())?;
+        st.end()
+    }
+}
+
+impl Provenance {
+    /// Returns the id of the record the value came from.
+    pub fn record(&self) -> &RecordId {
+        &self.origin.record
+    }
+    /// Returns that record's source.
+    pub fn source(&self) -> &SourceId {
+        &self.origin.source
+    }
+    /// Returns when the source observed that record.
+    pub fn observed_at(&self) -> DateTime<Utc> {
+        self.origin.observed_at
+    }
+    /// Returns the name of the survivorship rule that chose the value.
+    pub fn rule(&self) -> &str {
+        self.rule.as_str()
+    }
+}
+
+/// One record that contributed to a unified profile or to one member of a
+/// set: its id, source and observation time.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Origin {
+    record: RecordId,
+    source: SourceId,
+    observed_at: DateTime<Utc>,
+}
+
+impl Origin {
+    /// Returns the record id.
+    pub fn record(&self) -> &RecordId {
+        &self.record
+    }
+    /// Returns the record's source.
+    pub fn source(&self) -> &SourceId {
+        &self.source
+    }
+    /// Returns when the source observed the record.
+    pub fn observed_at(&self) -> DateTime<Utc> {
+        self.observed_at
+    }
+}
+
+/// The surviving value of a single-valued field, with its provenance.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Survived {
+    value: FieldValue,
+    provenance: Provenance,
+}
+
+impl Survived {
+    /// Returns the value.
+    pub fn value(&self) -> &FieldValue {
+        &self.value
+    }
+    /// Returns where it came from.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+}
+
+/// One member of a multi-valued field (an email, an interest), with every
+/// record that holds it, by record id.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SetMember {
+    value: FieldValue,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
+    provenance: Vec<Arc<Origin>>,
+}
+
+impl SetMember {
+    /// Returns the value.
+    pub fn value(&self) -> &FieldValue {
+        &self.value
+    }
+    /// Returns every record holding the value, by record id.
+    pub fn provenance(&self) -> impl ExactSizeIterator<Item = &Origin> + '_ {
+        self.provenance.iter().map(|o| &**o)
+    }
+}
+
+#[cfg(feature = "serde")]
+fn ser_origins<S: serde::Serializer>(
+    origins: &[Arc<Origin>],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(origins.iter().map(|o| &**o))
+}
+
+#[cfg(feature = "serde")]
+fn ser_ids<S: serde::Serializer>(
+    origins: &[Arc<Origin>],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(origins.iter().map(|o| &o.record))
+}
+
+#[cfg(feature = "serde")]
+fn ser_arc<T: serde::Serialize + ?Sized, S: serde::Serializer>(
+    v: &Arc<T>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    (**v).serialize(s)
+}
+
+#[cfg(feature = "serde")]
+fn ser_paths<V: serde::Serialize, S: serde::Serializer>(
+    map: &BTreeMap<PathKey, V>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_map(map.iter().map(|(k, v)| (k.as_str(), v)))
+}
+
+/// One event of the merged history, with every contributing record that
+/// carries its id.
+///
+/// When those records carry different content under one event id, the copy
+/// of the most recently observed record wins (ties: the smallest record id)
+/// and [`has_conflict`](Self::has_conflict) is `true`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MergedEvent {
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_arc"))]
+    event: Arc<Event>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_ids"))]
+    records: Vec<Arc<Origin>>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "std::ops::Not::not"))]
+    conflict: bool,
+}
+
+impl MergedEvent {
+    /// Returns the event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+    /// Returns the ids of the records carrying the event id, sorted.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &RecordId> + '_ {
+        self.records.iter().map(|o| &o.record)
+    }
+    /// Returns `true` when the records carried different content under the
+    /// same event id.
+    pub fn has_conflict(&self) -> bool {
+        self.conflict
+    }
+}
+
+/// A record of the cluster that contributes nothing to the profile, because
+/// the ledger does not allow its data for the purpose at the time.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Exclusion {
+    record: RecordId,
+    decision: Decision,
+}
+
+impl Exclusion {
+    /// Returns the excluded record's id.
+    pub fn record(&self) -> &RecordId {
+        &self.record
+    }
+    /// Returns the ledger's decision, which says why.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+}
+
+/// The merged view of one cluster for one purpose at one time, with
+/// provenance for every value.
+///
+/// A pure function of (the cluster's records, the consent ledger, the
+/// survivorship policy, the purpose, the time): see the
+/// [module docs](crate::merge) for the rules. Build one with
+/// [`UnifiedProfile::derive`] or through a
+/// [`ProfileStore`](crate::merge::ProfileStore).
+///
+/// It implements [`FieldAccess`] over the paths of
+/// [`SourceRecord::schema`], so segment expressions compiled against that
+/// schema evaluate over it. `record.id` and `record.source` hold every
+/// contributing record and source; `record.observed_at` the latest
+/// observation.
+///
+/// JSON (`serde` feature, output only; every list and map in canonical
+/// order): `{"cluster", "purpose", "at", "fields": {path: {"value",
+/// "provenance": {"record", "source", "observed_at", "rule"}}}, "sets":
+/// {path: [{"value", "provenance": [{"record", "source", "observed_at"}]}]},
+/// "events": [{"event", "records", "conflict"?}], "records": [...],
+/// "excluded": [{"record", "decision"}]}`.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct UnifiedProfile {
+    cluster: ClusterId,
+    purpose: Purpose,
+    at: DateTime<Utc>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_paths"))]
+    fields: BTreeMap<PathKey, Survived>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_paths"))]
+    sets: BTreeMap<PathKey, Vec<SetMember>>,
+    events: Vec<MergedEvent>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
+    records: Vec<Arc<Origin>>,
+    excluded: Vec<Exclusion>,
+}
+
+/// A field's path as a profile keys it: fixed paths point into the static
+/// field tables (no shared counter to touch across threads), attribute
+/// paths are shared with the record they came from.
+#[derive(Clone, Debug)]
+enum PathKey {
+    Fixed(&'static FieldPath),
+    Attribute(Arc<FieldPath>),
+}
+
+impl std::ops::Deref for PathKey {
+    type Target = FieldPath;
+    fn deref(&self) -> &FieldPath {
+        match self {
+            PathKey::Fixed(p) => p,
+            PathKey::Attribute(p) => p,
+        }
+    }
+}
+
+impl std::borrow::Borrow<FieldPath> for PathKey {
+    fn borrow(&self) -> &FieldPath {
+        self
+    }
+}
+
+impl PartialEq for PathKey {
+    fn eq(&self, other: &PathKey) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for PathKey {}
+
+impl PartialOrd for PathKey {
+    fn partial_cmp(&self, other: &PathKey) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PathKey {
+    fn cmp(&self, other: &PathKey) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+/// The single- and multi-valued fixed fields of the record schema, with
+/// `record.*` left out (those describe each record, not the person).
+pub(crate) struct FieldTables {
+    pub(crate) singles: Vec<FieldPath>,
+    pub(crate) multis: Vec<FieldPath>,
+    /// The part of a record each single field reads, to skip empty parts.
+    single_gates: Vec<Gate>,
+    /// The same for each multi field.
+    multi_gates: Vec<Gate>,
+}
+
+/// The part of a record a field reads: when that part is empty the field
+/// has no value, and reading it (a string match per path) can be skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    Names,
+    Emails,
+    Phones,
+    Addresses,
+    ExternalIds,
+    DeviceIds,
+    Demographic,
+    Geographic,
+    Business,
+    Personal,
+    /// Read it whatever the record holds.
+    Always,
+}
+
+impl Gate {
+    fn of(path: &FieldPath) -> Gate {
+        match (path.first(), path.rest().unwrap_or("")) {
+            ("identity", "given_name" | "family_name" | "full_name") => Gate::Names,
+            ("identity", "email" | "email_domain") => Gate::Emails,
+            ("identity", "phone") => Gate::Phones,
+            ("identity", "city" | "postal_code" | "address_country") => Gate::Addresses,
+            ("identity", "external_system") => Gate::ExternalIds,
+            ("identity", "device_id") => Gate::DeviceIds,
+            ("demographic", _) => Gate::Demographic,
+            ("geographic", _) => Gate::Geographic,
+            ("business" | "job", _) => Gate::Business,
+            ("personal", _) => Gate::Personal,
+            _ => Gate::Always,
+        }
+    }
+
+    fn is_open(self, r: &SourceRecord) -> bool {
+        let id = r.identity();
+        match self {
+            Gate::Names => !id.names.is_empty(),
+            Gate::Emails => !id.emails.is_empty(),
+            Gate::Phones => !id.phones.is_empty(),
+            Gate::Addresses => !id.addresses.is_empty(),
+            Gate::ExternalIds => !id.external_ids.is_empty(),
+            Gate::DeviceIds => !id.device_ids.is_empty(),
+            Gate::Demographic => !r.demographic().is_empty(),
+            Gate::Geographic => !r.geographic().is_empty(),
+            Gate::Business => !r.business().is_empty(),
+            Gate::Personal => !r.personal().is_empty(),
+            Gate::Always => true,
+        }
+    }
+}
+
+pub(crate) fn tables() -> &'static FieldTables {
+    static TABLES: OnceLock<FieldTables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut singles = Vec::new();
+        let mut multis = Vec::new();
+        for spec in SourceRecord::schema().fields() {
+            if spec.path().first() == "record" {
+                continue;
+            }
+            match spec.cardinality() {
+                Cardinality::One => singles.push(spec.path().clone()),
+                Cardinality::Many => multis.push(spec.path().clone()),
+            }
+        }
+        let single_gates = singles.iter().map(Gate::of).collect();
+        let multi_gates = multis.iter().map(Gate::of).collect();
+        FieldTables {
+            singles,
+            multis,
+            single_gates,
+            multi_gates,
+        }
+    })
+}
+
+/// The open attribute maps of a record, by their path prefix.
+fn attribute_maps(record: &SourceRecord) -> [(&'static str, &Attributes); 3] {
+    [
+        ("attributes", record.attributes()),
+        ("personal.attitude", &record.personal().attitudes),
+        ("personal.preference", &record.personal().preferences),
+    ]
+}
+
+/// What one record offers to merging, read once through [`FieldAccess`].
+#[derive(Clone, Debug)]
+pub(crate) struct Facts {
+    origin: Arc<Origin>,
+    /// (index into [`FieldTables::singles`], value), by index.
+    singles: Vec<(u16, FieldValue)>,
+    /// (index into [`FieldTables::multis`], value), by index.
+    multis: Vec<(u16, FieldValue)>,
+    /// (full path such as `attributes.plan`, value), by path.
+    attributes: Vec<(Arc<FieldPath>, FieldValue)>,
+    /// The record's events, shared with the profiles that hold them.
+    events: Vec<Arc<Event>>,
+}
+
+impl Facts {
+    pub(crate) fn of(record: &SourceRecord) -> Facts {
+        let t = tables();
+        let mut facts = Facts {
+            origin: Arc::new(origin(record)),
+            singles: Vec::new(),
+            multis: Vec::new(),
+            attributes: Vec::new(),
+            events: record.events().iter().cloned().map(Arc::new).collect(),
+        };
+        let gates = [
+            Gate::Names,
+            Gate::Emails,
+            Gate::Phones,
+            Gate::Addresses,
+            Gate::ExternalIds,
+            Gate::DeviceIds,
+            Gate::Demographic,
+            Gate::Geographic,
+            Gate::Business,
+            Gate::Personal,
+            Gate::Always,
+        ]
+        .map(|g| g.is_open(record));
+        let open = |g: Gate| gates[g as usize];
+        for (i, path) in t.singles.iter().enumerate() {
+            if !open(t.single_gates[i]) {
+                continue;
+            }
+            if let Some(v) = record.first(path) {
+                facts.singles.push((i as u16, FieldValue::from_value(v)));
+            }
+        }
+        for (i, path) in t.multis.iter().enumerate() {
+            if !open(t.multi_gates[i]) {
+                continue;
+            }
+            let mut values: Vec<FieldValue> = Vec::new();
+            record.visit(path, &mut |v| values.push(FieldValue::from_value(v)));
+            values.sort_by(FieldValue::canonical_cmp);
+            values.dedup();
+            facts
+                .multis
+                .extend(values.into_iter().map(|v| (i as u16, v)));
+        }
+        for (prefix, map) in attribute_maps(record) {
+            for (key, value) in map.iter() {
+                let Some(value) = FieldValue::from_attribute(value) else {
+                    continue;
+                };
+                // A key that makes no valid path (such as one ending in a
+                // dot) is kept under a path with the dots replaced.
+                let path = FieldPath::new(&format!("{prefix}.{key}"))
+                    .or_else(|_| FieldPath::new(&format!("{prefix}.{}", key.replace('.', "_"))));
+                if let Ok(path) = path {
+                    facts.attributes.push((Arc::new(path), value));
+                }
+            }
+        }
+        facts.attributes.sort_by(|a, b| a.0.cmp(&b.0));
+        facts
+    }
+
+    /// Returns how many field values the record holds.
+    pub(crate) fn field_count(&self) -> usize {
+        self.singles.len() + self.multis.len() + self.attributes.len()
+    }
+
+    /// Returns how many events the record holds.
+    pub(crate) fn event_count(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// A record with its facts, as derivation reads it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Member<'a> {
+    pub(crate) record: &'a SourceRecord,
+    pub(crate) facts: &'a Facts,
+}
+
+impl UnifiedProfile {
+    /// Derives the unified profile of `cluster` from its `records`, for
+    /// `purpose` at `at`.
+    ///
+    /// Records observed after `at` do not exist yet and are ignored; a
+    /// record the ledger does not allow for the purpose at the time
+    /// contributes nothing and is listed in [`excluded`](Self::excluded).
+    /// Records are a set: the order they come in does not matter, and a
+    /// record given twice counts once.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput)
+    /// when two different records share one record id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use custodia::consent::{ConsentLedger, LawfulBasis, Purpose};
+    /// use custodia::identity::ClusterId;
+    /// use custodia::merge::{SurvivorshipPolicy, UnifiedProfile};
+    /// use custodia::model::{CountryCode, FieldAccess, FieldPath, SourceRecord, Value};
+    ///
+    /// let day = |d| Utc.with_ymd_and_hms(2026, 3, d, 12, 0, 0).unwrap();
+    /// let mut a = SourceRecord::builder("crm-1", "crm", day(1))?;
+    /// a.geographic().country = Some(CountryCode::new("PT")?);
+    /// let mut b = SourceRecord::builder("web-9", "web", day(5))?;
+    /// b.geographic().country = Some(CountryCode::new("ES")?);
+    /// let records = [a.build()?, b.build()?];
+    ///
+    /// let ledger = ConsentLedger::builder()
+    ///     .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+    ///     .build()?;
+    /// let cluster = ClusterId::for_smallest_member(records[0].id());
+    /// let policy = SurvivorshipPolicy::default();
+    /// let profile = UnifiedProfile::derive(cluster, &records, &ledger, &policy, &Purpose::Analytics, day(9))?;
+    /// let country = FieldPath::new("geographic.country")?;
+    /// assert_eq!(profile.first(&country), Some(Value::Text("ES")));
+    /// assert_eq!(profile.field(&country).map(|s| s.provenance().record().as_str()), Some("web-9"));
+    ///
+    /// // At an earlier time the web record does not exist yet.
+    /// let before = UnifiedProfile::derive(cluster, &records, &ledger, &policy, &Purpose::Analytics, day(2))?;
+    /// assert_eq!(before.first(&country), Some(Value::Text("PT")));
+    /// // Marketing rests on consent, and nobody gave it.
+    /// let marketing = UnifiedProfile::derive(cluster, &records, &ledger, &policy, &Purpose::Marketing, day(9))?;
+    /// assert!(marketing.is_empty());
+    /// assert_eq!(marketing.excluded().len(), 2);
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn derive<'a>(
+        cluster: ClusterId,
+        records: impl IntoIterator<Item = &'a SourceRecord>,
+        ledger: &ConsentLedger,
+        policy: &SurvivorshipPolicy,
+        purpose: &Purpose,
+        at: DateTime<Utc>,
+    ) -> Result<UnifiedProfile> {
+        let mut records: Vec<&SourceRecord> = records.into_iter().collect();
+        records.sort_by(|a, b| a.id().cmp(b.id()));
+        let mut unique: Vec<&SourceRecord> = Vec::with_capacity(records.len());
+        for r in records {
+            match unique.last() {
+                Some(last) if last.id() == r.id() => {
+                    if *last != r {
+                        return Err(MergeError::ConflictingDuplicate {
+                            record: r.id().to_string(),
+                        }
+                        .into());
+                    }
+                }
+                _ => unique.push(r),
+            }
+        }
+        let facts: Vec<Facts> = unique
+            .iter()
+            .filter(|r| r.observed_at() <= at)
+            .map(|r| Facts::of(r))
+            .collect();
+        let members: Vec<Member<'_>> = unique
+            .iter()
+            .filter(|r| r.observed_at() <= at)
+            .zip(&facts)
+            .map(|(record, facts)| Member { record, facts })
+            .collect();
+        Ok(derive_members(
+            cluster,
+            &members,
+            ledger,
+            policy,
+            purpose,
+            at,
+            &mut Scratch::default(),
+        ))
+    }
+
+    /// Returns the cluster's id.
+    pub fn cluster(&self) -> ClusterId {
+        self.cluster
+    }
+    /// Returns the purpose the profile was derived for.
+    pub fn purpose(&self) -> &Purpose {
+        &self.purpose
+    }
+    /// Returns the time the profile was derived at.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    /// Returns the surviving value of a single-valued field (including
+    /// custom attributes, by their full path such as `attributes.plan`).
+    pub fn field(&self, path: &FieldPath) -> Option<&Survived> {
+        self.fields.get(path)
+    }
+    /// Returns every single-valued field that has a value, by path.
+    pub fn fields(&self) -> impl Iterator<Item = (&FieldPath, &Survived)> + '_ {
+        self.fields.iter().map(|(p, s)| (&**p, s))
+    }
+    /// Returns the members of a multi-valued field, in value order (empty
+    /// when it has none).
+    pub fn set(&self, path: &FieldPath) -> &[SetMember] {
+        self.sets.get(path).map_or(&[], Vec::as_slice)
+    }
+    /// Returns every multi-valued field that has members, by path.
+    pub fn sets(&self) -> impl Iterator<Item = (&FieldPath, &[SetMember])> + '_ {
+        self.sets.iter().map(|(p, m)| (&**p, m.as_slice()))
+    }
+    /// Returns the merged event history, by time then event id.
+    pub fn events(&self) -> &[MergedEvent] {
+        &self.events
+    }
+    /// Returns the contributing records, by record id.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &Origin> + '_ {
+        self.records.iter().map(|o| &**o)
+    }
+    /// Returns the records excluded by consent, by record id.
+    pub fn excluded(&self) -> &[Exclusion] {
+        &self.excluded
+    }
+    /// Returns `true` when no record contributes.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+fn origin(r: &SourceRecord) -> Origin {
+    Origin {
+        record: r.id().clone(),
+        source: r.source().clone(),
+        observed_at: r.observed_at(),
+    }
+}
+
+/// Runs the rule for one field over its candidates (one per record, in
+/// record id order) and returns the survivor.
+fn survive<'a>(
+    policy: &SurvivorshipPolicy,
+    path: &FieldPath,
+    group: &[(&'a FieldValue, &'a Arc<Origin>)],
+    buffer: &mut Vec<Candidate<'a>>,
+) -> Option<Survived> {
+    buffer.clear();
+    buffer.extend(
+        group
+            .iter()
+            .map(|(v, o)| Candidate::new(v, &o.record, &o.source, o.observed_at)),
+    );
+    let named = policy.named(path);
+    let i = named.rule.select(path, buffer)?;
+    let (value, origin) = group.get(i)?;
+    Some(Survived {
+        value: (*value).clone(),
+        provenance: Provenance {
+            origin: Arc::clone(origin),
+            rule: named.name.clone(),
+        },
+    })
+}
+
+/// Reusable working memory of [`derive_members`]: indexes, not
+/// references, so one scratch serves every cluster a thread derives.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// (field index, allowed member, value index).
+    singles: Vec<(u16, u32, u32)>,
+    /// (field index, allowed member, value index).
+    multis: Vec<(u16, u32, u32)>,
+    /// (allowed member, attribute index).
+    attributes: Vec<(u32, u32)>,
+    /// (allowed member, event index).
+    events: Vec<(u32, u32)>,
+}
+
+/// Derives a profile from members sorted by record id, unique, all
+/// observed at or before `at`.
+pub(crate) fn derive_members(
+    cluster: ClusterId,
+    members: &[Member<'_>],
+    ledger: &ConsentLedger,
+    policy: &SurvivorshipPolicy,
+    purpose: &Purpose,
+    at: DateTime<Utc>,
+    scratch: &mut Scratch,
+) -> UnifiedProfile {
+    let t = tables();
+    let purpose = purpose.canonical();
+    let mut allowed: Vec<&Facts> = Vec::with_capacity(members.len());
+    let mut excluded = Vec::new();
+    // A purpose resting on a lawful basis other than consent allows every
+    // record without special-category data (the ledger's first rule), so
+    // the per-record decision, which reads every identifier, is skipped.
+    let by_basis = matches!(
+        ledger.policy().basis_for(&purpose),
+        Some(basis) if basis != LawfulBasis::Consent
+    );
+    for m in members {
+        debug_assert!(m.record.observed_at() <= at);
+        if by_basis {
+            allowed.push(m.facts);
+            continue;
+        }
+        // The model holds no special-category data (GDPR Art. 9), so the
+        // plain decision applies; see the module docs.
+        let decision = ledger.decide(m.record, &purpose, at);
+        if decision.is_allowed() {
+            allowed.push(m.facts);
+        } else {
+            excluded.push(Exclusion {
+                record: m.record.id().clone(),
+                decision,
+            });
+        }
+    }
+    let Scratch {
+        singles,
+        multis,
+        attributes,
+        events,
+    } = scratch;
+    singles.clear();
+    multis.clear();
+    attributes.clear();
+    events.clear();
+    for (m, f) in allowed.iter().enumerate() {
+        let m = m as u32;
+        singles.extend(
+            f.singles
+                .iter()
+                .enumerate()
+                .map(|(v, (i, _))| (*i, m, v as u32)),
+        );
+        multis.extend(
+            f.multis
+                .iter()
+                .enumerate()
+                .map(|(v, (i, _))| (*i, m, v as u32)),
+        );
+        attributes.extend((0..f.attributes.len()).map(|a| (m, a as u32)));
+        events.extend((0..f.events.len()).map(|e| (m, e as u32)));
+    }
+    let single = |&(_, m, v): &(u16, u32, u32)| {
+        let f = allowed[m as usize];
+        (&f.singles[v as usize].1, &f.origin)
+    };
+    let multi = |&(_, m, v): &(u16, u32, u32)| {
+        let f = allowed[m as usize];
+        (&f.multis[v as usize].1, &f.origin)
+    };
+    let attribute = |&(m, a): &(u32, u32)| {
+        let f = allowed[m as usize];
+        let (p, v) = &f.attributes[a as usize];
+        (p, v, &f.origin)
+    };
+    let event = |&(m, e): &(u32, u32)| {
+        let f = allowed[m as usize];
+        (&f.events[e as usize], &f.origin)
+    };
+
+    // Single-valued fixed fields: stable-sort by field so each field's
+    // candidates stay in record id order (members are in that order).
+    singles.sort_by_key(|s| s.0);
+    let mut fields = BTreeMap::new();
+    let mut buffer: Vec<Candidate<'_>> = Vec::new();
+    let mut group: Vec<(&FieldValue, &Arc<Origin>)> = Vec::new();
+    for g in singles.chunk_by(|a, b| a.0 == b.0) {
+        let path = &t.singles[usize::from(g[0].0)];
+        group.clear();
+        group.extend(g.iter().map(single));
+        if let Some(s) = survive(policy, path, &group, &mut buffer) {
+            fields.insert(PathKey::Fixed(path), s);
+        }
+    }
+
+    // Custom attributes survive per key, like single-valued fields.
+    attributes.sort_by(|a, b| attribute(a).0.cmp(attribute(b).0));
+    for g in attributes.chunk_by(|a, b| attribute(a).0 == attribute(b).0) {
+        let path = attribute(&g[0]).0;
+        group.clear();
+        group.extend(g.iter().map(|a| {
+            let (_, v, o) = attribute(a);
+            (v, o)
+        }));
+        if let Some(s) = survive(policy, path, &group, &mut buffer) {
+            fields.insert(PathKey::Attribute(Arc::clone(path)), s);
+        }
+    }
+
+    // Multi-valued fields: the union, each member with every record holding it.
+    multis.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| multi(a).0.canonical_cmp(multi(b).0))
+            .then_with(|| a.1.cmp(&b.1))
+    });
+    let mut sets: BTreeMap<PathKey, Vec<SetMember>> = BTreeMap::new();
+    for field in multis.chunk_by(|a, b| a.0 == b.0) {
+        let path = &t.multis[usize::from(field[0].0)];
+        let members = field
+            .chunk_by(|a, b| multi(a).0.canonical_cmp(multi(b).0).is_eq())
+            .map(|g| SetMember {
+                value: multi(&g[0]).0.clone(),
+                provenance: g.iter().map(|x| Arc::clone(multi(x).1)).collect(),
+            })
+            .collect();
+        sets.insert(PathKey::Fixed(path), members);
+    }
+
+    // Events: the union by event id; members are in record id order, so a
+    // stable sort by event id keeps each group in record id order.
+    events.sort_by(|a, b| event(a).0.id().cmp(event(b).0.id()));
+    let mut merged: Vec<MergedEvent> = events
+        .chunk_by(|a, b| event(a).0.id() == event(b).0.id())
+        .map(|g| {
+            // The most recently observed record's copy wins; ties go to the
+            // smallest record id (the first of the group).
+            let (winner, _) = g.iter().map(event).fold(event(&g[0]), |best, c| {
+                if c.1.observed_at > best.1.observed_at {
+                    c
+                } else {
+                    best
+                }
+            });
+            MergedEvent {
+                event: Arc::clone(winner),
+                records: g.iter().map(|x| Arc::clone(event(x).1)).collect(),
+                conflict: g
+                    .iter()
+                    .map(event)
+                    .any(|(e, _)| !Arc::ptr_eq(e, winner) && **e != **winner),
+            }
+        })
+        .collect();
+    merged.sort_by(|a, b| {
+        a.event
+            .at()
+            .cmp(&b.event.at())
+            .then_with(|| a.event.id().cmp(b.event.id()))
+    });
+
+    UnifiedProfile {
+        cluster,
+        purpose,
+        at,
+        fields,
+        sets,
+        events: merged,
+        records: allowed.iter().map(|f| Arc::clone(&f.origin)).collect(),
+        excluded,
+    }
+}
+
+impl UnifiedProfile {
+    /// Visits a custom attribute path, which may reach into a structured
+    /// attribute (`attributes.address.city`).
+    fn visit_attribute<'s>(
+        &'s self,
+        path: &str,
+        prefix_len: usize,
+        visit: &mut dyn FnMut(Value<'s>),
+    ) {
+        // The longest surviving key that is a prefix of the path wins.
+        let mut cut = path.len();
+        loop {
+            let head = &path[..cut];
+            if let Some(s) = FieldPath::new(head).ok().and_then(|p| self.fields.get(&p)) {
+                let rest = &path[cut..];
+                match (&s.value, rest.strip_prefix('.')) {
+                    (FieldValue::Structured(v), None) => visit_structured(v, visit),
+                    (FieldValue::Structured(v), Some(rest)) => {
+                        if let AttributeValue::Map(map) = &**v {
+                            visit_in_map(map, rest, visit);
+                        }
+                    }
+                    (v, None) => {
+                        if let Some(v) = v.as_value() {
+                            visit(v);
+                        }
+                    }
+                    _ => {}
+                }
+                return;
+            }
+            match path[..cut].rfind('.') {
+                Some(i) if i > prefix_len => cut = i,
+                _ => return,
+            }
+        }
+    }
+}
+
+fn visit_structured<'s>(v: &'s AttributeValue, visit: &mut dyn FnMut(Value<'s>)) {
+    match v {
+        AttributeValue::Bool(b) => visit(Value::Bool(*b)),
+        AttributeValue::Int(i) => visit(Value::Int(*i)),
+        AttributeValue::Float(x) => visit(Value::Float(x.get())),
+        AttributeValue::Text(t) => visit(Value::Text(t)),
+        AttributeValue::List(items) => {
+            for item in items {
+                if !matches!(item, AttributeValue::List(_) | AttributeValue::Map(_)) {
+                    visit_structured(item, visit);
+                }
+            }
+        }
+        AttributeValue::Null | AttributeValue::Map(_) => {}
+    }
+}
+
+/// Reads `key` (a dotted path) inside nested maps; a whole key holding dots
+/// wins over a nested path, as it does for source records.
+fn visit_in_map<'s>(
+    map: &'s BTreeMap<String, AttributeValue>,
+    key: &str,
+    visit: &mut dyn FnMut(Value<'s>),
+) {
+    let mut current = map;
+    let mut remaining = key;
+    loop {
+        if let Some(v) = current.get(remaining) {
+            visit_structured(v, visit);
+            return;
+        }
+        let Some((head, rest)) = remaining.split_once('.') else {
+            return;
+        };
+        match current.get(head) {
+            Some(AttributeValue::Map(m)) => {
+                current = m;
+                remaining = rest;
+            }
+            _ => return,
+        }
+    }
+}
+
+impl FieldAccess for UnifiedProfile {
+    fn visit<'s>(&'s self, path: &FieldPath, visit: &mut dyn FnMut(Value<'s>)) {
+        match path.as_str() {
+            "record.id" => {
+                for r in &self.records {
+                    visit(Value::Text(r.record.as_str()));
+                }
+                return;
+            }
+            "record.source" => {
+                let mut sources: Vec<&str> =
+                    self.records.iter().map(|r| r.source.as_str()).collect();
+                sources.sort_unstable();
+                sources.dedup();
+                sources.into_iter().for_each(|s| visit(Value::Text(s)));
+                return;
+            }
+            "record.observed_at" => {
+                if let Some(t) = self.records.iter().map(|r| r.observed_at).max() {
+                    visit(Value::Timestamp(t));
+                }
+                return;
+            }
+            _ => {}
+        }
+        if let Some(s) = self.fields.get(path) {
+            match &s.value {
+                FieldValue::Structured(v) => visit_structured(v, visit),
+                v => {
+                    if let Some(v) = v.as_value() {
+                        visit(v);
+                    }
+                }
+            }
+            return;
+        }
+        if let Some(members) = self.sets.get(path) {
+            for m in members {
+                if let Some(v) = m.value.as_value() {
+                    visit(v);
+                }
+            }
+            return;
+        }
+        let p = path.as_str();
+        for prefix in ["attributes", "personal.attitude", "personal.preference"] {
+            if p.len() > prefix.len() + 1
+                && p.starts_with(prefix)
+                && p.as_bytes()[prefix.len()] == b'.'
+            {
+                self.visit_attribute(p, prefix.len(), visit);
+                return;
+            }
+        }
+    }
+
+    fn visit_events<'s>(&'s self, visit: &mut dyn FnMut(&'s dyn EventAccess)) {
+        for e in &self.events {
+            visit(&*e.event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn gates_skip_only_fields_that_are_empty() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let mut b = SourceRecord::builder("r", "s", at).unwrap();
+        b.identity()
+            .emails
+            .push(crate::model::EmailAddress::new("a@b.example").unwrap());
+        b.geographic().city = Some(crate::model::Text::new("Faro").unwrap());
+        b.business().job.title = Some(crate::model::Text::new("Chef").unwrap());
+        b.personal()
+            .interests
+            .insert(crate::model::Text::new("surf").unwrap());
+        let record = b.build().unwrap();
+        let facts = Facts::of(&record);
+        let t = tables();
+        // Reading every path without gates finds the same values.
+        let mut singles = 0;
+        for p in &t.singles {
+            singles += usize::from(record.first(p).is_some());
+        }
+        let mut multis = 0;
+        for p in &t.multis {
+            record.visit(p, &mut |_| multis += 1);
+        }
+        assert_eq!(facts.singles.len(), singles);
+        assert_eq!(facts.multis.len(), multis);
+        assert_eq!((singles, multis), (2, 3));
+        for p in t.singles.iter().chain(&t.multis) {
+            assert_ne!(Gate::of(p), Gate::Always, "{p} has no gate");
+        }
+    }
+}

@@ -1,0 +1,491 @@
+//! The laws of merging as property tests on random records and ledgers.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+
+use custodia::consent::{
+    ConsentEvent, ConsentLedger, ConsentStatus, LawfulBasis, Purpose, SubjectKey,
+};
+use custodia::identity::ClusterId;
+use custodia::merge::testing::{check_policy, check_rule};
+use custodia::merge::{
+    Candidate, FieldSelection, FieldValue, MostComplete, MostFrequent, MostRecent, ProfileStore,
+    SourcePriority, SurvivorshipPolicy, SurvivorshipRule, UnifiedProfile, ViewField,
+};
+use custodia::model::{
+    AttributeValue, CountryCode, EmailAction, EmailAddress, EmailEvent, Event, EventId, EventKind,
+    FieldAccess, RecordId, SourceId, SourceRecord, Text,
+};
+use proptest::prelude::*;
+
+use super::{path, t};
+
+const SOURCES: [&str; 3] = ["crm", "shop", "web"];
+const COUNTRIES: [&str; 3] = ["PT", "ES", "DE"];
+const CITIES: [&str; 4] = ["Lisboa", "Porto", "Lisbon, Portugal", "Faro"];
+const INTERESTS: [&str; 3] = ["surf", "jazz", "chess"];
+const PLANS: [&str; 2] = ["gold", "silver"];
+
+/// A record to build: small pools, so values and event ids collide often.
+#[derive(Clone, Debug)]
+struct Spec {
+    id: u8,
+    source: usize,
+    day: i64,
+    country: Option<usize>,
+    city: Option<usize>,
+    emails: Vec<u8>,
+    interests: Vec<usize>,
+    plan: Option<usize>,
+    events: Vec<(u8, i64, u8)>,
+}
+
+fn email(i: u8) -> String {
+    format!("person{i}@example.com")
+}
+
+fn record_id(i: u8) -> String {
+    format!("rec-{i:02}")
+}
+
+fn build(s: &Spec) -> SourceRecord {
+    let mut b = SourceRecord::builder(&record_id(s.id), SOURCES[s.source], t(s.day)).unwrap();
+    if let Some(c) = s.country {
+        b.geographic().country = Some(CountryCode::new(COUNTRIES[c]).unwrap());
+    }
+    if let Some(c) = s.city {
+        b.geographic().city = Some(Text::new(CITIES[c]).unwrap());
+    }
+    for e in &s.emails {
+        b.identity()
+            .emails
+            .push(EmailAddress::new(&email(*e)).unwrap());
+    }
+    for i in &s.interests {
+        b.personal()
+            .interests
+            .insert(Text::new(INTERESTS[*i]).unwrap());
+    }
+    if let Some(p) = s.plan {
+        b.attributes()
+            .insert("plan", AttributeValue::from(PLANS[p]))
+            .unwrap();
+    }
+    let mut seen = BTreeSet::new();
+    for (id, before, campaign) in &s.events {
+        // Events happen at or before their record's observation, one per id.
+        if !seen.insert(*id) {
+            continue;
+        }
+        let day = s.day - before;
+        let mut e = EmailEvent::new(EmailAction::Opened);
+        e.campaign = Some(Text::new(&format!("c{campaign}")).unwrap());
+        b.event(Event::new(
+            EventId::new(&format!("ev-{id}")).unwrap(),
+            t(day),
+            EventKind::Email(e),
+        ));
+    }
+    b.build().unwrap()
+}
+
+fn arb_spec() -> impl Strategy<Value = Spec> {
+    (
+        0u8..10,
+        0usize..3,
+        0i64..12,
+        proptest::option::of(0usize..3),
+        proptest::option::of(0usize..4),
+        proptest::collection::vec(0u8..5, 0..3),
+        proptest::collection::vec(0usize..3, 0..3),
+        proptest::option::of(0usize..2),
+        proptest::collection::vec((0u8..4, 0i64..12, 0u8..2), 0..3),
+    )
+        .prop_map(
+            |(id, source, day, country, city, emails, interests, plan, events)| Spec {
+                id,
+                source,
+                day,
+                country,
+                city,
+                emails,
+                interests,
+                plan,
+                events,
+            },
+        )
+}
+
+/// Records with unique ids, at least two.
+fn arb_records() -> impl Strategy<Value = Vec<SourceRecord>> {
+    proptest::collection::vec(arb_spec(), 2..8).prop_filter_map("needs two ids", |specs| {
+        let mut seen = BTreeSet::new();
+        let records: Vec<SourceRecord> = specs
+            .iter()
+            .filter(|s| seen.insert(s.id))
+            .map(build)
+            .collect();
+        (records.len() >= 2).then_some(records)
+    })
+}
+
+fn purposes() -> [Purpose; 2] {
+    [Purpose::Marketing, Purpose::Analytics]
+}
+
+fn arb_ledger() -> impl Strategy<Value = ConsentLedger> {
+    (
+        any::<bool>(),
+        proptest::collection::vec((0u8..15, 0usize..2, 0u8..3, 0i64..14), 0..12),
+    )
+        .prop_map(|(analytics_basis, events)| {
+            let mut ledger = if analytics_basis {
+                ConsentLedger::builder()
+                    .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+                    .build()
+                    .unwrap()
+            } else {
+                ConsentLedger::new()
+            };
+            for (key, purpose, status, day) in events {
+                // Keys 0..5 are emails, 5..15 record ids.
+                let subject = if key < 5 {
+                    SubjectKey::email(&EmailAddress::new(&email(key)).unwrap())
+                } else {
+                    SubjectKey::record(RecordId::new(&record_id(key - 5)).unwrap())
+                };
+                let status = [
+                    ConsentStatus::Granted,
+                    ConsentStatus::Denied,
+                    ConsentStatus::Withdrawn,
+                ][usize::from(status)];
+                let purpose = purposes()[purpose].clone();
+                ledger.add(
+                    ConsentEvent::builder(
+                        subject,
+                        purpose,
+                        status,
+                        t(day),
+                        SourceId::new("prefs").unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+                );
+            }
+            ledger
+        })
+}
+
+fn arb_policy() -> impl Strategy<Value = SurvivorshipPolicy> {
+    (0usize..4, 0usize..4).prop_map(|(default, city)| {
+        let rule = |i: usize| -> std::sync::Arc<dyn SurvivorshipRule> {
+            match i {
+                0 => std::sync::Arc::new(MostRecent),
+                1 => std::sync::Arc::new(MostFrequent),
+                2 => std::sync::Arc::new(MostComplete),
+                _ => std::sync::Arc::new(SourcePriority::new(
+                    SOURCES.iter().rev().map(|s| SourceId::new(s).unwrap()),
+                )),
+            }
+        };
+        let b = SurvivorshipPolicy::builder().shared_rule("geographic.city", rule(city));
+        let b = match default {
+            0 => b.default_rule(MostRecent),
+            1 => b.default_rule(MostFrequent),
+            2 => b.default_rule(MostComplete),
+            _ => b.default_rule(SourcePriority::new(
+                SOURCES.iter().map(|s| SourceId::new(s).unwrap()),
+            )),
+        };
+        b.build().unwrap()
+    })
+}
+
+/// The canonical text of a value: its JSON with the `serde` feature, else
+/// its debug form (which is as canonical: every list is ordered).
+#[cfg(feature = "serde")]
+fn canon<T: serde::Serialize + Debug>(x: &T) -> String {
+    serde_json::to_string(x).unwrap()
+}
+
+#[cfg(not(feature = "serde"))]
+fn canon<T: Debug>(x: &T) -> String {
+    format!("{x:?}")
+}
+
+/// A store holding `records`, with each group of `groups` (indexes into
+/// `records`) linked into one cluster, inserting in the order given.
+fn store_with(
+    records: &[SourceRecord],
+    order: &[usize],
+    groups: &[Vec<usize>],
+    ledger: &ConsentLedger,
+    policy: &SurvivorshipPolicy,
+) -> ProfileStore {
+    let mut store = ProfileStore::new(ledger.clone(), policy.clone());
+    for &i in order {
+        store.insert(records[i].clone());
+    }
+    for g in groups {
+        for w in g.windows(2) {
+            store
+                .link(records[w[0]].id(), records[w[1]].id(), "test")
+                .unwrap();
+        }
+    }
+    store
+}
+
+fn all_json(store: &ProfileStore, day: i64) -> String {
+    purposes()
+        .iter()
+        .map(|p| canon(&store.derive_all(p, t(day))))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn cluster_of(records: &[SourceRecord]) -> ClusterId {
+    ClusterId::for_smallest_member(records.iter().map(SourceRecord::id).min().unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn any_order_or_batching_gives_byte_identical_json(
+        records in arb_records(),
+        ledger in arb_ledger(),
+        policy in arb_policy(),
+        seed in any::<u64>(),
+        day in 0i64..14,
+    ) {
+        let n = records.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        // A seeded rotation and reversal stand in for a shuffle.
+        order.rotate_left((seed as usize) % n);
+        if seed & 1 == 1 {
+            order.reverse();
+        }
+        let all: Vec<usize> = (0..n).collect();
+        let a = store_with(&records, &all, std::slice::from_ref(&all), &ledger, &policy);
+        // Batching: link in two batches in the shuffled order, deriving between.
+        let cut = 1 + (seed as usize / 7) % (n - 1);
+        let mut b = store_with(&records, &order, &[order[..cut].to_vec()], &ledger, &policy);
+        let _ = all_json(&b, day);
+        let first = records[order[0]].id().clone();
+        for &i in &order[cut..] {
+            b.link(&first, records[i].id(), "batch two").unwrap();
+        }
+        prop_assert_eq!(all_json(&a, day), all_json(&b, day));
+
+        let c = cluster_of(&records);
+        for p in purposes() {
+            let direct = UnifiedProfile::derive(c, &records, &ledger, &policy, &p, t(day)).unwrap();
+            let shuffled = UnifiedProfile::derive(c, order.iter().map(|&i| &records[i]), &ledger, &policy, &p, t(day)).unwrap();
+            prop_assert_eq!(canon(&direct), canon(&shuffled));
+            prop_assert_eq!(canon(&direct), canon(&a.profile(c, &p, t(day)).unwrap()));
+        }
+    }
+
+    #[test]
+    fn merging_is_idempotent_and_incremental_equals_batch(
+        records in arb_records(),
+        ledger in arb_ledger(),
+        policy in arb_policy(),
+        day in 0i64..14,
+    ) {
+        for p in purposes() {
+            check_policy(&policy, &ledger, &records, &p, t(day)).unwrap();
+        }
+        let c = cluster_of(&records);
+        let once = UnifiedProfile::derive(c, &records, &ledger, &policy, &Purpose::Marketing, t(day)).unwrap();
+        let twice = UnifiedProfile::derive(c, records.iter().chain(&records), &ledger, &policy, &Purpose::Marketing, t(day)).unwrap();
+        prop_assert_eq!(canon(&once), canon(&twice));
+        // Inserting every record again changes no profile.
+        let all: Vec<usize> = (0..records.len()).collect();
+        let mut store = store_with(&records, &all, std::slice::from_ref(&all), &ledger, &policy);
+        let before = all_json(&store, day);
+        for r in &records {
+            store.insert(r.clone());
+        }
+        prop_assert_eq!(before, all_json(&store, day));
+        // Incremental: after each record, the store equals a batch derive of
+        // the records so far.
+        let mut inc = ProfileStore::new(ledger.clone(), policy.clone());
+        for k in 0..records.len() {
+            inc.insert(records[k].clone());
+            inc.link(records[0].id(), records[k].id(), "inc").unwrap();
+            let so_far = &records[..=k];
+            let batch = UnifiedProfile::derive(cluster_of(so_far), so_far, &ledger, &policy, &Purpose::Analytics, t(day)).unwrap();
+            let got = inc.profile(cluster_of(so_far), &Purpose::Analytics, t(day)).unwrap();
+            prop_assert_eq!(canon(&batch), canon(&got));
+        }
+    }
+
+    #[test]
+    fn unmerge_is_exact(
+        records in arb_records(),
+        ledger in arb_ledger(),
+        policy in arb_policy(),
+        mask in any::<u8>(),
+        day in 0i64..14,
+    ) {
+        let n = records.len();
+        let part: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+        let rest: Vec<usize> = (0..n).filter(|i| mask & (1 << i) == 0).collect();
+        prop_assume!(!part.is_empty() && !rest.is_empty());
+        let all: Vec<usize> = (0..n).collect();
+        let mut store = store_with(&records, &all, std::slice::from_ref(&all), &ledger, &policy);
+        let c = cluster_of(&records);
+        let ids: Vec<RecordId> = part.iter().map(|&i| records[i].id().clone()).collect();
+        let (a, b) = store.split(c, &ids, "wrong link").unwrap();
+        let never = store_with(&records, &all, &[part.clone(), rest.clone()], &ledger, &policy);
+        prop_assert_eq!(all_json(&store, day), all_json(&never, day));
+        prop_assert_eq!(store.cluster_ids(), never.cluster_ids());
+        let part_records: Vec<SourceRecord> = part.iter().map(|&i| records[i].clone()).collect();
+        prop_assert_eq!(a, cluster_of(&part_records));
+        prop_assert!(store.members(b).unwrap().len() == rest.len());
+    }
+
+    #[test]
+    fn erasure_is_exact_and_leaves_no_trace(
+        records in arb_records(),
+        ledger in arb_ledger(),
+        policy in arb_policy(),
+        who in 0u8..5,
+        day in 0i64..14,
+    ) {
+        let n = records.len();
+        let all: Vec<usize> = (0..n).collect();
+        let mut store = store_with(&records, &all, std::slice::from_ref(&all), &ledger, &policy);
+        let address = email(who);
+        let subject = SubjectKey::email(&EmailAddress::new(&address).unwrap());
+        let erased: Vec<usize> = all.iter().copied().filter(|&i| subject.covers(&records[i])).collect();
+        let kept: Vec<usize> = all.iter().copied().filter(|i| !erased.contains(i)).collect();
+        let seq = store.audit().last().map_or(0, |e| e.sequence());
+        let receipt = store.erase(&subject, "art. 17");
+        let mut expected: Vec<RecordId> = erased.iter().map(|&i| records[i].id().clone()).collect();
+        expected.sort();
+        prop_assert_eq!(receipt.records(), expected.as_slice());
+        prop_assert_eq!(receipt.events(), erased.iter().map(|&i| records[i].events().len()).sum::<usize>());
+        // Exactly a store that never held the erased records.
+        let fresh = store_with(&records, &kept, std::slice::from_ref(&kept), &ledger, &policy);
+        prop_assert_eq!(all_json(&store, day), all_json(&fresh, day));
+        // No erased id or email in any profile or view; no email in the audit
+        // log written after the erasure.
+        for p in purposes() {
+            let text = canon(&store.derive_all(&p, t(day)));
+            for id in &expected {
+                let quoted = format!("{:?}", id.as_str());
+                prop_assert!(!text.contains(&quoted), "{} in {}", quoted, text);
+            }
+            prop_assert!(erased.is_empty() || !text.contains(&address));
+            for c in store.cluster_ids() {
+                let view = canon(&store.view_for(c, &p, t(day), &FieldSelection::All).unwrap());
+                prop_assert!(erased.is_empty() || !view.contains(&address));
+            }
+        }
+        prop_assert!(!canon(&store.audit_since(seq)).contains(&address));
+        // Copies stay out.
+        for &i in &erased {
+            let refused = matches!(store.insert(records[i].clone()), custodia::merge::InsertOutcome::Refused { .. });
+            prop_assert!(refused);
+        }
+    }
+
+    #[test]
+    fn views_hold_only_values_of_records_allowed_then(
+        records in arb_records(),
+        ledger in arb_ledger(),
+        policy in arb_policy(),
+        day in 0i64..14,
+    ) {
+        let all: Vec<usize> = (0..records.len()).collect();
+        let store = store_with(&records, &all, std::slice::from_ref(&all), &ledger, &policy);
+        let c = cluster_of(&records);
+        for p in purposes() {
+            let at = t(day);
+            let allowed: Vec<&SourceRecord> = records
+                .iter()
+                .filter(|r| r.observed_at() <= at && ledger.allowed(r, &p, at))
+                .collect();
+            let profile = store.profile(c, &p, at).unwrap();
+            let mut got: Vec<&str> = profile.records().map(|o| o.record().as_str()).collect();
+            let mut want: Vec<&str> = allowed.iter().map(|r| r.id().as_str()).collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            prop_assert_eq!(got, want);
+            let view = store.view_for(c, &p, at, &FieldSelection::All).unwrap();
+            for (field, value) in view.fields() {
+                let values: Vec<&FieldValue> = match value {
+                    ViewField::One(v) => vec![v],
+                    ViewField::Many(vs) => vs.iter().collect(),
+                    _ => unreachable!(),
+                };
+                for v in values {
+                    let found = allowed.iter().any(|r| {
+                        if let Some(key) = field.as_str().strip_prefix("attributes.") {
+                            r.attributes().get(key).and_then(FieldValue::from_attribute).as_ref() == Some(v)
+                        } else {
+                            let mut hit = false;
+                            r.visit(field, &mut |x| hit |= FieldValue::from_value(x) == *v);
+                            hit
+                        }
+                    });
+                    prop_assert!(found, "{} = {} comes from no allowed record", field, v);
+                }
+            }
+            for e in view.events() {
+                prop_assert!(allowed.iter().any(|r| r.events().iter().any(|x| x.id() == e.id())));
+            }
+            if allowed.is_empty() {
+                prop_assert!(view.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn built_in_rules_keep_the_rule_laws(
+        specs in proptest::collection::vec((0usize..4, 0usize..3, 0i64..5), 1..6),
+    ) {
+        let values: Vec<FieldValue> = specs.iter().map(|(c, _, _)| FieldValue::Text(CITIES[*c].into())).collect();
+        let ids: Vec<RecordId> = (0..specs.len()).map(|i| RecordId::new(&record_id(i as u8)).unwrap()).collect();
+        let sources: Vec<SourceId> = specs.iter().map(|(_, s, _)| SourceId::new(SOURCES[*s]).unwrap()).collect();
+        let cands: Vec<Candidate<'_>> = (0..specs.len())
+            .map(|i| Candidate::new(&values[i], &ids[i], &sources[i], t(specs[i].2)))
+            .collect();
+        let field = path("geographic.city");
+        let priority = SourcePriority::new(sources.iter().rev().cloned());
+        let rules: [&dyn SurvivorshipRule; 4] = [&MostRecent, &MostFrequent, &MostComplete, &priority];
+        for rule in rules {
+            check_rule(rule, &field, &cands).unwrap();
+            prop_assert!(rule.select(&field, &cands).is_some());
+        }
+    }
+}
+
+#[test]
+fn special_category_note_holds_no_special_fields_in_the_schema() {
+    // The module docs say the model has no special-category data, so plain
+    // consent decisions apply; keep that true as the schema grows.
+    let special = [
+        "health",
+        "religio",
+        "ethnic",
+        "political",
+        "biometric",
+        "genetic",
+        "sexual",
+        "union",
+    ];
+    for f in SourceRecord::schema().fields() {
+        for s in special {
+            assert!(
+                !f.path().as_str().contains(s),
+                "{} may be special-category data",
+                f.path()
+            );
+        }
+    }
+    let _ = LawfulBasis::Consent;
+}
