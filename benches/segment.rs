@@ -187,6 +187,10 @@ fn schema() -> Schema {
     Schema::builder()
         .field("geographic.country", FieldType::Text, Cardinality::One, "")
         .and_then(|b| b.field("demographic.age", FieldType::Int, Cardinality::One, ""))
+        // The program knows its own attributes' types: declared, they are
+        // checked at compile time and read as single values.
+        .and_then(|b| b.field("attributes.plan", FieldType::Text, Cardinality::One, ""))
+        .and_then(|b| b.field("attributes.score", FieldType::Float, Cardinality::One, ""))
         .and_then(|b| b.open_prefix("attributes"))
         .and_then(|b| {
             b.event(

@@ -487,7 +487,7 @@ fn segments_evaluate_over_merged_profiles() {
         &Purpose::Analytics,
         10,
     );
-    let schema = SourceRecord::schema();
+    let schema = UnifiedProfile::schema();
     let yes = Segment::parse(
         r#"geographic.country = "ES" and identity.email = "ana@example.com" and attributes.plan = "gold" and count(email_opened within 30d) >= 2"#,
     )

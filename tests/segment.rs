@@ -767,3 +767,36 @@ fn errors_inside_custom_events_name_them_as_custom() {
     assert_eq!(err.kind(), ErrorKind::UnknownField);
     assert!(err.to_string().contains("custom events"), "{err}");
 }
+
+#[test]
+fn list_attributes_compare_with_each_of_their_values() {
+    use custodia::model::AttributeValue;
+    let now = at(2026, 3, 1);
+    let mut b = SourceRecord::builder("r1", "crm", now).unwrap();
+    b.attributes()
+        .insert(
+            "tags",
+            AttributeValue::List(vec![
+                AttributeValue::Text("trial".into()),
+                AttributeValue::Text("vip".into()),
+            ]),
+        )
+        .unwrap();
+    let record = b.build().unwrap();
+    let schema = SourceRecord::schema();
+    for (text, expected) in [
+        (r#"attributes.tags = "vip""#, Truth::True),
+        (r#"attributes.tags = "trial""#, Truth::True),
+        (r#"attributes.tags in ["gold", "vip"]"#, Truth::True),
+        (r#"attributes.tags = "gold""#, Truth::False),
+    ] {
+        let segment = Segment::parse(text).unwrap().compile(schema).unwrap();
+        assert_eq!(segment.evaluate_at(&record, now), expected, "{text}");
+        let at_now = segment.at(now);
+        assert_eq!(
+            at_now.bind::<SourceRecord>().evaluate(&record),
+            expected,
+            "{text}"
+        );
+    }
+}

@@ -220,7 +220,15 @@ impl SurvivorshipPolicyBuilder {
                 continue;
             }
             let field = FieldPath::new(&path)?;
-            match schema.field(&field) {
+            // Fields below an open prefix (custom attributes) survive per key
+            // like single-valued ones, although the schema counts them as
+            // many-valued (a key may hold a list, kept whole).
+            let fixed = schema.fields().iter().find(|f| *f.path() == field);
+            let kind = match fixed {
+                Some(spec) => Some((spec.field_type(), spec.cardinality())),
+                None => schema.field(&field).map(|(t, _)| (t, Cardinality::One)),
+            };
+            match kind {
                 None => {
                     return Err(MergeError::UnknownField {
                         suggestion: suggest(&path, known()),

@@ -219,10 +219,11 @@ impl Exclusion {
 /// [`ProfileStore`](crate::merge::ProfileStore).
 ///
 /// It implements [`FieldAccess`] over the paths of
-/// [`SourceRecord::schema`], so segment expressions compiled against that
-/// schema evaluate over it. `record.id` and `record.source` hold every
-/// contributing record and source; `record.observed_at` the latest
-/// observation.
+/// [`SourceRecord::merged_schema`] ([`UnifiedProfile::schema`]), so segment
+/// expressions compiled against that schema evaluate over it. `record.id`
+/// and `record.source` hold every contributing record and source (the
+/// merged schema declares them many-valued); `record.observed_at` the
+/// latest observation.
 ///
 /// JSON (`serde` feature, output only; every list and map in canonical
 /// order): `{"cluster", "purpose", "at", "fields": {path: {"value",
@@ -485,6 +486,12 @@ pub(crate) struct Member<'a> {
 }
 
 impl UnifiedProfile {
+    /// Returns the schema of unified profiles, to compile segment
+    /// expressions against: [`SourceRecord::merged_schema`].
+    pub fn schema() -> &'static crate::model::Schema {
+        SourceRecord::merged_schema()
+    }
+
     /// Derives the unified profile of `cluster` from its `records`, for
     /// `purpose` at `at`.
     ///

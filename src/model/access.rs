@@ -312,17 +312,52 @@ impl SourceRecord {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
         SCHEMA.get_or_init(build_schema)
     }
+
+    /// Returns the schema of a profile merged from several source records
+    /// (such as a unified profile): the fields of [`SourceRecord::schema`],
+    /// except that `record.id` and `record.source` hold one value for each
+    /// record merged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::model::{Cardinality, FieldPath, FieldType, SourceRecord};
+    ///
+    /// let source = FieldPath::new("record.source")?;
+    /// assert_eq!(SourceRecord::schema().field(&source), Some((FieldType::Text, Cardinality::One)));
+    /// assert_eq!(
+    ///     SourceRecord::merged_schema().field(&source),
+    ///     Some((FieldType::Text, Cardinality::Many))
+    /// );
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn merged_schema() -> &'static Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| build_schema_for(true))
+    }
 }
+
+/// The fields of a record that become many-valued in a merged profile.
+const MERGED_MANY: &[&str] = &["record.id", "record.source"];
 
 fn build_schema() -> Schema {
-    // OK because the tables above are constants with valid, unique paths; the
-    // schema test builds them in every test run.
-    try_build_schema().expect("the constant schema tables hold valid, unique paths")
+    build_schema_for(false)
 }
 
-fn try_build_schema() -> crate::Result<Schema> {
+fn build_schema_for(merged: bool) -> Schema {
+    // OK because the tables above are constants with valid, unique paths; the
+    // schema test builds them in every test run.
+    try_build_schema(merged).expect("the constant schema tables hold valid, unique paths")
+}
+
+fn try_build_schema(merged: bool) -> crate::Result<Schema> {
     let mut b = Schema::builder();
     for &(path, ty, card, doc) in RECORD_FIELDS {
+        let card = if merged && MERGED_MANY.contains(&path) {
+            Many
+        } else {
+            card
+        };
         b = b.field(path, ty, card, doc)?;
     }
     for prefix in RECORD_OPEN {
@@ -716,7 +751,8 @@ mod tests {
 
     #[test]
     fn schema_tables_build_completely() {
-        assert!(try_build_schema().is_ok());
+        assert!(try_build_schema(false).is_ok());
+        assert!(try_build_schema(true).is_ok());
         let schema = SourceRecord::schema();
         assert_eq!(schema.fields().len(), RECORD_FIELDS.len());
         assert_eq!(schema.open_prefixes().len(), RECORD_OPEN.len());

@@ -501,7 +501,8 @@ impl EventSpec {
 /// let country = FieldPath::new("geographic.country")?;
 /// assert_eq!(schema.field(&country), Some((FieldType::Text, Cardinality::One)));
 /// let plan = FieldPath::new("attributes.plan")?;
-/// assert_eq!(schema.field(&plan), Some((FieldType::Any, Cardinality::One)));
+/// // Open fields may hold a list, so they count as many-valued.
+/// assert_eq!(schema.field(&plan), Some((FieldType::Any, Cardinality::Many)));
 /// assert!(schema.event("purchase").is_some());
 ///
 /// // A program's own schema:
@@ -539,7 +540,7 @@ fn lookup(
                 && path.as_str().starts_with(prefix.as_str())
                 && path.as_str().as_bytes()[prefix.as_str().len()] == b'.'
         })
-        .then_some((FieldType::Any, Cardinality::One))
+        .then_some((FieldType::Any, Cardinality::Many))
 }
 
 impl Schema {
@@ -554,7 +555,7 @@ impl Schema {
     }
 
     /// Returns the open prefixes, below which any path is a field of type
-    /// [`FieldType::Any`].
+    /// [`FieldType::Any`] and [`Cardinality::Many`] (it may hold a list).
     pub fn open_prefixes(&self) -> &[FieldPath] {
         &self.open_prefixes
     }
@@ -622,7 +623,7 @@ impl SchemaBuilder {
     }
 
     /// Declares that every path below `prefix` is a field of type
-    /// [`FieldType::Any`].
+    /// [`FieldType::Any`] and [`Cardinality::Many`] (it may hold a list).
     ///
     /// # Errors
     ///
