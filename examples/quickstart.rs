@@ -20,11 +20,14 @@ use custodia::consent::{
 };
 use custodia::identity::{ResolveParams, Resolver};
 use custodia::ingest::Ingestor;
+use custodia::merge::{FieldSelection, ProfileStore, SurvivorshipPolicy};
 use custodia::model::{
-    Currency, EventKind, ExternalId, FieldAccess, FieldPath, SourceId, SourceRecord, Value,
+    Currency, EventKind, ExternalId, FieldAccess, FieldPath, RecordId, SourceId, SourceRecord,
+    Value,
 };
 use custodia::segment::Segment;
 use custodia::sentiment::{AggregateParams, LexiconScorer, SentimentScorer, SentimentSummary};
+use custodia::UnifiedProfile;
 
 /// Each source's messages, embedded so the example runs anywhere.
 const SOURCES: &[(&str, &str)] = &[
@@ -324,8 +327,102 @@ fn main() -> custodia::Result<()> {
         );
     }
 
-    // 8. Everything a source sent beyond the typed sections is kept.
-    println!("\n== 8. Custom attributes kept");
+    // 8. Unified profiles: each person's records merged for a purpose at a
+    //    time, every value with the record, source, time and rule behind it.
+    //    Only records whose own consent covers the purpose contribute.
+    println!("\n== 8. Unified profiles (Lena, from the ledger above)");
+    let mut store = ProfileStore::new(ledger, SurvivorshipPolicy::default());
+    for r in &records {
+        store.insert(r.clone());
+    }
+    store.apply_clustering(resolution.clustering(), "identity resolution");
+    let lena_cluster = store
+        .cluster_of(&RecordId::new("crm-009")?)
+        .expect("Lena's record is stored");
+    let profile = store.profile(lena_cluster, &Purpose::Analytics, day(3, 1))?;
+    for (path, survived) in profile.fields().take(5) {
+        let p = survived.provenance();
+        println!(
+            "  {path} = {}  ({}, {}, {})",
+            survived.value(),
+            p.record(),
+            p.source(),
+            p.rule()
+        );
+    }
+    // She withdrew marketing consent on 12 February: the marketing export
+    // loses what her consent covered from then on; the analytics view, on
+    // legitimate interests, keeps everything. Exports can ask for only the
+    // fields they need.
+    let all = FieldSelection::All;
+    let contact = FieldSelection::only(["identity.email", "geographic.country"])?;
+    for (purpose, at) in [
+        (Purpose::Marketing, day(2, 1)),
+        (Purpose::Marketing, day(3, 1)),
+        (Purpose::Analytics, day(3, 1)),
+    ] {
+        let view = store.view_for(lena_cluster, &purpose, at, &all)?;
+        let minimal = store.view_for(lena_cluster, &purpose, at, &contact)?;
+        println!(
+            "  {purpose:<9} export at {}: {} fields, {} events; contact-only export: {} fields",
+            at.format("%Y-%m-%d"),
+            view.fields().count(),
+            view.events().len(),
+            minimal.fields().count()
+        );
+    }
+    // Audiences evaluate over unified profiles as over records.
+    let spenders =
+        Segment::parse("count(purchase within 90d) >= 2")?.compile(UnifiedProfile::schema())?;
+    let profiles = store.derive_all(&Purpose::Analytics, now);
+    let repeat = profiles
+        .iter()
+        .filter(|p| spenders.matches_at(*p, now))
+        .count();
+    println!(
+        "  {} people, {repeat} with two or more purchases in 90 days",
+        profiles.len()
+    );
+
+    // A wrong link, undone: the split part is exactly what it was before.
+    let (ana, joao) = (RecordId::new("crm-001")?, RecordId::new("crm-002")?);
+    let ana_cluster = store.cluster_of(&ana).expect("stored");
+    let ana_part = store.members(ana_cluster).unwrap_or_default().to_vec();
+    let before = store.profile(ana_cluster, &Purpose::Analytics, now)?;
+    let wrong = store.link(&ana, &joao, "merged by hand by mistake")?;
+    let (part, rest) = store.split(wrong, &ana_part, "the link was wrong")?;
+    let after = store.profile(part, &Purpose::Analytics, now)?;
+    println!(
+        "  wrong link {ana} + {joao} undone: {} and {} records again, profile unchanged: {}",
+        store.members(part).map_or(0, <[_]>::len),
+        store.members(rest).map_or(0, <[_]>::len),
+        after == before
+    );
+
+    // Right to be forgotten: every record carrying u-012 goes, a receipt says
+    // what was removed, and a tombstone keeps re-ingested copies out.
+    let forgotten = SubjectKey::external_id(ExternalId::new("user_id", "u-012")?);
+    let copy = store
+        .record(&RecordId::new("crm-012")?)
+        .cloned()
+        .expect("stored");
+    let receipt = store.erase(&forgotten, "erasure request 2026-03-30");
+    println!(
+        "  erased {} records ({} fields, {} events); re-ingesting crm-012: {:?}",
+        receipt.records().len(),
+        receipt.fields(),
+        receipt.events(),
+        store.insert(copy)
+    );
+    println!(
+        "  audit log: {} events; the last: {}",
+        store.audit().len(),
+        serde_json::to_string(store.audit().last().expect("events were logged"))
+            .unwrap_or_default()
+    );
+
+    // 9. Everything a source sent beyond the typed sections is kept.
+    println!("\n== 9. Custom attributes kept");
     for r in &records {
         for (key, value) in r.attributes() {
             if key != "context" {

@@ -73,6 +73,7 @@
 //! | [`error`] | the one [`Error`] type, its [`ErrorKind`](error::ErrorKind), spans and caret diagnostics |
 //! | [`consent`] | purposes, lawful bases, consent events and the ledger that decides what a record may be used for |
 //! | [`identity`] | deciding which records are the same person: normalise, block, score, cluster, explain |
+//! | [`merge`] | one unified profile per person for a purpose and a time: survivorship, provenance, consent, unmerge, erasure, audit |
 //! | [`segment`] | audience expressions, parsed, checked and evaluated |
 //! | [`sentiment`] | lexicon-based sentiment of customer feedback |
 //! | [`clv`] | customer lifetime value and churn estimators |
@@ -117,4 +118,7 @@ pub use error::{Error, Result};
 #[cfg(all(doctest, feature = "serde"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+pub use consent::{ConsentLedger, Purpose};
+pub use merge::UnifiedProfile;
 pub use model::{RecordId, SourceRecord};
+pub use segment::Segment;

@@ -34,6 +34,10 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::consent::Decision>();
     assert_auto::<custodia::identity::Resolver>();
     assert_auto::<custodia::identity::Resolution>();
+    assert_auto::<custodia::merge::UnifiedProfile>();
+    assert_auto::<custodia::merge::ProfileStore>();
+    assert_auto::<custodia::merge::ProfileView>();
+    assert_auto::<Box<dyn custodia::merge::SurvivorshipRule>>();
     assert_auto::<custodia::segment::CompiledSegment>();
     assert_auto::<custodia::segment::SegmentAt<'static>>();
     assert_auto::<custodia::segment::BoundSegment<'static, custodia::model::SourceRecord>>();
