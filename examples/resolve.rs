@@ -96,12 +96,14 @@ struct Args {
     out: String,
     truth: Option<String>,
     show_missed: usize,
+    show_wrong: usize,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut file, mut link, mut out, mut truth) = (None, None, None, None);
     let mut show_missed = 0;
+    let mut show_wrong = 0;
     while let Some(a) = it.next() {
         match a.as_str() {
             "--link" => link = Some(it.next().ok_or("--link needs a file")?),
@@ -112,6 +114,12 @@ fn args() -> Result<Args, String> {
                     .next()
                     .and_then(|n| n.parse().ok())
                     .ok_or("--show-missed needs a count")?;
+            }
+            "--show-wrong" => {
+                show_wrong = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--show-wrong needs a count")?;
             }
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
             _ => file = Some(a),
@@ -125,6 +133,7 @@ fn args() -> Result<Args, String> {
         out: out.ok_or("--out is required")?,
         truth,
         show_missed,
+        show_wrong,
     })
 }
 
@@ -332,8 +341,62 @@ fn run() -> Result<(), String> {
     // rule), then block, score and cluster with the trained model.
     let normalized = resolver.normalize(&records).map_err(|e| e.to_string())?;
     eprintln!("normalised in {:.2?}", start.elapsed());
+    if std::env::var_os("RESOLVE_PHASES").is_some() {
+        let t = Instant::now();
+        let g = custodia::identity::GenericValues::detect(&normalized, 10, 20.0);
+        eprintln!("  generic values {:.2?} ({})", t.elapsed(), g.len());
+    }
     let model = resolver.train(&normalized).map_err(|e| e.to_string())?;
     eprintln!("trained in {:.2?}", start.elapsed());
+    if std::env::var_os("RESOLVE_PHASES").is_some() {
+        // Each pure step on its own, timed, for profiling.
+        let t = Instant::now();
+        let bp = resolver.params().blocking_params();
+        let blocker = RuleBlocker::new(bp, model.generic().clone());
+        let c = block(&normalized, &blocker, bp).map_err(|e| e.to_string())?;
+        let limits: &[usize] = if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
+            &[100, 50, 30, 20]
+        } else {
+            &[]
+        };
+        for &limit in limits {
+            let mut total = 0;
+            for rule in bp.rule_list() {
+                let single = bp.clone().rules(&[*rule]).max_block_size(limit);
+                let b = RuleBlocker::new(&single, model.generic().clone());
+                let one = block(&normalized, &b, &single).map_err(|e| e.to_string())?;
+                total += one.stats().pairs;
+                eprintln!("    {limit} {rule:?}: {:?}", one.stats());
+            }
+            let all = bp.clone().max_block_size(limit);
+            let c = block(&normalized, &blocker, &all).map_err(|e| e.to_string())?;
+            eprintln!(
+                "  limit {limit}: {} pairs ({total} before union)",
+                c.pairs().len()
+            );
+        }
+        if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
+            return Ok(());
+        }
+        eprintln!("  block {:.2?} ({} pairs)", t.elapsed(), c.pairs().len());
+        let t = Instant::now();
+        let s =
+            custodia::identity::score_pairs(&normalized, &c, &model).map_err(|e| e.to_string())?;
+        eprintln!("  score {:.2?}", t.elapsed());
+        let t = Instant::now();
+        let k = custodia::identity::cluster(
+            &normalized,
+            &s,
+            &model,
+            resolver.params().cluster_params(),
+        )
+        .map_err(|e| e.to_string())?;
+        eprintln!(
+            "  cluster {:.2?} ({} clusters)",
+            t.elapsed(),
+            k.clusters().len()
+        );
+    }
     let resolution = resolver
         .resolve_normalized(normalized, model)
         .map_err(|e| e.to_string())?;
@@ -399,6 +462,27 @@ fn run() -> Result<(), String> {
             block(resolution.records(), &blocker, params).map_err(|e| e.to_string())?;
         eprintln!("blocking recall    {:.6}", candidates.recall(&truth_of));
         score(&labels, &predicted);
+        // With --show-wrong N: explain up to N links that joined records of
+        // different people.
+        let mut shown = 0;
+        for c in resolution.clustering().clusters() {
+            for l in c.links() {
+                let (ta, tb) = (by_id[l.a.as_str()], by_id[l.b.as_str()]);
+                if ta != tb && shown < args.show_wrong {
+                    shown += 1;
+                    let e = resolution.explain(l.a.as_str(), l.b.as_str());
+                    let Some(e) = e else { continue };
+                    eprintln!("WRONG {} {} w={:.2} rule={:?}", l.a, l.b, e.weight, e.rule);
+                    for c in &e.comparisons {
+                        eprint!(
+                            " {}={}({:.1}{:+.1})",
+                            c.field, c.label, c.weight, c.tf_adjustment
+                        );
+                    }
+                    eprintln!();
+                }
+            }
+        }
         // With --show-missed N: explain up to N true pairs left apart.
         if args.show_missed > 0 {
             let mut cluster_of: HashMap<&str, &str> = HashMap::new();

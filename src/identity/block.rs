@@ -8,14 +8,17 @@
 //! still find those records' matches. Values detected as generic
 //! ([`GenericValues`]) give no key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::Datelike;
 
 use crate::error::Result;
-use crate::identity::compare::soundex;
+use std::hash::Hasher;
+
+use crate::identity::compare::{soundex, soundex_code};
 use crate::identity::error::check_param;
+use crate::identity::hash::{hash_parts, FixedSet, KeyHasher};
 use crate::identity::record::NormalizedRecord;
 
 /// A blocking key: the rule's name and the value, as `rule:value`.
@@ -49,6 +52,82 @@ impl fmt::Display for BlockKey {
 pub trait Blocker: fmt::Debug + Send + Sync {
     /// Returns the keys of `record`.
     fn keys(&self, record: &NormalizedRecord) -> Vec<BlockKey>;
+
+    /// Appends a 64-bit hash of the text of each of `record`'s distinct
+    /// keys to `out`; [`block`] groups records by these hashes.
+    ///
+    /// The provided method hashes what [`Blocker::keys`] returns. Override
+    /// it only to compute the same hashes faster (the built-in
+    /// [`RuleBlocker`] does, without building any key text); two distinct
+    /// keys could share a hash only with odds of about one in 2⁶⁴, and
+    /// such a collision could only add a candidate pair, never remove one.
+    fn key_hashes(&self, record: &NormalizedRecord, out: &mut Vec<u64>) {
+        let start = out.len();
+        out.extend(
+            self.keys(record)
+                .iter()
+                .map(|k| hash_parts(&[k.as_str().as_bytes()])),
+        );
+        sort_dedup_tail(out, start);
+    }
+}
+
+/// Sorts and deduplicates `out[start..]` in place.
+fn sort_dedup_tail(out: &mut Vec<u64>, start: usize) {
+    out[start..].sort_unstable();
+    let mut w = start;
+    for r in start..out.len() {
+        if w == start || out[w - 1] != out[r] {
+            out[w] = out[r];
+            w += 1;
+        }
+    }
+    out.truncate(w);
+}
+
+/// Writes the decimal text of `n` (as `{}` formats it) into `buf`.
+fn int_text(n: i32, buf: &mut [u8; 12]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = i64::from(n).unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+/// The text of a date as its `Display` writes it (`YYYY-MM-DD` for years
+/// 0 to 9999, which need no allocation).
+fn date_text(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [u8]> {
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return std::borrow::Cow::Owned(d.to_string().into_bytes());
+    }
+    let (y, m, dd) = (y as u32, d.month(), d.day());
+    let digits = [
+        y / 1000 % 10,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        dd / 10,
+        dd % 10,
+    ];
+    for (c, v) in buf.iter_mut().zip(digits) {
+        *c = if v == 10 { b'-' } else { b'0' + v as u8 };
+    }
+    std::borrow::Cow::Borrowed(&buf[..])
 }
 
 /// A built-in blocking rule.
@@ -129,35 +208,59 @@ pub enum PairScope {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GenericValues {
-    emails: HashSet<String>,
-    phones: HashSet<String>,
-    national_ids: HashSet<String>,
-    birth_dates: HashSet<chrono::NaiveDate>,
+    emails: FixedSet<String>,
+    phones: FixedSet<String>,
+    national_ids: FixedSet<String>,
+    birth_dates: FixedSet<chrono::NaiveDate>,
 }
 
-fn name_key(r: &NormalizedRecord) -> String {
-    format!(
-        "{}|{}",
-        r.given_canonical().unwrap_or(""),
-        r.family().unwrap_or("")
-    )
+fn name_key(r: &NormalizedRecord) -> u64 {
+    hash_parts(&[
+        r.given_canonical().unwrap_or("").as_bytes(),
+        b"|",
+        r.family().unwrap_or("").as_bytes(),
+    ])
 }
 
-fn generic_in<K: std::hash::Hash + Eq + Clone>(
-    holders: HashMap<K, HashSet<String>>,
+/// The generic values among `(value key, name hash, value)` entries: those
+/// held under at least `bar` distinct names, where `bar` is `min_holders`
+/// or `ratio` times the mean number of distinct names per value.
+fn generic_in<V: Clone + Eq + std::hash::Hash + Send>(
+    mut entries: Vec<(u64, u64, V)>,
     min_holders: usize,
     ratio: f64,
-) -> HashSet<K> {
-    if holders.is_empty() {
-        return HashSet::new();
+) -> FixedSet<V> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        entries.par_sort_unstable_by_key(|e| (e.0, e.1));
     }
-    let total: usize = holders.values().map(HashSet::len).sum();
-    let mean = total as f64 / holders.len() as f64;
+    #[cfg(not(feature = "rayon"))]
+    entries.sort_unstable_by_key(|e| (e.0, e.1));
+    // (distinct names, index of one entry) per distinct value.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let mut end = start + 1;
+        let mut names = 1;
+        while end < entries.len() && entries[end].0 == entries[start].0 {
+            if entries[end].1 != entries[end - 1].1 {
+                names += 1;
+            }
+            end += 1;
+        }
+        runs.push((names, start));
+        start = end;
+    }
+    if runs.is_empty() {
+        return FixedSet::default();
+    }
+    let total: usize = runs.iter().map(|r| r.0).sum();
+    let mean = total as f64 / runs.len() as f64;
     let bar = (min_holders as f64).max(ratio * mean);
-    holders
-        .into_iter()
-        .filter(|(_, names)| names.len() as f64 >= bar)
-        .map(|(k, _)| k)
+    runs.iter()
+        .filter(|(names, _)| *names as f64 >= bar)
+        .map(|(_, i)| entries[*i].2.clone())
         .collect()
 }
 
@@ -168,29 +271,32 @@ impl GenericValues {
     ///
     /// Defaults used by [`Resolver`](crate::identity::Resolver): 10 and 20.
     pub fn detect(records: &[NormalizedRecord], min_holders: usize, ratio: f64) -> GenericValues {
-        let mut emails: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut phones: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut dates: HashMap<chrono::NaiveDate, HashSet<String>> = HashMap::new();
+        // Values and names are grouped by their 64-bit hashes: no copy of
+        // any text but the generic values themselves.
+        let text = |s: &str| hash_parts(&[s.as_bytes()]);
+        let (mut emails, mut phones, mut ids, mut dates) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for r in records {
             let name = name_key(r);
             for e in r.emails() {
-                emails.entry(e.clone()).or_default().insert(name.clone());
+                emails.push((text(e), name, e.as_str()));
             }
             for p in r.phones() {
-                phones.entry(p.clone()).or_default().insert(name.clone());
+                phones.push((text(p), name, p.as_str()));
             }
             for n in r.national_ids() {
-                ids.entry(n.clone()).or_default().insert(name.clone());
+                ids.push((text(n), name, n.as_str()));
             }
             if let Some(d) = r.birth() {
-                dates.entry(d).or_default().insert(name.clone());
+                // OK because a date's day count fits in 64 bits either way.
+                dates.push((i64::from(d.num_days_from_ce()) as u64, name, d));
             }
         }
+        let owned = |set: FixedSet<&str>| set.into_iter().map(str::to_owned).collect();
         GenericValues {
-            emails: generic_in(emails, min_holders, ratio),
-            phones: generic_in(phones, min_holders, ratio),
-            national_ids: generic_in(ids, min_holders, ratio),
+            emails: owned(generic_in(emails, min_holders, ratio)),
+            phones: owned(generic_in(phones, min_holders, ratio)),
+            national_ids: owned(generic_in(ids, min_holders, ratio)),
             birth_dates: generic_in(dates, min_holders, ratio),
         }
     }
@@ -409,6 +515,94 @@ impl Blocker for RuleBlocker {
         keys.dedup();
         keys
     }
+
+    fn key_hashes(&self, r: &NormalizedRecord, out: &mut Vec<u64>) {
+        // The same bytes as the text `keys` builds, streamed into the hash.
+        let start = out.len();
+        // Computed once, and only when a rule needs it.
+        let family_sx = std::cell::OnceCell::new();
+        let family_sx = || *family_sx.get_or_init(|| r.family().and_then(soundex_code));
+        let birth = r
+            .birth()
+            .filter(|d| !self.generic.is_generic_birth_date(*d));
+        for rule in &self.rules {
+            let tag = rule.as_str().as_bytes();
+            let mut push = |parts: &[&[u8]]| {
+                let mut h = KeyHasher::default();
+                h.write(tag);
+                h.write(b":");
+                for p in parts {
+                    h.write(p);
+                }
+                out.push(h.finish());
+            };
+            match rule {
+                BlockingRule::FamilyPhoneticBirthYear => {
+                    if let (Some(d), Some(sx)) = (birth, family_sx()) {
+                        let mut buf = [0u8; 12];
+                        push(&[&sx, int_text(d.year(), &mut buf)]);
+                    }
+                }
+                BlockingRule::NamesPhonetic => {
+                    let given_sx = r.given_canonical().and_then(soundex_code);
+                    if let (Some(g), Some(f)) = (given_sx, family_sx()) {
+                        push(&[&g, &f]);
+                    }
+                }
+                BlockingRule::BirthDate => {
+                    if let Some(d) = birth {
+                        let mut buf = [0u8; 10];
+                        let text = date_text(d, &mut buf);
+                        for i in [initial(r.given()), initial(r.family())]
+                            .into_iter()
+                            .flatten()
+                        {
+                            let mut ib = [0u8; 4];
+                            push(&[&text, i.encode_utf8(&mut ib).as_bytes()]);
+                        }
+                    }
+                }
+                BlockingRule::PostcodeInitial => {
+                    if let (Some(p), Some(i)) = (r.postcode(), initial(r.given())) {
+                        let mut ib = [0u8; 4];
+                        push(&[p.as_bytes(), i.encode_utf8(&mut ib).as_bytes()]);
+                    }
+                }
+                BlockingRule::PostcodeHouseNumber => {
+                    if let (Some(p), Some(n)) = (r.postcode(), r.street_number()) {
+                        push(&[p.as_bytes(), b"/", n.as_bytes()]);
+                    }
+                }
+                BlockingRule::Email => {
+                    for e in r.emails() {
+                        if !self.generic.is_generic_email(e) {
+                            push(&[e.as_bytes()]);
+                        }
+                    }
+                }
+                BlockingRule::Phone => {
+                    for p in r.phones() {
+                        if !self.generic.is_generic_phone(p) {
+                            push(&[p.as_bytes()]);
+                        }
+                    }
+                }
+                BlockingRule::NationalId => {
+                    for n in r.national_ids() {
+                        if !self.generic.is_generic_national_id(n) {
+                            push(&[n.as_bytes()]);
+                        }
+                    }
+                }
+                BlockingRule::AccountId => {
+                    for id in r.account_ids() {
+                        push(&[id.as_bytes()]);
+                    }
+                }
+            }
+        }
+        sort_dedup_tail(out, start);
+    }
 }
 
 /// What blocking did.
@@ -487,17 +681,53 @@ impl CandidatePairs {
     }
 }
 
-/// Returns the keys of every record (in parallel with the `rayon` feature).
-pub(crate) fn all_keys(records: &[NormalizedRecord], blocker: &dyn Blocker) -> Vec<Vec<BlockKey>> {
+/// Returns `(key hash, record index)` for every key of every record, sorted
+/// (in parallel with the `rayon` feature; the result is the same).
+pub(crate) fn key_entries(records: &[NormalizedRecord], blocker: &dyn Blocker) -> Vec<(u64, u32)> {
+    const CHUNK: usize = 4096;
+    let one = |(c, chunk): (usize, &[NormalizedRecord])| {
+        let mut entries = Vec::with_capacity(chunk.len() * 8);
+        let mut hashes = Vec::new();
+        for (k, r) in chunk.iter().enumerate() {
+            hashes.clear();
+            blocker.key_hashes(r, &mut hashes);
+            // OK because callers refuse more than u32::MAX records.
+            let i = (c * CHUNK + k) as u32;
+            entries.extend(hashes.iter().map(|h| (*h, i)));
+        }
+        entries
+    };
+    #[cfg(feature = "rayon")]
+    let mut entries: Vec<(u64, u32)> = {
+        use rayon::prelude::*;
+        let parts: Vec<Vec<(u64, u32)>> = records.par_chunks(CHUNK).enumerate().map(one).collect();
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            all.extend(p);
+        }
+        all.par_sort_unstable();
+        all
+    };
+    #[cfg(not(feature = "rayon"))]
+    let mut entries: Vec<(u64, u32)> = {
+        let mut all: Vec<(u64, u32)> = records.chunks(CHUNK).enumerate().flat_map(one).collect();
+        all.sort_unstable();
+        all
+    };
+    entries.dedup();
+    entries
+}
+
+/// Sorts and deduplicates pairs.
+pub(crate) fn sort_dedup_pairs(packed: &mut Vec<(u32, u32)>) {
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        records.par_iter().map(|r| blocker.keys(r)).collect()
+        packed.par_sort_unstable();
     }
     #[cfg(not(feature = "rayon"))]
-    {
-        records.iter().map(|r| blocker.keys(r)).collect()
-    }
+    packed.sort_unstable();
+    packed.dedup();
 }
 
 /// Returns the candidate pairs of `records` under `blocker`: the union over
@@ -543,38 +773,38 @@ pub fn block(
         records.len(),
         "exceeds u32::MAX",
     )?;
-    let keys = all_keys(records, blocker);
-    let mut blocks: HashMap<&BlockKey, Vec<u32>> = HashMap::new();
-    for (i, ks) in keys.iter().enumerate() {
-        for k in ks {
-            // OK because the length was checked against u32::MAX above.
-            blocks.entry(k).or_default().push(i as u32);
+    let entries = key_entries(records, blocker);
+    let mut stats = BlockingStats::default();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let h = entries[start].0;
+        let mut end = start + 1;
+        while end < entries.len() && entries[end].0 == h {
+            end += 1;
         }
-    }
-    let mut stats = BlockingStats {
-        keys: blocks.len(),
-        ..BlockingStats::default()
-    };
-    let mut pairs = Vec::new();
-    for members in blocks.values() {
+        stats.keys += 1;
+        let members = &entries[start..end];
+        start = end;
         if members.len() > params.max_block_size {
             stats.oversized_blocks += 1;
             stats.oversized_records += members.len();
             continue;
         }
-        for (x, &a) in members.iter().enumerate() {
-            for &b in &members[x + 1..] {
+        // Members are sorted by index, so `a < b` in each pair.
+        for (x, &(_, a)) in members.iter().enumerate() {
+            for &(_, b) in &members[x + 1..] {
                 if params.scope == PairScope::AcrossSources
                     && records[a as usize].source() == records[b as usize].source()
                 {
                     continue;
                 }
-                pairs.push((a.min(b), a.max(b)));
+                pairs.push((a, b));
             }
         }
     }
-    pairs.sort_unstable();
-    pairs.dedup();
+    sort_dedup_pairs(&mut pairs);
+    pairs.shrink_to_fit();
     stats.pairs = pairs.len();
     Ok(CandidatePairs { pairs, stats })
 }

@@ -64,6 +64,7 @@ mod block;
 mod cluster;
 mod compare;
 mod error;
+mod hash;
 mod index;
 mod normalize;
 mod record;
@@ -350,10 +351,14 @@ impl Resolver {
         sort_unique(&mut records)?;
         let blocker = RuleBlocker::new(&self.params.blocking, model.generic().clone());
         let candidates = block(&records, &blocker, &self.params.blocking)?;
-        let scored = score_pairs(&records, &candidates, &model)?;
-        let clustering = cluster(&records, &scored, &model, &self.params.clustering)?;
+        let stats = candidates.stats().clone();
+        // Clustering reads only the links: keeping just those saves the
+        // memory of every scored candidate pair.
+        let links = score::score_links(&records, &candidates, &model)?;
+        drop(candidates);
+        let clustering = cluster(&records, &links, &model, &self.params.clustering)?;
         Ok(Resolution {
-            stats: candidates.stats().clone(),
+            stats,
             records,
             model,
             clustering,

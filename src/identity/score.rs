@@ -19,8 +19,9 @@ use crate::error::Result;
 use crate::identity::block::{
     block, BlockingParams, BlockingRule, CandidatePairs, GenericValues, PairScope, RuleBlocker,
 };
-use crate::identity::compare::{edits, token_set};
+use crate::identity::compare::{edits, jaro_winkler, osa_bytes, token_set};
 use crate::identity::error::{check_param, Detail};
+use crate::identity::hash::FixedMap;
 use crate::identity::normalize::is_day_month_swap;
 use crate::identity::record::NormalizedRecord;
 use crate::model::RecordId;
@@ -151,7 +152,8 @@ impl Field {
     }
 
     fn index(self) -> usize {
-        Field::ALL.iter().position(|f| *f == self).unwrap_or(0)
+        // The variants are declared in `Field::ALL` order (a test checks it).
+        self as usize
     }
 
     /// Returns the value of `r` whose exact agreement is adjusted for its
@@ -178,9 +180,9 @@ fn jw(a: &str, b: &str) -> f64 {
     // A fixed argument order keeps the level symmetric whatever the order
     // of the pair.
     if a <= b {
-        strsim::jaro_winkler(a, b)
+        jaro_winkler(a, b)
     } else {
-        strsim::jaro_winkler(b, a)
+        jaro_winkler(b, a)
     }
 }
 
@@ -253,13 +255,16 @@ fn account_level(a: &[String], b: &[String]) -> u8 {
     best
 }
 
-/// Returns `YYYYMMDD` without going through the formatter, which is slow.
-fn date_digits(d: chrono::NaiveDate) -> String {
+/// Returns the digits of `YYYYMMDD`, without allocating.
+fn date_digits(d: chrono::NaiveDate) -> [u8; 8] {
     use chrono::Datelike;
     let n = (d.year().clamp(0, 9999) as u32) * 10_000 + d.month() * 100 + d.day();
-    let mut s = String::with_capacity(8);
-    for p in [10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1] {
-        s.push(char::from(b'0' + (n / p % 10) as u8));
+    let mut s = [0u8; 8];
+    for (c, p) in s
+        .iter_mut()
+        .zip([10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1])
+    {
+        *c = b'0' + (n / p % 10) as u8;
     }
     s
 }
@@ -344,7 +349,7 @@ pub(crate) fn level(
             if is_day_month_swap(x, y) {
                 return 2;
             }
-            match edits(&date_digits(x), &date_digits(y)) {
+            match osa_bytes(&date_digits(x), &date_digits(y)) {
                 1 => 3,
                 2 => 4,
                 _ => 5,
@@ -650,7 +655,7 @@ impl TrainParams {
 #[derive(Clone, Debug, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct TermFrequencies {
-    counts: HashMap<String, u32>,
+    counts: FixedMap<String, u32>,
     total: u64,
 }
 
@@ -679,6 +684,24 @@ pub struct MatchModel {
     max_tf_adjustment: f64,
     link_probability: f64,
     iterations: usize,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    weights: Weights,
+}
+
+/// Level weights and the prior weight, worked out once from `m`, `u` and
+/// the prior instead of for every pair. Derived data: it is not serialised,
+/// and a model without it (just deserialised) computes the same weights
+/// on the fly, so it takes no part in equality.
+#[derive(Clone, Debug, Default)]
+struct Weights {
+    prior: f64,
+    levels: Vec<Vec<f64>>,
+}
+
+impl PartialEq for Weights {
+    fn eq(&self, _: &Weights) -> bool {
+        true
+    }
 }
 
 /// A small deterministic generator (SplitMix64) for sampling pairs.
@@ -916,6 +939,7 @@ impl MatchModel {
             max_tf_adjustment: params.max_tf_adjustment,
             link_probability: 0.5,
             iterations: 0,
+            weights: Weights::default(),
         };
         Ok((model, ucounts))
     }
@@ -1012,7 +1036,7 @@ impl MatchModel {
             }
         }
         model.prior = prior;
-        Ok(model)
+        Ok(model.with_weights())
     }
 
     /// Trains a model from labelled pairs `(i, j, is_match)`: `m` and the
@@ -1053,7 +1077,7 @@ impl MatchModel {
         }
         model.m = distributions(&mcounts);
         model.prior = matches as f64 / labelled.len() as f64;
-        Ok(model)
+        Ok(model.with_weights())
     }
 
     /// Returns the model with another link threshold (a match probability in
@@ -1107,8 +1131,40 @@ impl MatchModel {
             .unwrap_or(0.0)
     }
 
+    /// Returns the model with its weight table filled in.
+    fn with_weights(mut self) -> MatchModel {
+        self.weights = Weights {
+            prior: self.prior_weight(),
+            levels: Field::ALL
+                .iter()
+                .map(|f| {
+                    (0..f.levels().len() as u8)
+                        .map(|l| self.compute_level_weight(*f, l))
+                        .collect()
+                })
+                .collect(),
+        };
+        self
+    }
+
+    fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+
     /// Returns the weight of a field's level in bits (0 for missing).
     pub fn level_weight(&self, field: Field, level: u8) -> f64 {
+        match self
+            .weights
+            .levels
+            .get(field.index())
+            .and_then(|w| w.get(level as usize))
+        {
+            Some(w) => *w,
+            None => self.compute_level_weight(field, level),
+        }
+    }
+
+    fn compute_level_weight(&self, field: Field, level: u8) -> f64 {
         if level == 0 {
             return 0.0;
         }
@@ -1212,7 +1268,11 @@ impl Matcher for MatchModel {
     fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore {
         let (a, b) = ordered(a, b);
         let v = levels(a, b, &self.generic);
-        let mut weight = (self.prior / (1.0 - self.prior)).log2();
+        let mut weight = if self.weights.levels.is_empty() {
+            self.prior_weight()
+        } else {
+            self.weights.prior
+        };
         for (i, f) in Field::ALL.iter().enumerate() {
             weight += self.level_weight(*f, v[i]) + self.tf_adjustment(*f, v[i], a);
         }
@@ -1269,6 +1329,34 @@ pub struct ScoredPair {
     pub weight: f64,
 }
 
+/// Scores the candidate pairs and keeps the links (weight at or above the
+/// link weight): all that [`cluster`](crate::identity::cluster) reads of
+/// the scores, since its guards score cross pairs themselves. Far less
+/// memory than every scored pair.
+pub(crate) fn score_links(
+    records: &[NormalizedRecord],
+    candidates: &CandidatePairs,
+    matcher: &dyn Matcher,
+) -> Result<Vec<ScoredPair>> {
+    check_pairs(records, candidates.pairs())?;
+    let threshold = matcher.link_weight();
+    let one = |&(a, b): &(u32, u32)| {
+        let weight = matcher
+            .score(&records[a as usize], &records[b as usize])
+            .weight();
+        (weight >= threshold).then_some(ScoredPair { a, b, weight })
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        Ok(candidates.pairs().par_iter().filter_map(one).collect())
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        Ok(candidates.pairs().iter().filter_map(one).collect())
+    }
+}
+
 /// Scores every candidate pair with `matcher` (in parallel with the `rayon`
 /// feature): a pure step, the same pairs get the same weights in any order.
 ///
@@ -1297,5 +1385,17 @@ pub fn score_pairs(
     #[cfg(not(feature = "rayon"))]
     {
         Ok(candidates.pairs().iter().map(one).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_index_follows_all() {
+        for (i, f) in Field::ALL.iter().enumerate() {
+            assert_eq!(f.index(), i);
+        }
     }
 }
