@@ -39,7 +39,8 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use custodia::identity::{
-    block, parse_date, DateOrder, Field, Matcher, ResolveParams, Resolver, RuleBlocker,
+    block, parse_date, DateOrder, Field, Matcher, NormalizedRecord, ResolveParams, Resolver,
+    RuleBlocker,
 };
 use custodia::model::{
     Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
@@ -212,13 +213,14 @@ fn record(
     b.build().map_err(|e| e.to_string())
 }
 
-/// Reads one file; returns its records and `(rec_id, truth)` labels.
+/// Reads one file; returns its normalised records and `(rec_id, truth)` labels.
 fn read(
     path: &str,
     source: &str,
     truth: Option<&str>,
     bad: &mut usize,
-) -> Result<(Vec<SourceRecord>, Labels), String> {
+    resolver: &Resolver,
+) -> Result<(Vec<NormalizedRecord>, Labels), String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -251,35 +253,75 @@ fn read(
         return Err(format!("{path}: no rec_id column"));
     }
     let (mut records, mut labels) = (Vec::new(), Vec::new());
-    for (line, row) in reader.records().enumerate() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                *bad += 1;
-                eprintln!("bad row {path}:{}: {e}", line + 2);
-                continue;
-            }
+    // Rows are read in chunks; each chunk's records are built on two
+    // threads, normalised and dropped, so that the source records of the
+    // whole file never sit in memory at once.
+    const CHUNK: usize = 1 << 16;
+    let mut rows: Vec<(usize, csv::StringRecord)> = Vec::with_capacity(CHUNK);
+    let mut flush = |rows: &mut Vec<(usize, csv::StringRecord)>| -> Result<(), String> {
+        let half = rows.len().div_ceil(2);
+        let build = |part: &[(usize, csv::StringRecord)]| -> Vec<Result<SourceRecord, String>> {
+            part.iter()
+                .map(|(_, row)| record(row, &columns, source))
+                .collect()
         };
-        match record(&row, &columns, source) {
-            Ok(r) => {
-                if let Some(t) = truth_index {
-                    labels.push((
-                        r.id().as_str().to_owned(),
-                        row.get(t).unwrap_or("").to_owned(),
-                    ));
+        let (first, second) = rows.split_at(half);
+        let built: Vec<Result<SourceRecord, String>> = std::thread::scope(|s| {
+            let other = s.spawn(|| build(second));
+            let mut out = build(first);
+            out.extend(other.join().unwrap_or_default());
+            out
+        });
+        let mut chunk = Vec::with_capacity(built.len());
+        for ((line, row), r) in rows.iter().zip(built) {
+            match r {
+                Ok(r) => {
+                    if let Some(t) = truth_index {
+                        labels.push((
+                            r.id().as_str().to_owned(),
+                            row.get(t).unwrap_or("").to_owned(),
+                        ));
+                    }
+                    chunk.push(r);
                 }
-                records.push(r);
+                Err(e) => {
+                    *bad += 1;
+                    eprintln!("bad row {path}:{}: {e}", line + 2);
+                }
             }
+        }
+        records.extend(resolver.normalize(&chunk).map_err(|e| e.to_string())?);
+        rows.clear();
+        Ok(())
+    };
+    let mut unreadable = 0;
+    for (line, row) in reader.records().enumerate() {
+        match row {
+            Ok(row) => rows.push((line, row)),
             Err(e) => {
-                *bad += 1;
+                unreadable += 1;
                 eprintln!("bad row {path}:{}: {e}", line + 2);
             }
+        }
+        if rows.len() == CHUNK {
+            flush(&mut rows)?;
         }
         if (line + 1) % 100_000 == 0 {
             eprintln!("read {} rows of {path}", line + 1);
         }
     }
+    flush(&mut rows)?;
+    *bad += unreadable;
     Ok((records, labels))
+}
+
+/// Sorts records by id as the resolver does (an index is sorted, then each
+/// record moved once), so that training sees them in the same order.
+fn sorted_by_id(records: Vec<NormalizedRecord>) -> Vec<NormalizedRecord> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_unstable_by(|a, b| records[*a].id().cmp(records[*b].id()));
+    let mut slots: Vec<Option<NormalizedRecord>> = records.into_iter().map(Some).collect();
+    order.iter().filter_map(|i| slots[*i].take()).collect()
 }
 
 fn pairs(n: u64) -> u64 {
@@ -323,24 +365,25 @@ fn run() -> Result<(), String> {
     let start = Instant::now();
     let mut bad = 0usize;
     let truth = args.truth.as_deref();
-    let (mut records, mut labels) = read(&args.file, "a", truth, &mut bad)?;
     let mut params = ResolveParams::default();
-    if let Some(link) = &args.link {
-        let (more, more_labels) = read(link, "b", truth, &mut bad)?;
-        records.extend(more);
-        labels.extend(more_labels);
+    if args.link.is_some() {
         params = params.linkage();
     }
+    let resolver = Resolver::new(params).map_err(|e| e.to_string())?;
+    // The steps one by one, timed: read and normalise, train (which blocks
+    // once per rule), then block, score and cluster with the trained model.
+    let (mut normalized, mut labels) = read(&args.file, "a", truth, &mut bad, &resolver)?;
+    if let Some(link) = &args.link {
+        let (more, more_labels) = read(link, "b", truth, &mut bad, &resolver)?;
+        normalized.extend(more);
+        labels.extend(more_labels);
+    }
+    let normalized = sorted_by_id(normalized);
     eprintln!(
-        "read {} records ({bad} bad rows) in {:.2?}",
-        records.len(),
+        "read and normalised {} records ({bad} bad rows) in {:.2?}",
+        normalized.len(),
         start.elapsed()
     );
-    let resolver = Resolver::new(params).map_err(|e| e.to_string())?;
-    // The steps one by one, timed: normalise, train (which blocks once per
-    // rule), then block, score and cluster with the trained model.
-    let normalized = resolver.normalize(&records).map_err(|e| e.to_string())?;
-    eprintln!("normalised in {:.2?}", start.elapsed());
     if std::env::var_os("RESOLVE_PHASES").is_some() {
         let t = Instant::now();
         let g = custodia::identity::GenericValues::detect(&normalized, 10, 20.0);

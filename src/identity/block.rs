@@ -16,7 +16,7 @@ use chrono::Datelike;
 use crate::error::Result;
 use std::hash::Hasher;
 
-use crate::identity::compare::{soundex, soundex_code};
+use crate::identity::compare::soundex_code;
 use crate::identity::error::check_param;
 use crate::identity::hash::{hash_parts, FixedSet, KeyHasher};
 use crate::identity::record::NormalizedRecord;
@@ -136,14 +136,15 @@ fn date_text(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum BlockingRule {
-    /// Soundex of the family name and the year of birth.
+    /// Soundex of the family name, the year of birth and the given name's
+    /// initial (of its canonical form, so nicknames keep it).
     FamilyPhoneticBirthYear,
     /// Soundex of the given and of the family name.
     NamesPhonetic,
     /// The full date of birth with an initial: one key for the given name's
     /// and one for the family name's, so swapped names still meet.
     BirthDate,
-    /// Postal code and the given name's initial.
+    /// Postal code and the given and family names' initials.
     PostcodeInitial,
     /// Postal code and house number.
     PostcodeHouseNumber,
@@ -337,7 +338,7 @@ impl GenericValues {
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `rules` | [`BlockingRule::ALL`] | rules whose candidate pairs are unioned |
-/// | `max_block_size` | 100 | blocks with more records are skipped (≥ 2) |
+/// | `max_block_size` | 30 | blocks with more records are skipped (≥ 2) |
 /// | `scope` | [`PairScope::All`] | which pairs may be candidates |
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -351,7 +352,7 @@ impl Default for BlockingParams {
     fn default() -> BlockingParams {
         BlockingParams {
             rules: BlockingRule::ALL.to_vec(),
-            max_block_size: 100,
+            max_block_size: 30,
             scope: PairScope::All,
         }
     }
@@ -438,79 +439,114 @@ fn initial(s: Option<&str>) -> Option<char> {
     s.and_then(|s| s.chars().next())
 }
 
-impl Blocker for RuleBlocker {
-    fn keys(&self, r: &NormalizedRecord) -> Vec<BlockKey> {
-        let mut keys = Vec::with_capacity(8);
-        let family_sx = r.family().and_then(soundex);
+impl RuleBlocker {
+    /// Calls `emit` with the parts of each key's text (after `rule:`), rule
+    /// by rule: the one definition both [`Blocker::keys`] and
+    /// [`Blocker::key_hashes`] read.
+    fn each_key(&self, r: &NormalizedRecord, mut emit: impl FnMut(BlockingRule, &[&[u8]])) {
+        // Computed once, and only when a rule needs it.
+        let family_sx = std::cell::OnceCell::new();
+        let family_sx = || *family_sx.get_or_init(|| r.family().and_then(soundex_code));
+        let given_initial = initial(r.given_canonical().or(r.given()));
         let birth = r
             .birth()
             .filter(|d| !self.generic.is_generic_birth_date(*d));
-        for rule in &self.rules {
-            let tag = rule.as_str();
+        for &rule in &self.rules {
+            let mut emit = |parts: &[&[u8]]| emit(rule, parts);
             match rule {
                 BlockingRule::FamilyPhoneticBirthYear => {
-                    if let (Some(sx), Some(d)) = (&family_sx, birth) {
-                        keys.push(BlockKey::new(tag, &format!("{sx}{}", d.year())));
+                    if let (Some(d), Some(i), Some(sx)) = (birth, given_initial, family_sx()) {
+                        let (mut buf, mut ib) = ([0u8; 12], [0u8; 4]);
+                        emit(&[
+                            &sx,
+                            int_text(d.year(), &mut buf),
+                            i.encode_utf8(&mut ib).as_bytes(),
+                        ]);
                     }
                 }
                 BlockingRule::NamesPhonetic => {
-                    let given_sx = r.given_canonical().and_then(soundex);
-                    if let (Some(g), Some(f)) = (given_sx, &family_sx) {
-                        keys.push(BlockKey::new(tag, &format!("{g}{f}")));
+                    let given_sx = r.given_canonical().and_then(soundex_code);
+                    if let (Some(g), Some(f)) = (given_sx, family_sx()) {
+                        emit(&[&g, &f]);
                     }
                 }
                 BlockingRule::BirthDate => {
-                    // A birth date alone is shared by ~N/25 000 people: with
-                    // either initial it stays small as N grows.
                     if let Some(d) = birth {
-                        // Either initial, whichever field it is in, so that
-                        // swapped names still meet.
+                        let mut buf = [0u8; 10];
+                        let text = date_text(d, &mut buf);
+                        // Either initial, whichever field it is in, so
+                        // that swapped names still meet.
+                        let mut ib = [0u8; 4];
                         for i in [initial(r.given()), initial(r.family())]
                             .into_iter()
                             .flatten()
                         {
-                            keys.push(BlockKey::new(tag, &format!("{d}{i}")));
+                            emit(&[&text, i.encode_utf8(&mut ib).as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::PostcodeInitial => {
-                    if let (Some(p), Some(i)) = (r.postcode(), initial(r.given())) {
-                        keys.push(BlockKey::new(tag, &format!("{p}{i}")));
+                    if let (Some(p), Some(g), Some(f)) =
+                        (r.postcode(), given_initial, initial(r.family()))
+                    {
+                        let (mut ia, mut ib) = ([0u8; 4], [0u8; 4]);
+                        emit(&[
+                            p.as_bytes(),
+                            g.encode_utf8(&mut ia).as_bytes(),
+                            f.encode_utf8(&mut ib).as_bytes(),
+                        ]);
                     }
                 }
                 BlockingRule::PostcodeHouseNumber => {
                     if let (Some(p), Some(n)) = (r.postcode(), r.street_number()) {
-                        keys.push(BlockKey::new(tag, &format!("{p}/{n}")));
+                        emit(&[p.as_bytes(), b"/", n.as_bytes()]);
                     }
                 }
                 BlockingRule::Email => {
                     for e in r.emails() {
                         if !self.generic.is_generic_email(e) {
-                            keys.push(BlockKey::new(tag, e));
+                            emit(&[e.as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::Phone => {
                     for p in r.phones() {
                         if !self.generic.is_generic_phone(p) {
-                            keys.push(BlockKey::new(tag, p));
+                            emit(&[p.as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::NationalId => {
                     for n in r.national_ids() {
                         if !self.generic.is_generic_national_id(n) {
-                            keys.push(BlockKey::new(tag, n));
+                            emit(&[n.as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::AccountId => {
                     for id in r.account_ids() {
-                        keys.push(BlockKey::new(tag, id));
+                        emit(&[id.as_bytes()]);
                     }
                 }
             }
         }
+    }
+}
+
+impl Blocker for RuleBlocker {
+    fn keys(&self, r: &NormalizedRecord) -> Vec<BlockKey> {
+        let mut keys = Vec::with_capacity(8);
+        self.each_key(r, |rule, parts| {
+            let mut text = Vec::new();
+            for p in parts {
+                text.extend_from_slice(p);
+            }
+            // Every part is whole UTF-8 text, so the concatenation is too.
+            keys.push(BlockKey::new(
+                rule.as_str(),
+                &String::from_utf8_lossy(&text),
+            ));
+        });
         keys.sort();
         keys.dedup();
         keys
@@ -519,88 +555,15 @@ impl Blocker for RuleBlocker {
     fn key_hashes(&self, r: &NormalizedRecord, out: &mut Vec<u64>) {
         // The same bytes as the text `keys` builds, streamed into the hash.
         let start = out.len();
-        // Computed once, and only when a rule needs it.
-        let family_sx = std::cell::OnceCell::new();
-        let family_sx = || *family_sx.get_or_init(|| r.family().and_then(soundex_code));
-        let birth = r
-            .birth()
-            .filter(|d| !self.generic.is_generic_birth_date(*d));
-        for rule in &self.rules {
-            let tag = rule.as_str().as_bytes();
-            let mut push = |parts: &[&[u8]]| {
-                let mut h = KeyHasher::default();
-                h.write(tag);
-                h.write(b":");
-                for p in parts {
-                    h.write(p);
-                }
-                out.push(h.finish());
-            };
-            match rule {
-                BlockingRule::FamilyPhoneticBirthYear => {
-                    if let (Some(d), Some(sx)) = (birth, family_sx()) {
-                        let mut buf = [0u8; 12];
-                        push(&[&sx, int_text(d.year(), &mut buf)]);
-                    }
-                }
-                BlockingRule::NamesPhonetic => {
-                    let given_sx = r.given_canonical().and_then(soundex_code);
-                    if let (Some(g), Some(f)) = (given_sx, family_sx()) {
-                        push(&[&g, &f]);
-                    }
-                }
-                BlockingRule::BirthDate => {
-                    if let Some(d) = birth {
-                        let mut buf = [0u8; 10];
-                        let text = date_text(d, &mut buf);
-                        for i in [initial(r.given()), initial(r.family())]
-                            .into_iter()
-                            .flatten()
-                        {
-                            let mut ib = [0u8; 4];
-                            push(&[&text, i.encode_utf8(&mut ib).as_bytes()]);
-                        }
-                    }
-                }
-                BlockingRule::PostcodeInitial => {
-                    if let (Some(p), Some(i)) = (r.postcode(), initial(r.given())) {
-                        let mut ib = [0u8; 4];
-                        push(&[p.as_bytes(), i.encode_utf8(&mut ib).as_bytes()]);
-                    }
-                }
-                BlockingRule::PostcodeHouseNumber => {
-                    if let (Some(p), Some(n)) = (r.postcode(), r.street_number()) {
-                        push(&[p.as_bytes(), b"/", n.as_bytes()]);
-                    }
-                }
-                BlockingRule::Email => {
-                    for e in r.emails() {
-                        if !self.generic.is_generic_email(e) {
-                            push(&[e.as_bytes()]);
-                        }
-                    }
-                }
-                BlockingRule::Phone => {
-                    for p in r.phones() {
-                        if !self.generic.is_generic_phone(p) {
-                            push(&[p.as_bytes()]);
-                        }
-                    }
-                }
-                BlockingRule::NationalId => {
-                    for n in r.national_ids() {
-                        if !self.generic.is_generic_national_id(n) {
-                            push(&[n.as_bytes()]);
-                        }
-                    }
-                }
-                BlockingRule::AccountId => {
-                    for id in r.account_ids() {
-                        push(&[id.as_bytes()]);
-                    }
-                }
+        self.each_key(r, |rule, parts| {
+            let mut h = KeyHasher::default();
+            h.write(rule.as_str().as_bytes());
+            h.write(b":");
+            for p in parts {
+                h.write(p);
             }
-        }
+            out.push(h.finish());
+        });
         sort_dedup_tail(out, start);
     }
 }
@@ -716,6 +679,99 @@ pub(crate) fn key_entries(records: &[NormalizedRecord], blocker: &dyn Blocker) -
     };
     entries.dedup();
     entries
+}
+
+/// A rule and its candidate pairs.
+pub(crate) type RulePairs = (BlockingRule, Vec<(u32, u32)>);
+
+/// Returns the candidate pairs of each distinct rule of `params` on its own
+/// (what [`block`] gives with that one rule), from one pass of key hashing
+/// and one sort: training needs every rule's pairs apart.
+pub(crate) fn block_each_rule(
+    records: &[NormalizedRecord],
+    generic: &GenericValues,
+    params: &BlockingParams,
+) -> Result<Vec<RulePairs>> {
+    params.validate()?;
+    check_param(
+        u32::try_from(records.len()).is_ok(),
+        "record count",
+        records.len(),
+        "exceeds u32::MAX",
+    )?;
+    let mut rules: Vec<BlockingRule> = params.rules.clone();
+    rules.sort();
+    rules.dedup();
+    let blocker = RuleBlocker::new(&params.clone().rules(&rules), generic.clone());
+    const CHUNK: usize = 4096;
+    let one = |(c, chunk): (usize, &[NormalizedRecord])| {
+        let mut entries: Vec<(u64, u32, u8)> = Vec::with_capacity(chunk.len() * 8);
+        for (k, r) in chunk.iter().enumerate() {
+            // OK because the length was checked against u32::MAX above.
+            let i = (c * CHUNK + k) as u32;
+            blocker.each_key(r, |rule, parts| {
+                let mut h = KeyHasher::default();
+                h.write(rule.as_str().as_bytes());
+                h.write(b":");
+                for p in parts {
+                    h.write(p);
+                }
+                let slot = rules.iter().position(|x| *x == rule).unwrap_or(0);
+                entries.push((h.finish(), i, slot as u8));
+            });
+        }
+        entries
+    };
+    #[cfg(feature = "rayon")]
+    let mut entries: Vec<(u64, u32, u8)> = {
+        use rayon::prelude::*;
+        let parts: Vec<Vec<(u64, u32, u8)>> =
+            records.par_chunks(CHUNK).enumerate().map(one).collect();
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            all.extend(p);
+        }
+        all.par_sort_unstable();
+        all
+    };
+    #[cfg(not(feature = "rayon"))]
+    let mut entries: Vec<(u64, u32, u8)> = {
+        let mut all: Vec<(u64, u32, u8)> =
+            records.chunks(CHUNK).enumerate().flat_map(one).collect();
+        all.sort_unstable();
+        all
+    };
+    entries.dedup();
+    let mut out: Vec<RulePairs> = rules.iter().map(|r| (*r, Vec::new())).collect();
+    let mut start = 0;
+    while start < entries.len() {
+        let (h, slot) = (entries[start].0, entries[start].2 as usize);
+        let mut end = start + 1;
+        while end < entries.len() && entries[end].0 == h {
+            end += 1;
+        }
+        let members = &entries[start..end];
+        start = end;
+        if members.len() > params.max_block_size {
+            continue;
+        }
+        let pairs = &mut out[slot].1;
+        for (x, &(_, a, _)) in members.iter().enumerate() {
+            for &(_, b, _) in &members[x + 1..] {
+                if a == b
+                    || (params.scope == PairScope::AcrossSources
+                        && records[a as usize].source() == records[b as usize].source())
+                {
+                    continue;
+                }
+                pairs.push((a, b));
+            }
+        }
+    }
+    for (_, pairs) in &mut out {
+        sort_dedup_pairs(pairs);
+    }
+    Ok(out)
 }
 
 /// Sorts and deduplicates pairs.

@@ -101,7 +101,7 @@ use crate::model::SourceRecord;
 /// | part | type | default |
 /// |---|---|---|
 /// | normalisation | [`NormalizeParams`] | US phones, order by country, built-in nicknames |
-/// | blocking | [`BlockingParams`] | every rule, blocks up to 100 records |
+/// | blocking | [`BlockingParams`] | every rule, blocks up to 30 records |
 /// | training | [`TrainParams`] | 200 000 random pairs, up to 40 EM iterations |
 /// | clustering | [`ClusterParams`] | clusters up to 50, coherence 0.5 |
 /// | link probability | `f64` | 0.5 |
@@ -366,19 +366,33 @@ impl Resolver {
     }
 }
 
-fn sort_unique(records: &mut [NormalizedRecord]) -> Result<()> {
-    records.sort_by(|a, b| a.id().cmp(b.id()));
-    if let Some(w) = records.windows(2).find(|w| w[0].id() == w[1].id()) {
-        return Err(error::Detail::DuplicateId {
-            id: w[0].id().as_str().to_owned(),
-        }
-        .into());
-    }
+fn sort_unique(records: &mut Vec<NormalizedRecord>) -> Result<()> {
     error::check_param(
         u32::try_from(records.len()).is_ok(),
         "record count",
         records.len(),
         "exceeds u32::MAX",
     )?;
+    if !records.windows(2).all(|w| w[0].id() < w[1].id()) {
+        // Sort an index, then move each record once: records are large, and
+        // a sort in place would move them many times.
+        let mut order: Vec<u32> = (0..records.len() as u32).collect();
+        let by_id = |a: &u32, b: &u32| records[*a as usize].id().cmp(records[*b as usize].id());
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            order.par_sort_unstable_by(by_id);
+        }
+        #[cfg(not(feature = "rayon"))]
+        order.sort_unstable_by(by_id);
+        let mut slots: Vec<Option<NormalizedRecord>> = records.drain(..).map(Some).collect();
+        records.extend(order.iter().filter_map(|i| slots[*i as usize].take()));
+    }
+    if let Some(w) = records.windows(2).find(|w| w[0].id() == w[1].id()) {
+        return Err(error::Detail::DuplicateId {
+            id: w[0].id().as_str().to_owned(),
+        }
+        .into());
+    }
     Ok(())
 }

@@ -17,7 +17,7 @@ use std::fmt;
 
 use crate::error::Result;
 use crate::identity::block::{
-    block, BlockingParams, BlockingRule, CandidatePairs, GenericValues, PairScope, RuleBlocker,
+    block_each_rule, BlockingParams, BlockingRule, CandidatePairs, GenericValues, PairScope,
 };
 use crate::identity::compare::{edits, jaro_winkler, osa_bytes, token_set};
 use crate::identity::error::{check_param, Detail};
@@ -900,7 +900,13 @@ impl MatchModel {
         for r in records {
             for (i, f) in Field::ALL.iter().enumerate() {
                 if let Some(v) = f.tf_value(r) {
-                    *tf[i].counts.entry(v.to_owned()).or_default() += 1;
+                    // Copies each distinct value once, not once per record.
+                    match tf[i].counts.get_mut(v) {
+                        Some(c) => *c += 1,
+                        None => {
+                            tf[i].counts.insert(v.to_owned(), 1);
+                        }
+                    }
                     tf[i].total += 1;
                 }
             }
@@ -973,17 +979,19 @@ impl MatchModel {
         let mut sums: Vec<Vec<f64>> = empty_counts();
         let mut mass = vec![0.0; k];
         let mut all_pairs: Vec<(u32, u32)> = Vec::new();
+        let by_rule = block_each_rule(records, &model.generic, blocking)?;
         for rule in blocking.rule_list() {
-            let single = blocking.clone().rules(&[*rule]);
-            let blocker = RuleBlocker::new(&single, model.generic.clone());
-            let pairs = block(records, &blocker, &single)?;
-            all_pairs.extend_from_slice(pairs.pairs());
-            if pairs.pairs().len() < 10 {
+            let pairs: &[(u32, u32)] = by_rule
+                .iter()
+                .find(|(r, _)| r == rule)
+                .map_or(&[], |(_, p)| p.as_slice());
+            all_pairs.extend_from_slice(pairs);
+            if pairs.len() < 10 {
                 continue;
             }
             let patterns = patterns_of(
                 records,
-                &evenly_spaced(pairs.pairs(), params.max_training_pairs),
+                &evenly_spaced(pairs, params.max_training_pairs),
                 &model.generic,
             );
             let fixed = agreeing_fields(*rule);
@@ -1252,15 +1260,24 @@ impl Matcher for MatchModel {
     /// line, so it does not count:
     /// - birth dates that differ beyond a typo or a day/month swap (parent
     ///   and child with one name);
-    /// - one family name and birth date but clearly different given names
-    ///   (twins).
+    /// - clearly different given names in one family whose birth dates
+    ///   agree (twins), are missing or generic (a household member known
+    ///   by name and address only), or differ by two edits (more than one
+    ///   typo); for people known by one name only (no family name to compare),
+    ///   only agreeing birth dates count.
     fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
         let g = &self.generic;
         let birth = level(Field::BirthDate, a, b, g);
-        let twins = birth == 1
-            && level(Field::FamilyName, a, b, g) == 1
-            && level(Field::GivenName, a, b, g) == 6;
-        (birth == 5 || twins)
+        // Clearly different given names, in one family, with birth dates
+        // that agree (twins), are missing or generic (a household without
+        // them), or differ by more than one typo.
+        let other_member = level(Field::GivenName, a, b, g) == 6
+            && match level(Field::FamilyName, a, b, g) {
+                1 => matches!(birth, 0 | 1 | 4),
+                0 => birth == 1,
+                _ => false,
+            };
+        (birth == 5 || other_member)
             && !matches!(level(Field::NationalId, a, b, g), 1 | 2)
             && level(Field::Email, a, b, g) != 1
     }
