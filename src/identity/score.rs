@@ -1264,7 +1264,9 @@ impl Matcher for MatchModel {
     ///   agree (twins), are missing or generic (a household member known
     ///   by name and address only), or differ by two edits (more than one
     ///   typo); for people known by one name only (no family name to compare),
-    ///   only agreeing birth dates count.
+    ///   only agreeing birth dates count;
+    /// - national ids that differ beyond two edits and phones that differ
+    ///   (namesakes of one neighbourhood).
     fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
         let g = &self.generic;
         let birth = level(Field::BirthDate, a, b, g);
@@ -1277,7 +1279,10 @@ impl Matcher for MatchModel {
                 0 => birth == 1,
                 _ => false,
             };
-        (birth == 5 || other_member)
+        // Two stable personal identifiers that both disagree: another
+        // person who shares a common name and a neighbourhood.
+        let other_ids = level(Field::NationalId, a, b, g) == 4 && level(Field::Phone, a, b, g) == 3;
+        (birth == 5 || other_member || other_ids)
             && !matches!(level(Field::NationalId, a, b, g), 1 | 2)
             && level(Field::Email, a, b, g) != 1
     }
