@@ -39,8 +39,8 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use custodia::identity::{
-    block, parse_date, DateOrder, Field, Matcher, NormalizedRecord, ResolveParams, Resolver,
-    RuleBlocker,
+    block, parse_date, ClusterId, DateOrder, Field, Matcher, NormalizedRecord, ResolveParams,
+    Resolver, RuleBlocker,
 };
 use custodia::model::{
     Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
@@ -329,12 +329,14 @@ fn pairs(n: u64) -> u64 {
 }
 
 /// Prints pairwise and B-cubed scores of `predicted` against `truth`.
-fn score(truth: &[(String, String)], predicted: &HashMap<String, String>) {
-    let mut joint: HashMap<(&str, &str), u64> = HashMap::new();
+fn score(truth: &[(String, String)], predicted: &HashMap<&str, ClusterId>) {
+    // A record without a cluster (none, in practice) is a cluster of its own.
+    type Predicted<'a> = Result<ClusterId, &'a str>;
+    let mut joint: HashMap<(&str, Predicted<'_>), u64> = HashMap::new();
     let mut tsize: HashMap<&str, u64> = HashMap::new();
-    let mut psize: HashMap<&str, u64> = HashMap::new();
+    let mut psize: HashMap<Predicted<'_>, u64> = HashMap::new();
     for (id, t) in truth {
-        let p = predicted.get(id).map_or(id.as_str(), String::as_str);
+        let p = predicted.get(id.as_str()).copied().ok_or(id.as_str());
         *joint.entry((t, p)).or_default() += 1;
         *tsize.entry(t).or_default() += 1;
         *psize.entry(p).or_default() += 1;
@@ -457,13 +459,21 @@ fn run() -> Result<(), String> {
     let mut out = csv::Writer::from_path(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
     out.write_record(["rec_id", "cluster_id"])
         .map_err(|e| e.to_string())?;
-    let mut predicted = HashMap::new();
-    for (id, cluster) in resolution.clustering().assignments() {
+    let assignments = resolution.clustering().assignments();
+    for (id, cluster) in &assignments {
         let cluster = cluster.to_string();
         out.write_record([id.as_str(), cluster.as_str()])
             .map_err(|e| e.to_string())?;
-        predicted.insert(id.as_str().to_owned(), cluster);
     }
+    // Borrowed keys: a million records must not be copied again to score.
+    let predicted: HashMap<&str, ClusterId> = if truth.is_some() {
+        assignments
+            .iter()
+            .map(|(id, c)| (id.as_str(), *c))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     out.flush().map_err(|e| e.to_string())?;
     eprintln!("wrote {} in {:.2?}", args.out, start.elapsed());
     if args.show_missed > 0 {
@@ -528,10 +538,7 @@ fn run() -> Result<(), String> {
         }
         // With --show-missed N: explain up to N true pairs left apart.
         if args.show_missed > 0 {
-            let mut cluster_of: HashMap<&str, &str> = HashMap::new();
-            for (id, c) in &predicted {
-                cluster_of.insert(id.as_str(), c.as_str());
-            }
+            let cluster_of = &predicted;
             let records = resolution.records();
             let mut shown = 0;
             for (i, a) in records.iter().enumerate() {
