@@ -315,13 +315,27 @@ fn read(
     Ok((records, labels))
 }
 
-/// Sorts records by id as the resolver does (an index is sorted, then each
-/// record moved once), so that training sees them in the same order.
-fn sorted_by_id(records: Vec<NormalizedRecord>) -> Vec<NormalizedRecord> {
+/// Sorts records by id as the resolver does, so that training sees them in
+/// the same order: an index is sorted, then the records are permuted in
+/// place, cycle by cycle (records are large; neither many moves nor a
+/// second copy).
+fn sorted_by_id(mut records: Vec<NormalizedRecord>) -> Vec<NormalizedRecord> {
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_unstable_by(|a, b| records[*a].id().cmp(records[*b].id()));
-    let mut slots: Vec<Option<NormalizedRecord>> = records.into_iter().map(Some).collect();
-    order.iter().filter_map(|i| slots[*i].take()).collect()
+    let mut done = vec![false; records.len()];
+    for start in 0..records.len() {
+        let mut k = start;
+        while !done[k] {
+            done[k] = true;
+            let from = order[k];
+            if from == start {
+                break;
+            }
+            records.swap(k, from);
+            k = from;
+        }
+    }
+    records
 }
 
 fn pairs(n: u64) -> u64 {

@@ -366,7 +366,7 @@ impl Resolver {
     }
 }
 
-fn sort_unique(records: &mut Vec<NormalizedRecord>) -> Result<()> {
+fn sort_unique(records: &mut [NormalizedRecord]) -> Result<()> {
     error::check_param(
         u32::try_from(records.len()).is_ok(),
         "record count",
@@ -385,8 +385,21 @@ fn sort_unique(records: &mut Vec<NormalizedRecord>) -> Result<()> {
         }
         #[cfg(not(feature = "rayon"))]
         order.sort_unstable_by(by_id);
-        let mut slots: Vec<Option<NormalizedRecord>> = records.drain(..).map(Some).collect();
-        records.extend(order.iter().filter_map(|i| slots[*i as usize].take()));
+        // Apply the permutation in place, cycle by cycle: no second copy
+        // of a million records.
+        let mut done = vec![false; records.len()];
+        for start in 0..records.len() {
+            let mut k = start;
+            while !done[k] {
+                done[k] = true;
+                let from = order[k] as usize;
+                if from == start {
+                    break;
+                }
+                records.swap(k, from);
+                k = from;
+            }
+        }
     }
     if let Some(w) = records.windows(2).find(|w| w[0].id() == w[1].id()) {
         return Err(error::Detail::DuplicateId {
