@@ -864,3 +864,89 @@ pub fn block(
     stats.pairs = pairs.len();
     Ok(CandidatePairs { pairs, stats })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::record::{normalize_record, NormalizeParams};
+    use crate::model::{Birth, EmailAddress, PersonName, PostalAddress, SourceRecord, Text};
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    /// Only `keys`: the provided `key_hashes` hashes their text.
+    #[derive(Debug)]
+    struct TextOnly(RuleBlocker);
+
+    impl Blocker for TextOnly {
+        fn keys(&self, r: &NormalizedRecord) -> Vec<BlockKey> {
+            self.0.keys(r)
+        }
+    }
+
+    fn record(
+        given: &str,
+        family: &str,
+        days: i32,
+        postcode: &str,
+        email: &str,
+    ) -> NormalizedRecord {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut b = SourceRecord::builder("r", "s", at).unwrap();
+        if let Ok(n) = PersonName::from_parts(Some(given), Some(family)) {
+            b.identity().names.push(n);
+        }
+        let born =
+            NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days.into());
+        b.demographic().birth = Some(Birth::Date(born));
+        if let Ok(e) = EmailAddress::new(email) {
+            b.identity().emails.push(e);
+        }
+        let mut a = PostalAddress::default();
+        a.lines.push(Text::new("12 Main Street").unwrap());
+        a.postal_code = Text::new(postcode).ok();
+        b.identity().addresses.push(a);
+        normalize_record(&b.build().unwrap(), &NormalizeParams::default())
+    }
+
+    #[test]
+    fn each_rule_in_one_pass_equals_blocking_with_that_rule_alone() {
+        let names = ["ana", "anna", "bela", "bill", "rui"];
+        let families = ["silva", "nagy", "smith", "silvo"];
+        let records: Vec<NormalizedRecord> = (0..120)
+            .map(|i: usize| {
+                record(
+                    names[i % 5],
+                    families[i % 4],
+                    (i % 7) as i32 * 400,
+                    ["1000", "1001", ""][i % 3],
+                    &format!("u{}@x.com", i % 11),
+                )
+            })
+            .collect();
+        let params = BlockingParams::default().max_block_size(12);
+        let by_rule = block_each_rule(&records, &GenericValues::default(), &params).unwrap();
+        assert!(by_rule.iter().filter(|(_, p)| !p.is_empty()).count() >= 3);
+        for (rule, pairs) in by_rule {
+            let single = params.clone().rules(&[rule]);
+            let blocker = RuleBlocker::new(&single, GenericValues::default());
+            let alone = block(&records, &blocker, &single).unwrap();
+            assert_eq!(pairs, alone.pairs(), "{rule:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_key_hashes_equal_hashes_of_key_text(
+            given in "\\PC{0,8}", family in "\\PC{0,8}", days in 0i32..40_000,
+            postcode in "[0-9A-Z ]{0,6}", email in "[a-z.]{1,6}@[a-z]{1,4}\\.com",
+        ) {
+            let r = record(&given, &family, days, &postcode, &email);
+            let fast = RuleBlocker::new(&BlockingParams::default(), GenericValues::default());
+            let text = TextOnly(fast.clone());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            fast.key_hashes(&r, &mut a);
+            text.key_hashes(&r, &mut b);
+            prop_assert_eq!(a, b);
+        }
+    }
+}
