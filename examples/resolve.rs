@@ -39,7 +39,8 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use custodia::identity::{
-    block, parse_date, DateOrder, Field, Matcher, ResolveParams, Resolver, RuleBlocker,
+    block, parse_date, ClusterId, DateOrder, Field, Matcher, NormalizedRecord, ResolveParams,
+    Resolver, RuleBlocker,
 };
 use custodia::model::{
     Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
@@ -96,12 +97,14 @@ struct Args {
     out: String,
     truth: Option<String>,
     show_missed: usize,
+    show_wrong: usize,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut file, mut link, mut out, mut truth) = (None, None, None, None);
     let mut show_missed = 0;
+    let mut show_wrong = 0;
     while let Some(a) = it.next() {
         match a.as_str() {
             "--link" => link = Some(it.next().ok_or("--link needs a file")?),
@@ -112,6 +115,12 @@ fn args() -> Result<Args, String> {
                     .next()
                     .and_then(|n| n.parse().ok())
                     .ok_or("--show-missed needs a count")?;
+            }
+            "--show-wrong" => {
+                show_wrong = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--show-wrong needs a count")?;
             }
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
             _ => file = Some(a),
@@ -125,6 +134,7 @@ fn args() -> Result<Args, String> {
         out: out.ok_or("--out is required")?,
         truth,
         show_missed,
+        show_wrong,
     })
 }
 
@@ -203,13 +213,14 @@ fn record(
     b.build().map_err(|e| e.to_string())
 }
 
-/// Reads one file; returns its records and `(rec_id, truth)` labels.
+/// Reads one file; returns its normalised records and `(rec_id, truth)` labels.
 fn read(
     path: &str,
     source: &str,
     truth: Option<&str>,
     bad: &mut usize,
-) -> Result<(Vec<SourceRecord>, Labels), String> {
+    resolver: &Resolver,
+) -> Result<(Vec<NormalizedRecord>, Labels), String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -242,35 +253,89 @@ fn read(
         return Err(format!("{path}: no rec_id column"));
     }
     let (mut records, mut labels) = (Vec::new(), Vec::new());
-    for (line, row) in reader.records().enumerate() {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                *bad += 1;
-                eprintln!("bad row {path}:{}: {e}", line + 2);
-                continue;
-            }
+    // Rows are read in chunks; each chunk's records are built on two
+    // threads, normalised and dropped, so that the source records of the
+    // whole file never sit in memory at once.
+    const CHUNK: usize = 1 << 16;
+    let mut rows: Vec<(usize, csv::StringRecord)> = Vec::with_capacity(CHUNK);
+    let mut flush = |rows: &mut Vec<(usize, csv::StringRecord)>| -> Result<(), String> {
+        let half = rows.len().div_ceil(2);
+        let build = |part: &[(usize, csv::StringRecord)]| -> Vec<Result<SourceRecord, String>> {
+            part.iter()
+                .map(|(_, row)| record(row, &columns, source))
+                .collect()
         };
-        match record(&row, &columns, source) {
-            Ok(r) => {
-                if let Some(t) = truth_index {
-                    labels.push((
-                        r.id().as_str().to_owned(),
-                        row.get(t).unwrap_or("").to_owned(),
-                    ));
+        let (first, second) = rows.split_at(half);
+        let built: Vec<Result<SourceRecord, String>> = std::thread::scope(|s| {
+            let other = s.spawn(|| build(second));
+            let mut out = build(first);
+            out.extend(other.join().unwrap_or_default());
+            out
+        });
+        let mut chunk = Vec::with_capacity(built.len());
+        for ((line, row), r) in rows.iter().zip(built) {
+            match r {
+                Ok(r) => {
+                    if let Some(t) = truth_index {
+                        labels.push((
+                            r.id().as_str().to_owned(),
+                            row.get(t).unwrap_or("").to_owned(),
+                        ));
+                    }
+                    chunk.push(r);
                 }
-                records.push(r);
+                Err(e) => {
+                    *bad += 1;
+                    eprintln!("bad row {path}:{}: {e}", line + 2);
+                }
             }
+        }
+        records.extend(resolver.normalize(&chunk).map_err(|e| e.to_string())?);
+        rows.clear();
+        Ok(())
+    };
+    let mut unreadable = 0;
+    for (line, row) in reader.records().enumerate() {
+        match row {
+            Ok(row) => rows.push((line, row)),
             Err(e) => {
-                *bad += 1;
+                unreadable += 1;
                 eprintln!("bad row {path}:{}: {e}", line + 2);
             }
+        }
+        if rows.len() == CHUNK {
+            flush(&mut rows)?;
         }
         if (line + 1) % 100_000 == 0 {
             eprintln!("read {} rows of {path}", line + 1);
         }
     }
+    flush(&mut rows)?;
+    *bad += unreadable;
     Ok((records, labels))
+}
+
+/// Sorts records by id as the resolver does, so that training sees them in
+/// the same order: an index is sorted, then the records are permuted in
+/// place, cycle by cycle (records are large; neither many moves nor a
+/// second copy).
+fn sorted_by_id(mut records: Vec<NormalizedRecord>) -> Vec<NormalizedRecord> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_unstable_by(|a, b| records[*a].id().cmp(records[*b].id()));
+    let mut done = vec![false; records.len()];
+    for start in 0..records.len() {
+        let mut k = start;
+        while !done[k] {
+            done[k] = true;
+            let from = order[k];
+            if from == start {
+                break;
+            }
+            records.swap(k, from);
+            k = from;
+        }
+    }
+    records
 }
 
 fn pairs(n: u64) -> u64 {
@@ -278,12 +343,14 @@ fn pairs(n: u64) -> u64 {
 }
 
 /// Prints pairwise and B-cubed scores of `predicted` against `truth`.
-fn score(truth: &[(String, String)], predicted: &HashMap<String, String>) {
-    let mut joint: HashMap<(&str, &str), u64> = HashMap::new();
+fn score(truth: &[(String, String)], predicted: &HashMap<&str, ClusterId>) {
+    // A record without a cluster (none, in practice) is a cluster of its own.
+    type Predicted<'a> = Result<ClusterId, &'a str>;
+    let mut joint: HashMap<(&str, Predicted<'_>), u64> = HashMap::new();
     let mut tsize: HashMap<&str, u64> = HashMap::new();
-    let mut psize: HashMap<&str, u64> = HashMap::new();
+    let mut psize: HashMap<Predicted<'_>, u64> = HashMap::new();
     for (id, t) in truth {
-        let p = predicted.get(id).map_or(id.as_str(), String::as_str);
+        let p = predicted.get(id.as_str()).copied().ok_or(id.as_str());
         *joint.entry((t, p)).or_default() += 1;
         *tsize.entry(t).or_default() += 1;
         *psize.entry(p).or_default() += 1;
@@ -314,26 +381,81 @@ fn run() -> Result<(), String> {
     let start = Instant::now();
     let mut bad = 0usize;
     let truth = args.truth.as_deref();
-    let (mut records, mut labels) = read(&args.file, "a", truth, &mut bad)?;
     let mut params = ResolveParams::default();
-    if let Some(link) = &args.link {
-        let (more, more_labels) = read(link, "b", truth, &mut bad)?;
-        records.extend(more);
-        labels.extend(more_labels);
+    if args.link.is_some() {
         params = params.linkage();
     }
+    let resolver = Resolver::new(params).map_err(|e| e.to_string())?;
+    // The steps one by one, timed: read and normalise, train (which blocks
+    // once per rule), then block, score and cluster with the trained model.
+    let (mut normalized, mut labels) = read(&args.file, "a", truth, &mut bad, &resolver)?;
+    if let Some(link) = &args.link {
+        let (more, more_labels) = read(link, "b", truth, &mut bad, &resolver)?;
+        normalized.extend(more);
+        labels.extend(more_labels);
+    }
+    let normalized = sorted_by_id(normalized);
     eprintln!(
-        "read {} records ({bad} bad rows) in {:.2?}",
-        records.len(),
+        "read and normalised {} records ({bad} bad rows) in {:.2?}",
+        normalized.len(),
         start.elapsed()
     );
-    let resolver = Resolver::new(params).map_err(|e| e.to_string())?;
-    // The steps one by one, timed: normalise, train (which blocks once per
-    // rule), then block, score and cluster with the trained model.
-    let normalized = resolver.normalize(&records).map_err(|e| e.to_string())?;
-    eprintln!("normalised in {:.2?}", start.elapsed());
+    if std::env::var_os("RESOLVE_PHASES").is_some() {
+        let t = Instant::now();
+        let g = custodia::identity::GenericValues::detect(&normalized, 10, 20.0);
+        eprintln!("  generic values {:.2?} ({})", t.elapsed(), g.len());
+    }
     let model = resolver.train(&normalized).map_err(|e| e.to_string())?;
     eprintln!("trained in {:.2?}", start.elapsed());
+    if std::env::var_os("RESOLVE_PHASES").is_some() {
+        // Each pure step on its own, timed, for profiling.
+        let t = Instant::now();
+        let bp = resolver.params().blocking_params();
+        let blocker = RuleBlocker::new(bp, model.generic().clone());
+        let c = block(&normalized, &blocker, bp).map_err(|e| e.to_string())?;
+        let limits: &[usize] = if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
+            &[100, 50, 30, 20]
+        } else {
+            &[]
+        };
+        for &limit in limits {
+            let mut total = 0;
+            for rule in bp.rule_list() {
+                let single = bp.clone().rules(&[*rule]).max_block_size(limit);
+                let b = RuleBlocker::new(&single, model.generic().clone());
+                let one = block(&normalized, &b, &single).map_err(|e| e.to_string())?;
+                total += one.stats().pairs;
+                eprintln!("    {limit} {rule:?}: {:?}", one.stats());
+            }
+            let all = bp.clone().max_block_size(limit);
+            let c = block(&normalized, &blocker, &all).map_err(|e| e.to_string())?;
+            eprintln!(
+                "  limit {limit}: {} pairs ({total} before union)",
+                c.pairs().len()
+            );
+        }
+        if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
+            return Ok(());
+        }
+        eprintln!("  block {:.2?} ({} pairs)", t.elapsed(), c.pairs().len());
+        let t = Instant::now();
+        let s =
+            custodia::identity::score_pairs(&normalized, &c, &model).map_err(|e| e.to_string())?;
+        eprintln!("  score {:.2?}", t.elapsed());
+        let t = Instant::now();
+        let k = custodia::identity::cluster(
+            &normalized,
+            &s,
+            &model,
+            resolver.params().cluster_params(),
+        )
+        .map_err(|e| e.to_string())?;
+        eprintln!(
+            "  cluster {:.2?} ({} clusters)",
+            t.elapsed(),
+            k.clusters().len()
+        );
+    }
     let resolution = resolver
         .resolve_normalized(normalized, model)
         .map_err(|e| e.to_string())?;
@@ -351,13 +473,21 @@ fn run() -> Result<(), String> {
     let mut out = csv::Writer::from_path(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
     out.write_record(["rec_id", "cluster_id"])
         .map_err(|e| e.to_string())?;
-    let mut predicted = HashMap::new();
-    for (id, cluster) in resolution.clustering().assignments() {
+    let assignments = resolution.clustering().assignments();
+    for (id, cluster) in &assignments {
         let cluster = cluster.to_string();
         out.write_record([id.as_str(), cluster.as_str()])
             .map_err(|e| e.to_string())?;
-        predicted.insert(id.as_str().to_owned(), cluster);
     }
+    // Borrowed keys: a million records must not be copied again to score.
+    let predicted: HashMap<&str, ClusterId> = if truth.is_some() {
+        assignments
+            .iter()
+            .map(|(id, c)| (id.as_str(), *c))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     out.flush().map_err(|e| e.to_string())?;
     eprintln!("wrote {} in {:.2?}", args.out, start.elapsed());
     if args.show_missed > 0 {
@@ -399,12 +529,30 @@ fn run() -> Result<(), String> {
             block(resolution.records(), &blocker, params).map_err(|e| e.to_string())?;
         eprintln!("blocking recall    {:.6}", candidates.recall(&truth_of));
         score(&labels, &predicted);
+        // With --show-wrong N: explain up to N links that joined records of
+        // different people.
+        let mut shown = 0;
+        for c in resolution.clustering().clusters() {
+            for l in c.links() {
+                let (ta, tb) = (by_id[l.a.as_str()], by_id[l.b.as_str()]);
+                if ta != tb && shown < args.show_wrong {
+                    shown += 1;
+                    let e = resolution.explain(l.a.as_str(), l.b.as_str());
+                    let Some(e) = e else { continue };
+                    eprintln!("WRONG {} {} w={:.2} rule={:?}", l.a, l.b, e.weight, e.rule);
+                    for c in &e.comparisons {
+                        eprint!(
+                            " {}={}({:.1}{:+.1})",
+                            c.field, c.label, c.weight, c.tf_adjustment
+                        );
+                    }
+                    eprintln!();
+                }
+            }
+        }
         // With --show-missed N: explain up to N true pairs left apart.
         if args.show_missed > 0 {
-            let mut cluster_of: HashMap<&str, &str> = HashMap::new();
-            for (id, c) in &predicted {
-                cluster_of.insert(id.as_str(), c.as_str());
-            }
+            let cluster_of = &predicted;
             let records = resolution.records();
             let mut shown = 0;
             for (i, a) in records.iter().enumerate() {

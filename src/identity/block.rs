@@ -8,14 +8,17 @@
 //! still find those records' matches. Values detected as generic
 //! ([`GenericValues`]) give no key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::Datelike;
 
 use crate::error::Result;
-use crate::identity::compare::soundex;
+use std::hash::Hasher;
+
+use crate::identity::compare::soundex_code;
 use crate::identity::error::check_param;
+use crate::identity::hash::{hash_parts, FixedSet, KeyHasher};
 use crate::identity::record::NormalizedRecord;
 
 /// A blocking key: the rule's name and the value, as `rule:value`.
@@ -49,6 +52,82 @@ impl fmt::Display for BlockKey {
 pub trait Blocker: fmt::Debug + Send + Sync {
     /// Returns the keys of `record`.
     fn keys(&self, record: &NormalizedRecord) -> Vec<BlockKey>;
+
+    /// Appends a 64-bit hash of the text of each of `record`'s distinct
+    /// keys to `out`; [`block`] groups records by these hashes.
+    ///
+    /// The provided method hashes what [`Blocker::keys`] returns. Override
+    /// it only to compute the same hashes faster (the built-in
+    /// [`RuleBlocker`] does, without building any key text); two distinct
+    /// keys could share a hash only with odds of about one in 2⁶⁴, and
+    /// such a collision could only add a candidate pair, never remove one.
+    fn key_hashes(&self, record: &NormalizedRecord, out: &mut Vec<u64>) {
+        let start = out.len();
+        out.extend(
+            self.keys(record)
+                .iter()
+                .map(|k| hash_parts(&[k.as_str().as_bytes()])),
+        );
+        sort_dedup_tail(out, start);
+    }
+}
+
+/// Sorts and deduplicates `out[start..]` in place.
+fn sort_dedup_tail(out: &mut Vec<u64>, start: usize) {
+    out[start..].sort_unstable();
+    let mut w = start;
+    for r in start..out.len() {
+        if w == start || out[w - 1] != out[r] {
+            out[w] = out[r];
+            w += 1;
+        }
+    }
+    out.truncate(w);
+}
+
+/// Writes the decimal text of `n` (as `{}` formats it) into `buf`.
+fn int_text(n: i32, buf: &mut [u8; 12]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = i64::from(n).unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+/// The text of a date as its `Display` writes it (`YYYY-MM-DD` for years
+/// 0 to 9999, which need no allocation).
+fn date_text(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [u8]> {
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return std::borrow::Cow::Owned(d.to_string().into_bytes());
+    }
+    let (y, m, dd) = (y as u32, d.month(), d.day());
+    let digits = [
+        y / 1000 % 10,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        dd / 10,
+        dd % 10,
+    ];
+    for (c, v) in buf.iter_mut().zip(digits) {
+        *c = if v == 10 { b'-' } else { b'0' + v as u8 };
+    }
+    std::borrow::Cow::Borrowed(&buf[..])
 }
 
 /// A built-in blocking rule.
@@ -57,14 +136,15 @@ pub trait Blocker: fmt::Debug + Send + Sync {
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum BlockingRule {
-    /// Soundex of the family name and the year of birth.
+    /// Soundex of the family name, the year of birth and the given name's
+    /// initial (of its canonical form, so nicknames keep it).
     FamilyPhoneticBirthYear,
     /// Soundex of the given and of the family name.
     NamesPhonetic,
     /// The full date of birth with an initial: one key for the given name's
     /// and one for the family name's, so swapped names still meet.
     BirthDate,
-    /// Postal code and the given name's initial.
+    /// Postal code and the given and family names' initials.
     PostcodeInitial,
     /// Postal code and house number.
     PostcodeHouseNumber,
@@ -129,35 +209,59 @@ pub enum PairScope {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GenericValues {
-    emails: HashSet<String>,
-    phones: HashSet<String>,
-    national_ids: HashSet<String>,
-    birth_dates: HashSet<chrono::NaiveDate>,
+    emails: FixedSet<String>,
+    phones: FixedSet<String>,
+    national_ids: FixedSet<String>,
+    birth_dates: FixedSet<chrono::NaiveDate>,
 }
 
-fn name_key(r: &NormalizedRecord) -> String {
-    format!(
-        "{}|{}",
-        r.given_canonical().unwrap_or(""),
-        r.family().unwrap_or("")
-    )
+fn name_key(r: &NormalizedRecord) -> u64 {
+    hash_parts(&[
+        r.given_canonical().unwrap_or("").as_bytes(),
+        b"|",
+        r.family().unwrap_or("").as_bytes(),
+    ])
 }
 
-fn generic_in<K: std::hash::Hash + Eq + Clone>(
-    holders: HashMap<K, HashSet<String>>,
+/// The generic values among `(value key, name hash, value)` entries: those
+/// held under at least `bar` distinct names, where `bar` is `min_holders`
+/// or `ratio` times the mean number of distinct names per value.
+fn generic_in<V: Clone + Eq + std::hash::Hash + Send>(
+    mut entries: Vec<(u64, u64, V)>,
     min_holders: usize,
     ratio: f64,
-) -> HashSet<K> {
-    if holders.is_empty() {
-        return HashSet::new();
+) -> FixedSet<V> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        entries.par_sort_unstable_by_key(|e| (e.0, e.1));
     }
-    let total: usize = holders.values().map(HashSet::len).sum();
-    let mean = total as f64 / holders.len() as f64;
+    #[cfg(not(feature = "rayon"))]
+    entries.sort_unstable_by_key(|e| (e.0, e.1));
+    // (distinct names, index of one entry) per distinct value.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let mut end = start + 1;
+        let mut names = 1;
+        while end < entries.len() && entries[end].0 == entries[start].0 {
+            if entries[end].1 != entries[end - 1].1 {
+                names += 1;
+            }
+            end += 1;
+        }
+        runs.push((names, start));
+        start = end;
+    }
+    if runs.is_empty() {
+        return FixedSet::default();
+    }
+    let total: usize = runs.iter().map(|r| r.0).sum();
+    let mean = total as f64 / runs.len() as f64;
     let bar = (min_holders as f64).max(ratio * mean);
-    holders
-        .into_iter()
-        .filter(|(_, names)| names.len() as f64 >= bar)
-        .map(|(k, _)| k)
+    runs.iter()
+        .filter(|(names, _)| *names as f64 >= bar)
+        .map(|(_, i)| entries[*i].2.clone())
         .collect()
 }
 
@@ -168,29 +272,32 @@ impl GenericValues {
     ///
     /// Defaults used by [`Resolver`](crate::identity::Resolver): 10 and 20.
     pub fn detect(records: &[NormalizedRecord], min_holders: usize, ratio: f64) -> GenericValues {
-        let mut emails: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut phones: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut dates: HashMap<chrono::NaiveDate, HashSet<String>> = HashMap::new();
+        // Values and names are grouped by their 64-bit hashes: no copy of
+        // any text but the generic values themselves.
+        let text = |s: &str| hash_parts(&[s.as_bytes()]);
+        let (mut emails, mut phones, mut ids, mut dates) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for r in records {
             let name = name_key(r);
             for e in r.emails() {
-                emails.entry(e.clone()).or_default().insert(name.clone());
+                emails.push((text(e), name, e.as_str()));
             }
             for p in r.phones() {
-                phones.entry(p.clone()).or_default().insert(name.clone());
+                phones.push((text(p), name, p.as_str()));
             }
             for n in r.national_ids() {
-                ids.entry(n.clone()).or_default().insert(name.clone());
+                ids.push((text(n), name, n.as_str()));
             }
             if let Some(d) = r.birth() {
-                dates.entry(d).or_default().insert(name.clone());
+                // OK because a date's day count fits in 64 bits either way.
+                dates.push((i64::from(d.num_days_from_ce()) as u64, name, d));
             }
         }
+        let owned = |set: FixedSet<&str>| set.into_iter().map(str::to_owned).collect();
         GenericValues {
-            emails: generic_in(emails, min_holders, ratio),
-            phones: generic_in(phones, min_holders, ratio),
-            national_ids: generic_in(ids, min_holders, ratio),
+            emails: owned(generic_in(emails, min_holders, ratio)),
+            phones: owned(generic_in(phones, min_holders, ratio)),
+            national_ids: owned(generic_in(ids, min_holders, ratio)),
             birth_dates: generic_in(dates, min_holders, ratio),
         }
     }
@@ -231,7 +338,7 @@ impl GenericValues {
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `rules` | [`BlockingRule::ALL`] | rules whose candidate pairs are unioned |
-/// | `max_block_size` | 100 | blocks with more records are skipped (≥ 2) |
+/// | `max_block_size` | 30 | blocks with more records are skipped (≥ 2) |
 /// | `scope` | [`PairScope::All`] | which pairs may be candidates |
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -245,7 +352,7 @@ impl Default for BlockingParams {
     fn default() -> BlockingParams {
         BlockingParams {
             rules: BlockingRule::ALL.to_vec(),
-            max_block_size: 100,
+            max_block_size: 30,
             scope: PairScope::All,
         }
     }
@@ -332,82 +439,132 @@ fn initial(s: Option<&str>) -> Option<char> {
     s.and_then(|s| s.chars().next())
 }
 
-impl Blocker for RuleBlocker {
-    fn keys(&self, r: &NormalizedRecord) -> Vec<BlockKey> {
-        let mut keys = Vec::with_capacity(8);
-        let family_sx = r.family().and_then(soundex);
+impl RuleBlocker {
+    /// Calls `emit` with the parts of each key's text (after `rule:`), rule
+    /// by rule: the one definition both [`Blocker::keys`] and
+    /// [`Blocker::key_hashes`] read.
+    fn each_key(&self, r: &NormalizedRecord, mut emit: impl FnMut(BlockingRule, &[&[u8]])) {
+        // Computed once, and only when a rule needs it.
+        let family_sx = std::cell::OnceCell::new();
+        let family_sx = || *family_sx.get_or_init(|| r.family().and_then(soundex_code));
+        let given_initial = initial(r.given_canonical().or(r.given()));
         let birth = r
             .birth()
             .filter(|d| !self.generic.is_generic_birth_date(*d));
-        for rule in &self.rules {
-            let tag = rule.as_str();
+        for &rule in &self.rules {
+            let mut emit = |parts: &[&[u8]]| emit(rule, parts);
             match rule {
                 BlockingRule::FamilyPhoneticBirthYear => {
-                    if let (Some(sx), Some(d)) = (&family_sx, birth) {
-                        keys.push(BlockKey::new(tag, &format!("{sx}{}", d.year())));
+                    if let (Some(d), Some(i), Some(sx)) = (birth, given_initial, family_sx()) {
+                        let (mut buf, mut ib) = ([0u8; 12], [0u8; 4]);
+                        emit(&[
+                            &sx,
+                            int_text(d.year(), &mut buf),
+                            i.encode_utf8(&mut ib).as_bytes(),
+                        ]);
                     }
                 }
                 BlockingRule::NamesPhonetic => {
-                    let given_sx = r.given_canonical().and_then(soundex);
-                    if let (Some(g), Some(f)) = (given_sx, &family_sx) {
-                        keys.push(BlockKey::new(tag, &format!("{g}{f}")));
+                    let given_sx = r.given_canonical().and_then(soundex_code);
+                    if let (Some(g), Some(f)) = (given_sx, family_sx()) {
+                        emit(&[&g, &f]);
                     }
                 }
                 BlockingRule::BirthDate => {
-                    // A birth date alone is shared by ~N/25 000 people: with
-                    // either initial it stays small as N grows.
                     if let Some(d) = birth {
-                        // Either initial, whichever field it is in, so that
-                        // swapped names still meet.
+                        let mut buf = [0u8; 10];
+                        let text = date_text(d, &mut buf);
+                        // Either initial, whichever field it is in, so
+                        // that swapped names still meet.
+                        let mut ib = [0u8; 4];
                         for i in [initial(r.given()), initial(r.family())]
                             .into_iter()
                             .flatten()
                         {
-                            keys.push(BlockKey::new(tag, &format!("{d}{i}")));
+                            emit(&[&text, i.encode_utf8(&mut ib).as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::PostcodeInitial => {
-                    if let (Some(p), Some(i)) = (r.postcode(), initial(r.given())) {
-                        keys.push(BlockKey::new(tag, &format!("{p}{i}")));
+                    if let (Some(p), Some(g), Some(f)) =
+                        (r.postcode(), given_initial, initial(r.family()))
+                    {
+                        let (mut ia, mut ib) = ([0u8; 4], [0u8; 4]);
+                        emit(&[
+                            p.as_bytes(),
+                            g.encode_utf8(&mut ia).as_bytes(),
+                            f.encode_utf8(&mut ib).as_bytes(),
+                        ]);
                     }
                 }
                 BlockingRule::PostcodeHouseNumber => {
                     if let (Some(p), Some(n)) = (r.postcode(), r.street_number()) {
-                        keys.push(BlockKey::new(tag, &format!("{p}/{n}")));
+                        emit(&[p.as_bytes(), b"/", n.as_bytes()]);
                     }
                 }
                 BlockingRule::Email => {
                     for e in r.emails() {
                         if !self.generic.is_generic_email(e) {
-                            keys.push(BlockKey::new(tag, e));
+                            emit(&[e.as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::Phone => {
                     for p in r.phones() {
                         if !self.generic.is_generic_phone(p) {
-                            keys.push(BlockKey::new(tag, p));
+                            emit(&[p.as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::NationalId => {
                     for n in r.national_ids() {
                         if !self.generic.is_generic_national_id(n) {
-                            keys.push(BlockKey::new(tag, n));
+                            emit(&[n.as_bytes()]);
                         }
                     }
                 }
                 BlockingRule::AccountId => {
                     for id in r.account_ids() {
-                        keys.push(BlockKey::new(tag, id));
+                        emit(&[id.as_bytes()]);
                     }
                 }
             }
         }
+    }
+}
+
+impl Blocker for RuleBlocker {
+    fn keys(&self, r: &NormalizedRecord) -> Vec<BlockKey> {
+        let mut keys = Vec::with_capacity(8);
+        self.each_key(r, |rule, parts| {
+            let mut text = Vec::new();
+            for p in parts {
+                text.extend_from_slice(p);
+            }
+            // Every part is whole UTF-8 text, so the concatenation is too.
+            keys.push(BlockKey::new(
+                rule.as_str(),
+                &String::from_utf8_lossy(&text),
+            ));
+        });
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    fn key_hashes(&self, r: &NormalizedRecord, out: &mut Vec<u64>) {
+        // The same bytes as the text `keys` builds, streamed into the hash.
+        let start = out.len();
+        self.each_key(r, |rule, parts| {
+            let mut h = KeyHasher::default();
+            h.write(rule.as_str().as_bytes());
+            h.write(b":");
+            for p in parts {
+                h.write(p);
+            }
+            out.push(h.finish());
+        });
+        sort_dedup_tail(out, start);
     }
 }
 
@@ -487,17 +644,146 @@ impl CandidatePairs {
     }
 }
 
-/// Returns the keys of every record (in parallel with the `rayon` feature).
-pub(crate) fn all_keys(records: &[NormalizedRecord], blocker: &dyn Blocker) -> Vec<Vec<BlockKey>> {
+/// Returns `(key hash, record index)` for every key of every record, sorted
+/// (in parallel with the `rayon` feature; the result is the same).
+pub(crate) fn key_entries(records: &[NormalizedRecord], blocker: &dyn Blocker) -> Vec<(u64, u32)> {
+    const CHUNK: usize = 4096;
+    let one = |(c, chunk): (usize, &[NormalizedRecord])| {
+        let mut entries = Vec::with_capacity(chunk.len() * 8);
+        let mut hashes = Vec::new();
+        for (k, r) in chunk.iter().enumerate() {
+            hashes.clear();
+            blocker.key_hashes(r, &mut hashes);
+            // OK because callers refuse more than u32::MAX records.
+            let i = (c * CHUNK + k) as u32;
+            entries.extend(hashes.iter().map(|h| (*h, i)));
+        }
+        entries
+    };
+    #[cfg(feature = "rayon")]
+    let mut entries: Vec<(u64, u32)> = {
+        use rayon::prelude::*;
+        let parts: Vec<Vec<(u64, u32)>> = records.par_chunks(CHUNK).enumerate().map(one).collect();
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            all.extend(p);
+        }
+        all.par_sort_unstable();
+        all
+    };
+    #[cfg(not(feature = "rayon"))]
+    let mut entries: Vec<(u64, u32)> = {
+        let mut all: Vec<(u64, u32)> = records.chunks(CHUNK).enumerate().flat_map(one).collect();
+        all.sort_unstable();
+        all
+    };
+    entries.dedup();
+    entries
+}
+
+/// A rule and its candidate pairs.
+pub(crate) type RulePairs = (BlockingRule, Vec<(u32, u32)>);
+
+/// Returns the candidate pairs of each distinct rule of `params` on its own
+/// (what [`block`] gives with that one rule), from one pass of key hashing
+/// and one sort: training needs every rule's pairs apart.
+pub(crate) fn block_each_rule(
+    records: &[NormalizedRecord],
+    generic: &GenericValues,
+    params: &BlockingParams,
+) -> Result<Vec<RulePairs>> {
+    params.validate()?;
+    check_param(
+        u32::try_from(records.len()).is_ok(),
+        "record count",
+        records.len(),
+        "exceeds u32::MAX",
+    )?;
+    let mut rules: Vec<BlockingRule> = params.rules.clone();
+    rules.sort();
+    rules.dedup();
+    let blocker = RuleBlocker::new(&params.clone().rules(&rules), generic.clone());
+    const CHUNK: usize = 4096;
+    let one = |(c, chunk): (usize, &[NormalizedRecord])| {
+        let mut entries: Vec<(u64, u32, u8)> = Vec::with_capacity(chunk.len() * 8);
+        for (k, r) in chunk.iter().enumerate() {
+            // OK because the length was checked against u32::MAX above.
+            let i = (c * CHUNK + k) as u32;
+            blocker.each_key(r, |rule, parts| {
+                let mut h = KeyHasher::default();
+                h.write(rule.as_str().as_bytes());
+                h.write(b":");
+                for p in parts {
+                    h.write(p);
+                }
+                let slot = rules.iter().position(|x| *x == rule).unwrap_or(0);
+                entries.push((h.finish(), i, slot as u8));
+            });
+        }
+        entries
+    };
+    #[cfg(feature = "rayon")]
+    let mut entries: Vec<(u64, u32, u8)> = {
+        use rayon::prelude::*;
+        let parts: Vec<Vec<(u64, u32, u8)>> =
+            records.par_chunks(CHUNK).enumerate().map(one).collect();
+        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            all.extend(p);
+        }
+        all.par_sort_unstable();
+        all
+    };
+    #[cfg(not(feature = "rayon"))]
+    let mut entries: Vec<(u64, u32, u8)> = {
+        let mut all: Vec<(u64, u32, u8)> =
+            records.chunks(CHUNK).enumerate().flat_map(one).collect();
+        all.sort_unstable();
+        all
+    };
+    entries.dedup();
+    let mut out: Vec<RulePairs> = rules.iter().map(|r| (*r, Vec::new())).collect();
+    let mut start = 0;
+    while start < entries.len() {
+        let (h, slot) = (entries[start].0, entries[start].2 as usize);
+        let mut end = start + 1;
+        while end < entries.len() && entries[end].0 == h {
+            end += 1;
+        }
+        let members = &entries[start..end];
+        start = end;
+        if members.len() > params.max_block_size {
+            continue;
+        }
+        let pairs = &mut out[slot].1;
+        for (x, &(_, a, _)) in members.iter().enumerate() {
+            for &(_, b, _) in &members[x + 1..] {
+                if a == b
+                    || (params.scope == PairScope::AcrossSources
+                        && records[a as usize].source() == records[b as usize].source())
+                {
+                    continue;
+                }
+                pairs.push((a, b));
+            }
+        }
+    }
+    for (_, pairs) in &mut out {
+        sort_dedup_pairs(pairs);
+    }
+    Ok(out)
+}
+
+/// Sorts and deduplicates pairs.
+pub(crate) fn sort_dedup_pairs(packed: &mut Vec<(u32, u32)>) {
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        records.par_iter().map(|r| blocker.keys(r)).collect()
+        packed.par_sort_unstable();
     }
     #[cfg(not(feature = "rayon"))]
-    {
-        records.iter().map(|r| blocker.keys(r)).collect()
-    }
+    packed.sort_unstable();
+    packed.dedup();
 }
 
 /// Returns the candidate pairs of `records` under `blocker`: the union over
@@ -543,38 +829,124 @@ pub fn block(
         records.len(),
         "exceeds u32::MAX",
     )?;
-    let keys = all_keys(records, blocker);
-    let mut blocks: HashMap<&BlockKey, Vec<u32>> = HashMap::new();
-    for (i, ks) in keys.iter().enumerate() {
-        for k in ks {
-            // OK because the length was checked against u32::MAX above.
-            blocks.entry(k).or_default().push(i as u32);
+    let entries = key_entries(records, blocker);
+    let mut stats = BlockingStats::default();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let h = entries[start].0;
+        let mut end = start + 1;
+        while end < entries.len() && entries[end].0 == h {
+            end += 1;
         }
-    }
-    let mut stats = BlockingStats {
-        keys: blocks.len(),
-        ..BlockingStats::default()
-    };
-    let mut pairs = Vec::new();
-    for members in blocks.values() {
+        stats.keys += 1;
+        let members = &entries[start..end];
+        start = end;
         if members.len() > params.max_block_size {
             stats.oversized_blocks += 1;
             stats.oversized_records += members.len();
             continue;
         }
-        for (x, &a) in members.iter().enumerate() {
-            for &b in &members[x + 1..] {
+        // Members are sorted by index, so `a < b` in each pair.
+        for (x, &(_, a)) in members.iter().enumerate() {
+            for &(_, b) in &members[x + 1..] {
                 if params.scope == PairScope::AcrossSources
                     && records[a as usize].source() == records[b as usize].source()
                 {
                     continue;
                 }
-                pairs.push((a.min(b), a.max(b)));
+                pairs.push((a, b));
             }
         }
     }
-    pairs.sort_unstable();
-    pairs.dedup();
+    sort_dedup_pairs(&mut pairs);
+    pairs.shrink_to_fit();
     stats.pairs = pairs.len();
     Ok(CandidatePairs { pairs, stats })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::record::{normalize_record, NormalizeParams};
+    use crate::model::{Birth, EmailAddress, PersonName, PostalAddress, SourceRecord, Text};
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    /// Only `keys`: the provided `key_hashes` hashes their text.
+    #[derive(Debug)]
+    struct TextOnly(RuleBlocker);
+
+    impl Blocker for TextOnly {
+        fn keys(&self, r: &NormalizedRecord) -> Vec<BlockKey> {
+            self.0.keys(r)
+        }
+    }
+
+    fn record(
+        given: &str,
+        family: &str,
+        days: i32,
+        postcode: &str,
+        email: &str,
+    ) -> NormalizedRecord {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut b = SourceRecord::builder("r", "s", at).unwrap();
+        if let Ok(n) = PersonName::from_parts(Some(given), Some(family)) {
+            b.identity().names.push(n);
+        }
+        let born =
+            NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days.into());
+        b.demographic().birth = Some(Birth::Date(born));
+        if let Ok(e) = EmailAddress::new(email) {
+            b.identity().emails.push(e);
+        }
+        let mut a = PostalAddress::default();
+        a.lines.push(Text::new("12 Main Street").unwrap());
+        a.postal_code = Text::new(postcode).ok();
+        b.identity().addresses.push(a);
+        normalize_record(&b.build().unwrap(), &NormalizeParams::default())
+    }
+
+    #[test]
+    fn each_rule_in_one_pass_equals_blocking_with_that_rule_alone() {
+        let names = ["ana", "anna", "bela", "bill", "rui"];
+        let families = ["silva", "nagy", "smith", "silvo"];
+        let records: Vec<NormalizedRecord> = (0..120)
+            .map(|i: usize| {
+                record(
+                    names[i % 5],
+                    families[i % 4],
+                    (i % 7) as i32 * 400,
+                    ["1000", "1001", ""][i % 3],
+                    &format!("u{}@x.com", i % 11),
+                )
+            })
+            .collect();
+        let params = BlockingParams::default().max_block_size(12);
+        let by_rule = block_each_rule(&records, &GenericValues::default(), &params).unwrap();
+        assert!(by_rule.iter().filter(|(_, p)| !p.is_empty()).count() >= 3);
+        for (rule, pairs) in by_rule {
+            let single = params.clone().rules(&[rule]);
+            let blocker = RuleBlocker::new(&single, GenericValues::default());
+            let alone = block(&records, &blocker, &single).unwrap();
+            assert_eq!(pairs, alone.pairs(), "{rule:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_key_hashes_equal_hashes_of_key_text(
+            given in "\\PC{0,8}", family in "\\PC{0,8}", days in 0i32..40_000,
+            postcode in "[0-9A-Z ]{0,6}", email in "[a-z.]{1,6}@[a-z]{1,4}\\.com",
+        ) {
+            let r = record(&given, &family, days, &postcode, &email);
+            let fast = RuleBlocker::new(&BlockingParams::default(), GenericValues::default());
+            let text = TextOnly(fast.clone());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            fast.key_hashes(&r, &mut a);
+            text.key_hashes(&r, &mut b);
+            prop_assert_eq!(a, b);
+        }
+    }
 }

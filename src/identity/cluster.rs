@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::identity::error::check_param;
+use crate::identity::hash::FixedMap;
 use crate::identity::record::NormalizedRecord;
 use crate::identity::score::{probability, Matcher, ScoredPair};
 use crate::model::RecordId;
@@ -315,29 +316,38 @@ pub fn cluster(
     }
     let threshold = matcher.link_weight();
     let id = |i: u32| records[i as usize].id();
+    // Ranks in id order (ties by index) stand in for ids in every
+    // comparison below: comparing two integers instead of two strings.
+    let rank = id_ranks(records);
+    let key = |p: &ScoredPair| {
+        let (x, y) = (rank[p.a as usize], rank[p.b as usize]);
+        (x.min(y), x.max(y))
+    };
     let mut edges: Vec<&ScoredPair> = scored
         .iter()
         .filter(|p| p.weight >= threshold && p.a != p.b)
         .collect();
-    let key = |p: &ScoredPair| {
-        let (x, y) = (id(p.a), id(p.b));
-        if x <= y {
-            (x, y)
-        } else {
-            (y, x)
-        }
-    };
     edges.sort_by(|p, q| {
         q.weight
             .total_cmp(&p.weight)
             .then_with(|| key(p).cmp(&key(q)))
     });
+    // The ordered record ids of a pair, as links and refusals name them.
+    let ids = |p: &ScoredPair| {
+        let (x, y) = (id(p.a), id(p.b));
+        if rank[p.a as usize] <= rank[p.b as usize] {
+            (x.clone(), y.clone())
+        } else {
+            (y.clone(), x.clone())
+        }
+    };
 
     let mut sets = Sets {
         parent: (0..n as u32).collect(),
         members: (0..n as u32).map(|i| vec![i]).collect(),
         links: vec![Vec::new(); n],
     };
+    let mut cache = PairCache::default();
     let mut refusals = Vec::new();
     for p in edges {
         let (ra, rb) = (sets.find(p.a), sets.find(p.b));
@@ -345,18 +355,19 @@ pub fn cluster(
             continue;
         }
         // Canonical roles: the cluster with the smaller smallest id is `x`.
-        let (rx, ry) = if id(sets.members[ra as usize][0]) <= id(sets.members[rb as usize][0]) {
+        let first = |r: u32| rank[sets.members[r as usize][0] as usize];
+        let (rx, ry) = if first(ra) <= first(rb) {
             (ra, rb)
         } else {
             (rb, ra)
         };
         let (xs, ys) = (&sets.members[rx as usize], &sets.members[ry as usize]);
-        let guard = check_merge(records, xs, ys, p.weight, matcher, params);
-        let (a, b) = key(p);
+        let guard = check_merge(records, xs, ys, p.weight, matcher, params, &mut cache);
         if let Some(guard) = guard {
+            let (a, b) = ids(p);
             refusals.push(Refusal {
-                a: a.clone(),
-                b: b.clone(),
+                a,
+                b,
                 weight: p.weight,
                 guard,
             });
@@ -365,12 +376,13 @@ pub fn cluster(
         let ys = std::mem::take(&mut sets.members[ry as usize]);
         let mut merged = std::mem::take(&mut sets.members[rx as usize]);
         merged.extend(ys);
-        merged.sort_by(|i, j| id(*i).cmp(id(*j)));
+        merged.sort_unstable_by_key(|i| rank[*i as usize]);
         let mut links = std::mem::take(&mut sets.links[rx as usize]);
         links.append(&mut sets.links[ry as usize]);
+        let (a, b) = ids(p);
         links.push(Link {
-            a: a.clone(),
-            b: b.clone(),
+            a,
+            b,
             weight: p.weight,
         });
         sets.parent[ry as usize] = rx;
@@ -398,6 +410,51 @@ pub fn cluster(
     Ok(Clustering::from_parts(clusters, refusals))
 }
 
+/// Returns each record's position in id order, ties broken by index.
+fn id_ranks(records: &[NormalizedRecord]) -> Vec<u32> {
+    // OK because callers refuse more than u32::MAX records.
+    let n = records.len() as u32;
+    let sorted = records.windows(2).all(|w| w[0].id() < w[1].id());
+    if sorted {
+        // The usual case: resolvers hand records sorted by id.
+        return (0..n).collect();
+    }
+    let mut order: Vec<u32> = (0..n).collect();
+    order.sort_by(|a, b| records[*a as usize].id().cmp(records[*b as usize].id()));
+    let mut rank = vec![0u32; records.len()];
+    for (r, i) in order.iter().enumerate() {
+        rank[*i as usize] = r as u32;
+    }
+    rank
+}
+
+/// Scores and conflicts of the cross pairs the guards have looked at, so
+/// that a pair is scored once however often its clusters meet again.
+#[derive(Default)]
+struct PairCache {
+    pairs: FixedMap<u64, (f64, bool)>,
+}
+
+impl PairCache {
+    /// Returns the match probability of `(x, y)` and whether it conflicts.
+    fn get(
+        &mut self,
+        records: &[NormalizedRecord],
+        matcher: &dyn Matcher,
+        x: u32,
+        y: u32,
+    ) -> (f64, bool) {
+        let key = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
+        *self.pairs.entry(key).or_insert_with(|| {
+            let (rx, ry) = (&records[x as usize], &records[y as usize]);
+            (
+                probability(matcher.score(rx, ry).weight()),
+                matcher.is_conflict(rx, ry),
+            )
+        })
+    }
+}
+
 fn check_merge(
     records: &[NormalizedRecord],
     xs: &[u32],
@@ -405,6 +462,7 @@ fn check_merge(
     link_weight: f64,
     matcher: &dyn Matcher,
     params: &ClusterParams,
+    cache: &mut PairCache,
 ) -> Option<Guard> {
     if xs.len() + ys.len() > params.max_cluster_size {
         return Some(Guard::ClusterSize);
@@ -430,11 +488,11 @@ fn check_merge(
     let (mut total, mut conflicts) = (0.0, 0usize);
     for x in xs {
         for y in ys {
-            let (rx, ry) = (&records[*x as usize], &records[*y as usize]);
-            if matcher.is_conflict(rx, ry) {
+            let (p, conflict) = cache.get(records, matcher, *x, *y);
+            if conflict {
                 conflicts += 1;
             }
-            total += probability(matcher.score(rx, ry).weight());
+            total += p;
         }
     }
     let cross = (xs.len() * ys.len()) as f64;

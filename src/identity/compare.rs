@@ -94,7 +94,7 @@ pub struct JaroWinkler;
 
 impl Comparator for JaroWinkler {
     fn similarity(&self, a: &str, b: &str) -> Similarity {
-        Similarity::clamped(strsim::jaro_winkler(a, b))
+        Similarity::clamped(jaro_winkler(a, b))
     }
 }
 
@@ -167,6 +167,12 @@ pub(crate) fn token_set(a: &str, b: &str) -> f64 {
 /// assert_eq!(soundex("123"), None);
 /// ```
 pub fn soundex(word: &str) -> Option<String> {
+    soundex_code(word).and_then(|c| String::from_utf8(c.to_vec()).ok())
+}
+
+/// The Soundex code as bytes, without allocating (blocking computes one
+/// per record and rule).
+pub(crate) fn soundex_code(word: &str) -> Option<[u8; 4]> {
     fn digit(c: u8) -> u8 {
         match c {
             b'b' | b'f' | b'p' | b'v' => b'1',
@@ -179,29 +185,30 @@ pub fn soundex(word: &str) -> Option<String> {
             _ => b'0',
         }
     }
-    let letters: Vec<u8> = word
+    let mut letters = word
         .bytes()
         .filter(u8::is_ascii_alphabetic)
-        .map(|b| b.to_ascii_lowercase())
-        .collect();
-    let (&first, rest) = letters.split_first()?;
-    let mut code = vec![first.to_ascii_uppercase()];
+        .map(|b| b.to_ascii_lowercase());
+    let first = letters.next()?;
+    let mut code = [b'0'; 4];
+    code[0] = first.to_ascii_uppercase();
+    let mut len = 1;
     let mut last = digit(first);
-    for &c in rest {
+    for c in letters {
         let d = digit(c);
         if d == b'h' {
             continue;
         }
         if d != b'0' && d != last {
-            code.push(d);
-            if code.len() == 4 {
+            code[len] = d;
+            len += 1;
+            if len == 4 {
                 break;
             }
         }
         last = d;
     }
-    code.resize(4, b'0');
-    String::from_utf8(code).ok()
+    Some(code)
 }
 
 /// Returns the number of days between two dates.
@@ -230,7 +237,109 @@ pub fn numeric_closeness(a: f64, b: f64) -> Similarity {
 /// Returns the Damerau-Levenshtein distance (strsim's optimal string
 /// alignment variant, which is a metric on equal inputs).
 pub(crate) fn edits(a: &str, b: &str) -> usize {
-    strsim::osa_distance(a, b)
+    if a.is_ascii() && b.is_ascii() && a.len() < SHORT && b.len() < SHORT {
+        osa_bytes(a.as_bytes(), b.as_bytes())
+    } else {
+        strsim::osa_distance(a, b)
+    }
+}
+
+/// Strings shorter than this (in bytes) take the allocation-free paths.
+const SHORT: usize = 64;
+
+/// Optimal string alignment distance of two short byte strings, with the
+/// rows on the stack: the same as `strsim::osa_distance` on ASCII text,
+/// where a byte is a character, without its allocations (scoring calls it
+/// millions of times).
+pub(crate) fn osa_bytes(a: &[u8], b: &[u8]) -> usize {
+    debug_assert!(a.len() < SHORT && b.len() < SHORT);
+    if a.is_empty() {
+        return b.len();
+    }
+    if b.is_empty() {
+        return a.len();
+    }
+    // Three rolling rows of distances below 64, so `u8` holds them.
+    let mut rows = [[0u8; SHORT]; 3];
+    for (j, v) in rows[0].iter_mut().enumerate().take(b.len() + 1) {
+        *v = j as u8;
+    }
+    for i in 1..=a.len() {
+        let (cur_i, prev_i, two_i) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[cur_i][0] = i as u8;
+        for j in 1..=b.len() {
+            let cost = u8::from(a[i - 1] != b[j - 1]);
+            let (prev, cur) = (&rows[prev_i], &rows[cur_i]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[two_i][j - 2] + 1);
+            }
+            rows[cur_i][j] = d;
+        }
+    }
+    usize::from(rows[a.len() % 3][b.len()])
+}
+
+/// Jaro-Winkler similarity: `strsim::jaro_winkler` with an
+/// allocation-free path for short ASCII text that gives the same value
+/// (the same steps, in the same order, on bytes).
+pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
+    if !(a.is_ascii() && b.is_ascii() && a.len() < SHORT && b.len() < SHORT) {
+        return strsim::jaro_winkler(a, b);
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let sim = jaro_bytes(a, b);
+    if sim > 0.7 {
+        let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
+        sim + 0.1 * prefix as f64 * (1.0 - sim)
+    } else {
+        sim
+    }
+}
+
+fn jaro_bytes(a: &[u8], b: &[u8]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    } else if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let range = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut a_flags = [false; SHORT];
+    let mut b_flags = [false; SHORT];
+    let mut matches = 0usize;
+    for (i, x) in a.iter().enumerate() {
+        let lo = i.saturating_sub(range);
+        let hi = b.len().min(i + range + 1);
+        for j in lo..hi {
+            if *x == b[j] && !b_flags[j] {
+                a_flags[i] = true;
+                b_flags[j] = true;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut k = 0usize;
+    for (i, x) in a.iter().enumerate() {
+        if a_flags[i] {
+            while !b_flags[k] {
+                k += 1;
+            }
+            if *x != b[k] {
+                transpositions += 1;
+            }
+            k += 1;
+        }
+    }
+    transpositions /= 2;
+    ((matches as f64 / a.len() as f64)
+        + (matches as f64 / b.len() as f64)
+        + ((matches - transpositions) as f64 / matches as f64))
+        / 3.0
 }
 
 #[cfg(test)]
@@ -250,6 +359,26 @@ mod tests {
             Similarity::ONE
         );
         assert_eq!(edits("19560409", "19560490"), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn fast_paths_equal_strsim(a in "[a-e ]{0,20}", b in "[a-e ]{0,20}") {
+            prop_assert_eq!(edits(&a, &b), strsim::osa_distance(&a, &b));
+            prop_assert_eq!(
+                jaro_winkler(&a, &b).to_bits(),
+                strsim::jaro_winkler(&a, &b).to_bits()
+            );
+        }
+
+        #[test]
+        fn fast_paths_equal_strsim_on_any_text(a in "\\PC{0,70}", b in "\\PC{0,70}") {
+            prop_assert_eq!(edits(&a, &b), strsim::osa_distance(&a, &b));
+            prop_assert_eq!(
+                jaro_winkler(&a, &b).to_bits(),
+                strsim::jaro_winkler(&a, &b).to_bits()
+            );
+        }
     }
 
     proptest! {

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::error::Result;
-use crate::identity::block::{BlockKey, Blocker, PairScope, RuleBlocker};
+use crate::identity::block::{Blocker, PairScope, RuleBlocker};
 use crate::identity::cluster::{cluster, Cluster, ClusterId, Clustering, Refusal};
 use crate::identity::error::{check_param, Detail};
 use crate::identity::record::{normalize_record, NormalizedRecord};
@@ -52,8 +52,9 @@ pub struct ResolutionIndex {
     blocker: RuleBlocker,
     records: Vec<NormalizedRecord>,
     by_id: HashMap<RecordId, u32>,
-    keys: Vec<Vec<BlockKey>>,
-    blocks: HashMap<BlockKey, Vec<u32>>,
+    /// Each record's sorted key hashes, as batch blocking groups them.
+    keys: Vec<Vec<u64>>,
+    blocks: HashMap<u64, Vec<u32>>,
     links: Vec<Vec<(u32, f64)>>,
     cluster_of: Vec<ClusterId>,
     clusters: HashMap<ClusterId, Cluster>,
@@ -111,7 +112,7 @@ impl ResolutionIndex {
         )
     }
 
-    fn is_small(&self, key: &BlockKey) -> bool {
+    fn is_small(&self, key: &u64) -> bool {
         self.blocks
             .get(key)
             .is_some_and(|b| b.len() <= self.params.blocking_params().block_size_limit())
@@ -169,13 +170,14 @@ impl ResolutionIndex {
         )?;
         let limit = self.params.blocking_params().block_size_limit();
         let first_new = self.records.len() as u32;
-        let mut old_sizes: HashMap<BlockKey, usize> = HashMap::new();
+        let mut old_sizes: HashMap<u64, usize> = HashMap::new();
         for r in records {
             let i = self.records.len() as u32;
-            let keys = self.blocker.keys(&r);
+            let mut keys = Vec::new();
+            self.blocker.key_hashes(&r, &mut keys);
             for k in &keys {
-                let block = self.blocks.entry(k.clone()).or_default();
-                old_sizes.entry(k.clone()).or_insert(block.len());
+                let block = self.blocks.entry(*k).or_default();
+                old_sizes.entry(*k).or_insert(block.len());
                 block.push(i);
             }
             self.by_id.insert(r.id().clone(), i);

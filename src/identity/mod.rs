@@ -64,6 +64,7 @@ mod block;
 mod cluster;
 mod compare;
 mod error;
+mod hash;
 mod index;
 mod normalize;
 mod record;
@@ -100,7 +101,7 @@ use crate::model::SourceRecord;
 /// | part | type | default |
 /// |---|---|---|
 /// | normalisation | [`NormalizeParams`] | US phones, order by country, built-in nicknames |
-/// | blocking | [`BlockingParams`] | every rule, blocks up to 100 records |
+/// | blocking | [`BlockingParams`] | every rule, blocks up to 30 records |
 /// | training | [`TrainParams`] | 200 000 random pairs, up to 40 EM iterations |
 /// | clustering | [`ClusterParams`] | clusters up to 50, coherence 0.5 |
 /// | link probability | `f64` | 0.5 |
@@ -350,10 +351,14 @@ impl Resolver {
         sort_unique(&mut records)?;
         let blocker = RuleBlocker::new(&self.params.blocking, model.generic().clone());
         let candidates = block(&records, &blocker, &self.params.blocking)?;
-        let scored = score_pairs(&records, &candidates, &model)?;
-        let clustering = cluster(&records, &scored, &model, &self.params.clustering)?;
+        let stats = candidates.stats().clone();
+        // Clustering reads only the links: keeping just those saves the
+        // memory of every scored candidate pair.
+        let links = score::score_links(&records, &candidates, &model)?;
+        drop(candidates);
+        let clustering = cluster(&records, &links, &model, &self.params.clustering)?;
         Ok(Resolution {
-            stats: candidates.stats().clone(),
+            stats,
             records,
             model,
             clustering,
@@ -362,18 +367,45 @@ impl Resolver {
 }
 
 fn sort_unique(records: &mut [NormalizedRecord]) -> Result<()> {
-    records.sort_by(|a, b| a.id().cmp(b.id()));
-    if let Some(w) = records.windows(2).find(|w| w[0].id() == w[1].id()) {
-        return Err(error::Detail::DuplicateId {
-            id: w[0].id().as_str().to_owned(),
-        }
-        .into());
-    }
     error::check_param(
         u32::try_from(records.len()).is_ok(),
         "record count",
         records.len(),
         "exceeds u32::MAX",
     )?;
+    if !records.windows(2).all(|w| w[0].id() < w[1].id()) {
+        // Sort an index, then move each record once: records are large, and
+        // a sort in place would move them many times.
+        let mut order: Vec<u32> = (0..records.len() as u32).collect();
+        let by_id = |a: &u32, b: &u32| records[*a as usize].id().cmp(records[*b as usize].id());
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            order.par_sort_unstable_by(by_id);
+        }
+        #[cfg(not(feature = "rayon"))]
+        order.sort_unstable_by(by_id);
+        // Apply the permutation in place, cycle by cycle: no second copy
+        // of a million records.
+        let mut done = vec![false; records.len()];
+        for start in 0..records.len() {
+            let mut k = start;
+            while !done[k] {
+                done[k] = true;
+                let from = order[k] as usize;
+                if from == start {
+                    break;
+                }
+                records.swap(k, from);
+                k = from;
+            }
+        }
+    }
+    if let Some(w) = records.windows(2).find(|w| w[0].id() == w[1].id()) {
+        return Err(error::Detail::DuplicateId {
+            id: w[0].id().as_str().to_owned(),
+        }
+        .into());
+    }
     Ok(())
 }

@@ -17,10 +17,11 @@ use std::fmt;
 
 use crate::error::Result;
 use crate::identity::block::{
-    block, BlockingParams, BlockingRule, CandidatePairs, GenericValues, PairScope, RuleBlocker,
+    block_each_rule, BlockingParams, BlockingRule, CandidatePairs, GenericValues, PairScope,
 };
-use crate::identity::compare::{edits, token_set};
+use crate::identity::compare::{edits, jaro_winkler, osa_bytes, token_set};
 use crate::identity::error::{check_param, Detail};
+use crate::identity::hash::FixedMap;
 use crate::identity::normalize::is_day_month_swap;
 use crate::identity::record::NormalizedRecord;
 use crate::model::RecordId;
@@ -151,7 +152,8 @@ impl Field {
     }
 
     fn index(self) -> usize {
-        Field::ALL.iter().position(|f| *f == self).unwrap_or(0)
+        // The variants are declared in `Field::ALL` order (a test checks it).
+        self as usize
     }
 
     /// Returns the value of `r` whose exact agreement is adjusted for its
@@ -178,9 +180,9 @@ fn jw(a: &str, b: &str) -> f64 {
     // A fixed argument order keeps the level symmetric whatever the order
     // of the pair.
     if a <= b {
-        strsim::jaro_winkler(a, b)
+        jaro_winkler(a, b)
     } else {
-        strsim::jaro_winkler(b, a)
+        jaro_winkler(b, a)
     }
 }
 
@@ -253,13 +255,16 @@ fn account_level(a: &[String], b: &[String]) -> u8 {
     best
 }
 
-/// Returns `YYYYMMDD` without going through the formatter, which is slow.
-fn date_digits(d: chrono::NaiveDate) -> String {
+/// Returns the digits of `YYYYMMDD`, without allocating.
+fn date_digits(d: chrono::NaiveDate) -> [u8; 8] {
     use chrono::Datelike;
     let n = (d.year().clamp(0, 9999) as u32) * 10_000 + d.month() * 100 + d.day();
-    let mut s = String::with_capacity(8);
-    for p in [10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1] {
-        s.push(char::from(b'0' + (n / p % 10) as u8));
+    let mut s = [0u8; 8];
+    for (c, p) in s
+        .iter_mut()
+        .zip([10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1])
+    {
+        *c = b'0' + (n / p % 10) as u8;
     }
     s
 }
@@ -344,7 +349,7 @@ pub(crate) fn level(
             if is_day_month_swap(x, y) {
                 return 2;
             }
-            match edits(&date_digits(x), &date_digits(y)) {
+            match osa_bytes(&date_digits(x), &date_digits(y)) {
                 1 => 3,
                 2 => 4,
                 _ => 5,
@@ -650,7 +655,7 @@ impl TrainParams {
 #[derive(Clone, Debug, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct TermFrequencies {
-    counts: HashMap<String, u32>,
+    counts: FixedMap<String, u32>,
     total: u64,
 }
 
@@ -679,6 +684,24 @@ pub struct MatchModel {
     max_tf_adjustment: f64,
     link_probability: f64,
     iterations: usize,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    weights: Weights,
+}
+
+/// Level weights and the prior weight, worked out once from `m`, `u` and
+/// the prior instead of for every pair. Derived data: it is not serialised,
+/// and a model without it (just deserialised) computes the same weights
+/// on the fly, so it takes no part in equality.
+#[derive(Clone, Debug, Default)]
+struct Weights {
+    prior: f64,
+    levels: Vec<Vec<f64>>,
+}
+
+impl PartialEq for Weights {
+    fn eq(&self, _: &Weights) -> bool {
+        true
+    }
 }
 
 /// A small deterministic generator (SplitMix64) for sampling pairs.
@@ -877,7 +900,13 @@ impl MatchModel {
         for r in records {
             for (i, f) in Field::ALL.iter().enumerate() {
                 if let Some(v) = f.tf_value(r) {
-                    *tf[i].counts.entry(v.to_owned()).or_default() += 1;
+                    // Copies each distinct value once, not once per record.
+                    match tf[i].counts.get_mut(v) {
+                        Some(c) => *c += 1,
+                        None => {
+                            tf[i].counts.insert(v.to_owned(), 1);
+                        }
+                    }
                     tf[i].total += 1;
                 }
             }
@@ -916,6 +945,7 @@ impl MatchModel {
             max_tf_adjustment: params.max_tf_adjustment,
             link_probability: 0.5,
             iterations: 0,
+            weights: Weights::default(),
         };
         Ok((model, ucounts))
     }
@@ -949,17 +979,19 @@ impl MatchModel {
         let mut sums: Vec<Vec<f64>> = empty_counts();
         let mut mass = vec![0.0; k];
         let mut all_pairs: Vec<(u32, u32)> = Vec::new();
+        let by_rule = block_each_rule(records, &model.generic, blocking)?;
         for rule in blocking.rule_list() {
-            let single = blocking.clone().rules(&[*rule]);
-            let blocker = RuleBlocker::new(&single, model.generic.clone());
-            let pairs = block(records, &blocker, &single)?;
-            all_pairs.extend_from_slice(pairs.pairs());
-            if pairs.pairs().len() < 10 {
+            let pairs: &[(u32, u32)] = by_rule
+                .iter()
+                .find(|(r, _)| r == rule)
+                .map_or(&[], |(_, p)| p.as_slice());
+            all_pairs.extend_from_slice(pairs);
+            if pairs.len() < 10 {
                 continue;
             }
             let patterns = patterns_of(
                 records,
-                &evenly_spaced(pairs.pairs(), params.max_training_pairs),
+                &evenly_spaced(pairs, params.max_training_pairs),
                 &model.generic,
             );
             let fixed = agreeing_fields(*rule);
@@ -1012,7 +1044,7 @@ impl MatchModel {
             }
         }
         model.prior = prior;
-        Ok(model)
+        Ok(model.with_weights())
     }
 
     /// Trains a model from labelled pairs `(i, j, is_match)`: `m` and the
@@ -1053,7 +1085,7 @@ impl MatchModel {
         }
         model.m = distributions(&mcounts);
         model.prior = matches as f64 / labelled.len() as f64;
-        Ok(model)
+        Ok(model.with_weights())
     }
 
     /// Returns the model with another link threshold (a match probability in
@@ -1107,8 +1139,40 @@ impl MatchModel {
             .unwrap_or(0.0)
     }
 
+    /// Returns the model with its weight table filled in.
+    fn with_weights(mut self) -> MatchModel {
+        self.weights = Weights {
+            prior: self.prior_weight(),
+            levels: Field::ALL
+                .iter()
+                .map(|f| {
+                    (0..f.levels().len() as u8)
+                        .map(|l| self.compute_level_weight(*f, l))
+                        .collect()
+                })
+                .collect(),
+        };
+        self
+    }
+
+    fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+
     /// Returns the weight of a field's level in bits (0 for missing).
     pub fn level_weight(&self, field: Field, level: u8) -> f64 {
+        match self
+            .weights
+            .levels
+            .get(field.index())
+            .and_then(|w| w.get(level as usize))
+        {
+            Some(w) => *w,
+            None => self.compute_level_weight(field, level),
+        }
+    }
+
+    fn compute_level_weight(&self, field: Field, level: u8) -> f64 {
         if level == 0 {
             return 0.0;
         }
@@ -1196,15 +1260,29 @@ impl Matcher for MatchModel {
     /// line, so it does not count:
     /// - birth dates that differ beyond a typo or a day/month swap (parent
     ///   and child with one name);
-    /// - one family name and birth date but clearly different given names
-    ///   (twins).
+    /// - clearly different given names in one family whose birth dates
+    ///   agree (twins), are missing or generic (a household member known
+    ///   by name and address only), or differ by two edits (more than one
+    ///   typo); for people known by one name only (no family name to compare),
+    ///   only agreeing birth dates count;
+    /// - national ids that differ beyond two edits and phones that differ
+    ///   (namesakes of one neighbourhood).
     fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
         let g = &self.generic;
         let birth = level(Field::BirthDate, a, b, g);
-        let twins = birth == 1
-            && level(Field::FamilyName, a, b, g) == 1
-            && level(Field::GivenName, a, b, g) == 6;
-        (birth == 5 || twins)
+        // Clearly different given names, in one family, with birth dates
+        // that agree (twins), are missing or generic (a household without
+        // them), or differ by more than one typo.
+        let other_member = level(Field::GivenName, a, b, g) == 6
+            && match level(Field::FamilyName, a, b, g) {
+                1 => matches!(birth, 0 | 1 | 4),
+                0 => birth == 1,
+                _ => false,
+            };
+        // Two stable personal identifiers that both disagree: another
+        // person who shares a common name and a neighbourhood.
+        let other_ids = level(Field::NationalId, a, b, g) == 4 && level(Field::Phone, a, b, g) == 3;
+        (birth == 5 || other_member || other_ids)
             && !matches!(level(Field::NationalId, a, b, g), 1 | 2)
             && level(Field::Email, a, b, g) != 1
     }
@@ -1212,7 +1290,11 @@ impl Matcher for MatchModel {
     fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore {
         let (a, b) = ordered(a, b);
         let v = levels(a, b, &self.generic);
-        let mut weight = (self.prior / (1.0 - self.prior)).log2();
+        let mut weight = if self.weights.levels.is_empty() {
+            self.prior_weight()
+        } else {
+            self.weights.prior
+        };
         for (i, f) in Field::ALL.iter().enumerate() {
             weight += self.level_weight(*f, v[i]) + self.tf_adjustment(*f, v[i], a);
         }
@@ -1269,6 +1351,34 @@ pub struct ScoredPair {
     pub weight: f64,
 }
 
+/// Scores the candidate pairs and keeps the links (weight at or above the
+/// link weight): all that [`cluster`](crate::identity::cluster) reads of
+/// the scores, since its guards score cross pairs themselves. Far less
+/// memory than every scored pair.
+pub(crate) fn score_links(
+    records: &[NormalizedRecord],
+    candidates: &CandidatePairs,
+    matcher: &dyn Matcher,
+) -> Result<Vec<ScoredPair>> {
+    check_pairs(records, candidates.pairs())?;
+    let threshold = matcher.link_weight();
+    let one = |&(a, b): &(u32, u32)| {
+        let weight = matcher
+            .score(&records[a as usize], &records[b as usize])
+            .weight();
+        (weight >= threshold).then_some(ScoredPair { a, b, weight })
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        Ok(candidates.pairs().par_iter().filter_map(one).collect())
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        Ok(candidates.pairs().iter().filter_map(one).collect())
+    }
+}
+
 /// Scores every candidate pair with `matcher` (in parallel with the `rayon`
 /// feature): a pure step, the same pairs get the same weights in any order.
 ///
@@ -1297,5 +1407,17 @@ pub fn score_pairs(
     #[cfg(not(feature = "rayon"))]
     {
         Ok(candidates.pairs().iter().map(one).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_index_follows_all() {
+        for (i, f) in Field::ALL.iter().enumerate() {
+            assert_eq!(f.index(), i);
+        }
     }
 }
