@@ -115,20 +115,32 @@ fn merge(c: &mut Criterion) {
     g.bench_function(format!("baseline_clone_{}_records", records.len()), |b| {
         b.iter(|| black_box(records.clone()).len())
     });
+    // Derivation alone: the profiles are dropped outside the timing, as a
+    // caller that keeps them would.
     g.bench_function(format!("derive_all_{clusters}_clusters"), |b| {
+        b.iter_with_large_drop(|| store.derive_all(&Purpose::Analytics, at))
+    });
+    // The same, dropping the profiles inside the timing.
+    g.bench_function(format!("derive_all_{clusters}_clusters_and_drop"), |b| {
         b.iter(|| store.derive_all(&Purpose::Analytics, at).len())
     });
     g.bench_function(format!("derive_all_{clusters}_clusters_marketing"), |b| {
         b.iter(|| store.derive_all(&Purpose::Marketing, at).len())
     });
 
-    // One new record joins an existing cluster; derive that cluster again.
+    // One new record joins an existing three-record cluster and the
+    // cluster's profile is derived again. `timed_all` times the insertion,
+    // the link and the derivation; otherwise only the derivation. After each
+    // iteration the record is split off again (not timed), so that clusters
+    // keep their size however many iterations run.
     g.throughput(Throughput::Elements(1));
     let mut n = 0_usize;
-    g.bench_function("insert_link_rederive_one", |b| {
-        b.iter(|| {
+    let mut rederive = |iters: u64, timed_all: bool| {
+        let mut spent = std::time::Duration::ZERO;
+        for _ in 0..iters {
             let target = n % clusters;
             n += 1;
+            let begin = std::time::Instant::now();
             let mut nb = SourceRecord::builder(&format!("z{n:09}"), "web", t(900)).expect("valid");
             nb.geographic().city = Some(Text::new("Porto").expect("valid"));
             store.insert(nb.build().expect("valid"));
@@ -137,12 +149,23 @@ fn merge(c: &mut Criterion) {
             let cluster = store
                 .link(&member, &id, "new record")
                 .expect("both present");
-            store
+            let start = std::time::Instant::now();
+            let profile = store
                 .profile(cluster, &Purpose::Analytics, at)
-                .expect("present")
-                .records()
-                .len()
-        })
+                .expect("present");
+            spent += if timed_all { begin } else { start }.elapsed();
+            black_box(profile);
+            store
+                .split(cluster, std::slice::from_ref(&id), "bench reset")
+                .expect("the new record is a member");
+        }
+        spent
+    };
+    g.bench_function("rederive_one_after_new_record", |b| {
+        b.iter_custom(|iters| rederive(iters, false))
+    });
+    g.bench_function("insert_link_rederive_one", |b| {
+        b.iter_custom(|iters| rederive(iters, true))
     });
     g.finish();
 }
