@@ -1,7 +1,7 @@
 //! Resolves the people in one CSV file (deduplication) or two (linkage).
 //!
 //! ```text
-//! cargo run --release --example resolve -- FILE.csv [--link FILE_B.csv] --out clusters.csv [--truth COLUMN [--show-missed N]]
+//! cargo run --release --example resolve -- FILE.csv [--link FILE_B.csv] --out clusters.csv [--truth COLUMN [--show-missed N] [--show-wrong N]]
 //! ```
 //!
 //! The file needs a header. Columns are mapped onto the model by name (case
@@ -30,8 +30,10 @@
 //! of each. The `--truth` column is never read for matching; with it, the
 //! program prints pairwise precision, recall and F1 and B-cubed F1. It
 //! writes `rec_id,cluster_id`. `--show-missed N` explains, field by field,
-//! up to N true pairs that were left in different clusters. A row that cannot become a record is
-//! reported on stderr and counted, never a crash.
+//! up to N true pairs that were left in different clusters, and
+//! `--show-wrong N` up to N links that joined records of different people.
+//! `RESOLVE_PHASES=1` prints the time of each step on stderr. A row that
+//! cannot become a record is reported on stderr and counted, never a crash.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
