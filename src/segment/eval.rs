@@ -381,32 +381,8 @@ pub(crate) type Bound<'c, A> = Box<dyn Fn(&A) -> Truth + Send + Sync + 'c>;
 /// [`eval`]'s.
 pub(crate) fn bind<'c, A: FieldAccess + ?Sized + 'c>(node: &'c Node, ctx: Ctx<'c>) -> Bound<'c, A> {
     match node {
-        Node::And(xs) => {
-            let kids: Box<[Bound<'c, A>]> = xs.iter().map(|x| bind(x, ctx)).collect();
-            Box::new(move |a| {
-                let mut acc = Truth::True;
-                for k in kids.iter() {
-                    acc = acc.and(k(a));
-                    if acc == Truth::False {
-                        break;
-                    }
-                }
-                acc
-            })
-        }
-        Node::Or(xs) => {
-            let kids: Box<[Bound<'c, A>]> = xs.iter().map(|x| bind(x, ctx)).collect();
-            Box::new(move |a| {
-                let mut acc = Truth::False;
-                for k in kids.iter() {
-                    acc = acc.or(k(a));
-                    if acc == Truth::True {
-                        break;
-                    }
-                }
-                acc
-            })
-        }
+        Node::And(xs) => bind_connective(xs, ctx, Truth::True, Truth::False, Truth::and),
+        Node::Or(xs) => bind_connective(xs, ctx, Truth::False, Truth::True, Truth::or),
         Node::Not(x) => {
             let k = bind(x, ctx);
             Box::new(move |a| k(a).negate())
@@ -568,6 +544,28 @@ fn window_start(a: &Agg, ctx: &Ctx<'_>) -> Option<Option<DateTime<Utc>>> {
         (None, _) => None,
         (Some(_), Some(lo)) => Some((*lo)?),
         (Some(w), None) => Some(ctx.now.checked_sub_signed(w)?),
+    })
+}
+
+/// Binds `and` (`unit` true, stopping at false) or `or` (`unit` false,
+/// stopping at true) over `xs`.
+fn bind_connective<'c, A: FieldAccess + ?Sized + 'c>(
+    xs: &'c [Node],
+    ctx: Ctx<'c>,
+    unit: Truth,
+    stop: Truth,
+    op: impl Fn(Truth, Truth) -> Truth + Send + Sync + 'c,
+) -> Bound<'c, A> {
+    let kids: Box<[Bound<'c, A>]> = xs.iter().map(|x| bind(x, ctx)).collect();
+    Box::new(move |a| {
+        let mut acc = unit;
+        for k in kids.iter() {
+            acc = op(acc, k(a));
+            if acc == stop {
+                break;
+            }
+        }
+        acc
     })
 }
 
