@@ -328,9 +328,72 @@ impl PartialEq for Error {
 
 impl Eq for Error {}
 
+/// Returns the candidate closest to `word` by edit distance, if it is close
+/// enough to be a plausible typo: one edit for words under four characters,
+/// else a third of the word's length, between two and three edits.
+pub(crate) fn suggest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
+    let n = word.chars().count();
+    let limit = if n < 4 { 1 } else { (n / 3).clamp(2, 3) };
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == word {
+            continue;
+        }
+        let d = levenshtein(word, c);
+        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c.to_owned())
+}
+
+/// The edit distance (insertions, deletions, substitutions) between two
+/// strings, counted in `char`s; one row of the Wagner-Fischer table.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("país", "pais"), 1);
+        assert_eq!(levenshtein("same", "same"), 0);
+    }
+
+    #[test]
+    fn suggestions_are_close_or_absent() {
+        let c = [
+            "geographic.country",
+            "geographic.city",
+            "demographic.gender",
+        ];
+        assert_eq!(
+            suggest("geographic.contry", c).as_deref(),
+            Some("geographic.country")
+        );
+        assert_eq!(suggest("zzz", c), None);
+    }
 
     #[test]
     fn error_is_one_pointer() {

@@ -80,13 +80,3 @@ impl From<MergeError> for Error {
         Error::new(kind, e)
     }
 }
-
-/// Returns the closest of `known` to `name`, when it is close enough to be a
-/// likely typo.
-pub(crate) fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
-    known
-        .map(|k| (strsim::jaro_winkler(name, k), k))
-        .filter(|(score, _)| *score >= 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, k)| k.to_owned())
-}

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::error::suggest;
 use crate::error::Result;
-use crate::merge::error::{suggest, MergeError};
+use crate::merge::error::MergeError;
 use crate::merge::{MostRecent, SurvivorshipRule};
 use crate::model::{Cardinality, FieldPath, SourceRecord};
 

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::consent::Purpose;
+use crate::error::suggest;
 use crate::error::Result;
 use crate::identity::ClusterId;
-use crate::merge::error::{suggest, MergeError};
+use crate::merge::error::MergeError;
 use crate::merge::{FieldValue, UnifiedProfile};
 use crate::model::{Event, FieldPath, SourceRecord};
 

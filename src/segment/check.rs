@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
+use crate::error::suggest;
 use crate::error::{Error, Span};
 use crate::model::{Cardinality, EventSpec, FieldPath, FieldType, Money, Schema};
 use crate::segment::ast::{self, AggFn, CmpOp, Expr, Literal, Operand, Shift};
-use crate::segment::error::{suggest, Detail};
+use crate::segment::error::Detail;
 
 /// A checked, resolved expression node.
 #[derive(Clone, Debug)]

@@ -193,8 +193,9 @@ use crate::model::{EventAccess, FieldAccess, FieldPath, FieldType, Schema, Value
 pub use ast::{AggFn, CmpOp, Duration, Expr, Literal, Operand, Shift};
 pub use eval::Truth;
 
+use crate::error::suggest;
 use check::{Checker, Node, Resolve};
-use error::{suggest, Detail};
+use error::Detail;
 
 /// The deepest nesting of `and`, `or`, `not` and `where` an expression may
 /// have.
