@@ -430,6 +430,48 @@ proptest! {
     }
 
     #[test]
+    fn training_and_resolving_at_once_equals_the_steps(seed in any::<u64>(), n in 30usize..400, linkage in any::<bool>(), limit in 3usize..40) {
+        let rows = synth::generate(n, 0.4, seed);
+        let records: Vec<SourceRecord> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let record = from_row(r);
+                if linkage && i % 2 == 1 {
+                    let mut b = SourceRecord::builder(record.id().as_str(), "other", at()).unwrap();
+                    *b.identity() = record.identity().clone();
+                    *b.demographic() = record.demographic().clone();
+                    b.build().unwrap()
+                } else {
+                    record
+                }
+            })
+            .collect();
+        let mut params = ResolveParams::default().blocking(
+            custodia::identity::BlockingParams::default().max_block_size(limit),
+        );
+        if linkage {
+            params = params.linkage();
+        }
+        let resolver = Resolver::new(params).unwrap();
+        let normalized = resolver.normalize(&records).unwrap();
+        let separate = resolver.train(&normalized).and_then(|model| {
+            resolver.resolve_normalized(shuffled(&normalized, seed), model)
+        });
+        let fused = resolver.train_and_resolve(shuffled(&normalized, seed ^ 1));
+        match (separate, fused) {
+            (Ok(s), Ok(f)) => {
+                prop_assert_eq!(s.model(), f.model());
+                prop_assert_eq!(s.blocking_stats(), f.blocking_stats());
+                prop_assert_eq!(s.records(), f.records());
+                prop_assert_eq!(s.clustering(), f.clustering());
+            }
+            (Err(s), Err(f)) => prop_assert_eq!(s.to_string(), f.to_string()),
+            (s, f) => prop_assert!(false, "separate {:?} but fused {:?}", s.is_ok(), f.is_ok()),
+        }
+    }
+
+    #[test]
     fn incremental_equals_batch(seed in any::<u64>(), cuts in proptest::collection::vec(0usize..100, 1..4), n in 20usize..100) {
         let rows = synth::generate(n, 0.4, seed);
         let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();

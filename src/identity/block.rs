@@ -686,12 +686,13 @@ pub(crate) type RulePairs = (BlockingRule, Vec<(u32, u32)>);
 
 /// Returns the candidate pairs of each distinct rule of `params` on its own
 /// (what [`block`] gives with that one rule), from one pass of key hashing
-/// and one sort: training needs every rule's pairs apart.
+/// and one sort: training needs every rule's pairs apart. The statistics
+/// are those of [`block`] with every rule.
 pub(crate) fn block_each_rule(
     records: &[NormalizedRecord],
     generic: &GenericValues,
     params: &BlockingParams,
-) -> Result<Vec<RulePairs>> {
+) -> Result<(Vec<RulePairs>, BlockingStats)> {
     params.validate()?;
     check_param(
         u32::try_from(records.len()).is_ok(),
@@ -743,6 +744,7 @@ pub(crate) fn block_each_rule(
     };
     entries.dedup();
     let mut out: Vec<RulePairs> = rules.iter().map(|r| (*r, Vec::new())).collect();
+    let mut stats = BlockingStats::default();
     let mut start = 0;
     while start < entries.len() {
         let (h, slot) = (entries[start].0, entries[start].2 as usize);
@@ -750,9 +752,12 @@ pub(crate) fn block_each_rule(
         while end < entries.len() && entries[end].0 == h {
             end += 1;
         }
+        stats.keys += 1;
         let members = &entries[start..end];
         start = end;
         if members.len() > params.max_block_size {
+            stats.oversized_blocks += 1;
+            stats.oversized_records += members.len();
             continue;
         }
         let pairs = &mut out[slot].1;
@@ -771,7 +776,20 @@ pub(crate) fn block_each_rule(
     for (_, pairs) in &mut out {
         sort_dedup_pairs(pairs);
     }
-    Ok(out)
+    Ok((out, stats))
+}
+
+/// Returns the union of every rule's pairs as the candidates [`block`] gives
+/// with all the rules, `stats` being what [`block_each_rule`] returned.
+pub(crate) fn union_of(by_rule: &[RulePairs], mut stats: BlockingStats) -> CandidatePairs {
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(by_rule.iter().map(|(_, p)| p.len()).sum());
+    for (_, p) in by_rule {
+        pairs.extend_from_slice(p);
+    }
+    sort_dedup_pairs(&mut pairs);
+    pairs.shrink_to_fit();
+    stats.pairs = pairs.len();
+    CandidatePairs { pairs, stats }
 }
 
 /// Sorts and deduplicates pairs.
@@ -924,8 +942,13 @@ mod tests {
             })
             .collect();
         let params = BlockingParams::default().max_block_size(12);
-        let by_rule = block_each_rule(&records, &GenericValues::default(), &params).unwrap();
+        let (by_rule, stats) =
+            block_each_rule(&records, &GenericValues::default(), &params).unwrap();
         assert!(by_rule.iter().filter(|(_, p)| !p.is_empty()).count() >= 3);
+        let blocker = RuleBlocker::new(&params, GenericValues::default());
+        let all = block(&records, &blocker, &params).unwrap();
+        assert!(all.stats().oversized_blocks > 0);
+        assert_eq!(union_of(&by_rule, stats), all);
         for (rule, pairs) in by_rule {
             let single = params.clone().rules(&[rule]);
             let blocker = RuleBlocker::new(&single, GenericValues::default());

@@ -145,6 +145,50 @@ impl Comparator for TokenSet {
 
 /// Returns the Jaccard similarity of the space-separated words of `a` and `b`.
 pub(crate) fn token_set(a: &str, b: &str) -> f64 {
+    // Up to this many words per side, on the stack (scoring calls this for
+    // most pairs of different streets).
+    const WORDS: usize = 12;
+    fn words<'t>(text: &'t str, out: &mut [&'t str; WORDS]) -> Option<usize> {
+        let mut n = 0;
+        for t in text.split(' ').filter(|t| !t.is_empty()) {
+            *out.get_mut(n)? = t;
+            n += 1;
+        }
+        out[..n].sort_unstable();
+        let mut distinct = 0;
+        for i in 0..n {
+            if distinct == 0 || out[i] != out[distinct - 1] {
+                out[distinct] = out[i];
+                distinct += 1;
+            }
+        }
+        Some(distinct)
+    }
+    let (mut x, mut y) = ([""; WORDS], [""; WORDS]);
+    let (Some(nx), Some(ny)) = (words(a, &mut x), words(b, &mut y)) else {
+        return token_set_any(a, b);
+    };
+    let (mut i, mut j, mut common) = (0, 0, 0);
+    while i < nx && j < ny {
+        match x[i].cmp(y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = nx + ny - common;
+    if union == 0 {
+        return 0.0;
+    }
+    common as f64 / union as f64
+}
+
+/// [`token_set`] of texts of any number of words.
+fn token_set_any(a: &str, b: &str) -> f64 {
     let x: BTreeSet<&str> = a.split(' ').filter(|t| !t.is_empty()).collect();
     let y: BTreeSet<&str> = b.split(' ').filter(|t| !t.is_empty()).collect();
     let union = x.union(&y).count();
@@ -234,39 +278,42 @@ pub fn numeric_closeness(a: f64, b: f64) -> Similarity {
     Similarity::clamped(1.0 - (a - b).abs() / scale)
 }
 
-/// Returns the Damerau-Levenshtein distance (strsim's optimal string
-/// alignment variant, which is a metric on equal inputs).
-pub(crate) fn edits(a: &str, b: &str) -> usize {
+/// Returns the optimal string alignment distance of `a` and `b` (strsim's
+/// `osa_distance`, the Damerau-Levenshtein variant without repeated edits
+/// of one substring) when it is at most `k`, and `k + 1` otherwise. Short
+/// ASCII text takes an allocation-free path that stops as soon as the
+/// distance must exceed `k`: scoring calls this millions of times and only
+/// tells apart small distances.
+pub(crate) fn edits_within(a: &str, b: &str, k: usize) -> usize {
     if a.is_ascii() && b.is_ascii() && a.len() < SHORT && b.len() < SHORT {
-        osa_bytes(a.as_bytes(), b.as_bytes())
+        osa_within(a.as_bytes(), b.as_bytes(), k)
     } else {
-        strsim::osa_distance(a, b)
+        strsim::osa_distance(a, b).min(k + 1)
     }
 }
 
-/// Strings shorter than this (in bytes) take the allocation-free paths.
-const SHORT: usize = 64;
-
-/// Optimal string alignment distance of two short byte strings, with the
-/// rows on the stack: the same as `strsim::osa_distance` on ASCII text,
-/// where a byte is a character, without its allocations (scoring calls it
-/// millions of times).
-pub(crate) fn osa_bytes(a: &[u8], b: &[u8]) -> usize {
+/// [`edits_within`] of short byte strings, with the rows of the table on
+/// the stack, stopping early: one edit changes the length by at most one,
+/// and once two consecutive rows are past `k` (the earlier one at least
+/// `k`, which a transposition reaches back to), every later row is too.
+pub(crate) fn osa_within(a: &[u8], b: &[u8], k: usize) -> usize {
     debug_assert!(a.len() < SHORT && b.len() < SHORT);
-    if a.is_empty() {
-        return b.len();
+    if a.len().abs_diff(b.len()) > k {
+        return k + 1;
     }
-    if b.is_empty() {
-        return a.len();
+    if a.is_empty() || b.is_empty() {
+        return a.len().max(b.len());
     }
-    // Three rolling rows of distances below 64, so `u8` holds them.
+    let cap = u8::try_from(k.min(SHORT)).unwrap_or(u8::MAX);
     let mut rows = [[0u8; SHORT]; 3];
     for (j, v) in rows[0].iter_mut().enumerate().take(b.len() + 1) {
         *v = j as u8;
     }
+    let mut prev_min = 0u8;
     for i in 1..=a.len() {
         let (cur_i, prev_i, two_i) = (i % 3, (i + 2) % 3, (i + 1) % 3);
         rows[cur_i][0] = i as u8;
+        let mut row_min = i as u8;
         for j in 1..=b.len() {
             let cost = u8::from(a[i - 1] != b[j - 1]);
             let (prev, cur) = (&rows[prev_i], &rows[cur_i]);
@@ -275,10 +322,18 @@ pub(crate) fn osa_bytes(a: &[u8], b: &[u8]) -> usize {
                 d = d.min(rows[two_i][j - 2] + 1);
             }
             rows[cur_i][j] = d;
+            row_min = row_min.min(d);
         }
+        if row_min > cap && prev_min >= cap {
+            return k + 1;
+        }
+        prev_min = row_min;
     }
-    usize::from(rows[a.len() % 3][b.len()])
+    usize::from(rows[a.len() % 3][b.len()]).min(k + 1)
 }
+
+/// Strings shorter than this (in bytes) take the allocation-free paths.
+const SHORT: usize = 64;
 
 /// Jaro-Winkler similarity: `strsim::jaro_winkler` with an
 /// allocation-free path for short ASCII text that gives the same value
@@ -358,13 +413,14 @@ mod tests {
             TokenSet.similarity("ana maria", "maria ana"),
             Similarity::ONE
         );
-        assert_eq!(edits("19560409", "19560490"), 1);
+        assert_eq!(edits_within("19560409", "19560490", 2), 1);
+        assert_eq!(edits_within("19560409", "29561490", 1), 2);
     }
 
     proptest! {
         #[test]
         fn fast_paths_equal_strsim(a in "[a-e ]{0,20}", b in "[a-e ]{0,20}") {
-            prop_assert_eq!(edits(&a, &b), strsim::osa_distance(&a, &b));
+            prop_assert_eq!(edits_within(&a, &b, SHORT), strsim::osa_distance(&a, &b).min(SHORT + 1));
             prop_assert_eq!(
                 jaro_winkler(&a, &b).to_bits(),
                 strsim::jaro_winkler(&a, &b).to_bits()
@@ -372,8 +428,18 @@ mod tests {
         }
 
         #[test]
+        fn capped_edits_equal_edits(a in "[0-3]{0,10}", b in "[0-3]{0,10}", k in 0usize..5) {
+            prop_assert_eq!(edits_within(&a, &b, k), strsim::osa_distance(&a, &b).min(k + 1));
+        }
+
+        #[test]
+        fn word_sets_equal_on_any_text(a in "[ab ]{0,40}", b in "[ab c]{0,40}") {
+            prop_assert_eq!(token_set(&a, &b).to_bits(), token_set_any(&a, &b).to_bits());
+        }
+
+        #[test]
         fn fast_paths_equal_strsim_on_any_text(a in "\\PC{0,70}", b in "\\PC{0,70}") {
-            prop_assert_eq!(edits(&a, &b), strsim::osa_distance(&a, &b));
+            prop_assert_eq!(edits_within(&a, &b, SHORT), strsim::osa_distance(&a, &b).min(SHORT + 1));
             prop_assert_eq!(
                 jaro_winkler(&a, &b).to_bits(),
                 strsim::jaro_winkler(&a, &b).to_bits()

@@ -29,17 +29,19 @@ use crate::identity::error::Detail;
 /// assert_eq!(fold("ｆｕｌｌ　ｗｉｄｔｈ"), "full width");
 /// ```
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        fold_ascii(text)
+    } else {
+        fold_unicode(text)
+    }
+}
+
+/// [`fold`] of any text.
+fn fold_unicode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    // ASCII text is already in NFKC and NFD: skip the Unicode passes.
-    let composed: String;
-    let decomposed: Box<dyn Iterator<Item = char> + '_> = if text.is_ascii() {
-        Box::new(text.chars())
-    } else {
-        composed = text.nfkc().collect();
-        Box::new(composed.nfd())
-    };
-    for c in decomposed {
+    let composed: String = text.nfkc().collect();
+    for c in composed.nfd() {
         if is_combining_mark(c) {
             continue;
         }
@@ -65,6 +67,35 @@ pub fn fold(text: &str) -> String {
         }
     }
     out
+}
+
+/// [`fold`] of ASCII text, which is already in NFKC and NFD and has no
+/// combining marks: the same steps on bytes (most input takes this path).
+fn fold_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.bytes() {
+        if c.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(char::from(c.to_ascii_lowercase()));
+        } else if c != b'\'' {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// Returns `text` in NFKC, borrowed when it is ASCII (which NFKC leaves
+/// unchanged).
+fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfkc().collect())
+    }
 }
 
 /// The order in which a full name is written.
@@ -577,7 +608,7 @@ const PLUS_PROVIDERS: &[&str] = &[
 /// assert_eq!(normalize_email("not an email"), None);
 /// ```
 pub fn normalize_email(email: &str) -> Option<String> {
-    let lower = email.trim().nfkc().collect::<String>().to_lowercase();
+    let lower = nfkc(email.trim()).to_lowercase();
     let (local, domain) = lower.rsplit_once('@')?;
     let domain = domain.trim_end_matches('.');
     if local.is_empty()
@@ -652,7 +683,7 @@ const CALLING_CODES: &[(&str, &str, &str)] = &[
 /// assert_eq!(normalize_phone("12", "US"), None);
 /// ```
 pub fn normalize_phone(phone: &str, default_country: &str) -> Option<String> {
-    let lower = phone.nfkc().collect::<String>().to_lowercase();
+    let lower = nfkc(phone).to_lowercase();
     let main = lower
         .find(|c: char| c.is_alphabetic())
         .map_or(lower.as_str(), |i| &lower[..i]);
@@ -926,6 +957,11 @@ mod tests {
             let _ = normalize_postcode(&s);
             let _ = NicknameTable::default().canonical(&s);
             let _ = NicknameTable::empty().extend_from_csv(&s);
+        }
+
+        #[test]
+        fn ascii_fold_equals_the_unicode_path(s in "[ -~\t\n]{0,40}") {
+            prop_assert_eq!(fold_ascii(&s), fold_unicode(&s));
         }
 
         #[test]

@@ -17,9 +17,10 @@ use std::fmt;
 
 use crate::error::Result;
 use crate::identity::block::{
-    block_each_rule, BlockingParams, BlockingRule, CandidatePairs, GenericValues, PairScope,
+    block_each_rule, union_of, BlockingParams, BlockingRule, CandidatePairs, GenericValues,
+    PairScope, RulePairs,
 };
-use crate::identity::compare::{edits, jaro_winkler, osa_bytes, token_set};
+use crate::identity::compare::{edits_within, jaro_winkler, osa_within, token_set};
 use crate::identity::error::{check_param, Detail};
 use crate::identity::hash::FixedMap;
 use crate::identity::normalize::is_day_month_swap;
@@ -273,7 +274,7 @@ fn id_level(x: &str, y: &str) -> u8 {
     if x == y {
         return 1;
     }
-    match edits(x, y) {
+    match edits_within(x, y, 2) {
         1 => 2,
         2 => 3,
         _ => 4,
@@ -349,7 +350,7 @@ pub(crate) fn level(
             if is_day_month_swap(x, y) {
                 return 2;
             }
-            match osa_bytes(&date_digits(x), &date_digits(y)) {
+            match osa_within(&date_digits(x), &date_digits(y), 2) {
                 1 => 3,
                 2 => 4,
                 _ => 5,
@@ -397,7 +398,7 @@ pub(crate) fn level(
         Field::Locality => text_level(a.locality(), b.locality(), 0.90, None),
         Field::Postcode => match (a.postcode(), b.postcode()) {
             (Some(x), Some(y)) if x == y => 1,
-            (Some(x), Some(y)) if edits(x, y) == 1 => 2,
+            (Some(x), Some(y)) if edits_within(x, y, 1) == 1 => 2,
             (Some(_), Some(_)) => 3,
             _ => 0,
         },
@@ -803,15 +804,15 @@ fn evenly_spaced(pairs: &[(u32, u32)], n: usize) -> Vec<(u32, u32)> {
     (0..n).map(|i| pairs[i * pairs.len() / n]).collect()
 }
 
-/// Comparison patterns of `pairs` with their counts, in a fixed order so
+/// Where training reads the levels of pairs of records: compared on demand,
+/// or looked up among candidates compared once.
+type LevelsOf<'a> = dyn Fn(&[(u32, u32)]) -> Vec<[u8; FIELDS]> + 'a;
+
+/// Comparison patterns of `vectors` with their counts, in a fixed order so
 /// that floating-point sums, and so the model, are reproducible.
-fn patterns_of(
-    records: &[NormalizedRecord],
-    pairs: &[(u32, u32)],
-    generic: &GenericValues,
-) -> Vec<([u8; FIELDS], f64)> {
+fn patterns_of(vectors: Vec<[u8; FIELDS]>) -> Vec<([u8; FIELDS], f64)> {
     let mut counts: HashMap<[u8; FIELDS], f64> = HashMap::new();
-    for v in comparison_vectors(records, pairs, generic) {
+    for v in vectors {
         *counts.entry(v).or_default() += 1.0;
     }
     let mut patterns: Vec<([u8; FIELDS], f64)> = counts.into_iter().collect();
@@ -974,12 +975,56 @@ impl MatchModel {
         params: &TrainParams,
     ) -> Result<MatchModel> {
         blocking.validate()?;
-        let (mut model, _) = MatchModel::base(records, generic, params)?;
+        let (model, _) = MatchModel::base(records, generic, params)?;
+        let (by_rule, _) = block_each_rule(records, &model.generic, blocking)?;
+        let generic = model.generic.clone();
+        let vectors = |pairs: &[(u32, u32)]| comparison_vectors(records, pairs, &generic);
+        model.fit(blocking, &by_rule, params, &vectors)
+    }
+
+    /// Trains a model on `records` (sorted by id) and compares every
+    /// candidate pair once: the model [`MatchModel::train`] gives, with the
+    /// candidates [`block`](crate::identity::block) gives and their levels,
+    /// which training reads instead of comparing its sampled pairs again.
+    pub(crate) fn train_on_candidates(
+        records: &[NormalizedRecord],
+        blocking: &BlockingParams,
+        generic: GenericValues,
+        params: &TrainParams,
+    ) -> Result<(MatchModel, CandidatePairs, Vec<[u8; FIELDS]>)> {
+        blocking.validate()?;
+        let (model, _) = MatchModel::base(records, generic, params)?;
+        let (by_rule, stats) = block_each_rule(records, &model.generic, blocking)?;
+        let candidates = union_of(&by_rule, stats);
+        let levels = comparison_vectors(records, candidates.pairs(), &model.generic);
+        let vectors = |pairs: &[(u32, u32)]| {
+            pairs
+                .iter()
+                .map(|p| {
+                    // Every rule's pair is a candidate.
+                    let i = candidates.pairs().binary_search(p).unwrap_or_default();
+                    levels[i]
+                })
+                .collect()
+        };
+        let model = model.fit(blocking, &by_rule, params, &vectors)?;
+        Ok((model, candidates, levels))
+    }
+
+    /// Estimates `m` by one EM session per rule and then the prior (see
+    /// [`MatchModel::train`]), reading the levels of pairs from `vectors`.
+    fn fit(
+        self,
+        blocking: &BlockingParams,
+        by_rule: &[RulePairs],
+        params: &TrainParams,
+        vectors: &LevelsOf<'_>,
+    ) -> Result<MatchModel> {
+        let mut model = self;
         let k = Field::ALL.len();
         let mut sums: Vec<Vec<f64>> = empty_counts();
         let mut mass = vec![0.0; k];
         let mut all_pairs: Vec<(u32, u32)> = Vec::new();
-        let by_rule = block_each_rule(records, &model.generic, blocking)?;
         for rule in blocking.rule_list() {
             let pairs: &[(u32, u32)] = by_rule
                 .iter()
@@ -989,11 +1034,7 @@ impl MatchModel {
             if pairs.len() < 10 {
                 continue;
             }
-            let patterns = patterns_of(
-                records,
-                &evenly_spaced(pairs, params.max_training_pairs),
-                &model.generic,
-            );
+            let patterns = patterns_of(vectors(&evenly_spaced(pairs, params.max_training_pairs)));
             let fixed = agreeing_fields(*rule);
             let (m, matched) = em_session(&patterns, &model.u, fixed, params.em_iterations);
             model.iterations = model.iterations.max(m.1);
@@ -1024,11 +1065,10 @@ impl MatchModel {
             })
             .collect();
         // The prior among all candidates, with m and u fixed.
-        let patterns = patterns_of(
-            records,
-            &evenly_spaced(&all_pairs, params.max_training_pairs),
-            &model.generic,
-        );
+        let patterns = patterns_of(vectors(&evenly_spaced(
+            &all_pairs,
+            params.max_training_pairs,
+        )));
         let mut prior = 0.3;
         for _ in 0..200 {
             let (mut matched, mut total) = (0.0, 0.0);
@@ -1218,6 +1258,25 @@ impl MatchModel {
         }
     }
 
+    /// Returns the score of a pair from its levels, `a` being the record
+    /// with the smaller id (its values are the ones whose frequency adjusts
+    /// the weight).
+    fn score_levels(&self, v: &[u8; FIELDS], a: &NormalizedRecord) -> MatchScore {
+        let mut weight = if self.weights.levels.is_empty() {
+            self.prior_weight()
+        } else {
+            self.weights.prior
+        };
+        for (i, f) in Field::ALL.iter().enumerate() {
+            weight += self.level_weight(*f, v[i]) + self.tf_adjustment(*f, v[i], a);
+        }
+        let rule = self.rule(v);
+        if rule.is_some() {
+            weight += self.rule_weight;
+        }
+        MatchScore { weight, rule }
+    }
+
     /// Returns the comparison levels of a pair, in [`Field::ALL`] order.
     pub fn levels(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> [u8; FIELDS] {
         levels(a, b, &self.generic)
@@ -1289,20 +1348,7 @@ impl Matcher for MatchModel {
 
     fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore {
         let (a, b) = ordered(a, b);
-        let v = levels(a, b, &self.generic);
-        let mut weight = if self.weights.levels.is_empty() {
-            self.prior_weight()
-        } else {
-            self.weights.prior
-        };
-        for (i, f) in Field::ALL.iter().enumerate() {
-            weight += self.level_weight(*f, v[i]) + self.tf_adjustment(*f, v[i], a);
-        }
-        let rule = self.rule(&v);
-        if rule.is_some() {
-            weight += self.rule_weight;
-        }
-        MatchScore { weight, rule }
+        self.score_levels(&levels(a, b, &self.generic), a)
     }
 
     fn explain(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchExplanation {
@@ -1376,6 +1422,40 @@ pub(crate) fn score_links(
     #[cfg(not(feature = "rayon"))]
     {
         Ok(candidates.pairs().iter().filter_map(one).collect())
+    }
+}
+
+/// Keeps the links among candidate pairs of `records` (sorted by id) whose
+/// levels are known: what [`score_links`] gives with `model`.
+pub(crate) fn links_from_levels(
+    records: &[NormalizedRecord],
+    candidates: &CandidatePairs,
+    levels: &[[u8; FIELDS]],
+    model: &MatchModel,
+) -> Vec<ScoredPair> {
+    let threshold = model.link_weight();
+    let one = |(&(a, b), v): (&(u32, u32), &[u8; FIELDS])| {
+        let weight = model.score_levels(v, &records[a as usize]).weight();
+        (weight >= threshold).then_some(ScoredPair { a, b, weight })
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        candidates
+            .pairs()
+            .par_iter()
+            .zip(levels.par_iter())
+            .filter_map(one)
+            .collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        candidates
+            .pairs()
+            .iter()
+            .zip(levels.iter())
+            .filter_map(one)
+            .collect()
     }
 }
 
