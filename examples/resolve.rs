@@ -41,8 +41,8 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use custodia::identity::{
-    block, parse_date, ClusterId, DateOrder, Field, Matcher, NormalizedRecord, ResolveParams,
-    Resolver, RuleBlocker,
+    block, normalize_record, parse_date, ClusterId, DateOrder, Field, Matcher, NormalizedRecord,
+    ResolveParams, Resolver, RuleBlocker,
 };
 use custodia::model::{
     Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
@@ -255,36 +255,38 @@ fn read(
         return Err(format!("{path}: no rec_id column"));
     }
     let (mut records, mut labels) = (Vec::new(), Vec::new());
-    // Rows are read in chunks; each chunk's records are built on two
-    // threads, normalised and dropped, so that the source records of the
-    // whole file never sit in memory at once.
+    // Rows are read in chunks; each chunk's rows are built into source
+    // records and normalised on two threads, each source record dropped as
+    // soon as it is normalised: the source records of the whole file never
+    // sit in memory at once.
     const CHUNK: usize = 1 << 16;
+    let normalize = resolver.params().normalize_params();
     let mut rows: Vec<(usize, csv::StringRecord)> = Vec::with_capacity(CHUNK);
     let mut flush = |rows: &mut Vec<(usize, csv::StringRecord)>| -> Result<(), String> {
-        let half = rows.len().div_ceil(2);
-        let build = |part: &[(usize, csv::StringRecord)]| -> Vec<Result<SourceRecord, String>> {
+        type Built = Result<(NormalizedRecord, Option<String>), String>;
+        let build = |part: &[(usize, csv::StringRecord)]| -> Vec<Built> {
             part.iter()
-                .map(|(_, row)| record(row, &columns, source))
+                .map(|(_, row)| {
+                    let r = record(row, &columns, source)?;
+                    let label = truth_index.map(|t| row.get(t).unwrap_or("").to_owned());
+                    Ok((normalize_record(&r, normalize), label))
+                })
                 .collect()
         };
-        let (first, second) = rows.split_at(half);
-        let built: Vec<Result<SourceRecord, String>> = std::thread::scope(|s| {
+        let (first, second) = rows.split_at(rows.len().div_ceil(2));
+        let built: Vec<Built> = std::thread::scope(|s| {
             let other = s.spawn(|| build(second));
             let mut out = build(first);
             out.extend(other.join().unwrap_or_default());
             out
         });
-        let mut chunk = Vec::with_capacity(built.len());
-        for ((line, row), r) in rows.iter().zip(built) {
+        for ((line, _), r) in rows.iter().zip(built) {
             match r {
-                Ok(r) => {
-                    if let Some(t) = truth_index {
-                        labels.push((
-                            r.id().as_str().to_owned(),
-                            row.get(t).unwrap_or("").to_owned(),
-                        ));
+                Ok((r, label)) => {
+                    if let Some(label) = label {
+                        labels.push((r.id().as_str().to_owned(), label));
                     }
-                    chunk.push(r);
+                    records.push(r);
                 }
                 Err(e) => {
                     *bad += 1;
@@ -292,7 +294,6 @@ fn read(
                 }
             }
         }
-        records.extend(resolver.normalize(&chunk).map_err(|e| e.to_string())?);
         rows.clear();
         Ok(())
     };
@@ -338,6 +339,73 @@ fn sorted_by_id(mut records: Vec<NormalizedRecord>) -> Vec<NormalizedRecord> {
         }
     }
     records
+}
+
+/// Runs the pure steps one by one, timing each (slower than
+/// [`Resolver::train_and_resolve`], which blocks and compares once).
+fn phases(
+    resolver: &Resolver,
+    normalized: Vec<NormalizedRecord>,
+    start: Instant,
+) -> Result<Option<custodia::identity::Resolution>, String> {
+    let t = Instant::now();
+    let g = custodia::identity::GenericValues::detect(&normalized, 10, 20.0);
+    eprintln!("  generic values {:.2?} ({})", t.elapsed(), g.len());
+    let model = resolver.train(&normalized).map_err(|e| e.to_string())?;
+    eprintln!("trained in {:.2?}", start.elapsed());
+    {
+        // Each pure step on its own, timed, for profiling.
+        let t = Instant::now();
+        let bp = resolver.params().blocking_params();
+        let blocker = RuleBlocker::new(bp, model.generic().clone());
+        let c = block(&normalized, &blocker, bp).map_err(|e| e.to_string())?;
+        let limits: &[usize] = if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
+            &[100, 50, 30, 20]
+        } else {
+            &[]
+        };
+        for &limit in limits {
+            let mut total = 0;
+            for rule in bp.rule_list() {
+                let single = bp.clone().rules(&[*rule]).max_block_size(limit);
+                let b = RuleBlocker::new(&single, model.generic().clone());
+                let one = block(&normalized, &b, &single).map_err(|e| e.to_string())?;
+                total += one.stats().pairs;
+                eprintln!("    {limit} {rule:?}: {:?}", one.stats());
+            }
+            let all = bp.clone().max_block_size(limit);
+            let c = block(&normalized, &blocker, &all).map_err(|e| e.to_string())?;
+            eprintln!(
+                "  limit {limit}: {} pairs ({total} before union)",
+                c.pairs().len()
+            );
+        }
+        if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
+            return Ok(None);
+        }
+        eprintln!("  block {:.2?} ({} pairs)", t.elapsed(), c.pairs().len());
+        let t = Instant::now();
+        let s =
+            custodia::identity::score_pairs(&normalized, &c, &model).map_err(|e| e.to_string())?;
+        eprintln!("  score {:.2?}", t.elapsed());
+        let t = Instant::now();
+        let k = custodia::identity::cluster(
+            &normalized,
+            &s,
+            &model,
+            resolver.params().cluster_params(),
+        )
+        .map_err(|e| e.to_string())?;
+        eprintln!(
+            "  cluster {:.2?} ({} clusters)",
+            t.elapsed(),
+            k.clusters().len()
+        );
+    }
+    resolver
+        .resolve_normalized(normalized, model)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 fn pairs(n: u64) -> u64 {
@@ -402,65 +470,16 @@ fn run() -> Result<(), String> {
         normalized.len(),
         start.elapsed()
     );
-    if std::env::var_os("RESOLVE_PHASES").is_some() {
-        let t = Instant::now();
-        let g = custodia::identity::GenericValues::detect(&normalized, 10, 20.0);
-        eprintln!("  generic values {:.2?} ({})", t.elapsed(), g.len());
-    }
-    let model = resolver.train(&normalized).map_err(|e| e.to_string())?;
-    eprintln!("trained in {:.2?}", start.elapsed());
-    if std::env::var_os("RESOLVE_PHASES").is_some() {
-        // Each pure step on its own, timed, for profiling.
-        let t = Instant::now();
-        let bp = resolver.params().blocking_params();
-        let blocker = RuleBlocker::new(bp, model.generic().clone());
-        let c = block(&normalized, &blocker, bp).map_err(|e| e.to_string())?;
-        let limits: &[usize] = if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
-            &[100, 50, 30, 20]
-        } else {
-            &[]
-        };
-        for &limit in limits {
-            let mut total = 0;
-            for rule in bp.rule_list() {
-                let single = bp.clone().rules(&[*rule]).max_block_size(limit);
-                let b = RuleBlocker::new(&single, model.generic().clone());
-                let one = block(&normalized, &b, &single).map_err(|e| e.to_string())?;
-                total += one.stats().pairs;
-                eprintln!("    {limit} {rule:?}: {:?}", one.stats());
-            }
-            let all = bp.clone().max_block_size(limit);
-            let c = block(&normalized, &blocker, &all).map_err(|e| e.to_string())?;
-            eprintln!(
-                "  limit {limit}: {} pairs ({total} before union)",
-                c.pairs().len()
-            );
+    let resolution = if std::env::var_os("RESOLVE_PHASES").is_some() {
+        match phases(&resolver, normalized, start)? {
+            Some(r) => r,
+            None => return Ok(()),
         }
-        if std::env::var_os("RESOLVE_BLOCKS_ONLY").is_some() {
-            return Ok(());
-        }
-        eprintln!("  block {:.2?} ({} pairs)", t.elapsed(), c.pairs().len());
-        let t = Instant::now();
-        let s =
-            custodia::identity::score_pairs(&normalized, &c, &model).map_err(|e| e.to_string())?;
-        eprintln!("  score {:.2?}", t.elapsed());
-        let t = Instant::now();
-        let k = custodia::identity::cluster(
-            &normalized,
-            &s,
-            &model,
-            resolver.params().cluster_params(),
-        )
-        .map_err(|e| e.to_string())?;
-        eprintln!(
-            "  cluster {:.2?} ({} clusters)",
-            t.elapsed(),
-            k.clusters().len()
-        );
-    }
-    let resolution = resolver
-        .resolve_normalized(normalized, model)
-        .map_err(|e| e.to_string())?;
+    } else {
+        resolver
+            .train_and_resolve(normalized)
+            .map_err(|e| e.to_string())?
+    };
     let stats = resolution.blocking_stats();
     eprintln!(
         "{} candidate pairs ({} oversized blocks skipped), prior {:.4}, {} EM iterations, {} clusters, {} refused links, in {:.2?}",
