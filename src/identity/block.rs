@@ -280,13 +280,13 @@ impl GenericValues {
         for r in records {
             let name = name_key(r);
             for e in r.emails() {
-                emails.push((text(e), name, e.as_str()));
+                emails.push((text(e), name, e));
             }
             for p in r.phones() {
-                phones.push((text(p), name, p.as_str()));
+                phones.push((text(p), name, p));
             }
             for n in r.national_ids() {
-                ids.push((text(n), name, n.as_str()));
+                ids.push((text(n), name, n));
             }
             if let Some(d) = r.birth() {
                 // OK because a date's day count fits in 64 bits either way.

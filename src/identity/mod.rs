@@ -87,7 +87,7 @@ pub use normalize::{
     normalize_postcode, normalize_street, parse_date, DateOrder, NameOrder, NicknameTable,
     NormalizedName,
 };
-pub use record::{normalize_record, NormalizeParams, NormalizedRecord};
+pub use record::{normalize_record, NormalizeParams, NormalizedRecord, Values};
 pub use score::{
     score_pairs, ComparisonExplanation, Field, MatchExplanation, MatchModel, MatchRule, MatchScore,
     Matcher, ScoredPair, TrainParams,

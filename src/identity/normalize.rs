@@ -227,6 +227,19 @@ impl NormalizedName {
         }
     }
 
+    /// Returns a name from parts already folded.
+    pub(crate) fn from_folded(
+        given: Option<String>,
+        family: Option<String>,
+        mononym: bool,
+    ) -> NormalizedName {
+        NormalizedName {
+            given,
+            family,
+            mononym,
+        }
+    }
+
     /// Returns the folded given name(s).
     pub fn given(&self) -> Option<&str> {
         self.given.as_deref()

@@ -24,7 +24,7 @@ use crate::identity::compare::{edits_within, jaro_winkler, osa_within, token_set
 use crate::identity::error::{check_param, Detail};
 use crate::identity::hash::FixedMap;
 use crate::identity::normalize::is_day_month_swap;
-use crate::identity::record::NormalizedRecord;
+use crate::identity::record::{NormalizedRecord, Values};
 use crate::model::RecordId;
 
 /// A compared attribute of a pair of records.
@@ -215,14 +215,14 @@ fn text_level(a: Option<&str>, b: Option<&str>, hi: f64, lo: Option<f64>) -> u8 
 
 /// Best (lowest non-zero) level over all value pairs of two lists.
 fn best_of<F: Fn(&str, &str) -> u8>(
-    a: &[String],
-    b: &[String],
+    a: Values<'_>,
+    b: Values<'_>,
     skip: impl Fn(&str) -> bool,
     f: F,
 ) -> u8 {
     let mut best = 0u8;
-    for x in a.iter().filter(|x| !skip(x)) {
-        for y in b.iter().filter(|y| !skip(y)) {
+    for x in a.filter(|x| !skip(x)) {
+        for y in b.clone().filter(|y| !skip(y)) {
             let l = f(x, y);
             if best == 0 || l < best {
                 best = l;
@@ -236,7 +236,7 @@ fn best_of<F: Fn(&str, &str) -> u8>(
 /// is level 1, another id of the same system level 2 (different), and ids of
 /// different systems say nothing (level 0), since one person holds ids in
 /// many systems.
-fn account_level(a: &[String], b: &[String]) -> u8 {
+fn account_level(a: Values<'_>, b: Values<'_>) -> u8 {
     fn namespace(id: &str) -> &str {
         let mut cut = id.match_indices(':').map(|(i, _)| i);
         match (cut.next(), cut.next()) {
@@ -246,7 +246,7 @@ fn account_level(a: &[String], b: &[String]) -> u8 {
     }
     let mut best = 0u8;
     for x in a {
-        for y in b.iter().filter(|y| namespace(y) == namespace(x)) {
+        for y in b.clone().filter(|y| namespace(y) == namespace(x)) {
             let l = if x == y { 1 } else { 2 };
             if best == 0 || l < best {
                 best = l;
@@ -290,7 +290,7 @@ pub(crate) fn level(
 ) -> u8 {
     match field {
         Field::GivenName => {
-            let (ag, bg) = match (a.name().mononym(), b.name().mononym()) {
+            let (ag, bg) = match (a.mononym(), b.mononym()) {
                 // A mononym may sit in either field of the other record.
                 (Some(m), _) => (Some(m), b.given().or(b.family())),
                 (_, Some(m)) => (a.given().or(a.family()), Some(m)),
@@ -318,7 +318,7 @@ pub(crate) fn level(
             }
         }
         Field::FamilyName => {
-            if a.name().is_mononym() || b.name().is_mononym() {
+            if a.is_mononym() || b.is_mononym() {
                 return 0;
             }
             let (Some(x), Some(y)) = (a.family(), b.family()) else {
