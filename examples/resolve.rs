@@ -348,6 +348,7 @@ fn phases(
     normalized: Vec<NormalizedRecord>,
     start: Instant,
 ) -> Result<Option<custodia::identity::Resolution>, String> {
+    let normalized = sorted_by_id(normalized);
     let t = Instant::now();
     let g = custodia::identity::GenericValues::detect(&normalized, 10, 20.0);
     eprintln!("  generic values {:.2?} ({})", t.elapsed(), g.len());
@@ -464,7 +465,6 @@ fn run() -> Result<(), String> {
         normalized.extend(more);
         labels.extend(more_labels);
     }
-    let normalized = sorted_by_id(normalized);
     eprintln!(
         "read and normalised {} records ({bad} bad rows) in {:.2?}",
         normalized.len(),

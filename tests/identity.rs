@@ -412,6 +412,11 @@ proptest! {
         for &(a, b) in c1.pairs().iter().take(50) {
             let (x, y) = (&records[a as usize], &records[b as usize]);
             prop_assert_eq!(model.score(x, y), model.score(y, x));
+            prop_assert_eq!(model.is_conflict(x, y), model.is_conflict(y, x));
+            prop_assert_eq!(
+                model.score_and_conflict(y, x),
+                (model.score(x, y), model.is_conflict(x, y))
+            );
         }
 
         // Clustering through the pure steps, in two orders, agrees.

@@ -29,7 +29,7 @@ use crate::error::Result;
 use crate::identity::error::check_param;
 use crate::identity::hash::FixedMap;
 use crate::identity::record::NormalizedRecord;
-use crate::identity::score::{probability, Matcher, ScoredPair};
+use crate::identity::score::{probability, KnownLevels, Matcher, ScoredPair};
 use crate::model::RecordId;
 
 /// The namespace of cluster ids (UUID v5).
@@ -306,6 +306,18 @@ pub fn cluster(
     matcher: &dyn Matcher,
     params: &ClusterParams,
 ) -> Result<Clustering> {
+    cluster_with(records, scored, matcher, params, None)
+}
+
+/// [`cluster`], reading the score and conflict of a pair from `known` when
+/// it has them (the same values `matcher` gives).
+pub(crate) fn cluster_with(
+    records: &[NormalizedRecord],
+    scored: &[ScoredPair],
+    matcher: &dyn Matcher,
+    params: &ClusterParams,
+    known: Option<&KnownLevels<'_>>,
+) -> Result<Clustering> {
     params.validate()?;
     let n = records.len();
     for p in scored {
@@ -323,11 +335,12 @@ pub fn cluster(
         let (x, y) = (rank[p.a as usize], rank[p.b as usize]);
         (x.min(y), x.max(y))
     };
-    let mut edges: Vec<&ScoredPair> = scored
-        .iter()
-        .filter(|p| p.weight >= threshold && p.a != p.b)
+    // Indices of the links, strongest first.
+    let mut edges: Vec<usize> = (0..scored.len())
+        .filter(|i| scored[*i].weight >= threshold && scored[*i].a != scored[*i].b)
         .collect();
-    edges.sort_by(|p, q| {
+    edges.sort_by(|i, j| {
+        let (p, q) = (&scored[*i], &scored[*j]);
         q.weight
             .total_cmp(&p.weight)
             .then_with(|| key(p).cmp(&key(q)))
@@ -347,9 +360,13 @@ pub fn cluster(
         members: (0..n as u32).map(|i| vec![i]).collect(),
         links: vec![Vec::new(); n],
     };
-    let mut cache = PairCache::default();
+    let mut cache = PairCache {
+        pairs: FixedMap::default(),
+        known,
+    };
     let mut refusals = Vec::new();
-    for p in edges {
+    for e in edges {
+        let p = &scored[e];
         let (ra, rb) = (sets.find(p.a), sets.find(p.b));
         if ra == rb {
             continue;
@@ -362,7 +379,8 @@ pub fn cluster(
             (rb, ra)
         };
         let (xs, ys) = (&sets.members[rx as usize], &sets.members[ry as usize]);
-        let guard = check_merge(records, xs, ys, p.weight, matcher, params, &mut cache);
+        let link = (e, p.weight);
+        let guard = check_merge(records, xs, ys, link, matcher, params, &mut cache);
         if let Some(guard) = guard {
             let (a, b) = ids(p);
             refusals.push(Refusal {
@@ -430,12 +448,12 @@ fn id_ranks(records: &[NormalizedRecord]) -> Vec<u32> {
 
 /// Scores and conflicts of the cross pairs the guards have looked at, so
 /// that a pair is scored once however often its clusters meet again.
-#[derive(Default)]
-struct PairCache {
+struct PairCache<'k> {
     pairs: FixedMap<u64, (f64, bool)>,
+    known: Option<&'k KnownLevels<'k>>,
 }
 
-impl PairCache {
+impl PairCache<'_> {
     /// Returns the match probability of `(x, y)` and whether it conflicts.
     fn get(
         &mut self,
@@ -445,21 +463,36 @@ impl PairCache {
         y: u32,
     ) -> (f64, bool) {
         let key = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
+        let known = self.known;
         *self.pairs.entry(key).or_insert_with(|| {
-            let (rx, ry) = (&records[x as usize], &records[y as usize]);
-            (
-                probability(matcher.score(rx, ry).weight()),
-                matcher.is_conflict(rx, ry),
-            )
+            let (score, conflict) = known
+                .and_then(|k| k.score_and_conflict(x, y))
+                .unwrap_or_else(|| {
+                    matcher.score_and_conflict(&records[x as usize], &records[y as usize])
+                });
+            (probability(score.weight()), conflict)
         })
     }
-}
 
+    /// Returns whether `(x, y)`, link `link` of the scored pairs, conflicts.
+    fn conflict(
+        &self,
+        records: &[NormalizedRecord],
+        matcher: &dyn Matcher,
+        (x, y): (u32, u32),
+        link: usize,
+    ) -> bool {
+        if let Some(c) = self.known.and_then(|k| k.link_conflicts.get(link)) {
+            return *c;
+        }
+        matcher.is_conflict(&records[x as usize], &records[y as usize])
+    }
+}
 fn check_merge(
     records: &[NormalizedRecord],
     xs: &[u32],
     ys: &[u32],
-    link_weight: f64,
+    (link, link_weight): (usize, f64),
     matcher: &dyn Matcher,
     params: &ClusterParams,
     cache: &mut PairCache,
@@ -479,8 +512,7 @@ fn check_merge(
     if let ([x], [y]) = (xs, ys) {
         // Two single records: the only cross pair is the link itself, whose
         // weight is known.
-        let (rx, ry) = (&records[*x as usize], &records[*y as usize]);
-        if matcher.is_conflict(rx, ry) {
+        if cache.conflict(records, matcher, (*x, *y), link) {
             return Some(Guard::Conflict);
         }
         return (probability(link_weight) < params.coherence).then_some(Guard::Coherence);

@@ -358,10 +358,24 @@ impl Resolver {
             &self.params.training,
         )?;
         let model = model.with_link_probability(self.params.link_probability)?;
-        let links = score::links_from_levels(&records, &candidates, &levels, &model);
+        let adjustments = model.adjustments(&records);
+        let (links, link_conflicts) =
+            score::links_from_levels(&candidates, &levels, &adjustments, &model);
+        let known = score::KnownLevels {
+            pairs: candidates.pairs(),
+            levels: &levels,
+            adjustments: &adjustments,
+            model: &model,
+            link_conflicts: &link_conflicts,
+        };
+        let clustering = cluster::cluster_with(
+            &records,
+            &links,
+            &model,
+            &self.params.clustering,
+            Some(&known),
+        )?;
         let stats = candidates.stats().clone();
-        drop((candidates, levels));
-        let clustering = cluster(&records, &links, &model, &self.params.clustering)?;
         Ok(Resolution {
             stats,
             records,
@@ -409,8 +423,25 @@ fn sort_unique(records: &mut [NormalizedRecord]) -> Result<()> {
     if !records.windows(2).all(|w| w[0].id() < w[1].id()) {
         // Sort an index, then move each record once: records are large, and
         // a sort in place would move them many times.
+        // The first eight bytes of each id, read as a big-endian integer,
+        // order most pairs without reaching into the records.
+        let prefix: Vec<u64> = records
+            .iter()
+            .map(|r| {
+                let mut head = [0u8; 8];
+                for (h, b) in head.iter_mut().zip(r.id().as_str().bytes()) {
+                    *h = b;
+                }
+                u64::from_be_bytes(head)
+            })
+            .collect();
         let mut order: Vec<u32> = (0..records.len() as u32).collect();
-        let by_id = |a: &u32, b: &u32| records[*a as usize].id().cmp(records[*b as usize].id());
+        let by_id = |a: &u32, b: &u32| {
+            let (a, b) = (*a as usize, *b as usize);
+            prefix[a]
+                .cmp(&prefix[b])
+                .then_with(|| records[a].id().cmp(records[b].id()))
+        };
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;

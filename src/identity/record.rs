@@ -191,7 +191,10 @@ impl NormalizedRecord {
     }
 
     fn list(&self, list: List) -> Values<'_> {
-        let before: usize = self.lists[..list as usize].iter().map(|n| *n as usize).sum();
+        let before: usize = self.lists[..list as usize]
+            .iter()
+            .map(|n| *n as usize)
+            .sum();
         let start = SLOTS + before;
         Values {
             record: self,
@@ -206,11 +209,7 @@ impl NormalizedRecord {
         Fields {
             id: self.id.clone(),
             source: self.source.clone(),
-            name: NormalizedName::from_folded(
-                own(self.given()),
-                own(self.family()),
-                self.mononym,
-            ),
+            name: NormalizedName::from_folded(own(self.given()), own(self.family()), self.mononym),
             given_canonical: own(self.given_canonical()),
             birth: self.birth,
             emails: all(self.emails()),

@@ -529,6 +529,11 @@ pub trait Matcher: fmt::Debug + Send + Sync {
         let _ = (a, b);
         false
     }
+    /// Returns [`Matcher::score`] and [`Matcher::is_conflict`] of the pair
+    /// at once (a matcher may compare the pair once for both).
+    fn score_and_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> (MatchScore, bool) {
+        (self.score(a, b), self.is_conflict(a, b))
+    }
 }
 
 /// Options of training a [`MatchModel`].
@@ -998,12 +1003,26 @@ impl MatchModel {
         let candidates = union_of(&by_rule, stats);
         let levels = comparison_vectors(records, candidates.pairs(), &model.generic);
         let vectors = |pairs: &[(u32, u32)]| {
+            // Sampled pairs come sorted, so each is searched for from where
+            // the one before it was found.
+            let all = candidates.pairs();
+            let mut from = 0;
             pairs
                 .iter()
                 .map(|p| {
-                    // Every rule's pair is a candidate.
-                    let i = candidates.pairs().binary_search(p).unwrap_or_default();
-                    levels[i]
+                    let mut reach = 1;
+                    while from + reach < all.len() && all[from + reach] < *p {
+                        reach *= 2;
+                    }
+                    let end = (from + reach + 1).min(all.len());
+                    let found = match all[from.min(end)..end].binary_search(p) {
+                        Ok(i) => from + i,
+                        // Every rule's pair is a candidate; an unsorted
+                        // sample is searched for among all of them.
+                        Err(_) => all.binary_search(p).unwrap_or_default(),
+                    };
+                    from = found;
+                    levels[found]
                 })
                 .collect()
         };
@@ -1262,13 +1281,19 @@ impl MatchModel {
     /// with the smaller id (its values are the ones whose frequency adjusts
     /// the weight).
     fn score_levels(&self, v: &[u8; FIELDS], a: &NormalizedRecord) -> MatchScore {
+        self.score_with(v, |f, l| self.tf_adjustment(f, l, a))
+    }
+
+    /// Returns the score of a pair from its levels and the term-frequency
+    /// adjustment of each field's level.
+    fn score_with(&self, v: &[u8; FIELDS], adjustment: impl Fn(Field, u8) -> f64) -> MatchScore {
         let mut weight = if self.weights.levels.is_empty() {
             self.prior_weight()
         } else {
             self.weights.prior
         };
         for (i, f) in Field::ALL.iter().enumerate() {
-            weight += self.level_weight(*f, v[i]) + self.tf_adjustment(*f, v[i], a);
+            weight += self.level_weight(*f, v[i]) + adjustment(*f, v[i]);
         }
         let rule = self.rule(v);
         if rule.is_some() {
@@ -1327,23 +1352,14 @@ impl Matcher for MatchModel {
     /// - national ids that differ beyond two edits and phones that differ
     ///   (namesakes of one neighbourhood).
     fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
-        let g = &self.generic;
-        let birth = level(Field::BirthDate, a, b, g);
-        // Clearly different given names, in one family, with birth dates
-        // that agree (twins), are missing or generic (a household without
-        // them), or differ by more than one typo.
-        let other_member = level(Field::GivenName, a, b, g) == 6
-            && match level(Field::FamilyName, a, b, g) {
-                1 => matches!(birth, 0 | 1 | 4),
-                0 => birth == 1,
-                _ => false,
-            };
-        // Two stable personal identifiers that both disagree: another
-        // person who shares a common name and a neighbourhood.
-        let other_ids = level(Field::NationalId, a, b, g) == 4 && level(Field::Phone, a, b, g) == 3;
-        (birth == 5 || other_member || other_ids)
-            && !matches!(level(Field::NationalId, a, b, g), 1 | 2)
-            && level(Field::Email, a, b, g) != 1
+        let (a, b) = ordered(a, b);
+        conflict(|f| level(f, a, b, &self.generic))
+    }
+
+    fn score_and_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> (MatchScore, bool) {
+        let (a, b) = ordered(a, b);
+        let v = levels(a, b, &self.generic);
+        (self.score_levels(&v, a), conflict(|f| v[f.index()]))
     }
 
     fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore {
@@ -1425,18 +1441,107 @@ pub(crate) fn score_links(
     }
 }
 
+/// Whether a pair whose levels `level` gives conflicts: see
+/// [`MatchModel`]'s [`Matcher::is_conflict`]. Levels are read lazily, so that
+/// a pair compared on demand compares only the fields it needs.
+fn conflict(level: impl Fn(Field) -> u8) -> bool {
+    let birth = level(Field::BirthDate);
+    // Clearly different given names, in one family, with birth dates
+    // that agree (twins), are missing or generic (a household without
+    // them), or differ by more than one typo.
+    let other_member = level(Field::GivenName) == 6
+        && match level(Field::FamilyName) {
+            1 => matches!(birth, 0 | 1 | 4),
+            0 => birth == 1,
+            _ => false,
+        };
+    // Two stable personal identifiers that both disagree: another
+    // person who shares a common name and a neighbourhood.
+    let other_ids = level(Field::NationalId) == 4 && level(Field::Phone) == 3;
+    (birth == 5 || other_member || other_ids)
+        && !matches!(level(Field::NationalId), 1 | 2)
+        && level(Field::Email) != 1
+}
+
+/// The fields whose exact agreement is adjusted for the value's frequency.
+const TF_FIELDS: [Field; 5] = [
+    Field::GivenName,
+    Field::FamilyName,
+    Field::Street,
+    Field::Locality,
+    Field::Postcode,
+];
+
+/// A record's term-frequency adjustment of exact agreement, per
+/// [`TF_FIELDS`] entry.
+pub(crate) type Adjustments = [f64; TF_FIELDS.len()];
+
+/// What a resolution of records sorted by id knows once every candidate
+/// pair is compared: the candidates' levels, each record's term-frequency
+/// adjustments, and which links conflict. Clustering reads scores and
+/// conflicts here instead of comparing pairs again.
+pub(crate) struct KnownLevels<'a> {
+    pub(crate) pairs: &'a [(u32, u32)],
+    pub(crate) levels: &'a [[u8; FIELDS]],
+    pub(crate) adjustments: &'a [Adjustments],
+    pub(crate) model: &'a MatchModel,
+    /// Whether each link conflicts, in the order of the links.
+    pub(crate) link_conflicts: &'a [bool],
+}
+
+impl KnownLevels<'_> {
+    /// Returns what [`Matcher::score_and_conflict`] gives for records `x`
+    /// and `y`, when they are a candidate pair.
+    pub(crate) fn score_and_conflict(&self, x: u32, y: u32) -> Option<(MatchScore, bool)> {
+        let i = self.pairs.binary_search(&(x.min(y), x.max(y))).ok()?;
+        let v = self.levels.get(i)?;
+        let adjustments = self.adjustments.get(x.min(y) as usize)?;
+        Some((
+            self.model.score_adjusted(v, adjustments),
+            conflict(|f| v[f.index()]),
+        ))
+    }
+}
+
+impl MatchModel {
+    /// Returns every record's term-frequency adjustments (in parallel with
+    /// the `rayon` feature).
+    pub(crate) fn adjustments(&self, records: &[NormalizedRecord]) -> Vec<Adjustments> {
+        let one = |r: &NormalizedRecord| TF_FIELDS.map(|f| self.tf_adjustment(f, 1, r));
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            records.par_iter().map(one).collect()
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            records.iter().map(one).collect()
+        }
+    }
+
+    /// [`MatchModel::score_levels`] with the adjustments of the record with
+    /// the smaller id worked out beforehand.
+    fn score_adjusted(&self, v: &[u8; FIELDS], adjustments: &Adjustments) -> MatchScore {
+        self.score_with(v, |f, l| match TF_FIELDS.iter().position(|t| *t == f) {
+            Some(k) if l == 1 => adjustments[k],
+            _ => 0.0,
+        })
+    }
+}
+
 /// Keeps the links among candidate pairs of `records` (sorted by id) whose
-/// levels are known: what [`score_links`] gives with `model`.
+/// levels are known: what [`score_links`] gives with `model`, with whether
+/// each link conflicts.
 pub(crate) fn links_from_levels(
-    records: &[NormalizedRecord],
     candidates: &CandidatePairs,
     levels: &[[u8; FIELDS]],
+    adjustments: &[Adjustments],
     model: &MatchModel,
-) -> Vec<ScoredPair> {
+) -> (Vec<ScoredPair>, Vec<bool>) {
     let threshold = model.link_weight();
     let one = |(&(a, b), v): (&(u32, u32), &[u8; FIELDS])| {
-        let weight = model.score_levels(v, &records[a as usize]).weight();
-        (weight >= threshold).then_some(ScoredPair { a, b, weight })
+        let weight = model.score_adjusted(v, &adjustments[a as usize]).weight();
+        (weight >= threshold).then(|| (ScoredPair { a, b, weight }, conflict(|f| v[f.index()])))
     };
     #[cfg(feature = "rayon")]
     {
@@ -1446,7 +1551,7 @@ pub(crate) fn links_from_levels(
             .par_iter()
             .zip(levels.par_iter())
             .filter_map(one)
-            .collect()
+            .unzip()
     }
     #[cfg(not(feature = "rayon"))]
     {
@@ -1455,7 +1560,7 @@ pub(crate) fn links_from_levels(
             .iter()
             .zip(levels.iter())
             .filter_map(one)
-            .collect()
+            .unzip()
     }
 }
 
