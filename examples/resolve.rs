@@ -261,7 +261,6 @@ fn read(
     // sit in memory at once.
     const CHUNK: usize = 1 << 16;
     let normalize = resolver.params().normalize_params();
-    let mut rows: Vec<(usize, csv::StringRecord)> = Vec::with_capacity(CHUNK);
     let mut flush = |rows: &mut Vec<(usize, csv::StringRecord)>| -> Result<(), String> {
         type Built = Result<(NormalizedRecord, Option<String>), String>;
         let build = |part: &[(usize, csv::StringRecord)]| -> Vec<Built> {
@@ -297,23 +296,42 @@ fn read(
         rows.clear();
         Ok(())
     };
-    let mut unreadable = 0;
-    for (line, row) in reader.records().enumerate() {
-        match row {
-            Ok(row) => rows.push((line, row)),
-            Err(e) => {
-                unreadable += 1;
-                eprintln!("bad row {path}:{}: {e}", line + 2);
+    // One thread parses the CSV while the chunk before is being built.
+    let unreadable = std::thread::scope(|s| -> Result<usize, String> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, csv::StringRecord)>>(1);
+        let parser = s.spawn(move || {
+            let mut unreadable = 0;
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for (line, row) in reader.records().enumerate() {
+                match row {
+                    Ok(row) => chunk.push((line, row)),
+                    Err(e) => {
+                        unreadable += 1;
+                        eprintln!("bad row {path}:{}: {e}", line + 2);
+                    }
+                }
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if send.send(full).is_err() {
+                        break;
+                    }
+                }
+                if (line + 1) % 100_000 == 0 {
+                    eprintln!("read {} rows of {path}", line + 1);
+                }
             }
-        }
-        if rows.len() == CHUNK {
+            // A closed channel means the builder stopped on an error, which
+            // it reports.
+            let _ = send.send(chunk);
+            unreadable
+        });
+        for mut rows in receive {
             flush(&mut rows)?;
         }
-        if (line + 1) % 100_000 == 0 {
-            eprintln!("read {} rows of {path}", line + 1);
-        }
-    }
-    flush(&mut rows)?;
+        parser
+            .join()
+            .map_err(|_| "the CSV parser stopped".to_owned())
+    })?;
     *bad += unreadable;
     Ok((records, labels))
 }
@@ -494,21 +512,18 @@ fn run() -> Result<(), String> {
     let mut out = csv::Writer::from_path(&args.out).map_err(|e| format!("{}: {e}", args.out))?;
     out.write_record(["rec_id", "cluster_id"])
         .map_err(|e| e.to_string())?;
-    let assignments = resolution.clustering().assignments();
-    for (id, cluster) in &assignments {
-        let cluster = cluster.to_string();
-        out.write_record([id.as_str(), cluster.as_str()])
-            .map_err(|e| e.to_string())?;
+    // Cluster by cluster, members together; ids borrowed, not copied.
+    let mut predicted: HashMap<&str, ClusterId> = HashMap::new();
+    for c in resolution.clustering().clusters() {
+        let cluster = c.id().to_string();
+        for id in c.members() {
+            out.write_record([id.as_str(), cluster.as_str()])
+                .map_err(|e| e.to_string())?;
+            if truth.is_some() {
+                predicted.insert(id.as_str(), c.id());
+            }
+        }
     }
-    // Borrowed keys: a million records must not be copied again to score.
-    let predicted: HashMap<&str, ClusterId> = if truth.is_some() {
-        assignments
-            .iter()
-            .map(|(id, c)| (id.as_str(), *c))
-            .collect()
-    } else {
-        HashMap::new()
-    };
     out.flush().map_err(|e| e.to_string())?;
     eprintln!("wrote {} in {:.2?}", args.out, start.elapsed());
     if args.show_missed > 0 {

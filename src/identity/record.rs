@@ -81,8 +81,10 @@ pub struct NormalizedRecord {
     /// Every text value, one after another.
     text: Box<str>,
     /// The end of each value in `text`: the [`Slot`]s, then the values of
-    /// each list in [`List`] order.
-    ends: Box<[u32]>,
+    /// each list in [`List`] order. The first [`INLINE`] sit in the record
+    /// itself (comparing two records reads them all), the rest in `more`.
+    ends: [u32; INLINE],
+    more: Box<[u32]>,
     /// How many values each list has.
     lists: [u32; LISTS],
 }
@@ -113,6 +115,10 @@ enum List {
 }
 
 const LISTS: usize = 4;
+
+/// How many value ends a record holds inline: every slot and the first
+/// seven list values (most records have one email, phone and id).
+const INLINE: usize = 16;
 
 /// The fields of a [`NormalizedRecord`] one by one: how it is built and
 /// serialised.
@@ -157,12 +163,16 @@ impl NormalizedRecord {
             .chain(lists.iter().flat_map(|l| l.iter().map(String::as_str)));
         let len: usize = values.clone().map(str::len).sum();
         let mut text = String::with_capacity(len);
-        let mut ends = Vec::with_capacity(SLOTS + lists.iter().map(|l| l.len()).sum::<usize>());
-        for v in values {
+        let (mut ends, mut more) = ([0u32; INLINE], Vec::new());
+        for (k, v) in values.enumerate() {
             text.push_str(v);
             // Saturates only past 4 GiB of text in one record, which
             // `NormalizedRecord::value` then reads as empty values.
-            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+            let end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            match ends.get_mut(k) {
+                Some(e) => *e = end,
+                None => more.push(end),
+            }
         }
         NormalizedRecord {
             id: f.id,
@@ -170,20 +180,25 @@ impl NormalizedRecord {
             birth: f.birth,
             mononym: f.name.is_mononym(),
             text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
+            ends,
+            more: more.into_boxed_slice(),
             lists: lists.map(|l| u32::try_from(l.len()).unwrap_or(u32::MAX)),
         }
     }
 
-    /// Returns value `k` of `ends`.
-    fn value(&self, k: usize) -> &str {
-        let start = if k == 0 {
-            0
-        } else {
-            self.ends.get(k - 1).copied().unwrap_or(0)
+    /// Returns the end of value `k`.
+    fn end(&self, k: usize) -> usize {
+        let end = match self.ends.get(k) {
+            Some(e) => *e,
+            None => self.more.get(k - INLINE).copied().unwrap_or(0),
         };
-        let end = self.ends.get(k).copied().unwrap_or(0);
-        self.text.get(start as usize..end as usize).unwrap_or("")
+        end as usize
+    }
+
+    /// Returns value `k`.
+    fn value(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.end(k - 1) };
+        self.text.get(start..self.end(k)).unwrap_or("")
     }
 
     fn slot(&self, slot: Slot) -> Option<&str> {
