@@ -684,15 +684,16 @@ pub(crate) fn key_entries(records: &[NormalizedRecord], blocker: &dyn Blocker) -
 /// A rule and its candidate pairs.
 pub(crate) type RulePairs = (BlockingRule, Vec<(u32, u32)>);
 
-/// Returns the candidate pairs of each distinct rule of `params` on its own
-/// (what [`block`] gives with that one rule), from one pass of key hashing
-/// and one sort: training needs every rule's pairs apart. The statistics
-/// are those of [`block`] with every rule.
-pub(crate) fn block_each_rule(
+/// Calls `emit(slot, a, b)` for every pair `a < b` of every block of each
+/// distinct rule of `params` (`slot` indexing the returned rules), from one
+/// pass of key hashing and one sort; returns the rules and the statistics
+/// of [`block`] with every rule. Pairs may repeat.
+fn each_rule_pair(
     records: &[NormalizedRecord],
     generic: &GenericValues,
     params: &BlockingParams,
-) -> Result<(Vec<RulePairs>, BlockingStats)> {
+    mut emit: impl FnMut(usize, u32, u32),
+) -> Result<(Vec<BlockingRule>, BlockingStats)> {
     params.validate()?;
     check_param(
         u32::try_from(records.len()).is_ok(),
@@ -743,7 +744,6 @@ pub(crate) fn block_each_rule(
         all
     };
     entries.dedup();
-    let mut out: Vec<RulePairs> = rules.iter().map(|r| (*r, Vec::new())).collect();
     let mut stats = BlockingStats::default();
     let mut start = 0;
     while start < entries.len() {
@@ -760,7 +760,6 @@ pub(crate) fn block_each_rule(
             stats.oversized_records += members.len();
             continue;
         }
-        let pairs = &mut out[slot].1;
         for (x, &(_, a, _)) in members.iter().enumerate() {
             for &(_, b, _) in &members[x + 1..] {
                 if a == b
@@ -769,10 +768,30 @@ pub(crate) fn block_each_rule(
                 {
                     continue;
                 }
-                pairs.push((a, b));
+                emit(slot, a, b);
             }
         }
     }
+    Ok((rules, stats))
+}
+
+/// Returns the candidate pairs of each distinct rule of `params` on its own
+/// (what [`block`] gives with that one rule): training needs every rule's
+/// pairs apart. The statistics are those of [`block`] with every rule.
+pub(crate) fn block_each_rule(
+    records: &[NormalizedRecord],
+    generic: &GenericValues,
+    params: &BlockingParams,
+) -> Result<(Vec<RulePairs>, BlockingStats)> {
+    let mut lists: Vec<Vec<(u32, u32)>> = Vec::new();
+    let (rules, stats) = each_rule_pair(records, generic, params, |slot, a, b| {
+        if lists.len() <= slot {
+            lists.resize_with(slot + 1, Vec::new);
+        }
+        lists[slot].push((a, b));
+    })?;
+    lists.resize_with(rules.len(), Vec::new);
+    let mut out: Vec<RulePairs> = rules.into_iter().zip(lists).collect();
     for (_, pairs) in &mut out {
         sort_dedup_pairs(pairs);
     }
@@ -790,6 +809,104 @@ pub(crate) fn union_of(by_rule: &[RulePairs], mut stats: BlockingStats) -> Candi
     pairs.shrink_to_fit();
     stats.pairs = pairs.len();
     CandidatePairs { pairs, stats }
+}
+
+/// A rule, how many candidate pairs it proposed, and those its EM session
+/// reads (spread evenly over them).
+pub(crate) type RuleSample = (BlockingRule, usize, Vec<(u32, u32)>);
+
+/// The candidates of every rule at once: what [`block`] gives with all the
+/// rules, and for each candidate the rules that proposed it.
+pub(crate) struct RuleBlocking {
+    rules: Vec<BlockingRule>,
+    candidates: CandidatePairs,
+    /// Bit `k` of a candidate's mask: rule `rules[k]` proposed it.
+    masks: Vec<u16>,
+}
+
+impl RuleBlocking {
+    /// Blocks `records` with every rule of `params`, sorting the pairs once.
+    pub(crate) fn new(
+        records: &[NormalizedRecord],
+        generic: &GenericValues,
+        params: &BlockingParams,
+    ) -> Result<RuleBlocking> {
+        let mut tagged: Vec<(u32, u32, u16)> = Vec::new();
+        // There are fewer built-in rules than bits in a mask.
+        let (rules, mut stats) = each_rule_pair(records, generic, params, |slot, a, b| {
+            tagged.push((a, b, 1 << slot));
+        })?;
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            tagged.par_sort_unstable();
+        }
+        #[cfg(not(feature = "rayon"))]
+        tagged.sort_unstable();
+        let (mut pairs, mut masks): (Vec<(u32, u32)>, Vec<u16>) = (Vec::new(), Vec::new());
+        for (a, b, bit) in tagged {
+            match (pairs.last(), masks.last_mut()) {
+                (Some(last), Some(mask)) if *last == (a, b) => *mask |= bit,
+                _ => {
+                    pairs.push((a, b));
+                    masks.push(bit);
+                }
+            }
+        }
+        pairs.shrink_to_fit();
+        masks.shrink_to_fit();
+        stats.pairs = pairs.len();
+        Ok(RuleBlocking {
+            rules,
+            candidates: CandidatePairs { pairs, stats },
+            masks,
+        })
+    }
+
+    /// Returns the candidates.
+    pub(crate) fn candidates(&self) -> &CandidatePairs {
+        &self.candidates
+    }
+
+    /// Returns, for each rule, how many pairs it proposed and at most `n`
+    /// of them spread evenly: the pairs at positions `i * len / n` of the
+    /// rule's sorted pairs (all of them when there are at most `n`), from
+    /// two passes over the candidates for all rules at once.
+    pub(crate) fn samples(&self, n: usize) -> Vec<RuleSample> {
+        let bits = |m: u16| (0..u16::BITS as usize).filter(move |k| m & (1 << k) != 0);
+        let mut counts = vec![0usize; self.rules.len()];
+        for m in &self.masks {
+            for k in bits(*m) {
+                counts[k] += 1;
+            }
+        }
+        let mut out: Vec<Vec<(u32, u32)>> = counts
+            .iter()
+            .map(|c| Vec::with_capacity((*c).min(n)))
+            .collect();
+        let mut seen = vec![0usize; self.rules.len()];
+        for (p, m) in self.candidates.pairs.iter().zip(&self.masks) {
+            for k in bits(*m) {
+                let (len, taken) = (counts[k], out[k].len());
+                let next = if len <= n { seen[k] } else { taken * len / n };
+                if taken < n && seen[k] == next {
+                    out[k].push(*p);
+                }
+                seen[k] += 1;
+            }
+        }
+        self.rules
+            .iter()
+            .zip(counts)
+            .zip(out)
+            .map(|((r, c), s)| (*r, c, s))
+            .collect()
+    }
+
+    /// Returns the candidates, dropping the rules' marks.
+    pub(crate) fn into_candidates(self) -> CandidatePairs {
+        self.candidates
+    }
 }
 
 /// Sorts and deduplicates pairs.
@@ -949,6 +1066,20 @@ mod tests {
         let all = block(&records, &blocker, &params).unwrap();
         assert!(all.stats().oversized_blocks > 0);
         assert_eq!(union_of(&by_rule, stats), all);
+        let at_once = RuleBlocking::new(&records, &GenericValues::default(), &params).unwrap();
+        assert_eq!(at_once.candidates(), &all);
+        for n in [1, 7, 40, 10_000] {
+            let samples = at_once.samples(n);
+            for ((rule, pairs), (r, len, sample)) in by_rule.iter().zip(&samples) {
+                assert_eq!((rule, pairs.len()), (r, *len));
+                let spread: Vec<(u32, u32)> = if pairs.len() <= n {
+                    pairs.clone()
+                } else {
+                    (0..n).map(|i| pairs[i * pairs.len() / n]).collect()
+                };
+                assert_eq!(sample, &spread, "{rule:?} {n}");
+            }
+        }
         for (rule, pairs) in by_rule {
             let single = params.clone().rules(&[rule]);
             let blocker = RuleBlocker::new(&single, GenericValues::default());

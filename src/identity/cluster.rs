@@ -339,12 +339,20 @@ pub(crate) fn cluster_with(
     let mut edges: Vec<usize> = (0..scored.len())
         .filter(|i| scored[*i].weight >= threshold && scored[*i].a != scored[*i].b)
         .collect();
-    edges.sort_by(|i, j| {
+    // Equal keys are one pair, so an unstable sort gives one order.
+    let strongest_first = |i: &usize, j: &usize| {
         let (p, q) = (&scored[*i], &scored[*j]);
         q.weight
             .total_cmp(&p.weight)
             .then_with(|| key(p).cmp(&key(q)))
-    });
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        edges.par_sort_unstable_by(strongest_first);
+    }
+    #[cfg(not(feature = "rayon"))]
+    edges.sort_unstable_by(strongest_first);
     // The ordered record ids of a pair, as links and refusals name them.
     let ids = |p: &ScoredPair| {
         let (x, y) = (id(p.a), id(p.b));

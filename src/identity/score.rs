@@ -18,7 +18,7 @@ use std::fmt;
 use crate::error::Result;
 use crate::identity::block::{
     block_each_rule, union_of, BlockingParams, BlockingRule, CandidatePairs, GenericValues,
-    PairScope, RulePairs,
+    PairScope, RuleBlocking, RuleSample,
 };
 use crate::identity::compare::{edits_within, jaro_winkler, osa_within, token_set};
 use crate::identity::error::{check_param, Detail};
@@ -826,15 +826,31 @@ fn patterns_of(vectors: Vec<[u8; FIELDS]>) -> Vec<([u8; FIELDS], f64)> {
 }
 
 /// Returns the probability that a pattern is a match, ignoring `fixed` fields.
-fn posterior(v: &[u8; FIELDS], prior: f64, m: &[Vec<f64>], u: &[Vec<f64>], fixed: &[Field]) -> f64 {
+///
+/// `ln_m` and `ln_u` are the natural logarithms of `m` and `u` (see
+/// [`logs`]): worked out once per EM iteration, not once per pattern.
+fn posterior(
+    v: &[u8; FIELDS],
+    prior: f64,
+    ln_m: &[Vec<f64>],
+    ln_u: &[Vec<f64>],
+    fixed: &[Field],
+) -> f64 {
     let (mut lm, mut lu) = (prior.ln(), (1.0 - prior).ln());
     for (i, l) in v.iter().enumerate() {
         if *l > 0 && !fixed.contains(&Field::ALL[i]) {
-            lm += m[i][*l as usize].ln();
-            lu += u[i][*l as usize].ln();
+            lm += ln_m[i][*l as usize];
+            lu += ln_u[i][*l as usize];
         }
     }
     1.0 / (1.0 + (lu - lm).exp())
+}
+
+/// Returns the natural logarithm of every probability.
+fn logs(p: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    p.iter()
+        .map(|d| d.iter().map(|x| x.ln()).collect())
+        .collect()
 }
 
 /// One EM session (`u` fixed): returns `(m, iterations)` and the expected
@@ -849,11 +865,13 @@ fn em_session(
     let mut prior = 0.3;
     let mut matched = 0.0;
     let mut done = 0;
+    let ln_u = logs(u);
     for it in 0..iterations {
+        let ln_m = logs(&m);
         let mut counts = empty_counts();
         let (mut mt, mut total) = (0.0, 0.0);
         for (v, c) in patterns {
-            let p = posterior(v, prior, &m, u, fixed);
+            let p = posterior(v, prior, &ln_m, &ln_u, fixed);
             mt += p * c;
             total += c;
             for (i, l) in v.iter().enumerate() {
@@ -902,21 +920,28 @@ impl MatchModel {
             }
             .into());
         }
-        let mut tf: Vec<TermFrequencies> = vec![TermFrequencies::default(); Field::ALL.len()];
-        for r in records {
-            for (i, f) in Field::ALL.iter().enumerate() {
-                if let Some(v) = f.tf_value(r) {
-                    // Copies each distinct value once, not once per record.
-                    match tf[i].counts.get_mut(v) {
-                        Some(c) => *c += 1,
-                        None => {
-                            tf[i].counts.insert(v.to_owned(), 1);
-                        }
+        let count = |f: &Field| {
+            let mut tf = TermFrequencies::default();
+            for v in records.iter().filter_map(|r| f.tf_value(r)) {
+                // Copies each distinct value once, not once per record.
+                match tf.counts.get_mut(v) {
+                    Some(c) => *c += 1,
+                    None => {
+                        tf.counts.insert(v.to_owned(), 1);
                     }
-                    tf[i].total += 1;
                 }
+                tf.total += 1;
             }
-        }
+            tf
+        };
+        // One field per task: the counts are the same in any order.
+        #[cfg(feature = "rayon")]
+        let tf: Vec<TermFrequencies> = {
+            use rayon::prelude::*;
+            Field::ALL.par_iter().map(count).collect()
+        };
+        #[cfg(not(feature = "rayon"))]
+        let tf: Vec<TermFrequencies> = Field::ALL.iter().map(count).collect();
         // u: levels among random pairs, which are almost all non-matches.
         let mut rng = SplitMix::new(params.seed);
         let n = records.len();
@@ -981,10 +1006,18 @@ impl MatchModel {
     ) -> Result<MatchModel> {
         blocking.validate()?;
         let (model, _) = MatchModel::base(records, generic, params)?;
-        let (by_rule, _) = block_each_rule(records, &model.generic, blocking)?;
+        let (by_rule, stats) = block_each_rule(records, &model.generic, blocking)?;
         let generic = model.generic.clone();
         let vectors = |pairs: &[(u32, u32)]| comparison_vectors(records, pairs, &generic);
-        model.fit(blocking, &by_rule, params, &vectors)
+        let candidates = union_of(&by_rule, stats);
+        let samples: Vec<RuleSample> = by_rule
+            .iter()
+            .map(|(rule, pairs)| {
+                let sample = evenly_spaced(pairs, params.max_training_pairs);
+                (*rule, pairs.len(), sample)
+            })
+            .collect();
+        model.fit(blocking, &samples, candidates.pairs(), params, &vectors)
     }
 
     /// Trains a model on `records` (sorted by id) and compares every
@@ -999,8 +1032,8 @@ impl MatchModel {
     ) -> Result<(MatchModel, CandidatePairs, Vec<[u8; FIELDS]>)> {
         blocking.validate()?;
         let (model, _) = MatchModel::base(records, generic, params)?;
-        let (by_rule, stats) = block_each_rule(records, &model.generic, blocking)?;
-        let candidates = union_of(&by_rule, stats);
+        let blocked = RuleBlocking::new(records, &model.generic, blocking)?;
+        let candidates = blocked.candidates();
         let levels = comparison_vectors(records, candidates.pairs(), &model.generic);
         let vectors = |pairs: &[(u32, u32)]| {
             // Sampled pairs come sorted, so each is searched for from where
@@ -1026,8 +1059,9 @@ impl MatchModel {
                 })
                 .collect()
         };
-        let model = model.fit(blocking, &by_rule, params, &vectors)?;
-        Ok((model, candidates, levels))
+        let samples = blocked.samples(params.max_training_pairs);
+        let model = model.fit(blocking, &samples, candidates.pairs(), params, &vectors)?;
+        Ok((model, blocked.into_candidates(), levels))
     }
 
     /// Estimates `m` by one EM session per rule and then the prior (see
@@ -1035,7 +1069,8 @@ impl MatchModel {
     fn fit(
         self,
         blocking: &BlockingParams,
-        by_rule: &[RulePairs],
+        samples: &[RuleSample],
+        all_pairs: &[(u32, u32)],
         params: &TrainParams,
         vectors: &LevelsOf<'_>,
     ) -> Result<MatchModel> {
@@ -1043,17 +1078,14 @@ impl MatchModel {
         let k = Field::ALL.len();
         let mut sums: Vec<Vec<f64>> = empty_counts();
         let mut mass = vec![0.0; k];
-        let mut all_pairs: Vec<(u32, u32)> = Vec::new();
         for rule in blocking.rule_list() {
-            let pairs: &[(u32, u32)] = by_rule
-                .iter()
-                .find(|(r, _)| r == rule)
-                .map_or(&[], |(_, p)| p.as_slice());
-            all_pairs.extend_from_slice(pairs);
-            if pairs.len() < 10 {
+            let Some((_, len, sample)) = samples.iter().find(|(r, _, _)| r == rule) else {
+                continue;
+            };
+            if *len < 10 {
                 continue;
             }
-            let patterns = patterns_of(vectors(&evenly_spaced(pairs, params.max_training_pairs)));
+            let patterns = patterns_of(vectors(sample));
             let fixed = agreeing_fields(*rule);
             let (m, matched) = em_session(&patterns, &model.u, fixed, params.em_iterations);
             model.iterations = model.iterations.max(m.1);
@@ -1067,8 +1099,6 @@ impl MatchModel {
                 mass[i] += matched;
             }
         }
-        all_pairs.sort_unstable();
-        all_pairs.dedup();
         if all_pairs.is_empty() {
             return Err(Detail::NoLabelledPairs { kind: "candidate" }.into());
         }
@@ -1085,14 +1115,15 @@ impl MatchModel {
             .collect();
         // The prior among all candidates, with m and u fixed.
         let patterns = patterns_of(vectors(&evenly_spaced(
-            &all_pairs,
+            all_pairs,
             params.max_training_pairs,
         )));
         let mut prior = 0.3;
+        let (ln_m, ln_u) = (logs(&model.m), logs(&model.u));
         for _ in 0..200 {
             let (mut matched, mut total) = (0.0, 0.0);
             for (v, c) in &patterns {
-                matched += posterior(v, prior, &model.m, &model.u, &[]) * c;
+                matched += posterior(v, prior, &ln_m, &ln_u, &[]) * c;
                 total += c;
             }
             let next = (matched / total).clamp(1e-6, 1.0 - 1e-6);
