@@ -18,7 +18,7 @@ use std::hash::Hasher;
 
 use crate::identity::compare::soundex_code;
 use crate::identity::error::check_param;
-use crate::identity::hash::{hash_parts, FixedSet, KeyHasher};
+use crate::identity::hash::{hash_parts, FixedSet, KeyHasher, TextSet};
 use crate::identity::record::NormalizedRecord;
 
 /// A blocking key: the rule's name and the value, as `rule:value`.
@@ -209,9 +209,9 @@ pub enum PairScope {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GenericValues {
-    emails: FixedSet<String>,
-    phones: FixedSet<String>,
-    national_ids: FixedSet<String>,
+    emails: TextSet,
+    phones: TextSet,
+    national_ids: TextSet,
     birth_dates: FixedSet<chrono::NaiveDate>,
 }
 
@@ -293,7 +293,13 @@ impl GenericValues {
                 dates.push((i64::from(d.num_days_from_ce()) as u64, name, d));
             }
         }
-        let owned = |set: FixedSet<&str>| set.into_iter().map(str::to_owned).collect();
+        let owned = |set: FixedSet<&str>| {
+            TextSet::from(
+                set.into_iter()
+                    .map(str::to_owned)
+                    .collect::<FixedSet<String>>(),
+            )
+        };
         GenericValues {
             emails: owned(generic_in(emails, min_holders, ratio)),
             phones: owned(generic_in(phones, min_holders, ratio)),

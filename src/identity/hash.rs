@@ -53,6 +53,58 @@ pub(crate) type FixedMap<K, V> = HashMap<K, V, FixedState>;
 /// A set with the fixed hasher.
 pub(crate) type FixedSet<K> = HashSet<K, FixedState>;
 
+/// A set of strings that answers most lookups of absent strings without
+/// hashing them: it also keeps which lengths its members have (one bit per
+/// length, lengths from 63 on sharing the last). Scoring asks whether a
+/// value is generic millions of times, and almost none is.
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(from = "FixedSet<String>", into = "FixedSet<String>")
+)]
+pub(crate) struct TextSet {
+    set: FixedSet<String>,
+    lengths: u64,
+}
+
+impl TextSet {
+    fn length_bit(s: &str) -> u64 {
+        1 << s.len().min(63)
+    }
+
+    /// Returns `true` when `s` is a member.
+    pub(crate) fn contains(&self, s: &str) -> bool {
+        self.lengths & TextSet::length_bit(s) != 0 && self.set.contains(s)
+    }
+
+    /// Returns the number of members.
+    pub(crate) fn len(&self) -> usize {
+        self.set.len()
+    }
+}
+
+impl From<FixedSet<String>> for TextSet {
+    fn from(set: FixedSet<String>) -> TextSet {
+        let lengths = set.iter().fold(0, |m, s| m | TextSet::length_bit(s));
+        TextSet { set, lengths }
+    }
+}
+
+impl From<TextSet> for FixedSet<String> {
+    fn from(t: TextSet) -> FixedSet<String> {
+        t.set
+    }
+}
+
+impl PartialEq for TextSet {
+    fn eq(&self, other: &TextSet) -> bool {
+        self.set == other.set
+    }
+}
+
+impl Eq for TextSet {}
+
 /// Returns the hash of the concatenation of `parts`.
 pub(crate) fn hash_parts(parts: &[&[u8]]) -> u64 {
     let mut h = KeyHasher::default();
@@ -73,5 +125,27 @@ mod tests {
         // Frozen: a change of hash would change which pairs a hash collision
         // could add, so it must be deliberate.
         assert_eq!(hash_parts(&[b""]), KeyHasher::default().finish());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_sets_answer_as_their_members(
+            members in proptest::collection::vec("[ab]{0,3}|[ab]{60,70}", 0..6),
+            probes in proptest::collection::vec("[ab]{0,3}|[ab]{60,70}", 0..12),
+        ) {
+            let set: FixedSet<String> = members.iter().cloned().collect();
+            let text = TextSet::from(set.clone());
+            for p in probes.iter().chain(&members) {
+                proptest::prop_assert_eq!(text.contains(p), set.contains(p.as_str()));
+            }
+            proptest::prop_assert_eq!(text.len(), set.len());
+            #[cfg(feature = "serde")]
+            {
+                let back: TextSet = serde_json::from_str(&serde_json::to_string(&text).unwrap()).unwrap();
+                for p in &probes {
+                    proptest::prop_assert_eq!(back.contains(p), set.contains(p.as_str()));
+                }
+            }
+        }
     }
 }

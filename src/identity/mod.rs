@@ -363,6 +363,7 @@ impl Resolver {
             score::links_from_levels(&candidates, &levels, &adjustments, &model);
         let known = score::KnownLevels {
             pairs: candidates.pairs(),
+            starts: score::KnownLevels::starts(candidates.pairs(), records.len()),
             levels: &levels,
             adjustments: &adjustments,
             model: &model,

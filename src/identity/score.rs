@@ -1513,6 +1513,9 @@ pub(crate) type Adjustments = [f64; TF_FIELDS.len()];
 /// conflicts here instead of comparing pairs again.
 pub(crate) struct KnownLevels<'a> {
     pub(crate) pairs: &'a [(u32, u32)],
+    /// Where the pairs of each first record start in `pairs` (see
+    /// [`KnownLevels::starts`]).
+    pub(crate) starts: Vec<usize>,
     pub(crate) levels: &'a [[u8; FIELDS]],
     pub(crate) adjustments: &'a [Adjustments],
     pub(crate) model: &'a MatchModel,
@@ -1521,10 +1524,31 @@ pub(crate) struct KnownLevels<'a> {
 }
 
 impl KnownLevels<'_> {
+    /// Returns, for sorted `pairs` of `n` records, where the pairs of each
+    /// first record start: those of record `a` are `starts[a]..starts[a + 1]`.
+    pub(crate) fn starts(pairs: &[(u32, u32)], n: usize) -> Vec<usize> {
+        let mut starts = Vec::with_capacity(n + 1);
+        let mut i = 0;
+        for a in 0..=n {
+            while i < pairs.len() && (pairs[i].0 as usize) < a {
+                i += 1;
+            }
+            starts.push(i);
+        }
+        starts
+    }
+
     /// Returns what [`Matcher::score_and_conflict`] gives for records `x`
     /// and `y`, when they are a candidate pair.
     pub(crate) fn score_and_conflict(&self, x: u32, y: u32) -> Option<(MatchScore, bool)> {
-        let i = self.pairs.binary_search(&(x.min(y), x.max(y))).ok()?;
+        let (a, b) = (x.min(y) as usize, x.max(y));
+        let (from, to) = (*self.starts.get(a)?, *self.starts.get(a + 1)?);
+        let i = from
+            + self
+                .pairs
+                .get(from..to)?
+                .binary_search_by_key(&b, |p| p.1)
+                .ok()?;
         let v = self.levels.get(i)?;
         let adjustments = self.adjustments.get(x.min(y) as usize)?;
         Some((
