@@ -6,7 +6,9 @@
 //! ```
 //!
 //! The clustering group measures plain connected components over the same
-//! links as a baseline, so the ratio is the cost of the guards.
+//! links as a baseline, so the ratio is the cost of the guards; the whole
+//! resolution is measured through the separate steps and through
+//! `Resolver::train_and_resolve`, which shares blocking and comparisons.
 
 #[path = "../tests/identity/synth.rs"]
 mod synth;
@@ -75,6 +77,34 @@ fn identity(c: &mut Criterion) {
                     }
                 }
                 parent.len()
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // The whole resolution after normalising: the pure steps one by one
+    // (training blocks and compares its samples, resolving blocks and
+    // compares again) against `train_and_resolve`, which blocks once and
+    // compares each candidate once.
+    g.throughput(Throughput::Elements(records.len() as u64));
+    g.bench_function("resolve_20k_steps", |b| {
+        b.iter_batched(
+            || normalized.clone(),
+            |n| {
+                let model = resolver.train(&n).expect("the population trains");
+                resolver
+                    .resolve_normalized(n, model)
+                    .map(|r| r.clustering().clusters().len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("resolve_20k_train_and_resolve", |b| {
+        b.iter_batched(
+            || normalized.clone(),
+            |n| {
+                resolver
+                    .train_and_resolve(n)
+                    .map(|r| r.clustering().clusters().len())
             },
             BatchSize::LargeInput,
         )

@@ -20,7 +20,9 @@
 //!    guards (size, one record per source, conflicting birth dates, cluster
 //!    coherence), with content-derived [`ClusterId`]s.
 //!
-//! [`Resolver`] runs them all; [`ResolutionIndex`] adds records to an
+//! [`Resolver`] runs them all, and [`Resolver::train_and_resolve`] shares
+//! the work between the steps (one blocking, one comparison per candidate
+//! pair) for the same result; [`ResolutionIndex`] adds records to an
 //! existing resolution and gives exactly the clusters a batch run with the
 //! same model gives.
 //!
