@@ -20,7 +20,7 @@ use crate::identity::block::{
     block_each_rule, union_of, BlockingParams, BlockingRule, CandidatePairs, GenericValues,
     PairScope, RuleBlocking, RuleSample,
 };
-use crate::identity::compare::{edits_within, jaro_winkler, osa_within, token_set};
+use crate::identity::compare::{edits_within, jaro_winkler_from, osa_within, token_set};
 use crate::identity::error::{check_param, Detail};
 use crate::identity::hash::FixedMap;
 use crate::identity::normalize::is_day_month_swap;
@@ -177,13 +177,16 @@ impl fmt::Display for Field {
     }
 }
 
-fn jw(a: &str, b: &str) -> f64 {
+/// Jaro-Winkler similarity of `a` and `b` when it may reach `floor`, and
+/// otherwise a value below `floor`: every caller tells apart only values
+/// from `floor` up (see [`jaro_winkler_from`]).
+fn jw(a: &str, b: &str, floor: f64) -> f64 {
     // A fixed argument order keeps the level symmetric whatever the order
     // of the pair.
     if a <= b {
-        jaro_winkler(a, b)
+        jaro_winkler_from(a, b, floor)
     } else {
-        jaro_winkler(b, a)
+        jaro_winkler_from(b, a, floor)
     }
 }
 
@@ -192,7 +195,7 @@ fn text_level(a: Option<&str>, b: Option<&str>, hi: f64, lo: Option<f64>) -> u8 
     if a == b {
         return 1;
     }
-    let s = jw(a, b);
+    let s = jw(a, b, lo.unwrap_or(hi));
     match lo {
         Some(lo) => {
             if s >= hi {
@@ -308,7 +311,7 @@ pub(crate) fn level(
             if Some(x) == b.family() || Some(y) == a.family() {
                 return 3;
             }
-            let s = jw(x, y);
+            let s = jw(x, y, 0.80);
             if s >= 0.92 {
                 4
             } else if s >= 0.80 {
@@ -330,7 +333,7 @@ pub(crate) fn level(
             if Some(x) == b.given() || Some(y) == a.given() {
                 return 2;
             }
-            let s = jw(x, y);
+            let s = jw(x, y, 0.80);
             if s >= 0.92 {
                 3
             } else if s >= 0.80 {
