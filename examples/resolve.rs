@@ -29,10 +29,11 @@
 //! pairs are formed only across them and a cluster holds at most one record
 //! of each. The `--truth` column is never read for matching; with it, the
 //! program prints pairwise precision, recall and F1 and B-cubed F1. It
-//! writes `rec_id,cluster_id`, each cluster's members together. `--show-missed N` explains, field by field,
-//! up to N true pairs that were left in different clusters, and
-//! `--show-wrong N` up to N links that joined records of different people.
-//! `RESOLVE_PHASES=1` prints the time of each step on stderr. A row that
+//! writes `rec_id,cluster_id`, each cluster's members together.
+//! `--show-missed N` explains, field by field, up to N true pairs that were
+//! left in different clusters, and `--show-wrong N` up to N links that
+//! joined records of different people. `RESOLVE_PHASES=1` runs the steps
+//! one by one and prints the time of each on stderr. A row that
 //! cannot become a record is reported on stderr and counted, never a crash.
 
 use std::collections::HashMap;
