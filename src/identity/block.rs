@@ -401,6 +401,14 @@ impl BlockingParams {
         self.max_block_size
     }
 
+    /// Returns `true` when the scope keeps records `a` and `b` of
+    /// `records` from being a pair (linkage pairs only records of different
+    /// sources).
+    fn apart(&self, records: &[NormalizedRecord], a: u32, b: u32) -> bool {
+        self.scope == PairScope::AcrossSources
+            && records[a as usize].source() == records[b as usize].source()
+    }
+
     /// Checks the parameters.
     ///
     /// # Errors
@@ -751,34 +759,53 @@ fn each_rule_pair(
     };
     entries.dedup();
     let mut stats = BlockingStats::default();
+    each_block_pair(
+        &entries,
+        |e| e.0,
+        params.max_block_size,
+        &mut stats,
+        |first, &(_, a, _), &(_, b, _)| {
+            if a != b && !params.apart(records, a, b) {
+                emit(first.2 as usize, a, b);
+            }
+        },
+    );
+    Ok((rules, stats))
+}
+
+/// Walks the blocks of `entries` (sorted, so that a block's entries, which
+/// share a key, are together and in record order), counting them in `stats`
+/// and skipping those larger than `max`; calls `pair(first, x, y)` for every
+/// two members `x` before `y` of each other block, `first` being the
+/// block's first entry.
+fn each_block_pair<E>(
+    entries: &[E],
+    key: impl Fn(&E) -> u64,
+    max: usize,
+    stats: &mut BlockingStats,
+    mut pair: impl FnMut(&E, &E, &E),
+) {
     let mut start = 0;
     while start < entries.len() {
-        let (h, slot) = (entries[start].0, entries[start].2 as usize);
+        let h = key(&entries[start]);
         let mut end = start + 1;
-        while end < entries.len() && entries[end].0 == h {
+        while end < entries.len() && key(&entries[end]) == h {
             end += 1;
         }
         stats.keys += 1;
         let members = &entries[start..end];
         start = end;
-        if members.len() > params.max_block_size {
+        if members.len() > max {
             stats.oversized_blocks += 1;
             stats.oversized_records += members.len();
             continue;
         }
-        for (x, &(_, a, _)) in members.iter().enumerate() {
-            for &(_, b, _) in &members[x + 1..] {
-                if a == b
-                    || (params.scope == PairScope::AcrossSources
-                        && records[a as usize].source() == records[b as usize].source())
-                {
-                    continue;
-                }
-                emit(slot, a, b);
+        for (i, x) in members.iter().enumerate() {
+            for y in &members[i + 1..] {
+                pair(&members[0], x, y);
             }
         }
     }
-    Ok((rules, stats))
 }
 
 /// Returns the candidate pairs of each distinct rule of `params` on its own
@@ -973,33 +1000,18 @@ pub fn block(
     let entries = key_entries(records, blocker);
     let mut stats = BlockingStats::default();
     let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut start = 0;
-    while start < entries.len() {
-        let h = entries[start].0;
-        let mut end = start + 1;
-        while end < entries.len() && entries[end].0 == h {
-            end += 1;
-        }
-        stats.keys += 1;
-        let members = &entries[start..end];
-        start = end;
-        if members.len() > params.max_block_size {
-            stats.oversized_blocks += 1;
-            stats.oversized_records += members.len();
-            continue;
-        }
-        // Members are sorted by index, so `a < b` in each pair.
-        for (x, &(_, a)) in members.iter().enumerate() {
-            for &(_, b) in &members[x + 1..] {
-                if params.scope == PairScope::AcrossSources
-                    && records[a as usize].source() == records[b as usize].source()
-                {
-                    continue;
-                }
+    // Members are sorted by index, so `a < b` in each pair.
+    each_block_pair(
+        &entries,
+        |e| e.0,
+        params.max_block_size,
+        &mut stats,
+        |_, &(_, a), &(_, b)| {
+            if !params.apart(records, a, b) {
                 pairs.push((a, b));
             }
-        }
-    }
+        },
+    );
     sort_dedup_pairs(&mut pairs);
     pairs.shrink_to_fit();
     stats.pairs = pairs.len();
