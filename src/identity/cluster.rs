@@ -470,14 +470,15 @@ impl PairCache<'_> {
         x: u32,
         y: u32,
     ) -> (f64, bool) {
+        // A candidate's levels are at hand: reading them again is cheaper
+        // than keeping them, so only pairs compared here are kept.
+        if let Some((score, conflict)) = self.known.and_then(|k| k.score_and_conflict(x, y)) {
+            return (probability(score.weight()), conflict);
+        }
         let key = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
-        let known = self.known;
         *self.pairs.entry(key).or_insert_with(|| {
-            let (score, conflict) = known
-                .and_then(|k| k.score_and_conflict(x, y))
-                .unwrap_or_else(|| {
-                    matcher.score_and_conflict(&records[x as usize], &records[y as usize])
-                });
+            let (score, conflict) =
+                matcher.score_and_conflict(&records[x as usize], &records[y as usize]);
             (probability(score.weight()), conflict)
         })
     }
