@@ -343,9 +343,11 @@ impl Resolver {
     /// Trains a model on normalised records and resolves them with it.
     ///
     /// The result equals [`Resolver::train`] followed by
-    /// [`Resolver::resolve_normalized`], in about half the time: blocking
-    /// runs once, and each candidate pair is compared once, for training and
-    /// scoring both.
+    /// [`Resolver::resolve_normalized`], with less work: blocking runs once,
+    /// and each candidate pair is compared once, for training, scoring and
+    /// clustering alike (the identity bench measures a quarter less time at
+    /// 20 000 records; the more candidates training samples, the more it
+    /// saves).
     ///
     /// # Errors
     ///
