@@ -569,15 +569,7 @@ impl Blocker for RuleBlocker {
     fn key_hashes(&self, r: &NormalizedRecord, out: &mut Vec<u64>) {
         // The same bytes as the text `keys` builds, streamed into the hash.
         let start = out.len();
-        self.each_key(r, |rule, parts| {
-            let mut h = KeyHasher::default();
-            h.write(rule.as_str().as_bytes());
-            h.write(b":");
-            for p in parts {
-                h.write(p);
-            }
-            out.push(h.finish());
-        });
+        self.each_key(r, |rule, parts| out.push(key_hash(rule, parts)));
         sort_dedup_tail(out, start);
     }
 }
@@ -658,26 +650,37 @@ impl CandidatePairs {
     }
 }
 
-/// Returns `(key hash, record index)` for every key of every record, sorted
-/// (in parallel with the `rayon` feature; the result is the same).
-pub(crate) fn key_entries(records: &[NormalizedRecord], blocker: &dyn Blocker) -> Vec<(u64, u32)> {
+/// Returns the hash of a key of `rule` made of `parts`: the bytes of the
+/// text `rule:parts` that [`Blocker::keys`] builds, streamed into the hash.
+fn key_hash(rule: BlockingRule, parts: &[&[u8]]) -> u64 {
+    let mut h = KeyHasher::default();
+    h.write(rule.as_str().as_bytes());
+    h.write(b":");
+    for p in parts {
+        h.write(p);
+    }
+    h.finish()
+}
+
+/// Returns the entries `entries_of(first, chunk, out)` pushes for every
+/// chunk of records (`first` being the index of the chunk's first record),
+/// sorted and distinct: chunks run in parallel with the `rayon` feature, and
+/// the result is the same. Callers refuse more than `u32::MAX` records.
+fn sorted_entries<E: Ord + Send>(
+    records: &[NormalizedRecord],
+    entries_of: impl Fn(u32, &[NormalizedRecord], &mut Vec<E>) + Sync,
+) -> Vec<E> {
     const CHUNK: usize = 4096;
     let one = |(c, chunk): (usize, &[NormalizedRecord])| {
         let mut entries = Vec::with_capacity(chunk.len() * 8);
-        let mut hashes = Vec::new();
-        for (k, r) in chunk.iter().enumerate() {
-            hashes.clear();
-            blocker.key_hashes(r, &mut hashes);
-            // OK because callers refuse more than u32::MAX records.
-            let i = (c * CHUNK + k) as u32;
-            entries.extend(hashes.iter().map(|h| (*h, i)));
-        }
+        // OK because callers refuse more than u32::MAX records.
+        entries_of((c * CHUNK) as u32, chunk, &mut entries);
         entries
     };
     #[cfg(feature = "rayon")]
-    let mut entries: Vec<(u64, u32)> = {
+    let mut entries: Vec<E> = {
         use rayon::prelude::*;
-        let parts: Vec<Vec<(u64, u32)>> = records.par_chunks(CHUNK).enumerate().map(one).collect();
+        let parts: Vec<Vec<E>> = records.par_chunks(CHUNK).enumerate().map(one).collect();
         let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
         for p in parts {
             all.extend(p);
@@ -686,13 +689,25 @@ pub(crate) fn key_entries(records: &[NormalizedRecord], blocker: &dyn Blocker) -
         all
     };
     #[cfg(not(feature = "rayon"))]
-    let mut entries: Vec<(u64, u32)> = {
-        let mut all: Vec<(u64, u32)> = records.chunks(CHUNK).enumerate().flat_map(one).collect();
+    let mut entries: Vec<E> = {
+        let mut all: Vec<E> = records.chunks(CHUNK).enumerate().flat_map(one).collect();
         all.sort_unstable();
         all
     };
     entries.dedup();
     entries
+}
+
+/// Returns `(key hash, record index)` for every key of every record, sorted.
+pub(crate) fn key_entries(records: &[NormalizedRecord], blocker: &dyn Blocker) -> Vec<(u64, u32)> {
+    sorted_entries(records, |first, chunk, out| {
+        let mut hashes = Vec::new();
+        for (i, r) in (first..).zip(chunk) {
+            hashes.clear();
+            blocker.key_hashes(r, &mut hashes);
+            out.extend(hashes.iter().map(|h| (*h, i)));
+        }
+    })
 }
 
 /// A rule and its candidate pairs.
@@ -719,45 +734,14 @@ fn each_rule_pair(
     rules.sort();
     rules.dedup();
     let blocker = RuleBlocker::new(&params.clone().rules(&rules), generic.clone());
-    const CHUNK: usize = 4096;
-    let one = |(c, chunk): (usize, &[NormalizedRecord])| {
-        let mut entries: Vec<(u64, u32, u8)> = Vec::with_capacity(chunk.len() * 8);
-        for (k, r) in chunk.iter().enumerate() {
-            // OK because the length was checked against u32::MAX above.
-            let i = (c * CHUNK + k) as u32;
+    let entries: Vec<(u64, u32, u8)> = sorted_entries(records, |first, chunk, out| {
+        for (i, r) in (first..).zip(chunk) {
             blocker.each_key(r, |rule, parts| {
-                let mut h = KeyHasher::default();
-                h.write(rule.as_str().as_bytes());
-                h.write(b":");
-                for p in parts {
-                    h.write(p);
-                }
                 let slot = rules.iter().position(|x| *x == rule).unwrap_or(0);
-                entries.push((h.finish(), i, slot as u8));
+                out.push((key_hash(rule, parts), i, slot as u8));
             });
         }
-        entries
-    };
-    #[cfg(feature = "rayon")]
-    let mut entries: Vec<(u64, u32, u8)> = {
-        use rayon::prelude::*;
-        let parts: Vec<Vec<(u64, u32, u8)>> =
-            records.par_chunks(CHUNK).enumerate().map(one).collect();
-        let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-        for p in parts {
-            all.extend(p);
-        }
-        all.par_sort_unstable();
-        all
-    };
-    #[cfg(not(feature = "rayon"))]
-    let mut entries: Vec<(u64, u32, u8)> = {
-        let mut all: Vec<(u64, u32, u8)> =
-            records.chunks(CHUNK).enumerate().flat_map(one).collect();
-        all.sort_unstable();
-        all
-    };
-    entries.dedup();
+    });
     let mut stats = BlockingStats::default();
     each_block_pair(
         &entries,
