@@ -1037,7 +1037,8 @@ impl MatchModel {
         let (model, _) = MatchModel::base(records, generic, params)?;
         let blocked = RuleBlocking::new(records, &model.generic, blocking)?;
         let candidates = blocked.candidates();
-        let levels = comparison_vectors(records, candidates.pairs(), &model.generic);
+        let compared = comparison_vectors(records, candidates.pairs(), &model.generic);
+        let generic = model.generic.clone();
         let vectors = |pairs: &[(u32, u32)]| {
             // Sampled pairs come sorted, so each is searched for from where
             // the one before it was found.
@@ -1052,19 +1053,25 @@ impl MatchModel {
                     }
                     let end = (from + reach + 1).min(all.len());
                     let found = match all[from.min(end)..end].binary_search(p) {
-                        Ok(i) => from + i,
-                        // Every rule's pair is a candidate; an unsorted
-                        // sample is searched for among all of them.
-                        Err(_) => all.binary_search(p).unwrap_or_default(),
+                        Ok(i) => Some(from + i),
+                        // An unsorted sample is searched for among all.
+                        Err(_) => all.binary_search(p).ok(),
                     };
-                    from = found;
-                    levels[found]
+                    match found.and_then(|i| Some((i, compared.get(i)?))) {
+                        Some((i, v)) => {
+                            from = i;
+                            *v
+                        }
+                        // Every rule's pair is a candidate; were one not,
+                        // it would be compared here rather than misread.
+                        None => levels(&records[p.0 as usize], &records[p.1 as usize], &generic),
+                    }
                 })
                 .collect()
         };
         let samples = blocked.samples(params.max_training_pairs);
         let model = model.fit(blocking, &samples, candidates.pairs(), params, &vectors)?;
-        Ok((model, blocked.into_candidates(), levels))
+        Ok((model, blocked.into_candidates(), compared))
     }
 
     /// Estimates `m` by one EM session per rule and then the prior (see
