@@ -157,6 +157,19 @@ impl Field {
         self as usize
     }
 
+    /// Returns the field's position in [`TF_FIELDS`], for the fields that
+    /// have a term-frequency adjustment.
+    fn tf_slot(self) -> Option<usize> {
+        match self {
+            Field::GivenName => Some(0),
+            Field::FamilyName => Some(1),
+            Field::Street => Some(2),
+            Field::Locality => Some(3),
+            Field::Postcode => Some(4),
+            _ => None,
+        }
+    }
+
     /// Returns the value of `r` whose exact agreement is adjusted for its
     /// frequency, for the fields that have a term-frequency adjustment.
     fn tf_value(self, r: &NormalizedRecord) -> Option<&str> {
@@ -1587,7 +1600,7 @@ impl MatchModel {
     /// [`MatchModel::score_levels`] with the adjustments of the record with
     /// the smaller id worked out beforehand.
     fn score_adjusted(&self, v: &[u8; FIELDS], adjustments: &Adjustments) -> MatchScore {
-        self.score_with(v, |f, l| match TF_FIELDS.iter().position(|t| *t == f) {
+        self.score_with(v, |f, l| match f.tf_slot() {
             Some(k) if l == 1 => adjustments[k],
             _ => 0.0,
         })
@@ -1663,6 +1676,13 @@ pub fn score_pairs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn term_frequency_slots_follow_their_list() {
+        for f in Field::ALL {
+            assert_eq!(f.tf_slot(), TF_FIELDS.iter().position(|t| *t == f), "{f}");
+        }
+    }
 
     #[test]
     fn field_index_follows_all() {
