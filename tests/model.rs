@@ -196,15 +196,6 @@ fn the_issue_examples_are_refused_with_field_and_value() {
             Currency::new("XYZ").unwrap_err(),
             "currency \"XYZ\" is not an active ISO 4217 code",
         ),
-        (
-            {
-                let mut b = SourceRecord::builder("r1", "crm", at(2026, 1, 1)).unwrap();
-                b.demographic().birth =
-                    Some(Birth::Date(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap()));
-                b.build().unwrap_err()
-            },
-            "record \"r1\": birth date 2026-01-02 is after the observation at 2026-01-01 12:00:00 UTC",
-        ),
     ];
     for (err, message) in cases {
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
@@ -213,44 +204,78 @@ fn the_issue_examples_are_refused_with_field_and_value() {
 }
 
 #[test]
-fn records_refuse_late_and_duplicate_events() {
+fn a_birth_date_after_the_observation_is_set_aside_not_the_record() {
+    let mut b = SourceRecord::builder("r1", "crm", at(2026, 1, 1)).unwrap();
+    b.identity()
+        .emails
+        .push(EmailAddress::new("ana@example.com").unwrap());
+    b.demographic().birth = Some(Birth::Date(NaiveDate::from_ymd_opt(5932, 6, 29).unwrap()));
+    let r = b.build().unwrap();
+    assert_eq!(r.identity().emails[0].as_str(), "ana@example.com");
+    assert_eq!(r.demographic().birth, None);
+    assert_eq!(r.quality_notes().len(), 1);
+    let note = &r.quality_notes()[0];
+    assert_eq!(note.field().as_str(), "demographic.birth_date");
+    assert_eq!(note.value(), "5932-06-29");
+    assert_eq!(
+        note.reason(),
+        "birth date 5932-06-29 is after the observation at 2026-01-01 12:00:00 UTC"
+    );
+    assert!(note.event().is_none());
+    // Building again keeps the note and adds none.
+    let again = r.clone().into_builder().build().unwrap();
+    assert_eq!(again, r);
+}
+
+#[test]
+fn late_and_duplicate_events_are_set_aside_whole() {
     let eur = Currency::new("EUR").unwrap();
-    let order = || {
+    let order = |minor| {
         EventKind::Transaction(
             Transaction::new(
                 "o",
                 TransactionKind::Purchase,
-                Money::from_minor(1, eur),
+                Money::from_minor(minor, eur),
                 vec![],
             )
             .unwrap(),
         )
     };
     let mut b = SourceRecord::builder("r1", "shop", at(2026, 1, 1)).unwrap();
-    b.event(Event::new(
-        EventId::new("e").unwrap(),
-        at(2026, 1, 2),
-        order(),
-    ));
+    let late = Event::new(EventId::new("e").unwrap(), at(2026, 1, 2), order(1));
+    b.event(late.clone());
+    let r = b.build().unwrap();
+    assert!(r.events().is_empty());
+    assert_eq!(r.quality_notes().len(), 1);
+    let note = &r.quality_notes()[0];
+    assert_eq!(note.field().as_str(), "events");
+    assert_eq!(note.value(), "e");
     assert_eq!(
-        b.build().unwrap_err().to_string(),
-        "record \"r1\": event \"e\" at 2026-01-02 12:00:00 UTC is after the observation at 2026-01-01 12:00:00 UTC"
+        note.reason(),
+        "event \"e\" at 2026-01-02 12:00:00 UTC is after the observation at 2026-01-01 12:00:00 UTC"
     );
-    let mut b = SourceRecord::builder("r1", "shop", at(2026, 1, 1)).unwrap();
-    b.event(Event::new(
-        EventId::new("e").unwrap(),
-        at(2025, 1, 2),
-        order(),
-    ));
-    b.event(Event::new(
-        EventId::new("e").unwrap(),
-        at(2025, 1, 3),
-        order(),
-    ));
-    assert_eq!(
-        b.build().unwrap_err().to_string(),
-        "record \"r1\": event id \"e\" appears twice"
-    );
+    assert_eq!(note.event(), Some(&late));
+
+    // The later copy of a repeated id is set aside, whatever the order added.
+    let first = Event::new(EventId::new("e").unwrap(), at(2025, 1, 2), order(1));
+    let second = Event::new(EventId::new("e").unwrap(), at(2025, 1, 3), order(2));
+    for events in [
+        [first.clone(), second.clone()],
+        [second.clone(), first.clone()],
+    ] {
+        let mut b = SourceRecord::builder("r1", "shop", at(2026, 1, 1)).unwrap();
+        for e in events {
+            b.event(e);
+        }
+        let r = b.build().unwrap();
+        assert_eq!(r.events(), std::slice::from_ref(&first));
+        assert_eq!(r.quality_notes().len(), 1);
+        assert_eq!(
+            r.quality_notes()[0].reason(),
+            "event id \"e\" appears twice"
+        );
+        assert_eq!(r.quality_notes()[0].event(), Some(&second));
+    }
 }
 
 #[test]
@@ -631,11 +656,6 @@ mod json {
                 "email \"nope\" has no @",
             ),
             (
-                "/demographic/birth/date",
-                "2027-01-01".into(),
-                "birth date 2027-01-01 is after",
-            ),
-            (
                 "/version",
                 2.into(),
                 "record version 2 is not the supported version 1",
@@ -659,6 +679,68 @@ mod json {
             .unwrap()
             .insert("surprise".into(), 1.into());
         assert!(serde_json::from_value::<SourceRecord>(json).is_err());
+    }
+
+    #[test]
+    fn quality_notes_have_a_frozen_shape_and_round_trip() {
+        let observed = at(2026, 1, 1);
+        let mut b = SourceRecord::builder("r1", "crm", observed).unwrap();
+        let err = EmailAddress::new("ana.example.com").unwrap_err();
+        b.set_aside(
+            FieldPath::new("identity.email").unwrap(),
+            "ana.example.com",
+            &err,
+        );
+        b.demographic().birth = Some(Birth::Date(NaiveDate::from_ymd_opt(5932, 6, 29).unwrap()));
+        b.event(Event::new(
+            EventId::new("late").unwrap(),
+            at(2026, 1, 2),
+            EventKind::Email(EmailEvent::new(EmailAction::Opened)),
+        ));
+        let r = b.build().unwrap();
+        let json = serde_json::to_value(&r).unwrap();
+        insta::assert_json_snapshot!(json["quality_notes"], @r#"
+        [
+          {
+            "field": "identity.email",
+            "reason": "email \"ana.example.com\" has no @",
+            "value": "ana.example.com"
+          },
+          {
+            "field": "demographic.birth_date",
+            "reason": "birth date 5932-06-29 is after the observation at 2026-01-01 12:00:00 UTC",
+            "value": "5932-06-29"
+          },
+          {
+            "event": {
+              "action": "opened",
+              "at": "2026-01-02T12:00:00Z",
+              "id": "late",
+              "type": "email"
+            },
+            "field": "events",
+            "reason": "event \"late\" at 2026-01-02 12:00:00 UTC is after the observation at 2026-01-01 12:00:00 UTC",
+            "value": "late"
+          }
+        ]
+        "#);
+        let back: SourceRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+        // A record without notes writes no `quality_notes` key.
+        let plain = serde_json::to_value(full_record()).unwrap();
+        assert!(plain.get("quality_notes").is_none());
+    }
+
+    #[test]
+    fn json_written_before_notes_still_reads_and_sets_a_late_birth_aside() {
+        let json = r#"{"version": 1, "id": "r1", "source": "crm",
+            "observed_at": "2026-01-01T00:00:00Z",
+            "identity": {"emails": ["ana@example.com"]},
+            "demographic": {"birth": {"date": "5932-06-29"}}}"#;
+        let r: SourceRecord = serde_json::from_str(json).unwrap();
+        assert_eq!(r.identity().emails[0].as_str(), "ana@example.com");
+        assert_eq!(r.demographic().birth, None);
+        assert_eq!(r.quality_notes()[0].value(), "5932-06-29");
     }
 
     fn text() -> impl Strategy<Value = String> {
@@ -770,6 +852,102 @@ mod json {
             let back: SourceRecord = serde_json::from_str(&json).unwrap();
             prop_assert_eq!(&back, &r);
             prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+    }
+
+    /// A raw field: often valid, often not, sometimes long.
+    fn raw() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z]{1,8}@[a-z]{1,8}\\.com",
+            "\\+?[0-9 ]{0,16}",
+            ".{0,24}",
+            "[a-z@ ]{0,12}".prop_map(|s| s.repeat(2000)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_record_never_fails_for_a_field_and_keeps_every_value(
+            email in raw(),
+            phone in raw(),
+            given in raw(),
+            country in raw(),
+            birth_days in -100_000i64..1_500_000,
+            event_hours in prop::collection::vec((-48i64..48, 0u8..3), 0..6),
+        ) {
+            let observed = at(2026, 1, 1);
+            let mut b = SourceRecord::builder("r1", "crm", observed).unwrap();
+            let mut expected_notes = Vec::new();
+            match EmailAddress::new(&email) {
+                Ok(e) => b.identity().emails.push(e),
+                Err(e) => {
+                    b.set_aside(FieldPath::new("identity.email").unwrap(), email.clone(), &e);
+                    expected_notes.push(("identity.email", email.clone()));
+                }
+            }
+            match PhoneNumber::new(&phone) {
+                Ok(p) => b.identity().phones.push(p),
+                Err(e) => {
+                    b.set_aside(FieldPath::new("identity.phone").unwrap(), phone.clone(), &e);
+                    expected_notes.push(("identity.phone", phone.clone()));
+                }
+            }
+            match PersonName::from_parts(Some(&given), None) {
+                Ok(n) => b.identity().names.push(n),
+                Err(e) => {
+                    b.set_aside(FieldPath::new("identity.given_name").unwrap(), given.clone(), &e);
+                    expected_notes.push(("identity.given_name", given.clone()));
+                }
+            }
+            match CountryCode::new(&country) {
+                Ok(c) => b.geographic().country = Some(c),
+                Err(e) => {
+                    b.set_aside(FieldPath::new("geographic.country").unwrap(), country.clone(), &e);
+                    expected_notes.push(("geographic.country", country.clone()));
+                }
+            }
+            let birth = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(birth_days);
+            b.demographic().birth = Some(Birth::Date(birth));
+            let late_birth = birth > observed.date_naive();
+            if late_birth {
+                expected_notes.push(("demographic.birth_date", birth.to_string()));
+            }
+            let events: Vec<Event> = event_hours
+                .iter()
+                .map(|(h, id)| Event::new(
+                    EventId::new(&format!("e{id}")).unwrap(),
+                    observed + chrono::Duration::hours(*h),
+                    EventKind::Email(EmailEvent::new(EmailAction::Opened)),
+                ))
+                .collect();
+            for e in &events {
+                b.event(e.clone());
+            }
+
+            let r = b.build();
+            prop_assert!(r.is_ok(), "{:?}", r.err());
+            let r = r.unwrap();
+            // Valid values in place.
+            prop_assert_eq!(r.identity().emails.len() + r.identity().phones.len()
+                + r.identity().names.len() + usize::from(r.geographic().country.is_some())
+                + usize::from(r.demographic().birth.is_some()) + expected_notes.len(),
+                5);
+            // Invalid ones as notes, as given, in the order set aside.
+            let field_notes: Vec<(&str, String)> = r
+                .quality_notes()
+                .iter()
+                .filter(|n| n.event().is_none())
+                .map(|n| (n.field().as_str(), n.value().to_owned()))
+                .collect();
+            prop_assert_eq!(field_notes, expected_notes);
+            // Every event is kept, in place or in a note.
+            let mut all: Vec<Event> = r.events().to_vec();
+            all.extend(r.quality_notes().iter().filter_map(|n| n.event().cloned()));
+            prop_assert_eq!(all.len(), events.len());
+            for e in &events {
+                prop_assert!(all.contains(e));
+            }
+            prop_assert!(r.events().iter().all(|e| e.at() <= observed));
         }
     }
 }

@@ -26,6 +26,12 @@
 //! - **Nothing is silently lost.** Values the typed sections have no place for
 //!   are kept as [`Attributes`]; open enums such as [`Gender`] keep unknown
 //!   values as written in their `Other` variant.
+//! - **A bad field never loses a record.** A value that fails validation is
+//!   set aside as a [`QualityNote`] on its record (field, value as given,
+//!   reason), reachable through [`SourceRecord::quality_notes`]; the rest of
+//!   the record is kept and used. [`SourceRecordBuilder::build`] sets aside
+//!   a birth date or an event after the observation and a repeated event id
+//!   this way instead of failing.
 //! - **Records are canonical.** Events are sorted by time then id, and
 //!   interest-like lists are sets, so equal content compares equal.
 //!
@@ -75,6 +81,7 @@ mod field;
 mod geo;
 mod invalid;
 mod money;
+mod quality;
 mod record;
 mod section;
 mod text;
@@ -95,6 +102,7 @@ pub use field::{
 pub use geo::{Coordinates, CountryCode, Latitude, Longitude};
 pub(crate) use invalid::invalid;
 pub use money::{Currency, Money};
+pub use quality::QualityNote;
 pub use record::{SourceRecord, SourceRecordBuilder, JSON_SHAPE_VERSION};
 pub use section::{
     AgeBand, Birth, Business, Channel, CreditTier, DecisionLevel, Demographic, Device, DeviceId,

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use crate::error::{Error, Result};
 use crate::model::invalid::invalid;
 use crate::model::{
-    Attributes, Birth, Business, Demographic, Event, Geographic, Identity, Personal, RecordId,
-    SourceId,
+    Attributes, Birth, Business, Demographic, Event, FieldPath, Geographic, Identity, Personal,
+    QualityNote, RecordId, SourceId,
 };
 
 /// The version of the JSON shape of [`SourceRecord`] this build writes and
@@ -30,6 +30,12 @@ pub const JSON_SHAPE_VERSION: u32 = 1;
 /// - no event happened after the observation;
 /// - event ids are unique within the record.
 ///
+/// A value that breaks one of these rules is set aside as a [`QualityNote`]
+/// (see [`SourceRecord::quality_notes`]) instead of failing the record: one
+/// impossible field never loses a record's name, email and phone. Callers
+/// that validate raw values themselves set a failed one aside the same way,
+/// with [`SourceRecordBuilder::set_aside`].
+///
 /// Events are kept sorted by time, then id, so that two records holding the
 /// same events compare equal whatever order they arrived in.
 ///
@@ -48,11 +54,18 @@ pub const JSON_SHAPE_VERSION: u32 = 1;
 /// let record = b.build()?;
 /// assert_eq!(record.identity().emails[0].as_str(), "ana@example.com");
 ///
-/// // A birth date after the observation is refused.
+/// // A birth date after the observation is set aside with a note; the
+/// // rest of the record is kept.
 /// let mut b = SourceRecord::builder("crm-2", "crm", at)?;
+/// b.identity().emails.push(EmailAddress::new("rui@example.com")?);
 /// b.demographic().birth = Some(Birth::Date(NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()));
-/// let err = b.build().unwrap_err();
-/// assert_eq!(err.to_string(), "record \"crm-2\": birth date 2030-01-01 is after the observation at 2026-02-01 12:00:00 UTC");
+/// let record = b.build()?;
+/// assert_eq!(record.identity().emails[0].as_str(), "rui@example.com");
+/// assert_eq!(record.demographic().birth, None);
+/// let note = &record.quality_notes()[0];
+/// assert_eq!(note.field().as_str(), "demographic.birth_date");
+/// assert_eq!(note.value(), "2030-01-01");
+/// assert_eq!(note.reason(), "birth date 2030-01-01 is after the observation at 2026-02-01 12:00:00 UTC");
 /// # Ok::<(), custodia::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -83,6 +96,8 @@ pub struct SourceRecord {
     events: Vec<Event>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Attributes::is_empty"))]
     attributes: Attributes,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    quality_notes: Vec<QualityNote>,
 }
 
 #[cfg(feature = "serde")]
@@ -108,6 +123,9 @@ struct RawRecord {
     events: Vec<Event>,
     #[serde(default)]
     attributes: Attributes,
+    // Absent in JSON written before notes existed, which still reads.
+    #[serde(default)]
+    quality_notes: Vec<QualityNote>,
 }
 
 #[cfg(feature = "serde")]
@@ -139,6 +157,7 @@ impl TryFrom<RawRecord> for SourceRecord {
                 personal: raw.personal,
                 events: raw.events,
                 attributes: raw.attributes,
+                quality_notes: raw.quality_notes,
             },
         }
         .build()
@@ -214,6 +233,16 @@ impl SourceRecord {
         &self.attributes
     }
 
+    /// Returns the values set aside because they failed validation, in the
+    /// order they were set aside.
+    ///
+    /// None of them is in the typed sections, so identity resolution and
+    /// merging never read them; they are here to be counted, reported and
+    /// corrected.
+    pub fn quality_notes(&self) -> &[QualityNote] {
+        &self.quality_notes
+    }
+
     /// Returns a builder holding this record, to change it and check it again.
     pub fn into_builder(self) -> SourceRecordBuilder {
         SourceRecordBuilder { record: self }
@@ -245,6 +274,7 @@ impl SourceRecordBuilder {
                 personal: Personal::default(),
                 events: Vec::new(),
                 attributes: Attributes::new(),
+                quality_notes: Vec::new(),
             },
         }
     }
@@ -285,46 +315,100 @@ impl SourceRecordBuilder {
         self
     }
 
+    /// Sets aside `raw`, a value meant for `field` that failed validation
+    /// with `error`, as a [`QualityNote`] on the record.
+    ///
+    /// Use it when a value read from a source cannot become its typed field
+    /// (an email without `@`, a phone with letters): the record keeps
+    /// everything else, and the value is not lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use custodia::model::{EmailAddress, FieldPath, SourceRecord};
+    ///
+    /// let at = Utc.with_ymd_and_hms(2026, 2, 1, 12, 0, 0).unwrap();
+    /// let mut b = SourceRecord::builder("crm-3", "crm", at)?;
+    /// match EmailAddress::new("ana.example.com") {
+    ///     Ok(email) => b.identity().emails.push(email),
+    ///     Err(e) => {
+    ///         b.set_aside(FieldPath::new("identity.email")?, "ana.example.com", &e);
+    ///     }
+    /// }
+    /// let record = b.build()?;
+    /// assert!(record.identity().emails.is_empty());
+    /// assert_eq!(record.quality_notes()[0].value(), "ana.example.com");
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn set_aside(
+        &mut self,
+        field: FieldPath,
+        raw: impl Into<String>,
+        error: &Error,
+    ) -> &mut SourceRecordBuilder {
+        self.record
+            .quality_notes
+            .push(QualityNote::new(field, raw, error));
+        self
+    }
+
     /// Checks the record's rules and returns it.
+    ///
+    /// A value that breaks a rule is set aside as a [`QualityNote`] rather
+    /// than failing the record: a birth date after the observation (the
+    /// field is cleared), an event after the observation, and the later copy
+    /// (by time, then by order added) of an event whose id appeared before
+    /// (both moved, whole, into their note).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput),
-    /// with the record id as context, when a birth date or an event is after
-    /// the observation, or two events share an id.
+    /// None today: every rule sets its value aside. The `Result` is kept for
+    /// rules that cannot.
     pub fn build(mut self) -> Result<SourceRecord> {
         let r = &mut self.record;
-        let context = |e: Error| e.context(format_args!("record {:?}", r.id.as_str()));
         if let Some(Birth::Date(date)) = r.demographic.birth {
             if date > r.observed_at.date_naive() {
-                return Err(context(invalid(
+                let e = invalid(
                     "birth date",
                     date,
                     format_args!("is after the observation at {}", r.observed_at),
-                )));
+                );
+                r.demographic.birth = None;
+                r.quality_notes.push(QualityNote::new(
+                    FieldPath::new("demographic.birth_date")
+                        .expect("a literal dotted path is valid"),
+                    date.to_string(),
+                    &e,
+                ));
             }
         }
-        if let Some(late) = r.events.iter().find(|e| e.at() > r.observed_at) {
-            return Err(context(invalid(
-                "event",
-                late.id().as_str(),
-                format_args!(
-                    "at {} is after the observation at {}",
-                    late.at(),
-                    r.observed_at
-                ),
-            )));
-        }
-        let mut ids = BTreeSet::new();
-        if let Some(dup) = r.events.iter().find(|e| !ids.insert(e.id())) {
-            return Err(context(invalid(
-                "event id",
-                dup.id().as_str(),
-                "appears twice",
-            )));
-        }
+        // A stable sort: of two copies at the same time, the one added first
+        // is kept.
         r.events
             .sort_by(|a, b| a.at().cmp(&b.at()).then_with(|| a.id().cmp(b.id())));
+        let observed_at = r.observed_at;
+        let mut ids = BTreeSet::new();
+        let mut kept = Vec::with_capacity(r.events.len());
+        for event in std::mem::take(&mut r.events) {
+            if event.at() > observed_at {
+                let e = invalid(
+                    "event",
+                    event.id().as_str(),
+                    format_args!(
+                        "at {} is after the observation at {observed_at}",
+                        event.at()
+                    ),
+                );
+                r.quality_notes.push(QualityNote::for_event(event, &e));
+            } else if !ids.insert(event.id().clone()) {
+                let e = invalid("event id", event.id().as_str(), "appears twice");
+                r.quality_notes.push(QualityNote::for_event(event, &e));
+            } else {
+                kept.push(event);
+            }
+        }
+        r.events = kept;
         Ok(self.record)
     }
 }
