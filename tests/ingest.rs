@@ -237,22 +237,50 @@ fn malformed_messages_name_the_json_path() {
         (json!([1]), "$: expected an object, found an array"),
         (json!({"timestamp": ts}), "$.type: is missing"),
         (json!({"type": "identify"}), "$.timestamp: is missing"),
-        (json!({"type": "identify", "timestamp": "yesterday"}), "$.timestamp: \"yesterday\" is not an RFC 3339 timestamp"),
-        (json!({"type": "shout", "timestamp": ts}), "$.type: \"shout\" is not a message type (identify, track, page, screen, group, alias)"),
-        (json!({"type": "identify", "timestamp": ts, "traits": {"email": 5}}), "$.traits.email: email \"5\" has no @"),
-        (json!({"type": "identify", "timestamp": ts, "traits": {"email": ["a"]}}), "$.traits.email: expected a string, found an array"),
-        (json!({"type": "identify", "timestamp": ts, "traits": {"birthday": "30/07/1992"}}), "$.traits.birthday: birthday \"30/07/1992\" is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"),
-        (json!({"type": "identify", "timestamp": ts, "traits": {"birthday": "2030-01-01"}}), "$: record \"d"),
-        (json!({"type": "identify", "timestamp": ts, "context": {"location": {"latitude": 91, "longitude": 0}}}), "$.context.location.latitude: latitude 91 is out of range -90..=90"),
-        (json!({"type": "track", "timestamp": ts}), "$.event: is missing"),
-        (json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"total": 1}}), "$.properties.order_id: is missing"),
-        (json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"order_id": "o", "total": 1.005}}), "$.properties.total: amount 1.005 has more decimals than USD's 2"),
-        (json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"order_id": "o", "total": 1, "currency": "XXX"}}), "$.properties.currency: currency \"XXX\" is not an active ISO 4217 code"),
-        (json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {"nps": 11}}), "$.properties.nps: nps 11 is out of range 0..=10"),
-        (json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {"nps": 7.5}}), "$.properties.nps: expected a whole number, found 7.5"),
-        (json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {}}), "$.properties.nps: survey answer score or comment is missing"),
-        (json!({"type": "track", "event": "Feature Used", "timestamp": ts, "properties": {}}), "$.properties.feature: is missing"),
-        (json!({"type": "alias", "timestamp": ts}), "$.previousId: is missing"),
+        (
+            json!({"type": "identify", "timestamp": "yesterday"}),
+            "$.timestamp: \"yesterday\" is not an RFC 3339 timestamp",
+        ),
+        (
+            json!({"type": "shout", "timestamp": ts}),
+            "$.type: \"shout\" is not a message type (identify, track, page, screen, group, alias)",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "traits": {"email": ["a"]}}),
+            "$.traits.email: expected a string, found an array",
+        ),
+        (
+            json!({"type": "track", "timestamp": ts}),
+            "$.event: is missing",
+        ),
+        (
+            json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"total": 1}}),
+            "$.properties.order_id: is missing",
+        ),
+        (
+            json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"order_id": "o", "total": 1.005}}),
+            "$.properties.total: amount 1.005 has more decimals than USD's 2",
+        ),
+        (
+            json!({"type": "track", "event": "Order Completed", "timestamp": ts, "properties": {"order_id": "o", "total": 1, "currency": "XXX"}}),
+            "$.properties.currency: currency \"XXX\" is not an active ISO 4217 code",
+        ),
+        (
+            json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {"nps": 7.5}}),
+            "$.properties.nps: expected a whole number, found 7.5",
+        ),
+        (
+            json!({"type": "track", "event": "Survey Answered", "timestamp": ts, "properties": {}}),
+            "$.properties.nps: survey answer score or comment is missing",
+        ),
+        (
+            json!({"type": "track", "event": "Feature Used", "timestamp": ts, "properties": {}}),
+            "$.properties.feature: is missing",
+        ),
+        (
+            json!({"type": "alias", "timestamp": ts}),
+            "$.previousId: is missing",
+        ),
     ];
     for (message, expected) in cases {
         let err = ingest(message.clone()).unwrap_err();
@@ -387,5 +415,67 @@ proptest! {
         let kept = r.events()[0].properties().get("extra").cloned();
         let expected = AttributeValue::Map(props.iter().map(|(k, v)| (k.clone(), AttributeValue::from(v.as_str()))).collect());
         prop_assert_eq!(kept, Some(expected));
+    }
+}
+
+#[test]
+fn a_bad_trait_or_property_is_set_aside_not_the_message() {
+    let ts = "2026-03-01T10:00:00Z";
+    // (message, the typed value that survives, field, value and reason of the note)
+    let cases = [
+        (json!({"type": "identify", "timestamp": ts, "traits": {"email": 5, "phone": "+1 555 0100"}}),
+            "identity.email", "5", "$.traits.email: email \"5\" has no @"),
+        (json!({"type": "identify", "timestamp": ts, "traits": {"birthday": "30/07/1992", "phone": "+1 555 0100"}}),
+            "demographic.birth_date", "30/07/1992", "$.traits.birthday: birthday \"30/07/1992\" is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"),
+        (json!({"type": "identify", "timestamp": ts, "traits": {"birthday": "5932-06-29", "phone": "+1 555 0100"}}),
+            "demographic.birth_date", "5932-06-29", "birth date 5932-06-29 is after the observation at 2026-03-01 10:00:00 UTC"),
+        (json!({"type": "identify", "timestamp": ts, "traits": {"phone": "+1 555 0100"}, "context": {"location": {"latitude": 91, "longitude": 0}}}),
+            "geographic.coordinates", "91,0", "$.context.location.latitude: latitude 91 is out of range -90..=90"),
+    ];
+    for (message, field, value, reason) in cases {
+        let r = ingest(message.clone()).unwrap();
+        assert_eq!(r.identity().phones.len(), 1, "{message}");
+        assert_eq!(r.quality_notes().len(), 1, "{message}");
+        let note = &r.quality_notes()[0];
+        assert_eq!(
+            (note.field().as_str(), note.value(), note.reason()),
+            (field, value, reason)
+        );
+    }
+    // An out-of-range NPS is set aside; the survey's other answers stay.
+    let r = ingest(
+        json!({"type": "track", "event": "Survey Answered", "timestamp": ts,
+        "properties": {"nps": 11, "comment": "ok"}}),
+    )
+    .unwrap();
+    assert!(matches!(r.events()[0].kind(), EventKind::Survey(_)));
+    assert_eq!(
+        r.quality_notes()[0].reason(),
+        "$.properties.nps: nps 11 is out of range 0..=10"
+    );
+    // With no answer left, the event is kept as a custom event, named as sent.
+    let r = ingest(
+        json!({"type": "track", "event": "Survey Answered", "timestamp": ts,
+        "properties": {"nps": 11}}),
+    )
+    .unwrap();
+    assert_eq!(r.events()[0].name(), "Survey Answered");
+    assert_eq!(r.quality_notes()[0].value(), "11");
+    // A 100 KB name is set aside whole, and the email is kept.
+    let long = "x".repeat(100_000);
+    let r = ingest(json!({"type": "identify", "timestamp": ts,
+        "traits": {"firstName": long, "email": "ana@example.com"}}))
+    .unwrap();
+    assert_eq!(r.identity().emails.len(), 1);
+    if r.quality_notes().is_empty() {
+        assert_eq!(
+            r.identity().names[0]
+                .given
+                .as_ref()
+                .map(|t| t.as_str().len()),
+            Some(100_000)
+        );
+    } else {
+        assert_eq!(r.quality_notes()[0].value(), long);
     }
 }

@@ -8,9 +8,9 @@ use crate::ingest::json::{malformed, Loc, Obj};
 use crate::model::{
     AgeBand, AppUsage, AttributeValue, Attributes, Birth, Channel, Click, Coordinates, CountryCode,
     Csat, Currency, CustomEvent, Device, DeviceId, DeviceIdKind, DomainName, EffortScore,
-    EmailAction, EmailAddress, EmailEvent, Event, EventId, EventKind, ExternalId, Gender,
-    LanguageTag, LineItem, Money, Nps, PageView, PersonName, PhoneNumber, PostalAddress, Rating,
-    RecordId, Review, ScreenView, SocialAction, SocialEngagement, SourceId, SourceRecord,
+    EmailAction, EmailAddress, EmailEvent, Event, EventId, EventKind, ExternalId, FieldPath,
+    Gender, LanguageTag, LineItem, Money, Nps, PageView, PersonName, PhoneNumber, PostalAddress,
+    Rating, RecordId, Review, ScreenView, SocialAction, SocialEngagement, SourceId, SourceRecord,
     SourceRecordBuilder, SupportAction, SupportInteraction, SurveyAnswer, Text, TimeZoneName,
     Transaction, TransactionKind,
 };
@@ -170,7 +170,7 @@ impl Ingestor {
                 let empty = Json::Object(serde_json::Map::new());
                 let props_path = msg.path_of("properties");
                 let mut props = Obj::new(props_value.unwrap_or(&empty), &props_path)?;
-                let kind = self.track_kind(&name, &name_path, &mut props)?;
+                let kind = self.track_kind(&name, &name_path, &mut props, &mut b)?;
                 let event =
                     Event::new(event_id()?, observed_at, kind).with_properties(props.leftovers()?);
                 b.event(event);
@@ -272,18 +272,26 @@ impl Ingestor {
         }
         language_and_zone(ctx, &["locale"], b)?;
         if let Some(mut loc) = ctx.object(&["location"])? {
-            let geo_city = text_field(&mut loc, &["city"])?;
-            let region = text_field(&mut loc, &["region"])?;
+            let geo_city = text_or_aside(&mut loc, &["city"], b, "geographic.city")?;
+            let region = text_or_aside(&mut loc, &["region"], b, "geographic.region")?;
             let country = country_field(&mut loc, &["country"])?;
             let lat = loc.number(&["latitude"])?;
             let lon = loc.number(&["longitude"])?;
+            let coordinates = match (lat, lon) {
+                (Some((lat, p)), Some((lon, _))) => kept(
+                    b,
+                    "geographic.coordinates",
+                    &format!("{lat},{lon}"),
+                    p,
+                    Coordinates::new(lat, lon),
+                ),
+                _ => None,
+            };
             let g = b.geographic();
             g.city = g.city.take().or(geo_city);
             g.region = g.region.take().or(region);
             g.country = g.country.take().or(country);
-            if let (Some((lat, p)), Some((lon, _))) = (lat, lon) {
-                g.coordinates = Some(Coordinates::new(lat, lon).map_err(|e| e.context(p))?);
-            }
+            g.coordinates = g.coordinates.take().or(coordinates);
             ctx.absorb("location", &loc)?;
         }
         let os = match ctx.object(&["os"])? {
@@ -337,7 +345,13 @@ impl Ingestor {
     }
 
     /// Maps a track event by name; reads the properties it uses.
-    fn track_kind(&self, name: &str, name_path: &Loc<'_>, p: &mut Obj<'_>) -> Result<EventKind> {
+    fn track_kind(
+        &self,
+        name: &str,
+        name_path: &Loc<'_>,
+        p: &mut Obj<'_>,
+        b: &mut SourceRecordBuilder,
+    ) -> Result<EventKind> {
         let email = |action| -> Result<EventKind> { Ok(EventKind::Email(EmailEvent::new(action))) };
         let mut kind = match name {
             "Order Completed" => return self.transaction(TransactionKind::Purchase, p),
@@ -349,12 +363,12 @@ impl Ingestor {
             "Email Bounced" => email(EmailAction::Bounced)?,
             "Email Marked as Spam" => email(EmailAction::MarkedAsSpam)?,
             "Unsubscribed" => email(EmailAction::Unsubscribed)?,
-            "Ticket Opened" | "Ticket Created" => support(SupportAction::TicketOpened, p)?,
-            "Ticket Updated" => support(SupportAction::TicketUpdated, p)?,
+            "Ticket Opened" | "Ticket Created" => support(SupportAction::TicketOpened, p, b)?,
+            "Ticket Updated" => support(SupportAction::TicketUpdated, p, b)?,
             "Ticket Resolved" | "Ticket Solved" | "Ticket Closed" => {
-                support(SupportAction::TicketResolved, p)?
+                support(SupportAction::TicketResolved, p, b)?
             }
-            "Ticket Reopened" => support(SupportAction::TicketReopened, p)?,
+            "Ticket Reopened" => support(SupportAction::TicketReopened, p, b)?,
             "Onboarding Step Completed" => EventKind::AppUsage(AppUsage::OnboardingStep {
                 step: required_text(p, &["step", "step_name"])?,
             }),
@@ -365,9 +379,9 @@ impl Ingestor {
                 description: required_text(p, &["description", "text"])?,
             }),
             "Survey Answered" | "Survey Completed" | "Survey Responded" | "NPS Submitted" => {
-                survey(p)?
+                survey(name, name_path, p, b)?
             }
-            "Product Reviewed" => review(p)?,
+            "Product Reviewed" => review(name, name_path, p, b)?,
             "Product Shared" | "Cart Shared" => {
                 let mut s = SocialEngagement::new(SocialAction::Share);
                 s.network = text_field(p, &["share_via"])?;
@@ -457,41 +471,85 @@ impl Ingestor {
     }
 }
 
-fn support(action: SupportAction, p: &mut Obj<'_>) -> Result<EventKind> {
+fn support(
+    action: SupportAction,
+    p: &mut Obj<'_>,
+    b: &mut SourceRecordBuilder,
+) -> Result<EventKind> {
     let mut s = SupportInteraction::new(action);
-    s.ticket_id = text_field(p, &["ticket_id", "ticketId"])?;
+    s.ticket_id = text_or_aside(p, &["ticket_id", "ticketId"], b, "events.ticket_id")?;
     if let Some((channel, path)) = p.string(&["channel"])? {
-        s.channel = Some(Channel::parse(&channel).map_err(|e| e.context(path))?);
+        s.channel = kept(
+            b,
+            "events.channel",
+            &channel,
+            path,
+            Channel::parse(&channel),
+        );
     }
-    s.subject = text_field(p, &["subject"])?;
-    s.text = text_field(p, &["text", "description", "comment"])?;
+    s.subject = text_or_aside(p, &["subject"], b, "events.subject")?;
+    s.text = text_or_aside(p, &["text", "description", "comment"], b, "events.text")?;
     if let Some((score, path)) = p.integer(&["satisfaction", "csat"])? {
-        s.satisfaction = Some(Csat::new(score).map_err(|e| e.context(path))?);
+        s.satisfaction = kept(b, "events.csat", &score.to_string(), path, Csat::new(score));
     }
     Ok(EventKind::Support(s))
 }
 
-fn survey(p: &mut Obj<'_>) -> Result<EventKind> {
-    let survey_id = p.string(&["survey_id", "surveyId"])?.map(|(s, _)| s);
-    let mut a = SurveyAnswer::builder(survey_id.as_deref().unwrap_or(""));
-    if let Some((score, path)) = p.integer(&["nps", "score"])? {
-        a = a.nps(Nps::new(score).map_err(|e| e.context(path))?);
-    }
-    if let Some((score, path)) = p.integer(&["effort", "ces"])? {
-        a = a.effort(EffortScore::new(score).map_err(|e| e.context(path))?);
-    }
-    if let Some((score, path)) = p.integer(&["csat"])? {
-        a = a.csat(Csat::new(score).map_err(|e| e.context(path))?);
-    }
-    if let Some((comment, path)) = p.string(&["comment", "feedback", "text"])? {
-        a = a.comment(&comment).map_err(|e| e.context(path))?;
-    }
-    Ok(EventKind::Survey(
-        a.build().map_err(|e| e.context(p.path_of("nps")))?,
+/// The event for a message whose every typed answer was set aside: custom,
+/// named as sent, so that the event itself is not lost.
+fn custom_for_set_aside(name: &str, name_path: &Loc<'_>) -> Result<EventKind> {
+    Ok(EventKind::Custom(
+        CustomEvent::new(name).map_err(|e| e.context(name_path.clone()))?,
     ))
 }
 
-fn review(p: &mut Obj<'_>) -> Result<EventKind> {
+fn survey(
+    name: &str,
+    name_path: &Loc<'_>,
+    p: &mut Obj<'_>,
+    b: &mut SourceRecordBuilder,
+) -> Result<EventKind> {
+    let notes_before = b.quality_note_count();
+    let survey_id = p.string(&["survey_id", "surveyId"])?.map(|(s, _)| s);
+    let mut a = SurveyAnswer::builder(survey_id.as_deref().unwrap_or(""));
+    if let Some((score, path)) = p.integer(&["nps", "score"])? {
+        if let Some(nps) = kept(b, "events.nps", &score.to_string(), path, Nps::new(score)) {
+            a = a.nps(nps);
+        }
+    }
+    if let Some((score, path)) = p.integer(&["effort", "ces"])? {
+        let effort = EffortScore::new(score);
+        if let Some(effort) = kept(b, "events.effort", &score.to_string(), path, effort) {
+            a = a.effort(effort);
+        }
+    }
+    if let Some((score, path)) = p.integer(&["csat"])? {
+        if let Some(csat) = kept(b, "events.csat", &score.to_string(), path, Csat::new(score)) {
+            a = a.csat(csat);
+        }
+    }
+    if let Some((comment, path)) = p.string(&["comment", "feedback", "text"])? {
+        match a.clone().comment(&comment) {
+            Ok(with) => a = with,
+            Err(e) => {
+                kept::<()>(b, "events.comment", &comment, path, Err(e));
+            }
+        }
+    }
+    match a.build() {
+        Ok(answer) => Ok(EventKind::Survey(answer)),
+        Err(_) if b.quality_note_count() > notes_before => custom_for_set_aside(name, name_path),
+        Err(e) => Err(e.context(p.path_of("nps"))),
+    }
+}
+
+fn review(
+    name: &str,
+    name_path: &Loc<'_>,
+    p: &mut Obj<'_>,
+    b: &mut SourceRecordBuilder,
+) -> Result<EventKind> {
+    let notes_before = b.quality_note_count();
     let scale = match p.integer(&["rating_scale"])? {
         None => 5,
         Some((s, path)) => u8::try_from(s).map_err(|_| {
@@ -502,14 +560,22 @@ fn review(p: &mut Obj<'_>) -> Result<EventKind> {
         })?,
     };
     let rating = match p.number(&["rating"])? {
-        Some((x, path)) => Some(Rating::new(x, scale).map_err(|e| e.context(path))?),
+        Some((x, path)) => kept(
+            b,
+            "events.rating",
+            &x.to_string(),
+            path,
+            Rating::new(x, scale),
+        ),
         None => None,
     };
     let text = p.string(&["review_body", "text"])?.map(|(t, _)| t);
     let product = p.string(&["product_id", "sku"])?.map(|(t, _)| t);
-    let r = Review::new(rating, text.as_deref(), product.as_deref())
-        .map_err(|e| e.context(p.path_of("rating")))?;
-    Ok(EventKind::Review(r))
+    match Review::new(rating, text.as_deref(), product.as_deref()) {
+        Ok(r) => Ok(EventKind::Review(r)),
+        Err(_) if b.quality_note_count() > notes_before => custom_for_set_aside(name, name_path),
+        Err(e) => Err(e.context(p.path_of("rating"))),
+    }
 }
 
 /// Reads the spec's identify traits into the typed sections.
@@ -517,36 +583,40 @@ fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
     let given = t.string(&["firstName", "first_name"])?;
     let family = t.string(&["lastName", "last_name"])?;
     let full = t.string(&["name"])?;
-    if given.is_some() || family.is_some() || full.is_some() {
-        let text = |v: Option<(String, Loc<'_>)>| {
-            v.map(|(t, p)| Text::new(&t).map_err(|e| e.context(p)))
-                .transpose()
-        };
-        let name = PersonName {
-            given: text(given)?,
-            family: text(family)?,
-            full: text(full)?,
-        };
+    let mut text = |v: Option<(String, Loc<'_>)>, field: &str| {
+        v.and_then(|(t, p)| kept(b, field, &t, p, Text::new(&t)))
+    };
+    let name = PersonName {
+        given: text(given, "identity.given_name"),
+        family: text(family, "identity.family_name"),
+        full: text(full, "identity.full_name"),
+    };
+    if name.given.is_some() || name.family.is_some() || name.full.is_some() {
         b.identity().names.push(name);
     }
     if let Some((email, p)) = t.string(&["email"])? {
-        b.identity()
-            .emails
-            .push(EmailAddress::new(&email).map_err(|e| e.context(p))?);
+        if let Some(e) = kept(b, "identity.email", &email, p, EmailAddress::new(&email)) {
+            b.identity().emails.push(e);
+        }
     }
     if let Some((phone, p)) = t.string(&["phone"])? {
-        b.identity()
-            .phones
-            .push(PhoneNumber::new(&phone).map_err(|e| e.context(p))?);
+        if let Some(n) = kept(b, "identity.phone", &phone, p, PhoneNumber::new(&phone)) {
+            b.identity().phones.push(n);
+        }
     }
     if let Some(mut a) = t.object(&["address"])? {
         let mut addr = PostalAddress::default();
-        if let Some(street) = text_field(&mut a, &["street"])? {
+        if let Some(street) = text_or_aside(&mut a, &["street"], b, "identity.street")? {
             addr.lines.push(street);
         }
-        addr.city = text_field(&mut a, &["city"])?;
-        addr.region = text_field(&mut a, &["state", "region"])?;
-        addr.postal_code = text_field(&mut a, &["postalCode", "postal_code", "zip"])?;
+        addr.city = text_or_aside(&mut a, &["city"], b, "identity.city")?;
+        addr.region = text_or_aside(&mut a, &["state", "region"], b, "identity.region")?;
+        addr.postal_code = text_or_aside(
+            &mut a,
+            &["postalCode", "postal_code", "zip"],
+            b,
+            "identity.postal_code",
+        )?;
         addr.country = country_field(&mut a, &["country"])?;
         let g = b.geographic();
         g.city = g.city.take().or_else(|| addr.city.clone());
@@ -559,25 +629,36 @@ fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
         t.absorb("address", &a)?;
     }
     if let Some((birthday, p)) = t.string(&["birthday", "birthdate", "birth_date"])? {
-        b.demographic().birth = Some(Birth::Date(date(&birthday).ok_or_else(|| {
-            malformed(
-                &p,
+        let parsed = date(&birthday).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
                 format_args!(
                     "birthday {birthday:?} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
                 ),
             )
-        })?));
+        });
+        if let Some(d) = kept(b, "demographic.birth_date", &birthday, p, parsed) {
+            b.demographic().birth = Some(Birth::Date(d));
+        }
     } else if let Some((age, p)) = t.integer(&["age"])? {
-        let age = u8::try_from(age)
-            .map_err(|_| malformed(&p, format_args!("age {age} is out of range 0..=130")))?;
-        b.demographic().birth = Some(Birth::AgeBand(
-            AgeBand::new(age, Some(age)).map_err(|e| e.context(p))?,
-        ));
+        let band = u8::try_from(age)
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format_args!("age {age} is out of range 0..=130"),
+                )
+            })
+            .and_then(|a| AgeBand::new(a, Some(a)));
+        if let Some(band) = kept(b, "demographic.age_min", &age.to_string(), p, band) {
+            b.demographic().birth = Some(Birth::AgeBand(band));
+        }
     }
     if let Some((gender, p)) = t.string(&["gender"])? {
-        b.demographic().gender = Some(Gender::parse(&gender).map_err(|e| e.context(p))?);
+        if let Some(g) = kept(b, "demographic.gender", &gender, p, Gender::parse(&gender)) {
+            b.demographic().gender = Some(g);
+        }
     }
-    if let Some(title) = text_field(t, &["title"])? {
+    if let Some(title) = text_or_aside(t, &["title"], b, "business.title")? {
         b.business().job.title = Some(title);
     }
     if let Some(mut company) = t.object(&["company"])? {
@@ -590,8 +671,10 @@ fn traits_into(t: &mut Obj<'_>, b: &mut SourceRecordBuilder) -> Result<()> {
         if all_text {
             for (i, item) in items.iter().enumerate() {
                 if let Json::String(s) = item {
-                    let interest = Text::new(s).map_err(|e| e.context(format!("{path}[{i}]")))?;
-                    b.personal().interests.insert(interest);
+                    let at = format!("{path}[{i}]");
+                    if let Some(interest) = kept(b, "personal.interests", s, at, Text::new(s)) {
+                        b.personal().interests.insert(interest);
+                    }
                 }
             }
         } else {
@@ -682,6 +765,40 @@ fn text_field<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Option<Text>> {
         Some((s, p)) => Text::new(&s).map(Some).map_err(|e| e.context(p)),
         None => Ok(None),
     }
+}
+
+/// Returns the value of `result`, or sets `raw` aside on the record as a
+/// note for `field` (its reason led by `at`, the value's JSON path) and
+/// returns `None`: a value that fails validation never fails the message.
+fn kept<T>(
+    b: &mut SourceRecordBuilder,
+    field: &str,
+    raw: &str,
+    at: impl std::fmt::Display,
+    result: Result<T>,
+) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let path = FieldPath::new(field).expect("the fields named here are literal paths");
+            b.set_aside(path, raw, &e.context(at));
+            None
+        }
+    }
+}
+
+/// Reads an optional free-text field meant for `field`; text that is not
+/// valid is set aside with a note.
+fn text_or_aside<'a>(
+    o: &mut Obj<'a>,
+    keys: &[&'a str],
+    b: &mut SourceRecordBuilder,
+    field: &str,
+) -> Result<Option<Text>> {
+    Ok(match o.string(keys)? {
+        Some((s, p)) => kept(b, field, &s, p, Text::new(&s)),
+        None => None,
+    })
 }
 
 /// Reads a required free-text field.

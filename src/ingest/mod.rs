@@ -7,10 +7,16 @@
 //! names become typed [`Event`]s, and **every other trait, property and
 //! context value is kept** as typed custom attributes or event properties.
 //!
-//! A malformed message gives an [`ErrorKind::InvalidInput`] error whose
-//! message begins with the JSON path of the problem
-//! (`$.traits.email: email "ana" has no @`). Ingest never panics, whatever
-//! the JSON.
+//! A trait or property whose value fails validation (an email without `@`,
+//! a birthday that is not a date, an NPS of 11, a latitude of 91) does not
+//! fail the message: the value is set aside as a [`QualityNote`] on the
+//! record, its reason beginning with the JSON path
+//! (`$.traits.email: email "ana" has no @`), and the rest of the message is
+//! read. A message that is not a message at all (not JSON, not an object,
+//! no `type`, no timestamp, a missing required field such as `order_id`, a
+//! value of the wrong JSON type) gives an [`ErrorKind::InvalidInput`] error
+//! whose message begins with the JSON path of the problem. Ingest never
+//! panics, whatever the JSON.
 //!
 //! # The mapping
 //!
@@ -95,9 +101,17 @@
 //! assert_eq!(record.first(&FieldPath::new("geographic.country")?), Some(Value::Text("PT")));
 //! assert_eq!(record.first(&FieldPath::new("attributes.plan")?), Some(Value::Text("pro")));
 //!
-//! let err = ingestor.message(r#"{"type": "identify", "timestamp": "2026-03-01T10:00:00Z",
-//!                                "traits": {"email": "ana.example.pt"}}"#).unwrap_err();
-//! assert_eq!(err.to_string(), "$.traits.email: email \"ana.example.pt\" has no @");
+//! // A bad value is set aside with a note; the rest of the message is kept.
+//! let record = ingestor.message(r#"{"type": "identify", "timestamp": "2026-03-01T10:00:00Z",
+//!     "traits": {"email": "ana.example.pt", "phone": "+351 912 345 678"}}"#)?;
+//! assert!(record.identity().emails.is_empty());
+//! assert_eq!(record.identity().phones.len(), 1);
+//! let note = &record.quality_notes()[0];
+//! assert_eq!(note.value(), "ana.example.pt");
+//! assert_eq!(note.reason(), "$.traits.email: email \"ana.example.pt\" has no @");
+//!
+//! let err = ingestor.message(r#"{"type": "identify", "traits": {}}"#).unwrap_err();
+//! assert_eq!(err.to_string(), "$.timestamp: is missing");
 //! # Ok::<(), custodia::Error>(())
 //! ```
 //!
@@ -108,6 +122,7 @@
 //! [`DeviceId`]: crate::model::DeviceId
 //! [`PersonName`]: crate::model::PersonName
 //! [`ErrorKind::InvalidInput`]: crate::error::ErrorKind::InvalidInput
+//! [`QualityNote`]: crate::model::QualityNote
 
 mod json;
 mod message;

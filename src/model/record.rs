@@ -353,6 +353,11 @@ impl SourceRecordBuilder {
         self
     }
 
+    /// Returns how many values have been set aside so far.
+    pub(crate) fn quality_note_count(&self) -> usize {
+        self.record.quality_notes.len()
+    }
+
     /// Checks the record's rules and returns it.
     ///
     /// A value that breaks a rule is set aside as a [`QualityNote`] rather
