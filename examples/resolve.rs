@@ -9,7 +9,7 @@
 //!
 //! | column names | model field |
 //! |---|---|
-//! | `rec_id`, `id`, `record_id` | record id (required) |
+//! | `rec_id`, `id`, `record_id` | record id (a row without one is given `SOURCE-line-N`, its source and line, and a notice) |
 //! | `given_name`, `first_name` | name, given part |
 //! | `surname`, `last_name`, `family_name` | name, family part |
 //! | `full_name`, `name` | name as written in full |
@@ -33,10 +33,16 @@
 //! `--show-missed N` explains, field by field, up to N true pairs that were
 //! left in different clusters, and `--show-wrong N` up to N links that
 //! joined records of different people. `RESOLVE_PHASES=1` runs the steps
-//! one by one and prints the time of each on stderr. A row that
-//! cannot become a record is reported on stderr and counted, never a crash.
+//! one by one and prints the time of each on stderr.
+//!
+//! Every readable row becomes a record. Each field goes through the model's
+//! validation; a value that fails (an email without `@`, a birth date typed
+//! as `5932-06-29`) is set aside as a quality note on the record, and the
+//! record is resolved on the rest. At the end the program prints how many
+//! values were set aside per field. Only a row the CSV reader cannot read is
+//! reported as bad, never a crash.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -46,8 +52,8 @@ use custodia::identity::{
     ResolveParams, Resolver, RuleBlocker,
 };
 use custodia::model::{
-    Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
-    PostalAddress, SourceRecord, Text,
+    Birth, CountryCode, EmailAddress, FieldPath, NationalId, NationalIdKind, PersonName,
+    PhoneNumber, PostalAddress, SourceRecord, SourceRecordBuilder, Text,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,11 +147,40 @@ fn args() -> Result<Args, String> {
     })
 }
 
-/// Builds one record from a row; the error names what was wrong.
+/// Returns `result`'s value, or sets `raw` aside on the record as a quality
+/// note for `field` and returns `None`.
+fn kept<T>(
+    b: &mut SourceRecordBuilder,
+    field: &str,
+    raw: &str,
+    result: custodia::Result<T>,
+) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            // The fields named here are literal dotted paths; a bad one would
+            // be a bug in this program, so it is shown rather than hidden.
+            match FieldPath::new(field) {
+                Ok(path) => {
+                    b.set_aside(path, raw, &e);
+                }
+                Err(bad) => eprintln!("bug: field path {field:?}: {bad}"),
+            }
+            None
+        }
+    }
+}
+
+/// Builds one record from row `line` (1-based, counting the header) of a
+/// file of `source`. Every readable row becomes a record: a value that fails
+/// validation is set aside as a quality note, and a row without a valid id
+/// is given `SOURCE-line-N` (the bad id, if any, set aside). The error names
+/// what was wrong when not even that is possible.
 fn record(
     row: &csv::StringRecord,
     columns: &[Option<Column>],
     source: &str,
+    line: usize,
 ) -> Result<SourceRecord, String> {
     let get = |c: Column| {
         columns
@@ -155,35 +190,68 @@ fn record(
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    let id = get(Column::Id).ok_or("no record id")?;
     let at = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()
         .ok_or("bad time")?;
-    let mut b = SourceRecord::builder(id, source, at).map_err(|e| e.to_string())?;
+    let invented = format!("{source}-line-{line}");
+    let (mut b, bad_id) = match get(Column::Id).map(|id| SourceRecord::builder(id, source, at)) {
+        Some(Ok(b)) => (b, None),
+        Some(Err(e)) => (
+            SourceRecord::builder(&invented, source, at).map_err(|e| e.to_string())?,
+            Some(e),
+        ),
+        None => (
+            SourceRecord::builder(&invented, source, at).map_err(|e| e.to_string())?,
+            None,
+        ),
+    };
+    if let (Some(e), Some(id)) = (bad_id, get(Column::Id)) {
+        kept::<()>(&mut b, "id", id, Err(e));
+    }
     let (given, family, full) = (get(Column::Given), get(Column::Family), get(Column::Full));
+    let text = |b: &mut SourceRecordBuilder, field: &str, s: &str| kept(b, field, s, Text::new(s));
     if given.is_some() || family.is_some() {
-        b.identity()
-            .names
-            .push(PersonName::from_parts(given, family).map_err(|e| e.to_string())?);
+        // Each part on its own, so that a bad given name keeps the family
+        // name.
+        let mut name = PersonName::default();
+        name.given = given.and_then(|g| text(&mut b, "identity.given_name", g));
+        name.family = family.and_then(|f| text(&mut b, "identity.family_name", f));
+        if name.given.is_some() || name.family.is_some() {
+            b.identity().names.push(name);
+        }
     } else if let Some(full) = full {
-        b.identity()
-            .names
-            .push(PersonName::from_full(full).map_err(|e| e.to_string())?);
+        if let Some(name) = kept(
+            &mut b,
+            "identity.full_name",
+            full,
+            PersonName::from_full(full),
+        ) {
+            b.identity().names.push(name);
+        }
     }
     if let Some(d) = get(Column::Birth) {
-        // A malformed date is a missing date, not a bad row: sources are noisy.
-        if let Some(date) = parse_date(d, DateOrder::DayFirst) {
-            b.demographic().birth = Some(Birth::Date(date));
+        match parse_date(d, DateOrder::DayFirst) {
+            // A date after the observation is set aside by `build`.
+            Some(date) => b.demographic().birth = Some(Birth::Date(date)),
+            None => {
+                let reason = format!("birth date {d:?} is not a date");
+                match FieldPath::new("demographic.birth_date") {
+                    Ok(path) => {
+                        b.set_aside(path, d, reason);
+                    }
+                    Err(bad) => eprintln!("bug: {bad}"),
+                }
+            }
         }
     }
     if let Some(e) = get(Column::Email) {
-        if let Ok(e) = EmailAddress::new(e) {
+        if let Some(e) = kept(&mut b, "identity.email", e, EmailAddress::new(e)) {
             b.identity().emails.push(e);
         }
     }
     if let Some(p) = get(Column::Phone) {
-        if let Ok(p) = PhoneNumber::new(p) {
+        if let Some(p) = kept(&mut b, "identity.phone", p, PhoneNumber::new(p)) {
             b.identity().phones.push(p);
         }
     }
@@ -194,34 +262,41 @@ fn record(
         (None, Some(s)) => Some(s.to_owned()),
         (None, None) => None,
     };
-    let text = |s: &str| Text::new(s).map_err(|e| e.to_string());
-    if let Some(l) = line1 {
-        address.lines.push(text(&l)?);
+    if let Some(l) = line1.and_then(|l| text(&mut b, "identity.street", &l)) {
+        address.lines.push(l);
     }
-    if let Some(l) = get(Column::Street2) {
-        address.lines.push(text(l)?);
+    if let Some(l) = get(Column::Street2).and_then(|l| text(&mut b, "identity.street", l)) {
+        address.lines.push(l);
     }
-    address.city = get(Column::City).map(text).transpose()?;
-    address.postal_code = get(Column::Postcode).map(text).transpose()?;
-    address.region = get(Column::Region).map(text).transpose()?;
-    address.country = get(Column::Country).and_then(|c| CountryCode::new(c).ok());
+    address.city = get(Column::City).and_then(|c| text(&mut b, "identity.city", c));
+    address.postal_code =
+        get(Column::Postcode).and_then(|c| text(&mut b, "identity.postal_code", c));
+    address.region = get(Column::Region).and_then(|c| text(&mut b, "identity.region", c));
+    address.country = get(Column::Country)
+        .and_then(|c| kept(&mut b, "identity.address_country", c, CountryCode::new(c)));
     if !address.is_empty() {
         b.identity().addresses.push(address);
     }
     if let Some(n) = get(Column::NationalId) {
-        b.identity().national_ids.push(
-            NationalId::new(NationalIdKind::SocialSecurity, None, n).map_err(|e| e.to_string())?,
-        );
+        let id = NationalId::new(NationalIdKind::SocialSecurity, None, n);
+        if let Some(id) = kept(&mut b, "identity.national_id", n, id) {
+            b.identity().national_ids.push(id);
+        }
     }
     b.build().map_err(|e| e.to_string())
 }
 
-/// Reads one file; returns its normalised records and `(rec_id, truth)` labels.
+/// Values set aside, counted by field.
+type SetAside = BTreeMap<String, usize>;
+
+/// Reads one file; returns its normalised records and `(rec_id, truth)`
+/// labels, and counts the values set aside by field in `set_aside`.
 fn read(
     path: &str,
     source: &str,
     truth: Option<&str>,
     bad: &mut usize,
+    set_aside: &mut SetAside,
     resolver: &Resolver,
 ) -> Result<(Vec<NormalizedRecord>, Labels), String> {
     let mut reader = csv::ReaderBuilder::new()
@@ -253,7 +328,9 @@ fn read(
         ));
     }
     if !columns.contains(&Some(Column::Id)) {
-        return Err(format!("{path}: no rec_id column"));
+        eprintln!(
+            "notice: {path}: no rec_id column; each record is given the id {source}-line-N of its line"
+        );
     }
     let (mut records, mut labels) = (Vec::new(), Vec::new());
     // Rows are read in chunks; each chunk's rows are built into source
@@ -263,13 +340,18 @@ fn read(
     const CHUNK: usize = 1 << 16;
     let normalize = resolver.params().normalize_params();
     let mut flush = |rows: &mut Vec<(usize, csv::StringRecord)>| -> Result<(), String> {
-        type Built = Result<(NormalizedRecord, Option<String>), String>;
+        type Built = Result<(NormalizedRecord, Option<String>, Vec<String>), String>;
         let build = |part: &[(usize, csv::StringRecord)]| -> Vec<Built> {
             part.iter()
-                .map(|(_, row)| {
-                    let r = record(row, &columns, source)?;
+                .map(|(line, row)| {
+                    let r = record(row, &columns, source, line + 2)?;
                     let label = truth_index.map(|t| row.get(t).unwrap_or("").to_owned());
-                    Ok((normalize_record(&r, normalize), label))
+                    let notes = r
+                        .quality_notes()
+                        .iter()
+                        .map(|n| n.field().to_string())
+                        .collect();
+                    Ok((normalize_record(&r, normalize), label, notes))
                 })
                 .collect()
         };
@@ -282,7 +364,19 @@ fn read(
         });
         for ((line, _), r) in rows.iter().zip(built) {
             match r {
-                Ok((r, label)) => {
+                Ok((r, label, notes)) => {
+                    if r.id().as_str().ends_with(&format!("-line-{}", line + 2))
+                        && r.id().as_str().starts_with(source)
+                    {
+                        eprintln!(
+                            "notice: {path}:{}: no valid record id; given {}",
+                            line + 2,
+                            r.id()
+                        );
+                    }
+                    for field in notes {
+                        *set_aside.entry(field).or_default() += 1;
+                    }
                     if let Some(label) = label {
                         labels.push((r.id().as_str().to_owned(), label));
                     }
@@ -470,6 +564,7 @@ fn run() -> Result<(), String> {
     let args = args()?;
     let start = Instant::now();
     let mut bad = 0usize;
+    let mut set_aside = SetAside::new();
     let truth = args.truth.as_deref();
     let mut params = ResolveParams::default();
     if args.link.is_some() {
@@ -478,17 +573,23 @@ fn run() -> Result<(), String> {
     let resolver = Resolver::new(params).map_err(|e| e.to_string())?;
     // The steps one by one, timed: read and normalise, train (which blocks
     // once per rule), then block, score and cluster with the trained model.
-    let (mut normalized, mut labels) = read(&args.file, "a", truth, &mut bad, &resolver)?;
+    let (mut normalized, mut labels) =
+        read(&args.file, "a", truth, &mut bad, &mut set_aside, &resolver)?;
     if let Some(link) = &args.link {
-        let (more, more_labels) = read(link, "b", truth, &mut bad, &resolver)?;
+        let (more, more_labels) = read(link, "b", truth, &mut bad, &mut set_aside, &resolver)?;
         normalized.extend(more);
         labels.extend(more_labels);
     }
     eprintln!(
-        "read and normalised {} records ({bad} bad rows) in {:.2?}",
+        "read and normalised {} records ({bad} unreadable rows) in {:.2?}",
         normalized.len(),
         start.elapsed()
     );
+    let total: usize = set_aside.values().sum();
+    eprintln!("set aside {total} values that failed validation, by field:");
+    for (field, n) in &set_aside {
+        eprintln!("  {field:<28} {n}");
+    }
     let resolution = if std::env::var_os("RESOLVE_PHASES").is_some() {
         match phases(&resolver, normalized, start)? {
             Some(r) => r,
@@ -638,5 +739,89 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(header: &[&str], row: &[&str]) -> SourceRecord {
+        let columns: Vec<Option<Column>> = header.iter().map(|h| column(h)).collect();
+        record(&csv::StringRecord::from(row.to_vec()), &columns, "a", 7).unwrap()
+    }
+
+    #[test]
+    fn a_row_with_an_impossible_birth_date_keeps_its_name_email_and_phone() {
+        let r = build(
+            &[
+                "rec_id",
+                "given_name",
+                "surname",
+                "date_of_birth",
+                "email",
+                "phone",
+            ],
+            &[
+                "r-1",
+                "Ana",
+                "Silva",
+                "5932-06-29",
+                "ana@example.com",
+                "+351 912 345 678",
+            ],
+        );
+        assert_eq!(r.id().as_str(), "r-1");
+        assert_eq!(r.identity().names.len(), 1);
+        assert_eq!(r.identity().emails.len(), 1);
+        assert_eq!(r.identity().phones.len(), 1);
+        assert_eq!(r.demographic().birth, None);
+        let notes = r.quality_notes();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].field().as_str(), "demographic.birth_date");
+        assert_eq!(notes[0].value(), "5932-06-29");
+    }
+
+    #[test]
+    fn bad_values_are_set_aside_not_dropped_and_a_row_without_id_is_kept() {
+        let long = "x".repeat(100_000);
+        let r = build(
+            &[
+                "rec_id",
+                "given_name",
+                "date_of_birth",
+                "email",
+                "phone",
+                "country",
+                "soc_sec_id",
+            ],
+            &[
+                "",
+                &long,
+                "31/02/1990",
+                "ana.example.com",
+                "call me",
+                "Portugal",
+                "\u{7}",
+            ],
+        );
+        assert_eq!(r.id().as_str(), "a-line-7");
+        let fields: Vec<&str> = r
+            .quality_notes()
+            .iter()
+            .map(|n| n.field().as_str())
+            .collect();
+        for field in [
+            "demographic.birth_date",
+            "identity.email",
+            "identity.phone",
+            "identity.address_country",
+        ] {
+            assert!(fields.contains(&field), "{field} in {fields:?}");
+        }
+        for note in r.quality_notes() {
+            assert!(!note.value().is_empty());
+        }
+        assert!(r.identity().emails.is_empty());
     }
 }

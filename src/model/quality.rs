@@ -1,5 +1,7 @@
 //! Data-quality notes: values a record set aside instead of failing.
 
+use std::fmt;
+
 use crate::error::Error;
 use crate::model::{Event, FieldPath};
 
@@ -51,15 +53,20 @@ pub struct QualityNote {
 }
 
 impl QualityNote {
-    /// Returns a note that `value`, meant for `field`, was set aside because
-    /// of `error`.
+    /// Returns a note that `value`, meant for `field`, was set aside for
+    /// `reason`: usually the [`Error`](crate::Error) its validation gave, or
+    /// any text that says which rule it broke.
     ///
-    /// The value is kept whole, as given; the reason is the error's message.
-    pub fn new(field: FieldPath, value: impl Into<String>, error: &Error) -> QualityNote {
+    /// The value is kept whole, as given; the reason as it displays.
+    pub fn new(
+        field: FieldPath,
+        value: impl Into<String>,
+        reason: impl fmt::Display,
+    ) -> QualityNote {
         QualityNote {
             field,
             value: value.into(),
-            reason: error.to_string(),
+            reason: reason.to_string(),
             event: None,
         }
     }

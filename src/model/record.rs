@@ -316,7 +316,8 @@ impl SourceRecordBuilder {
     }
 
     /// Sets aside `raw`, a value meant for `field` that failed validation
-    /// with `error`, as a [`QualityNote`] on the record.
+    /// with `error` (an [`Error`], or any text naming the rule it broke), as
+    /// a [`QualityNote`] on the record.
     ///
     /// Use it when a value read from a source cannot become its typed field
     /// (an email without `@`, a phone with letters): the record keeps
@@ -345,7 +346,7 @@ impl SourceRecordBuilder {
         &mut self,
         field: FieldPath,
         raw: impl Into<String>,
-        error: &Error,
+        error: impl std::fmt::Display,
     ) -> &mut SourceRecordBuilder {
         self.record
             .quality_notes
