@@ -781,7 +781,7 @@ fn kept<T>(
         Ok(v) => Some(v),
         Err(e) => {
             let path = FieldPath::new(field).expect("the fields named here are literal paths");
-            b.set_aside(path, raw, &e.context(at));
+            b.set_aside(path, raw, e.context(at));
             None
         }
     }

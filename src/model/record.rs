@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::{Error, Result};
+#[cfg(feature = "serde")]
+use crate::error::Error;
+use crate::error::Result;
 use crate::model::invalid::invalid;
 use crate::model::{
     Attributes, Birth, Business, Demographic, Event, FieldPath, Geographic, Identity, Personal,
@@ -316,7 +318,7 @@ impl SourceRecordBuilder {
     }
 
     /// Sets aside `raw`, a value meant for `field` that failed validation
-    /// with `error` (an [`Error`], or any text naming the rule it broke), as
+    /// with `error` (an [`Error`](crate::Error), or any text naming the rule it broke), as
     /// a [`QualityNote`] on the record.
     ///
     /// Use it when a value read from a source cannot become its typed field
@@ -355,6 +357,7 @@ impl SourceRecordBuilder {
     }
 
     /// Returns how many values have been set aside so far.
+    #[cfg(feature = "serde")] // only ingest, which needs serde, asks
     pub(crate) fn quality_note_count(&self) -> usize {
         self.record.quality_notes.len()
     }
