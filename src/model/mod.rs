@@ -76,6 +76,7 @@ mod geo;
 mod invalid;
 mod money;
 mod record;
+pub(crate) mod redact;
 mod section;
 mod text;
 
@@ -96,6 +97,7 @@ pub use geo::{Coordinates, CountryCode, Latitude, Longitude};
 pub(crate) use invalid::invalid;
 pub use money::{Currency, Money};
 pub use record::{SourceRecord, SourceRecordBuilder, JSON_SHAPE_VERSION};
+pub use redact::Unredacted;
 pub use section::{
     AgeBand, Birth, Business, Channel, CreditTier, DecisionLevel, Demographic, Device, DeviceId,
     DeviceIdKind, DeviceKind, Education, ExternalId, Firmographics, Gender, Geographic,
