@@ -100,9 +100,9 @@ impl FieldValue {
             Value::Timestamp(t) => FieldValue::Timestamp(t),
             Value::Money(m) => FieldValue::Money(m),
             // `Value` may grow; a kind this version does not know is kept as
-            // its debug text rather than dropped.
+            // its full debug text rather than dropped.
             #[allow(unreachable_patterns)] // OK: `Value` is non_exhaustive.
-            other => FieldValue::Text(format!("{other:?}").into()),
+            other => FieldValue::Text(format!("{:?}", crate::model::Unredacted(&other)).into()),
         }
     }
 
