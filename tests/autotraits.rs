@@ -11,6 +11,7 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::error::Span>();
     assert_auto::<SourceRecord>();
     assert_auto::<SourceRecordBuilder>();
+    assert_auto::<Unredacted<'static, SourceRecord>>();
     assert_auto::<Event>();
     assert_auto::<EventKind>();
     assert_auto::<Money>();

@@ -754,20 +754,330 @@ proptest! {
     }
 }
 
+/// Fuzzing the JSON forms of consent: generated text that reaches the
+/// crate's own checks (well-formed shapes with odd values, mutated valid
+/// events) as well as plain noise.
+#[cfg(feature = "serde")]
+mod fuzz {
+    use super::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use serde_json::{json, Value};
+
+    /// A JSON value that is sometimes right for a field and often not.
+    fn leaf() -> BoxedStrategy<Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,24}".prop_map(Value::from),
+            proptest::sample::select(vec![
+                "marketing",
+                "Analytics",
+                "third-party sharing",
+                "granted",
+                "denied",
+                "withdrawn",
+                "health",
+                "biometric",
+                "consent",
+                "contract",
+                "crm",
+                "web",
+                "ana.silva@example.com",
+                "ANA@EXAMPLE.COM",
+                "no-at-sign",
+                "+36 1 555 0199",
+                "12",
+                "idfa",
+                "salesforce",
+                "",
+                " ",
+                "\u{7}",
+                "2026-03-01T00:05:00Z",
+                "2026-02-30T00:00:00Z",
+                "signed form",
+            ])
+            .prop_map(Value::from),
+        ]
+        .boxed()
+    }
+
+    fn time() -> BoxedStrategy<Value> {
+        prop_oneof![
+            4 => (-5..40i64).prop_map(|m| json!(t(m).to_rfc3339())),
+            1 => leaf(),
+        ]
+        .boxed()
+    }
+
+    fn subject() -> BoxedStrategy<Value> {
+        prop_oneof![
+            leaf().prop_map(|v| json!({ "email": v })),
+            leaf().prop_map(|v| json!({ "phone": v })),
+            leaf().prop_map(|v| json!({ "record": v })),
+            (leaf(), leaf())
+                .prop_map(|(s, v)| json!({ "external_id": { "system": s, "value": v } })),
+            (leaf(), leaf()).prop_map(|(k, v)| json!({ "device_id": { "kind": k, "value": v } })),
+            leaf(),
+            (leaf(), leaf()).prop_map(|(a, b)| json!({ "email": a, "phone": b })),
+        ]
+        .boxed()
+    }
+
+    /// An event-shaped object: each field absent, plausible or odd, plus at
+    /// times a field the shape does not have.
+    fn event_value() -> BoxedStrategy<Value> {
+        let categories = proptest::collection::vec(leaf(), 0..3).prop_map(Value::from);
+        (
+            proptest::option::weighted(0.95, subject()),
+            proptest::option::weighted(0.95, leaf()),
+            proptest::option::weighted(0.95, leaf()),
+            proptest::option::weighted(0.95, time()),
+            proptest::option::weighted(0.3, time()),
+            proptest::option::weighted(0.95, leaf()),
+            proptest::option::weighted(0.3, leaf()),
+            proptest::option::weighted(0.3, leaf()),
+            proptest::option::weighted(0.3, categories),
+            proptest::option::weighted(0.05, leaf()),
+        )
+            .prop_map(|(su, pu, st, at, ex, so, pr, xp, sc, extra)| {
+                let mut m = serde_json::Map::new();
+                let fields = [
+                    ("subject", su),
+                    ("purpose", pu),
+                    ("status", st),
+                    ("at", at),
+                    ("expires_at", ex),
+                    ("source", so),
+                    ("proof", pr),
+                    ("explicit", xp),
+                    ("special_categories", sc),
+                    ("surprise", extra),
+                ];
+                for (k, v) in fields {
+                    if let Some(v) = v {
+                        m.insert(k.to_owned(), v);
+                    }
+                }
+                Value::Object(m)
+            })
+            .boxed()
+    }
+
+    /// A valid event's JSON with one character inserted, removed or replaced.
+    fn mutated() -> BoxedStrategy<String> {
+        (arb_event(), any::<usize>(), 0..3u8, any::<char>())
+            .prop_map(|(e, at, op, c)| {
+                let mut chars: Vec<char> = serde_json::to_string(&e).unwrap().chars().collect();
+                let i = at % (chars.len() + 1);
+                match op {
+                    0 => chars.insert(i, c),
+                    1 if i < chars.len() => {
+                        chars.remove(i);
+                    }
+                    _ if i < chars.len() => chars[i] = c,
+                    _ => chars.push(c),
+                }
+                chars.into_iter().collect()
+            })
+            .boxed()
+    }
+
+    /// Text for one of the three consent types.
+    pub(super) fn consent_json() -> BoxedStrategy<String> {
+        let ledger = (
+            proptest::option::of(prop_oneof![
+                leaf(),
+                (leaf(), leaf()).prop_map(|(p, b)| json!({ "analytics": b, "marketing": p })),
+            ]),
+            proptest::collection::vec(event_value(), 0..4),
+        )
+            .prop_map(|(policy, events)| {
+                let mut m = serde_json::Map::new();
+                if let Some(p) = policy {
+                    m.insert("policy".to_owned(), p);
+                }
+                m.insert("events".to_owned(), Value::from(events));
+                Value::Object(m).to_string()
+            });
+        prop_oneof![
+            4 => event_value().prop_map(|v| v.to_string()),
+            1 => subject().prop_map(|v| v.to_string()),
+            2 => ledger,
+            2 => mutated(),
+            1 => "\\PC{0,80}",
+        ]
+        .boxed()
+    }
+
+    /// What became of one input.
+    #[derive(Debug, Default)]
+    pub(super) struct Tally {
+        pub(super) accepted: usize,
+        /// Well-formed JSON whose content the crate refused.
+        pub(super) refused: usize,
+        /// Not JSON at all.
+        pub(super) malformed: usize,
+    }
+
+    /// Feeds `text` to the three types: an accepted value must pass the same
+    /// checks as one built in code and round-trip to equal JSON; a refusal
+    /// must be a data error when the text is JSON, a syntax error otherwise.
+    pub(super) fn check(text: &str, tally: &mut Tally) -> Result<(), TestCaseError> {
+        let well_formed = serde_json::from_str::<Value>(text).is_ok();
+        let shown: String = text.chars().take(200).collect();
+        let mut refused = |err: serde_json::Error| -> Result<(), TestCaseError> {
+            prop_assert!(!err.to_string().is_empty());
+            if well_formed {
+                // JSON the shape refuses: the crate's own checks spoke (or
+                // serde_json's enum reader, which calls a `null` where a word
+                // belongs a syntax error); it never ran out of input.
+                prop_assert!(err.is_data() || err.is_syntax(), "{:?} for {}", err, shown);
+                tally.refused += 1;
+            } else {
+                // Reading stops at the first problem, which may be a field
+                // before the broken syntax; never an I/O error.
+                prop_assert!(!err.is_io(), "{:?} for {}", err, shown);
+                tally.malformed += 1;
+            }
+            Ok(())
+        };
+        match serde_json::from_str::<ConsentEvent>(text) {
+            Ok(e) => {
+                // The builder applies the rules in code; it must agree.
+                let mut b = ConsentEvent::builder(
+                    e.subject().clone(),
+                    e.purpose().clone(),
+                    e.status(),
+                    e.at(),
+                    e.source().clone(),
+                );
+                if let Some(x) = e.expires_at() {
+                    b = b.expires_at(x);
+                }
+                if let Some(p) = e.proof() {
+                    b = b.proof(p.as_str());
+                }
+                if e.is_explicit() {
+                    b = b.explicit(e.special_categories().iter().copied());
+                }
+                prop_assert_eq!(b.build().map_err(|e| e.to_string()), Ok(e.clone()));
+                round_trip(&e)?;
+                tally.accepted += 1;
+            }
+            Err(err) => refused(err)?,
+        }
+        match serde_json::from_str::<ConsentLedger>(text) {
+            Ok(l) => {
+                round_trip(&l)?;
+                tally.accepted += 1;
+            }
+            Err(err) => refused(err)?,
+        }
+        match serde_json::from_str::<SubjectKey>(text) {
+            Ok(k) => {
+                round_trip(&k)?;
+                tally.accepted += 1;
+            }
+            Err(err) => refused(err)?,
+        }
+        Ok(())
+    }
+
+    fn round_trip<T>(x: &T) -> Result<(), TestCaseError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let json = serde_json::to_string(x).unwrap();
+        let back: T = serde_json::from_str(&json)
+            .map_err(|e| TestCaseError::fail(format!("{e} for own output {json}")))?;
+        prop_assert_eq!(&back, x);
+        prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        Ok(())
+    }
+
+    /// Runs `cases` inputs and returns the tally.
+    pub(super) fn campaign(cases: u32) -> Tally {
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let tally = std::cell::RefCell::new(Tally::default());
+        runner
+            .run(&consent_json(), |text| {
+                check(&text, &mut tally.borrow_mut())
+            })
+            .unwrap();
+        tally.into_inner()
+    }
+}
+
 #[cfg(feature = "serde")]
 proptest! {
     #[test]
-    fn arbitrary_json_never_panics_and_valid_events_round_trip(
-        text in "\\PC{0,80}",
+    fn arbitrary_json_is_accepted_valid_or_refused_with_a_typed_error(
+        text in fuzz::consent_json(),
         e in arb_event(),
     ) {
-        let _ = serde_json::from_str::<ConsentEvent>(&text);
-        let _ = serde_json::from_str::<ConsentLedger>(&text);
-        let _ = serde_json::from_str::<SubjectKey>(&text);
+        fuzz::check(&text, &mut fuzz::Tally::default())?;
         let json = serde_json::to_string(&e).unwrap();
         let back: ConsentEvent = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(back, e);
     }
+}
+
+/// The generated inputs reach the crate: some are accepted, some refused
+/// for their content, some refused as malformed.
+#[cfg(feature = "serde")]
+#[test]
+fn consent_fuzz_inputs_reach_every_outcome() {
+    let tally = fuzz::campaign(600);
+    assert!(
+        tally.accepted >= 20 && tally.refused >= 100 && tally.malformed >= 20,
+        "{tally:?}"
+    );
+}
+
+/// Oversized consent JSON is refused with a typed error, quickly.
+#[cfg(feature = "serde")]
+#[test]
+fn consent_json_of_100_kb_is_refused_or_read_quickly() {
+    let start = std::time::Instant::now();
+    let long = "x".repeat(100 * 1024);
+    let deep = "[".repeat(100 * 1024);
+    let texts = [
+        format!(
+            r#"{{"subject":{{"email":"a@b.co"}},"purpose":"marketing","status":"granted","at":"2026-03-01T00:00:00Z","source":"crm","proof":"{long}"}}"#
+        ),
+        format!(
+            r#"{{"subject":{{"record":"{long}"}},"purpose":"marketing","status":"granted","at":"2026-03-01T00:00:00Z","source":"crm"}}"#
+        ),
+        format!(
+            r#"{{"subject":{{"email":"a@b.co"}},"purpose":"{long}","status":"granted","at":"2026-03-01T00:00:00Z","source":"crm"}}"#
+        ),
+        format!(r#"{{"events":{deep}"#),
+        long.clone(),
+    ];
+    let mut tally = fuzz::Tally::default();
+    for text in &texts {
+        fuzz::check(text, &mut tally).unwrap();
+    }
+    assert!(tally.refused + tally.malformed >= 9, "{tally:?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A long fuzzing campaign for CI: `cargo test --test integration -- --ignored fuzz_consent_campaign`.
+#[cfg(feature = "serde")]
+#[test]
+#[ignore = "long campaign; run in CI with --ignored"]
+fn fuzz_consent_campaign() {
+    let tally = fuzz::campaign(100_000);
+    assert!(
+        tally.accepted > 0 && tally.refused > 0 && tally.malformed > 0,
+        "{tally:?}"
+    );
 }
 
 #[test]

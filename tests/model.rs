@@ -951,3 +951,245 @@ mod json {
         }
     }
 }
+
+/// `Debug` redacts personal values at the leaves, so no container prints
+/// them; `Unredacted` prints them in full (#13).
+mod redaction {
+    use super::at;
+    use chrono::NaiveDate;
+    use custodia::consent::{
+        ConsentEvent, ConsentLedger, ConsentStatus, LawfulBasis, Purpose, SubjectKey,
+    };
+    use custodia::identity::{
+        normalize_record, NormalizeParams, ResolutionIndex, ResolveParams, Resolver,
+    };
+    use custodia::merge::SurvivorshipPolicy;
+    use custodia::model::*;
+    use custodia::UnifiedProfile;
+    use proptest::prelude::*;
+
+    /// Values of the record below and substrings of them that must not
+    /// appear in redacted output (case-insensitive). None is a run of hex
+    /// digits only, so no digest can contain one by chance.
+    const SECRETS: &[&str] = &[
+        "Genoveva",
+        "Xylander",
+        "quuxmail",
+        "987 6543",
+        "309876543",
+        "Zwetschgenallee",
+        "Quedlinburg",
+        "SW1A",
+        "827-44-1965",
+        "827441965",
+        "1961-07-23",
+        "47.4979",
+        "19.0402",
+        "loyalty-XQ",
+        "signed form G.X.",
+        "ADID-QZ",
+        "CRM-QZ",
+    ];
+
+    fn record(id: &str) -> SourceRecord {
+        let mut b = SourceRecord::builder(id, "crm", at(2026, 3, 1)).unwrap();
+        let i = b.identity();
+        i.names.push(
+            PersonName::from_parts(Some("Genoveva"), Some("Xylander"))
+                .unwrap()
+                .with_full("Genoveva Xylander")
+                .unwrap(),
+        );
+        i.emails
+            .push(EmailAddress::new("genoveva.xylander@quuxmail.example").unwrap());
+        i.phones.push(PhoneNumber::new("+36 30 987 6543").unwrap());
+        let mut addr = PostalAddress::default();
+        addr.lines.push(Text::new("Zwetschgenallee 77").unwrap());
+        addr.city = Some(Text::new("Quedlinburg").unwrap());
+        addr.postal_code = Some(Text::new("SW1A 2AA").unwrap());
+        i.addresses.push(addr);
+        i.national_ids
+            .push(NationalId::new(NationalIdKind::SocialSecurity, None, "827-44-1965").unwrap());
+        i.device_ids
+            .push(DeviceId::new(DeviceIdKind::Gaid, "ADID-QZ").unwrap());
+        i.external_ids
+            .push(ExternalId::new("salesforce", "CRM-QZ").unwrap());
+        b.demographic().birth = Some(Birth::Date(NaiveDate::from_ymd_opt(1961, 7, 23).unwrap()));
+        b.geographic().coordinates = Some(Coordinates::new(47.4979, 19.0402).unwrap());
+        b.attributes()
+            .insert("loyalty", AttributeValue::from("loyalty-XQ"))
+            .unwrap();
+        b.build().unwrap()
+    }
+
+    /// Asserts that neither `{:?}` nor `{:#?}` of `value` holds a secret,
+    /// and that `Unredacted` prints each of `shown` in full.
+    fn assert_redacted<T: std::fmt::Debug>(value: &T, shown: &[&str]) {
+        for text in [format!("{value:?}"), format!("{value:#?}")] {
+            let lower = text.to_lowercase();
+            for secret in SECRETS {
+                assert!(
+                    !lower.contains(&secret.to_lowercase()),
+                    "{secret:?} leaks in {text}"
+                );
+            }
+            assert!(text.contains("<redacted, "), "nothing redacted in {text}");
+        }
+        let full = format!("{:#?}", Unredacted(value)).to_lowercase();
+        for value in shown {
+            assert!(
+                full.contains(&value.to_lowercase()),
+                "{value:?} missing from {full}"
+            );
+        }
+    }
+
+    #[test]
+    fn source_record_debug_redacts_every_section() {
+        assert_redacted(
+            &record("r-1"),
+            &[
+                "\"Genoveva\"",
+                "genoveva.xylander@quuxmail.example",
+                "+36 30 987 6543",
+                "Zwetschgenallee 77",
+                "827-44-1965",
+                "1961-07-23",
+                "47.4979",
+                "loyalty-XQ",
+                "ADID-QZ",
+                "CRM-QZ",
+            ],
+        );
+        // The record's id and source stay readable for logs.
+        let text = format!("{:?}", record("r-1"));
+        assert!(text.contains("RecordId(\"r-1\")") && text.contains("SourceId(\"crm\")"));
+    }
+
+    #[test]
+    fn normalized_record_debug_redacts_its_packed_text() {
+        let n = normalize_record(&record("r-1"), &NormalizeParams::default());
+        assert_redacted(&n, &["genoveva", "xylander", "quuxmail", "zwetschgenallee"]);
+        assert!(format!("{n:?}").contains("RecordId(\"r-1\")"));
+    }
+
+    #[test]
+    fn unified_profile_debug_redacts_values_not_provenance() {
+        let records = [record("r-1"), record("r-2")];
+        let ledger = ConsentLedger::builder()
+            .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+            .build()
+            .unwrap();
+        let profile = UnifiedProfile::derive(
+            custodia::identity::ClusterId::for_smallest_member(records[0].id()),
+            &records,
+            &ledger,
+            &SurvivorshipPolicy::default(),
+            &Purpose::Analytics,
+            at(2026, 3, 2),
+        )
+        .unwrap();
+        assert!(!profile.is_empty());
+        assert_redacted(
+            &profile,
+            &["Genoveva", "quuxmail", "loyalty-XQ", "1961-07-23"],
+        );
+        assert!(format!("{profile:?}").contains("RecordId(\"r-2\")"));
+    }
+
+    #[test]
+    fn consent_event_and_ledger_debug_redact_subject_and_proof() {
+        let email = EmailAddress::new("genoveva.xylander@quuxmail.example").unwrap();
+        let phone = PhoneNumber::new("+36 30 987 6543").unwrap();
+        let mut ledger = ConsentLedger::new();
+        for (subject, shown) in [
+            (SubjectKey::email(&email), "quuxmail"),
+            (SubjectKey::phone(&phone), "+36309876543"),
+        ] {
+            let event = ConsentEvent::builder(
+                subject,
+                Purpose::Marketing,
+                ConsentStatus::Granted,
+                at(2026, 3, 1),
+                SourceId::new("app").unwrap(),
+            )
+            .proof("signed form G.X. Genoveva Xylander")
+            .build()
+            .unwrap();
+            assert_redacted(&event, &[shown, "signed form G.X."]);
+            ledger.add(event);
+        }
+        assert_redacted(&ledger, &["quuxmail", "+36309876543"]);
+    }
+
+    #[test]
+    fn resolution_index_debug_redacts_records_model_and_keys() {
+        let records: Vec<SourceRecord> = (1..=3).map(|i| record(&format!("r-{i}"))).collect();
+        let resolver = Resolver::new(ResolveParams::default()).unwrap();
+        let model = resolver
+            .train(&resolver.normalize(&records).unwrap())
+            .unwrap();
+        let mut index = ResolutionIndex::new(ResolveParams::default(), model).unwrap();
+        index.add(&records).unwrap();
+        assert_redacted(&index, &["xylander", "quuxmail"]);
+    }
+
+    #[test]
+    fn builders_show_the_kind_of_a_pending_error_not_its_value() {
+        let b = SurveyAnswer::builder("Genoveva\u{7}Xylander");
+        let text = format!("{b:?}");
+        assert!(
+            text.contains("InvalidInput") && !text.contains("Genoveva"),
+            "{text}"
+        );
+        assert!(format!("{:?}", Unredacted(&b)).contains("Genoveva"));
+    }
+
+    /// The one shape of a redacted text leaf.
+    fn check_shape(kind: &str, value: &str, debug: &str) -> Result<(), TestCaseError> {
+        let prefix = format!("{kind}(<redacted, {} bytes, #", value.len());
+        prop_assert!(debug.starts_with(&prefix), "{}", debug);
+        let digest = &debug[prefix.len()..debug.len() - 2];
+        prop_assert_eq!(digest.len(), 8);
+        prop_assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
+        prop_assert!(debug.ends_with(">)"));
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn leaf_debug_never_shows_the_value(
+            text in "[^\\p{C}]{1,300}",
+            local in "[a-z0-9._]{1,30}",
+            domain in "[a-z]{1,20}\\.[a-z]{2,6}",
+            digits in "[0-9]{6,15}",
+        ) {
+            if let Ok(t) = Text::new(&text) {
+                check_shape("Text", t.as_str(), &format!("{t:?}"))?;
+                prop_assert_eq!(format!("{:?}", Unredacted(&t)), format!("Text({:?})", t.as_str()));
+                // Equal values have equal digests within a process.
+                prop_assert_eq!(format!("{t:?}"), format!("{:?}", t.clone()));
+            }
+            let email = EmailAddress::new(&format!("{local}@{domain}")).unwrap();
+            check_shape("EmailAddress", email.as_str(), &format!("{email:#?}"))?;
+            prop_assert_eq!(
+                format!("{:?}", Unredacted(&Some(email.clone()))),
+                format!("Some(EmailAddress({:?}))", email.as_str())
+            );
+            let phone = PhoneNumber::new(&format!("+{digits}")).unwrap();
+            check_shape("PhoneNumber", phone.as_str(), &format!("{phone:?}"))?;
+            let attr = AttributeValue::from(text.as_str());
+            let attr = format!("{attr:?}");
+            prop_assert!(attr.starts_with("Text(<redacted, "), "{}", attr);
+        }
+    }
+
+    #[test]
+    fn long_values_are_redacted_in_constant_space() {
+        let long = "Genoveva ".repeat(7_000);
+        let t = Text::new(&long).unwrap();
+        let text = format!("{t:?}");
+        assert!(text.len() < 64 && !text.contains("Genoveva"), "{text}");
+        assert_eq!(format!("{:?}", Unredacted(&t)).len(), t.as_str().len() + 8);
+    }
+}

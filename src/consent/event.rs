@@ -62,7 +62,7 @@ use super::purpose::{Purpose, SpecialCategory};
 pub struct SubjectKey(Key);
 
 /// The kinds of subject key; also their JSON shape.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
@@ -74,6 +74,21 @@ enum Key {
     ExternalId(ExternalId),
     DeviceId(DeviceId),
     Phone(String),
+}
+
+// Email and phone keys are personal values; the others redact at their
+// leaves (`Text`), and a record id is no personal value.
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::model::redact;
+        match self {
+            Key::Record(id) => f.debug_tuple("Record").field(id).finish(),
+            Key::Email(e) => redact::text(f, "Email", e),
+            Key::ExternalId(id) => f.debug_tuple("ExternalId").field(id).finish(),
+            Key::DeviceId(id) => f.debug_tuple("DeviceId").field(id).finish(),
+            Key::Phone(p) => redact::text(f, "Phone", p),
+        }
+    }
 }
 
 impl TryFrom<Key> for SubjectKey {
@@ -517,10 +532,23 @@ impl ConsentEvent {
 /// them.
 ///
 /// [`build`]: ConsentEventBuilder::build
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ConsentEventBuilder {
     event: ConsentEvent,
     proof: Option<String>,
+}
+
+impl fmt::Debug for ConsentEventBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::model::redact::Secret;
+        f.debug_struct("ConsentEventBuilder")
+            .field("event", &self.event)
+            .field(
+                "proof",
+                &self.proof.as_deref().map(|p| Secret::Text("Text", p)),
+            )
+            .finish()
+    }
 }
 
 impl ConsentEventBuilder {

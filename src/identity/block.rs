@@ -22,9 +22,23 @@ use crate::identity::hash::{hash_parts, FixedSet, KeyHasher, TextSet};
 use crate::identity::record::NormalizedRecord;
 
 /// A blocking key: the rule's name and the value, as `rule:value`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BlockKey(String);
+
+// The value part is a folded personal value; the rule name stays visible.
+impl fmt::Debug for BlockKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if crate::model::redact::revealing() {
+            return f.debug_tuple("BlockKey").field(&self.0).finish();
+        }
+        let (rule, value) = self.0.split_once(':').unwrap_or(("", &self.0));
+        f.debug_tuple("BlockKey")
+            .field(&format_args!("{rule}"))
+            .field(&crate::model::redact::Secret::Text("Value", value))
+            .finish()
+    }
+}
 
 impl BlockKey {
     /// Returns a key for `rule` and `value`.
@@ -206,13 +220,36 @@ pub enum PairScope {
 ///
 /// Detected from the data by [`GenericValues::detect`]; such values give no
 /// blocking key and no evidence when scoring.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GenericValues {
     emails: TextSet,
     phones: TextSet,
     national_ids: TextSet,
     birth_dates: FixedSet<chrono::NaiveDate>,
+}
+
+// The generic values are taken from the data (the emails, phones, ids and
+// birth dates shared by too many records), so outside `Unredacted` only
+// their numbers are shown.
+impl fmt::Debug for GenericValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if crate::model::redact::revealing() {
+            f.debug_struct("GenericValues")
+                .field("emails", &self.emails)
+                .field("phones", &self.phones)
+                .field("national_ids", &self.national_ids)
+                .field("birth_dates", &self.birth_dates)
+                .finish()
+        } else {
+            f.debug_struct("GenericValues")
+                .field("emails", &self.emails.len())
+                .field("phones", &self.phones.len())
+                .field("national_ids", &self.national_ids.len())
+                .field("birth_dates", &self.birth_dates.len())
+                .finish()
+        }
+    }
 }
 
 fn name_key(r: &NormalizedRecord) -> u64 {

@@ -45,7 +45,7 @@ use crate::model::{RecordId, SourceRecord};
 /// assert_eq!(index.clustering().clusters().len(), 2);
 /// # Ok::<(), custodia::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ResolutionIndex {
     params: ResolveParams,
     model: MatchModel,
@@ -59,6 +59,32 @@ pub struct ResolutionIndex {
     cluster_of: Vec<ClusterId>,
     clusters: HashMap<ClusterId, Cluster>,
     refusals: HashMap<(RecordId, RecordId), Refusal>,
+}
+
+// The block keys are hashes of folded names, emails and phones under a
+// fixed, public hash, which a list of guesses could reverse; outside
+// `Unredacted` they are counted, not shown. The records redact their own
+// values.
+impl std::fmt::Debug for ResolutionIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ResolutionIndex");
+        d.field("params", &self.params)
+            .field("model", &self.model)
+            .field("blocker", &self.blocker)
+            .field("records", &self.records)
+            .field("by_id", &self.by_id);
+        if crate::model::redact::revealing() {
+            d.field("keys", &self.keys).field("blocks", &self.blocks);
+        } else {
+            d.field("keys", &self.keys.iter().map(Vec::len).sum::<usize>())
+                .field("blocks", &self.blocks.len());
+        }
+        d.field("links", &self.links)
+            .field("cluster_of", &self.cluster_of)
+            .field("clusters", &self.clusters)
+            .field("refusals", &self.refusals)
+            .finish()
+    }
 }
 
 impl ResolutionIndex {

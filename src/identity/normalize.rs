@@ -150,12 +150,29 @@ const PARTICLES: &[&str] = &[
 /// let mono = NormalizedName::from_full("Sukarno", NameOrder::GivenFirst);
 /// assert!(mono.is_mononym());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NormalizedName {
     given: Option<String>,
     family: Option<String>,
     mononym: bool,
+}
+
+impl std::fmt::Debug for NormalizedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::model::redact::Secret;
+        f.debug_struct("NormalizedName")
+            .field(
+                "given",
+                &self.given.as_deref().map(|v| Secret::Text("Given", v)),
+            )
+            .field(
+                "family",
+                &self.family.as_deref().map(|v| Secret::Text("Family", v)),
+            )
+            .field("mononym", &self.mononym)
+            .finish()
+    }
 }
 
 fn strip_titles(folded: &str) -> Vec<&str> {

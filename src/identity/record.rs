@@ -253,9 +253,35 @@ impl From<Fields> for NormalizedRecord {
     }
 }
 
+// Every folded value is personal (names, emails, streets, ids); the id and
+// source stay visible so a log can find the record.
 impl std::fmt::Debug for NormalizedRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.fields().fmt(f)
+        use crate::model::redact::Secret;
+        let x = self.fields();
+        fn one<'a>(kind: &'static str, v: &'a Option<String>) -> Option<Secret<'a>> {
+            v.as_deref().map(|v| Secret::Text(kind, v))
+        }
+        fn all<'a>(kind: &'static str, v: &'a [String]) -> Vec<Secret<'a>> {
+            v.iter().map(|v| Secret::Text(kind, v)).collect()
+        }
+        f.debug_struct("NormalizedRecord")
+            .field("id", &x.id)
+            .field("source", &x.source)
+            .field("name", &x.name)
+            .field("given_canonical", &one("Given", &x.given_canonical))
+            .field("birth", &x.birth.as_ref().map(|d| Secret::Value("Date", d)))
+            .field("emails", &all("Email", &x.emails))
+            .field("phones", &all("Phone", &x.phones))
+            .field("national_ids", &all("NationalId", &x.national_ids))
+            .field("account_ids", &all("AccountId", &x.account_ids))
+            .field("street_number", &one("StreetNumber", &x.street_number))
+            .field("street", &one("Street", &x.street))
+            .field("address_extra", &one("AddressExtra", &x.address_extra))
+            .field("locality", &one("Locality", &x.locality))
+            .field("region", &one("Region", &x.region))
+            .field("postcode", &one("Postcode", &x.postcode))
+            .finish()
     }
 }
 

@@ -674,11 +674,25 @@ impl TrainParams {
 }
 
 /// Frequencies of the values of one field.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct TermFrequencies {
     counts: FixedMap<String, u32>,
     total: u64,
+}
+
+// The counted terms are the training records' folded values (names,
+// emails), so outside `Unredacted` only their number is shown.
+impl fmt::Debug for TermFrequencies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("TermFrequencies");
+        if crate::model::redact::revealing() {
+            d.field("counts", &self.counts);
+        } else {
+            d.field("distinct", &self.counts.len());
+        }
+        d.field("total", &self.total).finish()
+    }
 }
 
 impl TermFrequencies {

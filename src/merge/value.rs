@@ -33,7 +33,7 @@ use crate::model::{AttributeValue, Money, Value};
 ///
 /// Text and structured values are shared (`Arc`), so profiles copy them
 /// without allocating.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum FieldValue {
     /// A yes/no value.
@@ -52,6 +52,24 @@ pub enum FieldValue {
     Money(Money),
     /// A custom attribute that is a list or a map, kept whole.
     Structured(Arc<AttributeValue>),
+}
+
+// A surviving value may be any personal field, so every payload but a
+// yes/no is redacted (`model::Unredacted` prints it in full).
+impl fmt::Debug for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::model::redact;
+        match self {
+            FieldValue::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            FieldValue::Int(i) => redact::value(f, "Int", i),
+            FieldValue::Float(x) => redact::value(f, "Float", x),
+            FieldValue::Text(t) => redact::text(f, "Text", t),
+            FieldValue::Date(d) => redact::value(f, "Date", d),
+            FieldValue::Timestamp(t) => redact::value(f, "Timestamp", t),
+            FieldValue::Money(m) => redact::value(f, "Money", m),
+            FieldValue::Structured(v) => f.debug_tuple("Structured").field(v).finish(),
+        }
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -82,9 +100,9 @@ impl FieldValue {
             Value::Timestamp(t) => FieldValue::Timestamp(t),
             Value::Money(m) => FieldValue::Money(m),
             // `Value` may grow; a kind this version does not know is kept as
-            // its debug text rather than dropped.
+            // its full debug text rather than dropped.
             #[allow(unreachable_patterns)] // OK: `Value` is non_exhaustive.
-            other => FieldValue::Text(format!("{other:?}").into()),
+            other => FieldValue::Text(format!("{:?}", crate::model::Unredacted(&other)).into()),
         }
     }
 

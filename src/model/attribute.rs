@@ -87,7 +87,7 @@ impl fmt::Display for Finite {
 /// assert_eq!(v.as_text(), Some("gold"));
 /// assert_eq!(AttributeValue::from(3_i64).to_string(), "3");
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
@@ -108,6 +108,23 @@ pub enum AttributeValue {
     List(Vec<AttributeValue>),
     /// Named values.
     Map(BTreeMap<String, AttributeValue>),
+}
+
+// Sources send anything as attributes (an `ssn`, a `phone` as a number), so
+// every scalar but a yes/no is redacted; keys stay visible.
+impl fmt::Debug for AttributeValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::model::redact;
+        match self {
+            AttributeValue::Null => f.write_str("Null"),
+            AttributeValue::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            AttributeValue::Int(i) => redact::value(f, "Int", i),
+            AttributeValue::Float(x) => redact::value(f, "Float", x),
+            AttributeValue::Text(t) => redact::text(f, "Text", t),
+            AttributeValue::List(v) => f.debug_tuple("List").field(v).finish(),
+            AttributeValue::Map(m) => f.debug_tuple("Map").field(m).finish(),
+        }
+    }
 }
 
 impl AttributeValue {

@@ -851,10 +851,25 @@ impl SurveyAnswer {
 }
 
 /// Builds a [`SurveyAnswer`]; see [`SurveyAnswer::builder`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SurveyAnswerBuilder {
     answer: SurveyAnswer,
     error: Option<Error>,
+}
+
+// The pending error's message names the refused value (a comment, a survey
+// id), so only its kind is shown outside `Unredacted`.
+impl std::fmt::Debug for SurveyAnswerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("SurveyAnswerBuilder");
+        d.field("answer", &self.answer);
+        if crate::model::redact::revealing() {
+            d.field("error", &self.error);
+        } else {
+            d.field("error", &self.error.as_ref().map(Error::kind));
+        }
+        d.finish()
+    }
 }
 
 impl SurveyAnswerBuilder {

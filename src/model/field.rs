@@ -149,7 +149,7 @@ impl From<FieldPath> for String {
 /// assert_eq!(v.field_type(), FieldType::Text);
 /// assert_eq!(v.as_text(), Some("PT"));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Value<'a> {
     /// A yes/no value.
@@ -166,6 +166,23 @@ pub enum Value<'a> {
     Timestamp(DateTime<Utc>),
     /// An exact amount of money.
     Money(Money),
+}
+
+// A value read from a record may be any personal field (an email, a birth
+// date, an age), so every payload but a yes/no is redacted.
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::model::redact;
+        match self {
+            Value::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            Value::Int(i) => redact::value(f, "Int", i),
+            Value::Float(x) => redact::value(f, "Float", x),
+            Value::Text(t) => redact::text(f, "Text", t),
+            Value::Date(d) => redact::value(f, "Date", d),
+            Value::Timestamp(t) => redact::value(f, "Timestamp", t),
+            Value::Money(m) => redact::value(f, "Money", m),
+        }
+    }
 }
 
 impl<'a> Value<'a> {

@@ -120,7 +120,7 @@ impl From<CountryCode> for String {
 /// assert_eq!(err.to_string(), "latitude 91 is out of range -90..=90");
 /// # Ok::<(), custodia::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
@@ -129,6 +129,20 @@ impl From<CountryCode> for String {
 pub struct Coordinates {
     latitude: f64,
     longitude: f64,
+}
+
+// A precise position can be a home address, so it is redacted like one.
+impl fmt::Debug for Coordinates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if crate::model::redact::revealing() {
+            f.debug_struct("Coordinates")
+                .field("latitude", &self.latitude)
+                .field("longitude", &self.longitude)
+                .finish()
+        } else {
+            crate::model::redact::value(f, "Coordinates", &(self.latitude, self.longitude))
+        }
+    }
 }
 
 #[cfg(feature = "serde")]

@@ -43,6 +43,45 @@
 //! documents the paths of a record and the names of its events (see also
 //! [`Event::name`]).
 //!
+//! # Debug output and personal data
+//!
+//! `Debug` never prints a personal value, so records, profiles, consent
+//! events and indexes can go into logs, panic messages and `{:#?}` dumps.
+//! Redaction happens at the leaf types that hold personal values, so every
+//! container that derives `Debug` (including `Vec`s and `Option`s) inherits
+//! it:
+//!
+//! | leaf | redacted `Debug` |
+//! |---|---|
+//! | [`Text`] (names, street lines, cities, ids' values, proofs, comments, every open enum's `Other`), [`EmailAddress`], [`PhoneNumber`] | `Text(<redacted, 11 bytes, #6a1f03c2>)` |
+//! | [`Birth::Date`], [`Coordinates`] | `Date(<redacted, #09be44d1>)` |
+//! | [`AttributeValue`] and [`Value`] scalars but `Bool` (also `merge::FieldValue`) | `Int(<redacted, #…>)`; lists and map keys stay readable |
+//! | the folded values of `identity::NormalizedRecord`, `NormalizedName` and `BlockKey`, email and phone `consent::SubjectKey`s | as text |
+//! | the value tables of `identity::MatchModel` and `GenericValues`, the key hashes of `ResolutionIndex` | counts only |
+//!
+//! Identifiers ([`RecordId`], [`SourceId`], [`EventId`]), kinds and enum
+//! words, [`CountryCode`], [`LanguageTag`], [`TimeZoneName`], [`DomainName`],
+//! money and event times stay readable: they find a record without saying
+//! who it is about. A builder holding an error shows only its
+//! [`ErrorKind`](crate::error::ErrorKind).
+//!
+//! The digest after `#` is 32 bits of SipHash under a random key chosen
+//! once per process: two equal values show the same digest in one run, so a
+//! log can show that two records share an email, but the digest cannot be
+//! checked against a list of likely emails or phones, and it differs
+//! between runs. Lengths are in bytes.
+//!
+//! The full values are printed only when asked for explicitly:
+//! [`Unredacted`]`(&value)` prints `Debug` in full, nested containers
+//! included (`format!("{:#?}", Unredacted(&record))`); each leaf's
+//! `Display` and `as_str()` return its text; and the serde JSON form holds
+//! everything.
+//!
+//! Error messages are not redacted: they name the offending value (`email
+//! "ana.example.com" has no @`) so the caller can fix the input, in both
+//! `Display` and `Debug` of [`Error`](crate::Error). Log
+//! [`Error::kind`](crate::Error::kind) where input may be personal.
+//!
 //! # JSON
 //!
 //! With the default `serde` feature every type serialises to a documented,
@@ -83,6 +122,7 @@ mod invalid;
 mod money;
 mod quality;
 mod record;
+pub(crate) mod redact;
 mod section;
 mod text;
 
@@ -104,6 +144,7 @@ pub(crate) use invalid::invalid;
 pub use money::{Currency, Money};
 pub use quality::QualityNote;
 pub use record::{SourceRecord, SourceRecordBuilder, JSON_SHAPE_VERSION};
+pub use redact::Unredacted;
 pub use section::{
     AgeBand, Birth, Business, Channel, CreditTier, DecisionLevel, Demographic, Device, DeviceId,
     DeviceIdKind, DeviceKind, Education, ExternalId, Firmographics, Gender, Geographic,

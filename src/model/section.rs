@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 use crate::model::invalid::invalid;
-use crate::model::text::{checked_text, text_newtype};
+use crate::model::text::{checked_text, debug_personal, text_newtype};
 use crate::model::{
     Attributes, Coordinates, CountryCode, DomainName, EmailAddress, LanguageTag, Money,
     PhoneNumber, TimeZoneName,
@@ -37,6 +37,9 @@ text_newtype!(
     /// ```
     Text, |t| checked_text("text", t).map(String::into_boxed_str)
 );
+
+// Free text is where names, streets and ids end up, so it is redacted.
+debug_personal!(Text);
 
 /// Defines an open enum of known words plus `Other(Text)`, with parsing from
 /// the words sources commonly send.
@@ -566,7 +569,9 @@ impl fmt::Display for AgeBand {
 }
 
 /// When a person was born, as precisely as the source knew.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// `Debug` redacts the date (see [`Unredacted`](crate::model::Unredacted)).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
@@ -578,6 +583,16 @@ pub enum Birth {
     Date(NaiveDate),
     /// An age band at the time of the observation.
     AgeBand(AgeBand),
+}
+
+impl fmt::Debug for Birth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Birth::Date(d) => crate::model::redact::value(f, "Date", d),
+            // A band of ten or more years does not single anyone out.
+            Birth::AgeBand(b) => f.debug_tuple("AgeBand").field(b).finish(),
+        }
+    }
 }
 
 open_enum!(

@@ -86,12 +86,6 @@ macro_rules! text_newtype {
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), &*self.0)
-            }
-        }
-
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.pad(&self.0)
@@ -133,6 +127,44 @@ macro_rules! text_newtype {
     };
 }
 pub(crate) use text_newtype;
+
+/// Implements `Debug` for text newtypes that hold no personal value: the
+/// text is printed in full.
+macro_rules! debug_public {
+    ($($name:ident),* $(,)?) => {$(
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), &*self.0)
+            }
+        }
+    )*};
+}
+
+/// Implements `Debug` for text newtypes that hold a personal value: the text
+/// is redacted unless formatted inside
+/// [`Unredacted`](crate::model::Unredacted).
+macro_rules! debug_personal {
+    ($($name:ident),* $(,)?) => {$(
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                crate::model::redact::text(f, stringify!($name), &self.0)
+            }
+        }
+    )*};
+}
+pub(crate) use debug_personal;
+
+// Identifiers, languages, time zones and domains say nothing about a person
+// on their own, and logs need them to find the record.
+debug_public!(
+    RecordId,
+    SourceId,
+    EventId,
+    DomainName,
+    LanguageTag,
+    TimeZoneName
+);
+debug_personal!(EmailAddress, PhoneNumber);
 
 text_newtype!(
     /// The identifier of a [`SourceRecord`](crate::model::SourceRecord), unique

@@ -210,7 +210,8 @@ fn canon<T: serde::Serialize + Debug>(x: &T) -> String {
 
 #[cfg(not(feature = "serde"))]
 fn canon<T: Debug>(x: &T) -> String {
-    format!("{x:?}")
+    // In full: the redacted form shows only lengths and digests.
+    format!("{:?}", custodia::model::Unredacted(x))
 }
 
 /// A store holding `records`, with each group of `groups` (indexes into
