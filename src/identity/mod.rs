@@ -81,7 +81,7 @@ pub use cluster::{
 };
 pub use compare::{
     date_distance, numeric_closeness, soundex, Comparator, DamerauLevenshtein, Exact, JaroWinkler,
-    Levenshtein, Phonetic, Similarity, TokenSet,
+    Levenshtein, Phonetic, Similarity, TokenSet, MAX_COMPARED_CHARS,
 };
 pub use index::ResolutionIndex;
 pub use normalize::{

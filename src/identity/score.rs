@@ -229,16 +229,44 @@ fn text_level(a: Option<&str>, b: Option<&str>, hi: f64, lo: Option<f64>) -> u8 
     }
 }
 
-/// Best (lowest non-zero) level over all value pairs of two lists.
-fn best_of<F: Fn(&str, &str) -> u8>(
-    a: Values<'_>,
-    b: Values<'_>,
+/// The most values of each list that are compared pair by pair for a fuzzy
+/// level; agreement on one value is looked for among all of them.
+const MAX_LIST_COMPARED: usize = 16;
+
+/// Whether two sorted lists share a value: one merge, linear in both.
+fn share_a_value<'v>(
+    mut a: impl Iterator<Item = &'v str>,
+    mut b: impl Iterator<Item = &'v str>,
+) -> bool {
+    let (mut x, mut y) = (a.next(), b.next());
+    while let (Some(p), Some(q)) = (x, y) {
+        match p.cmp(q) {
+            std::cmp::Ordering::Less => x = a.next(),
+            std::cmp::Ordering::Greater => y = b.next(),
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+/// Best (lowest non-zero) level over the value pairs of two sorted lists,
+/// where `f` gives level 1 to equal values: a shared value is found by a
+/// merge of the whole lists, and other levels among the first
+/// [`MAX_LIST_COMPARED`] values of each, so that the cost stays linear
+/// however many values a record holds.
+fn best_of<'v, F: Fn(&str, &str) -> u8>(
+    a: Values<'v>,
+    b: Values<'v>,
     skip: impl Fn(&str) -> bool,
     f: F,
 ) -> u8 {
+    let kept = |v: &Values<'v>| v.clone().filter(|x| !skip(x));
+    if share_a_value(kept(&a), kept(&b)) {
+        return 1;
+    }
     let mut best = 0u8;
-    for x in a.filter(|x| !skip(x)) {
-        for y in b.clone().filter(|y| !skip(y)) {
+    for x in kept(&a).take(MAX_LIST_COMPARED) {
+        for y in kept(&b).take(MAX_LIST_COMPARED) {
             let l = f(x, y);
             if best == 0 || l < best {
                 best = l;
@@ -251,7 +279,7 @@ fn best_of<F: Fn(&str, &str) -> u8>(
 /// Compares issued identifiers within each issuing system only: the same id
 /// is level 1, another id of the same system level 2 (different), and ids of
 /// different systems say nothing (level 0), since one person holds ids in
-/// many systems.
+/// many systems. Linear (after sorting `b`'s systems) in the number of ids.
 fn account_level(a: Values<'_>, b: Values<'_>) -> u8 {
     fn namespace(id: &str) -> &str {
         let mut cut = id.match_indices(':').map(|(i, _)| i);
@@ -260,16 +288,16 @@ fn account_level(a: Values<'_>, b: Values<'_>) -> u8 {
             _ => id,
         }
     }
-    let mut best = 0u8;
-    for x in a {
-        for y in b.clone().filter(|y| namespace(y) == namespace(x)) {
-            let l = if x == y { 1 } else { 2 };
-            if best == 0 || l < best {
-                best = l;
-            }
-        }
+    if share_a_value(a.clone(), b.clone()) {
+        return 1;
     }
-    best
+    let mut systems: Vec<&str> = b.map(namespace).collect();
+    systems.sort_unstable();
+    if a.map(namespace).any(|n| systems.binary_search(&n).is_ok()) {
+        2
+    } else {
+        0
+    }
 }
 
 /// Returns the digits of `YYYYMMDD`, without allocating.
