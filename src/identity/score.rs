@@ -34,7 +34,8 @@ use crate::model::RecordId;
 #[non_exhaustive]
 pub enum Field {
     /// Given name: exact, nickname, swapped with the family name,
-    /// Jaro-Winkler ≥ 0.92, ≥ 0.80, different.
+    /// Jaro-Winkler ≥ 0.92, one edit (a typo or two letters swapped, as in
+    /// amy/may), Jaro-Winkler ≥ 0.80, an initial of the other, different.
     GivenName,
     /// Family name: exact, swapped, Jaro-Winkler ≥ 0.92, ≥ 0.80, different.
     FamilyName,
@@ -70,7 +71,9 @@ const GIVEN_LEVELS: &[&str] = &[
     "nickname",
     "swapped",
     "jw>=0.92",
+    "one_edit",
     "jw>=0.80",
+    "initial",
     "different",
 ];
 const FAMILY_LEVELS: &[&str] = &[
@@ -300,6 +303,24 @@ fn account_level(a: Values<'_>, b: Values<'_>) -> u8 {
     }
 }
 
+/// Whether `initial` is one letter (or letters apart by spaces, "j r") that
+/// begins the words of `name` in order.
+fn is_initial_of(initial: &str, name: &str) -> bool {
+    let mut words = name.split(' ').filter(|w| !w.is_empty());
+    let mut any = false;
+    for i in initial.split(' ').filter(|w| !w.is_empty()) {
+        let mut chars = i.chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            return false;
+        };
+        match words.next() {
+            Some(w) if w.starts_with(c) => any = true,
+            _ => return false,
+        }
+    }
+    any
+}
+
 /// Returns the digits of `YYYYMMDD`, without allocating.
 fn date_digits(d: chrono::NaiveDate) -> [u8; 8] {
     use chrono::Datelike;
@@ -355,10 +376,14 @@ pub(crate) fn level(
             let s = jw(x, y, 0.80);
             if s >= 0.92 {
                 4
-            } else if s >= 0.80 {
+            } else if edits_within(x, y, 1) == 1 {
                 5
-            } else {
+            } else if s >= 0.80 {
                 6
+            } else if is_initial_of(x, y) || is_initial_of(y, x) {
+                7
+            } else {
+                8
             }
         }
         Field::FamilyName => {
@@ -554,6 +579,24 @@ pub struct MatchExplanation {
     pub probability: f64,
     /// Whether the pair reaches the model's link threshold.
     pub is_link: bool,
+    /// Which of the model's parts weighed the pair.
+    pub context: ScoreContext,
+}
+
+/// Which part of a [`MatchModel`] weighed a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum ScoreContext {
+    /// The whole model: every field is independent evidence.
+    #[default]
+    General,
+    /// The household model: the records share a family name and an
+    /// address or phone, which a household's members share too, so only
+    /// the given name, birth date and personal identifiers count, with
+    /// weights trained on household pairs; shared fields weigh 0.
+    Household,
 }
 
 /// Something that scores and explains pairs of normalised records.
@@ -567,8 +610,9 @@ pub trait Matcher: fmt::Debug + Send + Sync {
     /// Returns the weight in bits from which a pair is a link.
     fn link_weight(&self) -> f64;
     /// Returns `true` when the pair holds strong conflicting evidence (such
-    /// as birth dates that differ beyond a typo), which refuses any merge
-    /// that would put both records in one cluster. None by default.
+    /// as birth dates that differ beyond a typo, or two members of one
+    /// household), which refuses a merge whose cross pairs mostly
+    /// conflict. None by default.
     fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
         let _ = (a, b);
         false
@@ -701,6 +745,10 @@ impl TrainParams {
     }
 }
 
+/// The fewest household pairs (one family name and one address or phone)
+/// that train a [`HouseholdModel`].
+const MIN_HOUSEHOLD_PAIRS: f64 = 200.0;
+
 /// Frequencies of the values of one field.
 #[derive(Clone, Debug, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -734,8 +782,138 @@ pub struct MatchModel {
     max_tf_adjustment: f64,
     link_probability: f64,
     iterations: usize,
+    /// How pairs within one household are told apart (see
+    /// [`HouseholdModel`]); `None` when training saw too few such pairs.
+    #[cfg_attr(feature = "serde", serde(default))]
+    household: Option<HouseholdModel>,
     #[cfg_attr(feature = "serde", serde(skip))]
     weights: Weights,
+}
+
+/// The fields that tell apart two records of one household: what the
+/// household's members do not share.
+const HOUSEHOLD_FIELDS: [Field; 5] = [
+    Field::GivenName,
+    Field::BirthDate,
+    Field::Email,
+    Field::NationalId,
+    Field::AccountId,
+];
+
+/// The fields a household shares, which say nothing once a pair is known
+/// to be of one household.
+const SHARED_IN_HOUSEHOLD: [Field; FIELDS - HOUSEHOLD_FIELDS.len()] = [
+    Field::FamilyName,
+    Field::Phone,
+    Field::StreetNumber,
+    Field::Street,
+    Field::AddressExtra,
+    Field::Locality,
+    Field::Postcode,
+    Field::Region,
+];
+
+/// Whether a pair's levels put both records in one household: one family
+/// name, and one street, phone, or postcode and house number.
+fn is_household(v: &[u8; FIELDS]) -> bool {
+    v[Field::FamilyName.index()] == 1
+        && (matches!(v[Field::Street.index()], 1 | 2)
+            || v[Field::Phone.index()] == 1
+            || (v[Field::Postcode.index()] == 1 && v[Field::StreetNumber.index()] == 1))
+}
+
+/// How pairs within one household are told apart: a second
+/// Fellegi–Sunter model over [`HOUSEHOLD_FIELDS`] only, trained by EM on the
+/// candidate pairs that share a family name and an address or phone.
+///
+/// Among such pairs, the shared family name, address and phone are not
+/// independent evidence of one person: parents, children, twins and
+/// spouses share them too. What tells a typo'd duplicate from another
+/// member is the given name, the birth date and the personal identifiers,
+/// weighed by how often each level occurs among the household's members
+/// (`u`) and among its duplicates (`m`), both learned from the data (no
+/// fixed rule: a one-letter typo, a nickname and two distinct names are
+/// levels with trained weights). The prior is the share of duplicates
+/// among household pairs.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct HouseholdModel {
+    prior: f64,
+    m: Vec<Vec<f64>>,
+    u: Vec<Vec<f64>>,
+    iterations: usize,
+}
+
+impl HouseholdModel {
+    fn level_weight(&self, field: Field, level: u8) -> f64 {
+        if level == 0 || SHARED_IN_HOUSEHOLD.contains(&field) {
+            return 0.0;
+        }
+        let at = |d: &Vec<Vec<f64>>| {
+            d.get(field.index())
+                .and_then(|x| x.get(level as usize))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let (m, u) = (at(&self.m), at(&self.u));
+        if m <= 0.0 || u <= 0.0 {
+            0.0
+        } else {
+            (m / u).log2()
+        }
+    }
+
+    fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+
+    /// Estimates both `m` and `u` by EM over household pairs' `patterns`,
+    /// starting from the whole model's `m` and `u`.
+    fn train(
+        patterns: &[([u8; FIELDS], f64)],
+        m0: &[Vec<f64>],
+        u0: &[Vec<f64>],
+        iterations: usize,
+    ) -> HouseholdModel {
+        let (mut m, mut u) = (m0.to_vec(), u0.to_vec());
+        let mut prior = 0.5;
+        let mut done = 0;
+        for it in 0..iterations {
+            let (ln_m, ln_u) = (logs(&m), logs(&u));
+            let (mut mc, mut uc) = (empty_counts(), empty_counts());
+            let (mut mt, mut total) = (0.0, 0.0);
+            for (v, c) in patterns {
+                let p = posterior(v, prior, &ln_m, &ln_u, &SHARED_IN_HOUSEHOLD);
+                mt += p * c;
+                total += c;
+                for (i, l) in v.iter().enumerate() {
+                    mc[i][*l as usize] += p * c;
+                    uc[i][*l as usize] += (1.0 - p) * c;
+                }
+            }
+            let (new_m, new_u) = (distributions(&mc), distributions(&uc));
+            let new_prior = (mt / total.max(1.0)).clamp(1e-6, 1.0 - 1e-6);
+            let change = (new_prior - prior).abs()
+                + new_m
+                    .iter()
+                    .chain(&new_u)
+                    .flatten()
+                    .zip(m.iter().chain(&u).flatten())
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+            (m, u, prior) = (new_m, new_u, new_prior);
+            done = it + 1;
+            if change < 1e-6 {
+                break;
+            }
+        }
+        HouseholdModel {
+            prior,
+            m,
+            u,
+            iterations: done,
+        }
+    }
 }
 
 /// Level weights and the prior weight, worked out once from `m`, `u` and
@@ -746,6 +924,8 @@ pub struct MatchModel {
 struct Weights {
     prior: f64,
     levels: Vec<Vec<f64>>,
+    household_prior: f64,
+    household: Vec<Vec<f64>>,
 }
 
 impl PartialEq for Weights {
@@ -1020,6 +1200,7 @@ impl MatchModel {
             max_tf_adjustment: params.max_tf_adjustment,
             link_probability: 0.5,
             iterations: 0,
+            household: None,
             weights: Weights::default(),
         };
         Ok((model, ucounts))
@@ -1185,6 +1366,18 @@ impl MatchModel {
             }
         }
         model.prior = prior;
+        // Household pairs among the same sample: told apart by their own
+        // model when there are enough of them to train it.
+        let household: Vec<([u8; FIELDS], f64)> = patterns
+            .into_iter()
+            .filter(|(v, _)| is_household(v))
+            .collect();
+        let seen: f64 = household.iter().map(|p| p.1).sum();
+        if seen >= MIN_HOUSEHOLD_PAIRS {
+            let h = HouseholdModel::train(&household, &model.m, &model.u, params.em_iterations);
+            model.iterations = model.iterations.max(h.iterations);
+            model.household = Some(h);
+        }
         Ok(model.with_weights())
     }
 
@@ -1216,16 +1409,34 @@ impl MatchModel {
         }
         let (mut model, _) = MatchModel::base(records, generic, params)?;
         let mut mcounts = empty_counts();
+        // Household pairs train the household model: its `m` from the
+        // matches, its `u` from the household's other members.
+        let (mut hm, mut hu, mut household) = (empty_counts(), empty_counts(), [0.0f64; 2]);
         for &(a, b, is_match) in labelled {
+            let v = levels(&records[a as usize], &records[b as usize], &model.generic);
             if is_match {
-                let v = levels(&records[a as usize], &records[b as usize], &model.generic);
                 for (i, l) in v.iter().enumerate() {
                     mcounts[i][*l as usize] += 1.0;
+                }
+            }
+            if is_household(&v) {
+                household[usize::from(is_match)] += 1.0;
+                let counts = if is_match { &mut hm } else { &mut hu };
+                for (i, l) in v.iter().enumerate() {
+                    counts[i][*l as usize] += 1.0;
                 }
             }
         }
         model.m = distributions(&mcounts);
         model.prior = matches as f64 / labelled.len() as f64;
+        if household[0] + household[1] >= MIN_HOUSEHOLD_PAIRS && household[0] > 0.0 {
+            model.household = Some(HouseholdModel {
+                prior: (household[1] / (household[0] + household[1])).clamp(1e-6, 1.0 - 1e-6),
+                m: distributions(&hm),
+                u: distributions(&hu),
+                iterations: 0,
+            });
+        }
         Ok(model.with_weights())
     }
 
@@ -1282,7 +1493,19 @@ impl MatchModel {
 
     /// Returns the model with its weight table filled in.
     fn with_weights(mut self) -> MatchModel {
+        let household = self.household.as_ref();
         self.weights = Weights {
+            household_prior: household.map_or(0.0, HouseholdModel::prior_weight),
+            household: household.map_or_else(Vec::new, |h| {
+                Field::ALL
+                    .iter()
+                    .map(|f| {
+                        (0..f.levels().len() as u8)
+                            .map(|l| h.level_weight(*f, l))
+                            .collect()
+                    })
+                    .collect()
+            }),
             prior: self.prior_weight(),
             levels: Field::ALL
                 .iter()
@@ -1369,6 +1592,9 @@ impl MatchModel {
     /// Returns the score of a pair from its levels and the term-frequency
     /// adjustment of each field's level.
     fn score_with(&self, v: &[u8; FIELDS], adjustment: impl Fn(Field, u8) -> f64) -> MatchScore {
+        if let Some(h) = self.household.as_ref().filter(|_| is_household(v)) {
+            return self.household_score(h, v);
+        }
         let mut weight = if self.weights.levels.is_empty() {
             self.prior_weight()
         } else {
@@ -1382,6 +1608,58 @@ impl MatchModel {
             weight += self.rule_weight;
         }
         MatchScore { weight, rule }
+    }
+
+    /// Returns the score of a household pair: the household prior and the
+    /// household weights of [`HOUSEHOLD_FIELDS`]; of the deterministic
+    /// rules only a shared account id counts, since a household shares its
+    /// phone and often an email.
+    fn household_score(&self, h: &HouseholdModel, v: &[u8; FIELDS]) -> MatchScore {
+        let cached = !self.weights.household.is_empty();
+        let mut weight = if cached {
+            self.weights.household_prior
+        } else {
+            h.prior_weight()
+        };
+        for f in HOUSEHOLD_FIELDS {
+            let l = v[f.index()];
+            weight += if cached {
+                self.weights.household[f.index()][l as usize]
+            } else {
+                h.level_weight(f, l)
+            };
+        }
+        let rule = (v[Field::AccountId.index()] == 1).then_some(MatchRule::SameAccountId);
+        if rule.is_some() {
+            weight += self.rule_weight;
+        }
+        MatchScore { weight, rule }
+    }
+
+    /// Whether a pair with levels `v` conflicts (see [`Matcher::is_conflict`]).
+    fn conflict(&self, v: &[u8; FIELDS]) -> bool {
+        let level = |f: Field| v[f.index()];
+        if let Some(h) = self.household.as_ref().filter(|_| is_household(v)) {
+            // Within a household the trained household model decides: a
+            // pair it does not link is two of the household's members.
+            return self.household_score(h, v).weight < self.link_weight();
+        }
+        let birth = level(Field::BirthDate);
+        // Clearly different given names (no typo, nickname or initial
+        // apart), in one family, with birth dates that agree (twins), are
+        // missing or generic, or differ by more than one typo.
+        let other_member = level(Field::GivenName) == 8
+            && match level(Field::FamilyName) {
+                1 => matches!(birth, 0 | 1 | 4),
+                0 => birth == 1,
+                _ => false,
+            };
+        // Two stable personal identifiers that both disagree: another
+        // person who shares a common name and a neighbourhood.
+        let other_ids = level(Field::NationalId) == 4 && level(Field::Phone) == 3;
+        (birth == 5 || other_member || other_ids)
+            && !matches!(level(Field::NationalId), 1 | 2)
+            && level(Field::Email) != 1
     }
 
     /// Returns the comparison levels of a pair, in [`Field::ALL`] order.
@@ -1421,27 +1699,27 @@ impl Matcher for MatchModel {
         (self.link_probability / (1.0 - self.link_probability)).log2()
     }
 
-    /// Two kinds of pair conflict, unless a personal identifier (national
-    /// id within one edit, or email) agrees — a phone is often a household
-    /// line, so it does not count:
+    /// A pair of one household (one family name and one address or phone)
+    /// conflicts when the trained household model does not link it: two of
+    /// the household's members. Other pairs conflict, unless a personal
+    /// identifier (national id within one edit, or email) agrees, on:
     /// - birth dates that differ beyond a typo or a day/month swap (parent
     ///   and child with one name);
-    /// - clearly different given names in one family whose birth dates
-    ///   agree (twins), are missing or generic (a household member known
-    ///   by name and address only), or differ by two edits (more than one
-    ///   typo); for people known by one name only (no family name to compare),
-    ///   only agreeing birth dates count;
+    /// - clearly different given names (no typo, nickname or initial apart)
+    ///   in one family whose birth dates agree (twins who live apart), are
+    ///   missing or generic, or differ by two edits; for people known by one
+    ///   name only, only agreeing birth dates count;
     /// - national ids that differ beyond two edits and phones that differ
     ///   (namesakes of one neighbourhood).
     fn is_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
         let (a, b) = ordered(a, b);
-        conflict(|f| level(f, a, b, &self.generic))
+        self.conflict(&levels(a, b, &self.generic))
     }
 
     fn score_and_conflict(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> (MatchScore, bool) {
         let (a, b) = ordered(a, b);
         let v = levels(a, b, &self.generic);
-        (self.score_levels(&v, a), conflict(|f| v[f.index()]))
+        (self.score_levels(&v, a), self.conflict(&v))
     }
 
     fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore {
@@ -1452,7 +1730,11 @@ impl Matcher for MatchModel {
     fn explain(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchExplanation {
         let (a, b) = ordered(a, b);
         let v = levels(a, b, &self.generic);
-        let prior_weight = (self.prior / (1.0 - self.prior)).log2();
+        let household = self.household.as_ref().filter(|_| is_household(&v));
+        let prior_weight = match household {
+            Some(h) => h.prior_weight(),
+            None => self.prior_weight(),
+        };
         let comparisons: Vec<ComparisonExplanation> = Field::ALL
             .iter()
             .enumerate()
@@ -1460,8 +1742,14 @@ impl Matcher for MatchModel {
                 field: *f,
                 level: v[i],
                 label: f.levels()[v[i] as usize].to_owned(),
-                weight: self.level_weight(*f, v[i]),
-                tf_adjustment: self.tf_adjustment(*f, v[i], a),
+                weight: match household {
+                    Some(h) => h.level_weight(*f, v[i]),
+                    None => self.level_weight(*f, v[i]),
+                },
+                tf_adjustment: match household {
+                    Some(_) => 0.0,
+                    None => self.tf_adjustment(*f, v[i], a),
+                },
             })
             .collect();
         let score = self.score(a, b);
@@ -1479,6 +1767,11 @@ impl Matcher for MatchModel {
             weight: score.weight,
             probability: score.probability(),
             is_link: score.weight >= self.link_weight(),
+            context: if household.is_some() {
+                ScoreContext::Household
+            } else {
+                ScoreContext::General
+            },
         }
     }
 }
@@ -1521,28 +1814,6 @@ pub(crate) fn score_links(
     {
         Ok(candidates.pairs().iter().filter_map(one).collect())
     }
-}
-
-/// Whether a pair whose levels `level` gives conflicts: see
-/// [`MatchModel`]'s [`Matcher::is_conflict`]. Levels are read lazily, so that
-/// a pair compared on demand compares only the fields it needs.
-fn conflict(level: impl Fn(Field) -> u8) -> bool {
-    let birth = level(Field::BirthDate);
-    // Clearly different given names, in one family, with birth dates
-    // that agree (twins), are missing or generic (a household without
-    // them), or differ by more than one typo.
-    let other_member = level(Field::GivenName) == 6
-        && match level(Field::FamilyName) {
-            1 => matches!(birth, 0 | 1 | 4),
-            0 => birth == 1,
-            _ => false,
-        };
-    // Two stable personal identifiers that both disagree: another
-    // person who shares a common name and a neighbourhood.
-    let other_ids = level(Field::NationalId) == 4 && level(Field::Phone) == 3;
-    (birth == 5 || other_member || other_ids)
-        && !matches!(level(Field::NationalId), 1 | 2)
-        && level(Field::Email) != 1
 }
 
 /// The fields whose exact agreement is adjusted for the value's frequency.
@@ -1604,7 +1875,7 @@ impl KnownLevels<'_> {
         let adjustments = self.adjustments.get(x.min(y) as usize)?;
         Some((
             self.model.score_adjusted(v, adjustments),
-            conflict(|f| v[f.index()]),
+            self.model.conflict(v),
         ))
     }
 }
@@ -1647,7 +1918,7 @@ pub(crate) fn links_from_levels(
     let threshold = model.link_weight();
     let one = |(&(a, b), v): (&(u32, u32), &[u8; FIELDS])| {
         let weight = model.score_adjusted(v, &adjustments[a as usize]).weight();
-        (weight >= threshold).then(|| (ScoredPair { a, b, weight }, conflict(|f| v[f.index()])))
+        (weight >= threshold).then(|| (ScoredPair { a, b, weight }, model.conflict(v)))
     };
     #[cfg(feature = "rayon")]
     {
