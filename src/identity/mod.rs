@@ -92,7 +92,7 @@ pub use normalize::{
 pub use record::{normalize_record, NormalizeParams, NormalizedRecord, Values};
 pub use score::{
     score_pairs, ComparisonExplanation, Field, MatchExplanation, MatchModel, MatchRule, MatchScore,
-    Matcher, ScoreContext, ScoredPair, TrainParams,
+    Matcher, ScoreContext, ScoredPair, TrainParams, Training,
 };
 
 use crate::error::Result;
