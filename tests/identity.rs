@@ -577,3 +577,103 @@ fn issued_ids_link_records_within_their_system_only() {
     let n = normalize_record(&b.build().unwrap(), &NormalizeParams::default());
     assert!(n.account_ids().eq(["dev:anonymous_id:anon-9"]));
 }
+
+/// Resolves records given as `(id, given, family, birth, email)`.
+fn resolve_small(rows: &[(&str, &str, &str, &str, &str)]) -> custodia::identity::Resolution {
+    let records: Vec<SourceRecord> = rows
+        .iter()
+        .map(|(id, given, family, dob, email)| {
+            record(id, given, family, "", dob, email, "", "", "", "", "", "")
+        })
+        .collect();
+    Resolver::new(ResolveParams::default())
+        .unwrap()
+        .resolve(&records)
+        .unwrap()
+}
+
+fn members(resolution: &custodia::identity::Resolution) -> Vec<Vec<String>> {
+    let mut clusters: Vec<Vec<String>> = resolution
+        .clustering()
+        .clusters()
+        .iter()
+        .map(|c| c.members().iter().map(|m| m.as_str().to_owned()).collect())
+        .collect();
+    clusters.sort();
+    clusters
+}
+
+#[test]
+fn small_batches_resolve_with_the_standard_model_and_say_so() {
+    use custodia::identity::Training;
+    // Nothing, and one record: no error, no pair.
+    let none = resolve_small(&[]);
+    assert!(none.clustering().clusters().is_empty());
+    let one = resolve_small(&[("a", "Ana", "Silva", "1990-01-02", "ana@example.pt")]);
+    assert_eq!(members(&one), vec![vec!["a".to_owned()]]);
+    assert_eq!(
+        one.model().training(),
+        Training::Standard {
+            records: 1,
+            candidate_pairs: 0
+        }
+    );
+    // Distinct people: no labelled-pairs error, three singletons.
+    let distinct = resolve_small(&[
+        ("a", "Ana", "Silva", "1990-01-02", "ana@example.pt"),
+        ("b", "Bruno", "Costa", "1971-05-06", "bruno@example.br"),
+        ("c", "Nagy", "Eszter", "1988-12-30", "eszter@example.hu"),
+    ]);
+    assert_eq!(distinct.clustering().clusters().len(), 3);
+    assert!(matches!(
+        distinct.model().training(),
+        Training::Standard { records: 3, .. }
+    ));
+    // Two identical records are one person.
+    let same = resolve_small(&[
+        ("a", "Ana", "Silva", "1990-01-02", "ana@example.pt"),
+        ("b", "Ana", "Silva", "1990-01-02", "ana@example.pt"),
+    ]);
+    assert_eq!(members(&same), vec![vec!["a".to_owned(), "b".to_owned()]]);
+    assert!(same.explain("a", "b").unwrap().probability > 0.999);
+    // A spelling variant with the same email, in a batch of four.
+    let variant = resolve_small(&[
+        ("a", "Anna", "Souza", "", "anna.souza@example.com"),
+        ("b", "Ana", "Sousa", "", "anna.souza@example.com"),
+        ("c", "Bruno", "Costa", "1971-05-06", "bruno@example.br"),
+        ("d", "Carla", "Mendes", "1985-03-04", "carla@example.pt"),
+    ]);
+    assert!(variant.explain("a", "b").unwrap().probability > 0.99);
+    assert!(members(&variant).contains(&vec!["a".to_owned(), "b".to_owned()]));
+    assert_eq!(variant.clustering().clusters().len(), 3);
+}
+
+#[test]
+fn training_says_whether_em_settled() {
+    use custodia::identity::Training;
+    let rows = synth::generate(3000, 0.3, 12);
+    let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+    let train = |iterations: usize| {
+        let params =
+            ResolveParams::default().training(TrainParams::default().em_iterations(iterations));
+        let resolver = Resolver::new(params).unwrap();
+        resolver
+            .train(&resolver.normalize(&records).unwrap())
+            .unwrap()
+            .training()
+    };
+    assert_eq!(
+        train(1),
+        Training::Unlabelled {
+            iterations: 1,
+            converged: false
+        }
+    );
+    assert!(matches!(
+        train(200),
+        Training::Unlabelled {
+            converged: true,
+            ..
+        }
+    ));
+}

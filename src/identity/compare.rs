@@ -88,7 +88,38 @@ impl Comparator for Exact {
     }
 }
 
-/// Jaro-Winkler similarity (strsim), suited to names and short typos.
+/// The most characters of each value that the similarity comparators
+/// ([`JaroWinkler`], [`Levenshtein`], [`DamerauLevenshtein`]) read: a
+/// longer value is compared on its first `MAX_COMPARED_CHARS` characters.
+///
+/// Those similarities cost time in the product of the two lengths, and no
+/// name, street or postcode needs more to be told apart, so the cap bounds
+/// every comparison (a pair of 100 KB values costs what a pair of
+/// 256-character ones does) without changing any real comparison.
+/// [`Exact`], [`Phonetic`] and [`TokenSet`] read whole values: they are
+/// linear (or `n log n`) in them.
+///
+/// # Examples
+///
+/// ```
+/// use custodia::identity::{Comparator, Levenshtein, MAX_COMPARED_CHARS};
+/// let a = "a".repeat(100_000);
+/// let b = format!("{}b", "a".repeat(MAX_COMPARED_CHARS));
+/// // Equal on the compared prefix: the tail past the cap is not read.
+/// assert_eq!(Levenshtein.similarity(&a, &b).get(), 1.0);
+/// ```
+pub const MAX_COMPARED_CHARS: usize = 256;
+
+/// Returns the first [`MAX_COMPARED_CHARS`] characters of `s`.
+pub(crate) fn compared(s: &str) -> &str {
+    match s.char_indices().nth(MAX_COMPARED_CHARS) {
+        Some((end, _)) => &s[..end],
+        None => s,
+    }
+}
+
+/// Jaro-Winkler similarity (strsim), suited to names and short typos; reads
+/// at most [`MAX_COMPARED_CHARS`] characters of each value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JaroWinkler;
 
@@ -98,23 +129,28 @@ impl Comparator for JaroWinkler {
     }
 }
 
-/// Levenshtein edit distance normalised by the longer length (strsim).
+/// Levenshtein edit distance normalised by the longer length (strsim);
+/// reads at most [`MAX_COMPARED_CHARS`] characters of each value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Levenshtein;
 
 impl Comparator for Levenshtein {
     fn similarity(&self, a: &str, b: &str) -> Similarity {
-        Similarity::clamped(strsim::normalized_levenshtein(a, b))
+        Similarity::clamped(strsim::normalized_levenshtein(compared(a), compared(b)))
     }
 }
 
-/// Damerau-Levenshtein (transpositions count as one edit), normalised.
+/// Damerau-Levenshtein (transpositions count as one edit), normalised;
+/// reads at most [`MAX_COMPARED_CHARS`] characters of each value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DamerauLevenshtein;
 
 impl Comparator for DamerauLevenshtein {
     fn similarity(&self, a: &str, b: &str) -> Similarity {
-        Similarity::clamped(strsim::normalized_damerau_levenshtein(a, b))
+        Similarity::clamped(strsim::normalized_damerau_levenshtein(
+            compared(a),
+            compared(b),
+        ))
     }
 }
 
@@ -283,13 +319,66 @@ pub fn numeric_closeness(a: f64, b: f64) -> Similarity {
 /// of one substring) when it is at most `k`, and `k + 1` otherwise. Short
 /// ASCII text takes an allocation-free path that stops as soon as the
 /// distance must exceed `k`: scoring calls this millions of times and only
-/// tells apart small distances.
+/// tells apart small distances. Other text takes a banded path, `O(n·k)`
+/// for strings of `n` characters, so that long values cost linear time.
 pub(crate) fn edits_within(a: &str, b: &str, k: usize) -> usize {
     if a.is_ascii() && b.is_ascii() && a.len() < SHORT && b.len() < SHORT {
         osa_within(a.as_bytes(), b.as_bytes(), k)
     } else {
-        strsim::osa_distance(a, b).min(k + 1)
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        osa_banded(&a, &b, k)
     }
+}
+
+/// [`edits_within`] of any two character strings: the table's cells more
+/// than `k` off its diagonal are past `k` (one edit moves one step off it),
+/// so only the band `|i - j| <= k` is computed, and the work stops once two
+/// consecutive rows are past `k`.
+fn osa_banded(a: &[char], b: &[char], k: usize) -> usize {
+    if a.len().abs_diff(b.len()) > k {
+        return k + 1;
+    }
+    if a.is_empty() || b.is_empty() {
+        return a.len().max(b.len());
+    }
+    let over = k + 1;
+    let width = b.len() + 1;
+    // Three rows (two back for a transposition), cells outside the band
+    // hold `over`.
+    let mut rows = vec![vec![over; width]; 3];
+    for (j, v) in rows[0].iter_mut().enumerate().take(k.min(b.len()) + 1) {
+        *v = j;
+    }
+    let mut prev_min = 0;
+    for i in 1..=a.len() {
+        let (cur_i, prev_i, two_i) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        let lo = i.saturating_sub(k).max(1);
+        let hi = (i + k).min(b.len());
+        // Reset the cells this row may read from its last use.
+        let reset_lo = lo.saturating_sub(2);
+        for v in &mut rows[cur_i][reset_lo..=(hi + 1).min(b.len())] {
+            *v = over;
+        }
+        rows[cur_i][0] = if i <= k { i } else { over };
+        let mut row_min = rows[cur_i][0];
+        for j in lo..=hi {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let (prev, cur) = (&rows[prev_i], &rows[cur_i]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[two_i][j - 2] + 1);
+            }
+            let d = d.min(over);
+            rows[cur_i][j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > k && prev_min > k {
+            return over;
+        }
+        prev_min = row_min;
+    }
+    rows[a.len() % 3][b.len()].min(over)
 }
 
 /// [`edits_within`] of short byte strings, with the rows of the table on
@@ -340,7 +429,7 @@ const SHORT: usize = 64;
 /// (the same steps, in the same order, on bytes).
 pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
     if !(a.is_ascii() && b.is_ascii() && a.len() < SHORT && b.len() < SHORT) {
-        return strsim::jaro_winkler(a, b);
+        return strsim::jaro_winkler(compared(a), compared(b));
     }
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let sim = jaro_bytes(a, b);
@@ -485,6 +574,14 @@ mod tests {
         }
 
         #[test]
+        fn banded_edits_equal_edits_on_any_text(
+            a in "[ab\u{e9}\u{4e2d}]{0,90}", b in "[ab\u{e9}\u{4e2d}]{0,90}", k in 0usize..4,
+        ) {
+            let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            prop_assert_eq!(osa_banded(&x, &y, k), strsim::osa_distance(&a, &b).min(k + 1));
+        }
+
+        #[test]
         fn word_sets_equal_on_any_text(a in "[ab ]{0,40}", b in "[ab c]{0,40}") {
             prop_assert_eq!(token_set(&a, &b).to_bits(), token_set_any(&a, &b).to_bits());
         }
@@ -497,6 +594,37 @@ mod tests {
                 strsim::jaro_winkler(&a, &b).to_bits()
             );
         }
+    }
+
+    /// Two 100 KB values cost what two values of the cap do: the
+    /// quadratic similarities read a bounded prefix and the capped edit
+    /// distance a band. Work cannot be counted from outside, so a generous
+    /// time bound guards against the quadratic cost (minutes before).
+    #[test]
+    fn long_values_compare_in_bounded_time() {
+        let a: String = "abcdefghij".repeat(10_000);
+        let b: String = a.replacen('e', "x", 1);
+        let c: String = "\u{e9}a".repeat(50_000);
+        let start = std::time::Instant::now();
+        assert_eq!(edits_within(&a, &b, 1), 1);
+        assert_eq!(edits_within(&c, &a, 2), 3);
+        assert_eq!(edits_within(&c, &c, 2), 0);
+        let all: [&dyn Comparator; 5] = [
+            &JaroWinkler,
+            &Levenshtein,
+            &DamerauLevenshtein,
+            &TokenSet,
+            &Phonetic,
+        ];
+        for cmp in all {
+            let s = cmp.similarity(&a, &c).get();
+            assert!((0.0..=1.0).contains(&s));
+            assert!(cmp.similarity(&a, &a).get() > 0.99);
+        }
+        assert!(jaro_winkler_from(&a, &a, 0.8) > 0.99);
+        assert!(jaro_winkler_from(&a, &c, 0.8) < 0.8);
+        let took = start.elapsed();
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
 
     proptest! {

@@ -81,7 +81,7 @@ pub use cluster::{
 };
 pub use compare::{
     date_distance, numeric_closeness, soundex, Comparator, DamerauLevenshtein, Exact, JaroWinkler,
-    Levenshtein, Phonetic, Similarity, TokenSet,
+    Levenshtein, Phonetic, Similarity, TokenSet, MAX_COMPARED_CHARS,
 };
 pub use index::ResolutionIndex;
 pub use normalize::{
@@ -92,7 +92,7 @@ pub use normalize::{
 pub use record::{normalize_record, NormalizeParams, NormalizedRecord, Values};
 pub use score::{
     score_pairs, ComparisonExplanation, Field, MatchExplanation, MatchModel, MatchRule, MatchScore,
-    Matcher, ScoredPair, TrainParams,
+    Matcher, ScoreContext, ScoredPair, TrainParams, Training,
 };
 
 use crate::error::Result;

@@ -144,7 +144,19 @@ struct Fields {
 }
 
 impl NormalizedRecord {
-    fn pack(f: Fields) -> NormalizedRecord {
+    fn pack(mut f: Fields) -> NormalizedRecord {
+        // Lists are kept sorted and free of repeats whatever their origin
+        // (a record read from JSON too): comparisons find shared values by
+        // a merge.
+        for list in [
+            &mut f.emails,
+            &mut f.phones,
+            &mut f.national_ids,
+            &mut f.account_ids,
+        ] {
+            list.sort_unstable();
+            list.dedup();
+        }
         let slots: [Option<&str>; SLOTS] = [
             f.name.given(),
             f.given_canonical.as_deref(),
@@ -621,8 +633,9 @@ mod tests {
         proptest::option::of("\\PC{1,6}")
     }
 
+    /// A list as normalisation makes it: sorted, without repeats.
     fn list() -> impl Strategy<Value = Vec<String>> {
-        proptest::collection::vec("\\PC{0,6}", 0..4)
+        proptest::collection::btree_set("\\PC{0,6}", 0..4).prop_map(|s| s.into_iter().collect())
     }
 
     prop_compose! {
@@ -646,6 +659,19 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn packing_sorts_lists_and_drops_repeats(
+            mut f in fields(), extra in proptest::collection::vec("\\PC{0,6}", 0..6),
+        ) {
+            f.emails.extend(extra.iter().rev().cloned());
+            f.emails.extend(extra);
+            let mut expected = f.emails.clone();
+            expected.sort();
+            expected.dedup();
+            let packed = NormalizedRecord::from(f);
+            prop_assert!(packed.emails().eq(expected.iter().map(String::as_str)));
+        }
+
         #[test]
         fn packing_keeps_every_value(f in fields()) {
             let packed = NormalizedRecord::from(f.clone());
