@@ -389,3 +389,119 @@ proptest! {
         prop_assert_eq!(kept, Some(expected));
     }
 }
+
+fn message_text(text: &str) -> custodia::Result<SourceRecord> {
+    Ingestor::new("test")?.message(text)
+}
+
+fn order(total: &str) -> String {
+    format!(
+        r#"{{"type": "track", "event": "Order Completed", "timestamp": "2026-03-01T10:00:00Z",
+            "messageId": "m", "properties": {{"order_id": "o", "total": {total}}}}}"#
+    )
+}
+
+fn order_minor(r: &SourceRecord) -> i64 {
+    match r.events()[0].kind() {
+        EventKind::Transaction(t) => t.amount().minor(),
+        other => panic!("not a transaction: {other:?}"),
+    }
+}
+
+#[test]
+fn amounts_are_read_exactly_from_the_json_text() {
+    for fine in [
+        "6000.005",
+        "123456.785",
+        "100000.001",
+        "1000.005",
+        "0.30000000000000004",
+    ] {
+        let err = message_text(&order(fine)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("$.properties.total: amount {fine} has more decimals than USD's 2")
+        );
+    }
+    for (text, minor) in [
+        ("6000.01", 600_001),
+        ("1.5e2", 15_000),
+        ("\"19.990\"", 1999),
+        ("92233720368547758.07", i64::MAX),
+    ] {
+        assert_eq!(
+            order_minor(&message_text(&order(text)).unwrap()),
+            minor,
+            "{text}"
+        );
+    }
+    let err = message_text(&order("1e400")).unwrap_err();
+    assert!(err.to_string().contains("64-bit"), "{err}");
+}
+
+#[test]
+fn numeric_ids_are_read_exactly_from_the_json_text() {
+    let user = |id: &str| {
+        let r = message_text(&format!(
+            r#"{{"type": "identify", "timestamp": "2026-03-01T10:00:00Z", "userId": {id},
+                "messageId": {id}}}"#
+        ))
+        .unwrap();
+        (
+            r.identity().external_ids[0].value.to_string(),
+            r.id().to_string(),
+        )
+    };
+    let a = user("123456789012345678901234");
+    let b = user("123456789012345678901235");
+    assert_eq!(a.0, "123456789012345678901234");
+    assert_eq!(b.0, "123456789012345678901235");
+    assert_eq!(b.1, "123456789012345678901235");
+    let r = message_text(
+        r#"{"type": "track", "event": "Ticket Opened", "timestamp": "2026-03-01T10:00:00Z",
+            "messageId": "m", "anonymousId": 98765432109876543210987,
+            "properties": {"ticket_id": 12345678901234567890123, "big": 12345678901234567890123}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        r.identity().device_ids[0].value.as_str(),
+        "98765432109876543210987"
+    );
+    let EventKind::Support(s) = r.events()[0].kind() else {
+        panic!("not support")
+    };
+    assert_eq!(
+        s.ticket_id.as_ref().map(|t| t.as_str()),
+        Some("12345678901234567890123")
+    );
+    // A whole number beyond i64 stays exact text, not a rounded float.
+    assert_eq!(
+        r.events()[0]
+            .properties()
+            .get("big")
+            .and_then(|v| v.as_text()),
+        Some("12345678901234567890123")
+    );
+}
+
+#[test]
+fn duplicate_keys_are_refused_with_their_path() {
+    let err = message_text(
+        r#"{"type": "identify", "timestamp": "2026-03-01T10:00:00Z",
+            "traits": {"email": "ana@example.pt", "email": "rui@example.pt"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), custodia::error::ErrorKind::InvalidInput);
+    assert_eq!(
+        err.to_string(),
+        "$.traits.email: key \"email\" appears more than once in its object"
+    );
+    let err = Ingestor::new("t")
+        .unwrap()
+        .batch(r#"[{"type": "identify"}, {"type": "x", "type": "identify"}]"#)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "$[1].type: key \"type\" appears more than once in its object"
+    );
+}

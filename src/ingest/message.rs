@@ -1,10 +1,10 @@
 //! The mapping from Segment-spec messages to source records.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value as Json;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ingest::json::{malformed, Loc, Obj};
+use crate::ingest::parse::{self, Json};
 use crate::model::{
     AgeBand, AppUsage, AttributeValue, Attributes, Birth, Channel, Click, Coordinates, CountryCode,
     Csat, Currency, CustomEvent, Device, DeviceId, DeviceIdKind, DomainName, EffortScore,
@@ -75,7 +75,7 @@ impl Ingestor {
     /// [`ErrorKind::InvalidInput`] when the text is not JSON, is larger than
     /// 32 MiB, or the message is malformed; the message names the JSON path.
     pub fn message(&self, json: &str) -> Result<SourceRecord> {
-        self.record(&parse(json)?)
+        self.record_at(&parse(json)?, "$")
     }
 
     /// Reads a batch: a JSON array of messages, or an object with a `batch`
@@ -107,13 +107,18 @@ impl Ingestor {
             .collect()
     }
 
-    /// Reads one message from a parsed JSON value.
+    /// Reads one message from a value serde_json already parsed.
+    ///
+    /// Prefer [`Ingestor::message`] when you have the text: serde_json has
+    /// already kept only the last of duplicate keys, and rounded numbers
+    /// beyond 64-bit integers or `f64` (a 24-digit id, an amount such as
+    /// `6000.005` that `f64` cannot hold), before this sees them.
     ///
     /// # Errors
     ///
     /// As [`Ingestor::message`].
-    pub fn record(&self, message: &Json) -> Result<SourceRecord> {
-        self.record_at(message, "$")
+    pub fn record(&self, message: &serde_json::Value) -> Result<SourceRecord> {
+        self.record_at(&Json::from_serde(message, "$")?, "$")
     }
 
     fn record_at(&self, message: &Json, path: &str) -> Result<SourceRecord> {
@@ -167,7 +172,7 @@ impl Ingestor {
                     return Err(malformed(msg.path_of("event"), "is missing"));
                 };
                 let props_value = msg.raw(&["properties"]).map(|(_, v)| v);
-                let empty = Json::Object(serde_json::Map::new());
+                let empty = Json::Object(std::collections::BTreeMap::new());
                 let props_path = msg.path_of("properties");
                 let mut props = Obj::new(props_value.unwrap_or(&empty), &props_path)?;
                 let kind = self.track_kind(&name, &name_path, &mut props)?;
@@ -415,8 +420,10 @@ impl Ingestor {
                         )
                     })?,
                 };
-                let price = match item.number(&["price"])? {
-                    Some((x, pp)) => Money::from_major(x, currency).map_err(|e| e.context(pp))?,
+                let price = match item.decimal(&["price"])? {
+                    Some((x, pp)) => {
+                        Money::from_decimal_str(x, currency).map_err(|e| e.context(pp))?
+                    }
                     None => Money::from_minor(0, currency),
                 };
                 let line = LineItem::new(sku.as_deref(), name.as_deref(), quantity, price)
@@ -435,8 +442,8 @@ impl Ingestor {
                 items.push(line);
             }
         }
-        let amount = match p.number(&["total", "revenue", "value"])? {
-            Some((x, path)) => Money::from_major(x, currency).map_err(|e| e.context(path))?,
+        let amount = match p.decimal(&["total", "revenue", "value"])? {
+            Some((x, path)) => Money::from_decimal_str(x, currency).map_err(|e| e.context(path))?,
             None if !items.is_empty() => {
                 let mut sum = Money::from_minor(0, currency);
                 for item in &items {
@@ -714,7 +721,7 @@ fn parse(json: &str) -> Result<Json> {
             ),
         ));
     }
-    serde_json::from_str(json).map_err(|e| malformed("$", format_args!("not valid JSON: {e}")))
+    parse::parse(json)
 }
 
 /// Reads the message time: `timestamp`, else `originalTimestamp`, `sentAt`,
@@ -741,9 +748,10 @@ fn date(text: &str) -> Option<NaiveDate> {
 /// A record id for a message without `messageId`: a UUID v5 of its canonical
 /// JSON, so the same message always gets the same id.
 fn derived_id(message: &Json) -> Result<RecordId> {
-    // serde_json's maps are sorted by key, so this text is canonical.
-    let canonical = serde_json::to_string(message)
-        .map_err(|e| malformed("$", format_args!("cannot be written back as JSON: {e}")))?;
+    // Objects are sorted by key and numbers keep their text, so this text is
+    // canonical and two messages that differ in any digit differ here.
+    let mut canonical = String::new();
+    message.write_canonical(&mut canonical);
     let id = uuid::Uuid::new_v5(&MESSAGE_NAMESPACE, canonical.as_bytes());
     RecordId::new(&id.to_string())
 }
@@ -758,9 +766,12 @@ mod tests {
 
     #[test]
     fn derived_ids_are_stable_and_distinct() {
-        let a = serde_json::json!({"type": "track", "event": "x", "b": 1, "a": 2});
-        let b = serde_json::json!({"a": 2, "b": 1, "event": "x", "type": "track"});
-        let c = serde_json::json!({"type": "track", "event": "y"});
+        let a = parse(r#"{"type": "track", "event": "x", "b": 1, "a": 2}"#).unwrap();
+        let b = parse(r#"{"a": 2, "b": 1, "event": "x", "type": "track"}"#).unwrap();
+        let c = parse(r#"{"type": "track", "event": "y"}"#).unwrap();
+        let d = parse(r#"{"type": "track", "event": "y", "n": 123456789012345678901234}"#).unwrap();
+        let e = parse(r#"{"type": "track", "event": "y", "n": 123456789012345678901235}"#).unwrap();
+        assert_ne!(derived_id(&d).unwrap(), derived_id(&e).unwrap());
         assert_eq!(derived_id(&a).unwrap(), derived_id(&b).unwrap());
         assert_ne!(derived_id(&a).unwrap(), derived_id(&c).unwrap());
     }

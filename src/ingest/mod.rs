@@ -111,5 +111,6 @@
 
 mod json;
 mod message;
+mod parse;
 
 pub use message::Ingestor;

@@ -238,7 +238,11 @@ impl Money {
     pub fn from_decimal_str(amount: &str, currency: Currency) -> Result<Money> {
         decimal_minor(amount, currency)
             .map(|minor| Money::from_minor(minor, currency))
-            .map_err(|why| why.error(amount, currency))
+            .map_err(|why| match why {
+                Reject::NotDecimal => why.error(amount, currency),
+                // A number is shown as a number.
+                _ => why.error(Bare(amount.trim()), currency),
+            })
     }
     /// Converts a floating-point amount in major units to exact minor units.
     ///
@@ -318,6 +322,22 @@ impl Money {
             .checked_add(other.minor)
             .ok_or_else(|| invalid("amount", other, "overflows the sum"))?;
         Ok(Money { minor, ..self })
+    }
+}
+
+/// Decimal text shown without quotes (cut when long), as numbers are.
+struct Bare<'t>(&'t str);
+
+impl crate::model::invalid::Shown for Bare<'_> {
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.len() > 80 {
+            // Decimal text is ASCII, so any byte index is a boundary; be
+            // safe anyway.
+            let cut = self.0.get(..77).unwrap_or("");
+            write!(f, "{cut}...")
+        } else {
+            f.write_str(self.0)
+        }
     }
 }
 
