@@ -505,3 +505,40 @@ fn duplicate_keys_are_refused_with_their_path() {
         "$[1].type: key \"type\" appears more than once in its object"
     );
 }
+
+#[test]
+fn invisible_characters_in_emails_phones_and_ids_are_refused() {
+    let ts = "2026-03-01T10:00:00Z";
+    let cases = [
+        (
+            json!({"type": "identify", "timestamp": ts, "traits": {"email": "ana\u{202E}@example.pt"}}),
+            "$.traits.email: email",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "traits": {"phone": "+351\u{200B}210000000"}}),
+            "$.traits.phone: phone",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "userId": "u\u{2066}1"}),
+            "$.userId: external id",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "anonymousId": "a\u{FEFF}"}),
+            "$.anonymousId: device id",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "messageId": "m\u{200D}"}),
+            "$.messageId: record id",
+        ),
+    ];
+    for (message, expected) in cases {
+        let err = ingest(message.clone()).unwrap_err();
+        assert_eq!(err.kind(), custodia::error::ErrorKind::InvalidInput);
+        assert!(err.to_string().starts_with(expected), "{err}");
+        assert!(
+            err.to_string()
+                .contains("invisible or control character U+"),
+            "{err}"
+        );
+    }
+}
