@@ -54,7 +54,7 @@ fn identify_traits_land_in_the_typed_sections() {
     let id = r.identity();
     assert_eq!(
         id.external_ids,
-        vec![ExternalId::new("user_id", "42").unwrap()]
+        vec![ExternalId::new("test/user_id", "42").unwrap()]
     );
     assert_eq!(id.device_ids[0].kind, DeviceIdKind::AnonymousId);
     assert_eq!(id.names[0].full.as_ref().unwrap().as_str(), "Budi Santoso");
@@ -541,4 +541,40 @@ fn invisible_characters_in_emails_phones_and_ids_are_refused() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn issued_ids_are_scoped_to_their_source_unless_shared() {
+    let ts = "2026-03-01T10:00:00Z";
+    let systems = |ingestor: &Ingestor, message: Json| -> Vec<String> {
+        let r = ingestor.record(&message).unwrap();
+        r.identity()
+            .external_ids
+            .iter()
+            .map(|e| e.system.to_string())
+            .collect()
+    };
+    let crm = Ingestor::new("crm").unwrap();
+    let shop = Ingestor::new("shop").unwrap();
+    let user = json!({"type": "identify", "userId": "2", "timestamp": ts});
+    let crm_ids = crm.record(&user).unwrap().identity().external_ids.clone();
+    let shop_ids = shop.record(&user).unwrap().identity().external_ids.clone();
+    assert_ne!(
+        crm_ids, shop_ids,
+        "user 2 of two sources must not be one id"
+    );
+    assert_eq!(systems(&crm, user.clone()), ["crm/user_id"]);
+    let group = json!({"type": "group", "groupId": "g", "userId": "2", "timestamp": ts});
+    assert_eq!(systems(&shop, group), ["shop/user_id", "shop/group_id"]);
+    let alias = json!({"type": "alias", "previousId": "p", "userId": "2", "timestamp": ts});
+    assert_eq!(systems(&shop, alias), ["shop/user_id", "shop/previous_id"]);
+    // Declared sharing puts both sources' ids in one system.
+    let login = SourceId::new("login").unwrap();
+    let web = Ingestor::new("web").unwrap().id_space(login.clone());
+    let app = Ingestor::new("app").unwrap().id_space(login);
+    assert_eq!(systems(&web, user.clone()), ["login/user_id"]);
+    assert_eq!(
+        web.record(&user).unwrap().identity().external_ids,
+        app.record(&user).unwrap().identity().external_ids
+    );
 }

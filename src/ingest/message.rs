@@ -44,6 +44,9 @@ const MAX_MESSAGE_LEN: usize = 32 * 1024 * 1024;
 pub struct Ingestor {
     source: SourceId,
     currency: Currency,
+    /// The space `userId`, `groupId` and `previousId` are issued in; the
+    /// source itself unless declared shared.
+    id_space: SourceId,
 }
 
 impl Ingestor {
@@ -55,10 +58,53 @@ impl Ingestor {
     /// [`ErrorKind::InvalidInput`] when `source` is not a valid
     /// [`SourceId`].
     pub fn new(source: &str) -> Result<Ingestor> {
+        let source = SourceId::new(source)?;
         Ok(Ingestor {
-            source: SourceId::new(source)?,
+            id_space: source.clone(),
+            source,
             currency: Currency::new("USD")?,
         })
+    }
+
+    /// Declares the id space that issued this source's `userId`, `groupId`
+    /// and `previousId`, for sources that share one.
+    ///
+    /// Ids are issued per source: CRM user `2` and the shop's user `2` are
+    /// different people. So by default each id's [`ExternalId`] system names
+    /// the source: `crm/user_id`, `crm/group_id`, `crm/previous_id`. When
+    /// several sources use the same ids (one login system behind the web
+    /// site and the app), give each of their ingestors the same space, and
+    /// their ids land in one system, `<space>/user_id`, so that they match.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::ingest::Ingestor;
+    /// use custodia::model::SourceId;
+    ///
+    /// let msg = r#"{"type": "identify", "userId": "2", "timestamp": "2026-03-01T10:00:00Z"}"#;
+    /// let crm = Ingestor::new("crm")?.message(msg)?;
+    /// assert_eq!(crm.identity().external_ids[0].system.as_str(), "crm/user_id");
+    ///
+    /// let login = SourceId::new("login")?;
+    /// let web = Ingestor::new("web")?.id_space(login.clone()).message(msg)?;
+    /// let app = Ingestor::new("app")?.id_space(login).message(msg)?;
+    /// assert_eq!(web.identity().external_ids, app.identity().external_ids);
+    /// assert_eq!(web.identity().external_ids[0].system.as_str(), "login/user_id");
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    ///
+    /// [`ExternalId`]: crate::model::ExternalId
+    #[must_use]
+    pub fn id_space(mut self, space: SourceId) -> Ingestor {
+        self.id_space = space;
+        self
+    }
+
+    /// Returns the id system of `kind` (`user_id`, …) in this ingestor's id
+    /// space: `crm/user_id`.
+    fn id_system(&self, kind: &str) -> String {
+        format!("{}/{kind}", self.id_space)
     }
 
     /// Sets the currency of amounts that come without one.
@@ -134,7 +180,8 @@ impl Ingestor {
         };
         let mut b = SourceRecordBuilder::new(id.clone(), self.source.clone(), observed_at);
         if let Some((user, p)) = msg.string(&["userId"])? {
-            let ext = ExternalId::new("user_id", &user).map_err(|e| e.context(p))?;
+            let ext =
+                ExternalId::new(&self.id_system("user_id"), &user).map_err(|e| e.context(p))?;
             b.identity().external_ids.push(ext);
         }
         if let Some((anon, p)) = msg.string(&["anonymousId"])? {
@@ -229,7 +276,8 @@ impl Ingestor {
             }
             "group" => {
                 if let Some((group, p)) = msg.string(&["groupId"])? {
-                    let ext = ExternalId::new("group_id", &group).map_err(|e| e.context(p))?;
+                    let ext = ExternalId::new(&self.id_system("group_id"), &group)
+                        .map_err(|e| e.context(p))?;
                     b.identity().external_ids.push(ext);
                 }
                 if let Some(mut traits) = msg.object(&["traits"])? {
@@ -252,7 +300,8 @@ impl Ingestor {
                 let Some((previous, p)) = msg.string(&["previousId"])? else {
                     return Err(malformed(msg.path_of("previousId"), "is missing"));
                 };
-                let ext = ExternalId::new("previous_id", &previous).map_err(|e| e.context(p))?;
+                let ext = ExternalId::new(&self.id_system("previous_id"), &previous)
+                    .map_err(|e| e.context(p))?;
                 b.identity().external_ids.push(ext);
             }
             other => {
