@@ -578,3 +578,246 @@ fn issued_ids_are_scoped_to_their_source_unless_shared() {
         app.record(&user).unwrap().identity().external_ids
     );
 }
+
+// Stable-toolchain fuzzing: structured messages as raw JSON text, so that
+// the generator can write what serde_json cannot (duplicate keys, lone
+// surrogates, numbers beyond f64 and i64), up to about 100 KB each.
+
+/// A JSON number as text: ordinary, huge, tiny, long or beyond `f64`.
+fn fuzz_number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>()
+            .prop_filter("finite", |x| x.is_finite())
+            .prop_map(|x| format!("{x:e}")),
+        Just("123456789012345678901234567890".to_owned()),
+        Just("1e400".to_owned()),
+        Just("-1e-400".to_owned()),
+        Just("6000.005".to_owned()),
+        Just("-0".to_owned()),
+        (1usize..20_000).prop_map(|n| format!("0.{}1", "0".repeat(n))),
+        (1usize..20_000).prop_map(|n| format!("9{}", "9".repeat(n))),
+        (1u64..u64::MAX).prop_map(|e| format!("1e{e}")),
+    ]
+}
+
+/// A JSON string literal: plain, long, escaped, invisible, or with a
+/// broken `\u` escape.
+fn fuzz_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9@. +-]{0,12}".prop_map(|s| format!("{s:?}")),
+        (1usize..100_000).prop_map(|n| format!("\"{}\"", "é".repeat(n / 2))),
+        Just(r#""ana\u202e@example.pt""#.to_owned()),
+        Just(r#""\ud800""#.to_owned()),
+        Just(r#""\udc00\ud800""#.to_owned()),
+        Just(r#""\ud83d\ude00""#.to_owned()),
+        Just(r#""\u00""#.to_owned()),
+        Just("\"2026-03-01T10:00:00Z\"".to_owned()),
+    ]
+}
+
+/// Any JSON value as text, nesting up to `depth` more levels.
+fn fuzz_value(depth: u32) -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        fuzz_number(),
+        fuzz_string(),
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+    ];
+    leaf.prop_recursive(depth, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+            prop::collection::vec(("[a-z]{1,6}|email|phone|userId|total", inner), 0..6).prop_map(
+                |entries| {
+                    let body: Vec<String> =
+                        entries.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+                    format!("{{{}}}", body.join(","))
+                }
+            ),
+        ]
+    })
+}
+
+/// A message of any type whose fields hold fuzzed values, sometimes with
+/// a duplicate key or deep nesting spliced in.
+fn fuzz_message() -> impl Strategy<Value = String> {
+    let kind = prop_oneof![
+        Just("identify"),
+        Just("track"),
+        Just("page"),
+        Just("screen"),
+        Just("group"),
+        Just("alias"),
+        Just("nonsense"),
+    ];
+    let event = prop_oneof![
+        Just("Order Completed"),
+        Just("Order Refunded"),
+        Just("Survey Answered"),
+        Just("Ticket Opened"),
+        Just("Product Reviewed"),
+        Just("Email Opened"),
+        Just("Custom Thing"),
+    ];
+    let field = prop_oneof![
+        Just("userId"),
+        Just("anonymousId"),
+        Just("groupId"),
+        Just("previousId"),
+        Just("messageId"),
+        Just("name"),
+    ];
+    let trait_key = prop_oneof![
+        Just("email"),
+        Just("phone"),
+        Just("firstName"),
+        Just("address"),
+        Just("company"),
+        Just("birthday"),
+        Just("age"),
+        Just("interests"),
+        Just("custom"),
+    ];
+    let prop_key = prop_oneof![
+        Just("order_id"),
+        Just("total"),
+        Just("currency"),
+        Just("products"),
+        Just("nps"),
+        Just("rating"),
+        Just("ticket_id"),
+        Just("extra"),
+    ];
+    (
+        kind,
+        event,
+        prop::collection::vec((field, fuzz_value(2)), 0..4),
+        prop::collection::vec((trait_key, fuzz_value(4)), 0..5),
+        prop::collection::vec((prop_key, fuzz_value(4)), 0..5),
+        0usize..4,
+        0usize..300,
+    )
+        .prop_map(|(kind, event, fields, traits, props, mutation, depth)| {
+            let obj = |entries: &[(&str, String)]| {
+                let body: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+                format!("{{{}}}", body.join(","))
+            };
+            let mut top: Vec<(&str, String)> = vec![
+                ("type", format!("{kind:?}")),
+                ("event", format!("{event:?}")),
+                ("timestamp", "\"2026-03-01T10:00:00Z\"".to_owned()),
+            ];
+            top.extend(fields);
+            top.push(("traits", obj(&traits)));
+            top.push(("properties", obj(&props)));
+            match mutation {
+                1 => top.push(("type", "\"identify\"".to_owned())),
+                2 => top.push((
+                    "context",
+                    format!("{}{}", "{\"a\":[".repeat(depth), "]}".repeat(depth)),
+                )),
+                _ => {}
+            }
+            obj(&top)
+        })
+}
+
+/// Ingests one fuzzed message and checks the contract: no panic, a result
+/// or a typed error naming a JSON path, and no blow-up in time.
+fn check_fuzzed(text: &str) -> Result<(), TestCaseError> {
+    let started = std::time::Instant::now();
+    let ingestor = Ingestor::new("fuzz").unwrap();
+    let one = ingestor.message(text);
+    let batch = ingestor.batch(&format!("[{text},{text}]"));
+    // A generous guard against quadratic blow-ups in a debug build.
+    prop_assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{} bytes took {:?}",
+        text.len(),
+        started.elapsed()
+    );
+    if let Err(e) = &one {
+        let shown = e.to_string();
+        prop_assert!(shown.starts_with('$'), "no JSON path: {}", shown);
+        prop_assert!(matches!(
+            e.kind(),
+            custodia::error::ErrorKind::InvalidInput | custodia::error::ErrorKind::LimitExceeded
+        ));
+    }
+    if let Err(e) = &batch {
+        prop_assert!(e.to_string().starts_with("$["), "no batch path: {}", e);
+    }
+    prop_assert_eq!(one.is_ok(), batch.is_ok());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn fuzzed_messages_give_records_or_path_errors(text in fuzz_message()) {
+        check_fuzzed(&text)?;
+    }
+}
+
+proptest! {
+    // Long campaigns for CI: `cargo test --test integration -- --ignored fuzz_ingest_campaign`.
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    #[test]
+    #[ignore = "long fuzzing campaign; run with --ignored"]
+    fn fuzz_ingest_campaign_messages(text in fuzz_message()) {
+        check_fuzzed(&text)?;
+    }
+
+    #[test]
+    #[ignore = "long fuzzing campaign; run with --ignored"]
+    fn fuzz_ingest_campaign_values(value in fuzz_value(8)) {
+        check_fuzzed(&value)?;
+        check_fuzzed(&format!(
+            r#"{{"type":"identify","timestamp":"2026-03-01T10:00:00Z","traits":{value},"userId":{value}}}"#
+        ))?;
+    }
+}
+
+#[test]
+fn fuzz_corner_cases_name_their_path() {
+    let big_total = format!(
+        r#"{{"type":"track","event":"Order Completed","timestamp":"2026-03-01T10:00:00Z",
+            "properties":{{"order_id":"o","total":1e{}}}}}"#,
+        u64::MAX
+    );
+    let cases = [
+        (
+            big_total,
+            "$.properties.total: amount 1e18446744073709551615 does not fit",
+        ),
+        (
+            format!(
+                r#"{{"type":"identify","timestamp":"2026-03-01T10:00:00Z","traits":{{"firstName":"{}"}}}}"#,
+                "a".repeat(100_000)
+            ),
+            "$.traits.firstName: ",
+        ),
+        (
+            r#"{"type":"identify","timestamp":"2026-03-01T10:00:00Z","traits":{"name":"\ud800"}}"#
+                .to_owned(),
+            "$.traits.name: not valid JSON: lone UTF-16 surrogate",
+        ),
+        (
+            format!(
+                r#"{{"type":"identify","timestamp":"2026-03-01T10:00:00Z","context":{}}}"#,
+                "[".repeat(50_000)
+            ),
+            "$.context",
+        ),
+    ];
+    for (text, expected) in cases {
+        let started = std::time::Instant::now();
+        let Err(err) = message_text(&text) else {
+            panic!("accepted: {expected}")
+        };
+        assert!(err.to_string().starts_with(expected), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
