@@ -762,7 +762,7 @@ proptest! {
 
 proptest! {
     // Long campaigns for CI: `cargo test --test integration -- --ignored fuzz_ingest_campaign`.
-    #![proptest_config(ProptestConfig::with_cases(20_000))]
+    #![proptest_config(ProptestConfig::with_cases(5_000))]
 
     #[test]
     #[ignore = "long fuzzing campaign; run with --ignored"]
@@ -820,4 +820,23 @@ fn fuzz_corner_cases_name_their_path() {
         assert!(err.to_string().starts_with(expected), "{err}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
+}
+
+#[test]
+fn equal_user_ids_of_two_sources_are_different_accounts() {
+    use custodia::identity::{normalize_record, NormalizeParams};
+    let msg = r#"{"type": "identify", "userId": "2", "timestamp": "2026-03-01T10:00:00Z"}"#;
+    let account = |ingestor: Ingestor| -> Vec<String> {
+        let r = ingestor.message(msg).unwrap();
+        let n = normalize_record(&r, &NormalizeParams::default());
+        n.account_ids().map(str::to_owned).collect()
+    };
+    let crm = account(Ingestor::new("crm").unwrap());
+    let shop = account(Ingestor::new("shop").unwrap());
+    assert_eq!(crm, ["ext:crm/user_id:2"]);
+    assert_eq!(shop, ["ext:shop/user_id:2"]);
+    let login = SourceId::new("login").unwrap();
+    let web = account(Ingestor::new("web").unwrap().id_space(login.clone()));
+    let app = account(Ingestor::new("app").unwrap().id_space(login));
+    assert_eq!(web, app);
 }
