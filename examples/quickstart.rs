@@ -42,8 +42,15 @@ fn main() -> custodia::Result<()> {
     // 1. Ingest: every message becomes a typed, validated source record.
     let mut records: Vec<SourceRecord> = Vec::new();
     println!("== 1. Ingest (Segment-spec JSON -> source records)");
+    // Ids are issued per source, so by default `userId` "u-001" of the CRM
+    // and of the shop would be different ids (`crm/user_id`,
+    // `shop/user_id`). Here all five sources sign customers in through one
+    // account service, so they declare that shared id space.
+    let accounts = SourceId::new("accounts")?;
     for (source, json) in SOURCES {
-        let ingestor = Ingestor::new(source)?.default_currency(Currency::new("EUR")?);
+        let ingestor = Ingestor::new(source)?
+            .default_currency(Currency::new("EUR")?)
+            .id_space(accounts.clone());
         let batch = ingestor.batch(json)?;
         let events: usize = batch.iter().map(|r| r.events().len()).sum();
         println!(
@@ -286,7 +293,7 @@ fn main() -> custodia::Result<()> {
         .iter()
         .find(|r| r.id().as_str() == "crm-009")
         .expect("the sample has Lena's CRM record");
-    let key = SubjectKey::external_id(ExternalId::new("user_id", "u-009")?);
+    let key = SubjectKey::external_id(ExternalId::new("accounts/user_id", "u-009")?);
     let centre = SourceId::new("preference-centre")?;
     let day = |m: u32, d: u32| {
         Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0)
@@ -401,7 +408,7 @@ fn main() -> custodia::Result<()> {
 
     // Right to be forgotten: every record carrying u-012 goes, a receipt says
     // what was removed, and a tombstone keeps re-ingested copies out.
-    let forgotten = SubjectKey::external_id(ExternalId::new("user_id", "u-012")?);
+    let forgotten = SubjectKey::external_id(ExternalId::new("accounts/user_id", "u-012")?);
     let copy = store
         .record(&RecordId::new("crm-012")?)
         .cloned()

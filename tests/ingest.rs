@@ -54,7 +54,7 @@ fn identify_traits_land_in_the_typed_sections() {
     let id = r.identity();
     assert_eq!(
         id.external_ids,
-        vec![ExternalId::new("user_id", "42").unwrap()]
+        vec![ExternalId::new("test/user_id", "42").unwrap()]
     );
     assert_eq!(id.device_ids[0].kind, DeviceIdKind::AnonymousId);
     assert_eq!(id.names[0].full.as_ref().unwrap().as_str(), "Budi Santoso");
@@ -478,4 +478,454 @@ fn a_bad_trait_or_property_is_set_aside_not_the_message() {
     } else {
         assert_eq!(r.quality_notes()[0].value(), long);
     }
+}
+fn message_text(text: &str) -> custodia::Result<SourceRecord> {
+    Ingestor::new("test")?.message(text)
+}
+
+fn order(total: &str) -> String {
+    format!(
+        r#"{{"type": "track", "event": "Order Completed", "timestamp": "2026-03-01T10:00:00Z",
+            "messageId": "m", "properties": {{"order_id": "o", "total": {total}}}}}"#
+    )
+}
+
+fn order_minor(r: &SourceRecord) -> i64 {
+    match r.events()[0].kind() {
+        EventKind::Transaction(t) => t.amount().minor(),
+        other => panic!("not a transaction: {other:?}"),
+    }
+}
+
+#[test]
+fn amounts_are_read_exactly_from_the_json_text() {
+    for fine in [
+        "6000.005",
+        "123456.785",
+        "100000.001",
+        "1000.005",
+        "0.30000000000000004",
+    ] {
+        let err = message_text(&order(fine)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("$.properties.total: amount {fine} has more decimals than USD's 2")
+        );
+    }
+    for (text, minor) in [
+        ("6000.01", 600_001),
+        ("1.5e2", 15_000),
+        ("\"19.990\"", 1999),
+        ("92233720368547758.07", i64::MAX),
+    ] {
+        assert_eq!(
+            order_minor(&message_text(&order(text)).unwrap()),
+            minor,
+            "{text}"
+        );
+    }
+    let err = message_text(&order("1e400")).unwrap_err();
+    assert!(err.to_string().contains("64-bit"), "{err}");
+}
+
+#[test]
+fn numeric_ids_are_read_exactly_from_the_json_text() {
+    let user = |id: &str| {
+        let r = message_text(&format!(
+            r#"{{"type": "identify", "timestamp": "2026-03-01T10:00:00Z", "userId": {id},
+                "messageId": {id}}}"#
+        ))
+        .unwrap();
+        (
+            r.identity().external_ids[0].value.to_string(),
+            r.id().to_string(),
+        )
+    };
+    let a = user("123456789012345678901234");
+    let b = user("123456789012345678901235");
+    assert_eq!(a.0, "123456789012345678901234");
+    assert_eq!(b.0, "123456789012345678901235");
+    assert_eq!(b.1, "123456789012345678901235");
+    let r = message_text(
+        r#"{"type": "track", "event": "Ticket Opened", "timestamp": "2026-03-01T10:00:00Z",
+            "messageId": "m", "anonymousId": 98765432109876543210987,
+            "properties": {"ticket_id": 12345678901234567890123, "big": 12345678901234567890123}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        r.identity().device_ids[0].value.as_str(),
+        "98765432109876543210987"
+    );
+    let EventKind::Support(s) = r.events()[0].kind() else {
+        panic!("not support")
+    };
+    assert_eq!(
+        s.ticket_id.as_ref().map(|t| t.as_str()),
+        Some("12345678901234567890123")
+    );
+    // A whole number beyond i64 stays exact text, not a rounded float.
+    assert_eq!(
+        r.events()[0]
+            .properties()
+            .get("big")
+            .and_then(|v| v.as_text()),
+        Some("12345678901234567890123")
+    );
+}
+
+#[test]
+fn duplicate_keys_are_refused_with_their_path() {
+    let err = message_text(
+        r#"{"type": "identify", "timestamp": "2026-03-01T10:00:00Z",
+            "traits": {"email": "ana@example.pt", "email": "rui@example.pt"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), custodia::error::ErrorKind::InvalidInput);
+    assert_eq!(
+        err.to_string(),
+        "$.traits.email: key \"email\" appears more than once in its object"
+    );
+    let err = Ingestor::new("t")
+        .unwrap()
+        .batch(r#"[{"type": "identify"}, {"type": "x", "type": "identify"}]"#)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "$[1].type: key \"type\" appears more than once in its object"
+    );
+}
+
+#[test]
+fn invisible_characters_in_emails_phones_and_ids_are_refused() {
+    let ts = "2026-03-01T10:00:00Z";
+    let cases = [
+        (
+            json!({"type": "identify", "timestamp": ts, "traits": {"email": "ana\u{202E}@example.pt"}}),
+            "$.traits.email: email",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "traits": {"phone": "+351\u{200B}210000000"}}),
+            "$.traits.phone: phone",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "userId": "u\u{2066}1"}),
+            "$.userId: external id",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "anonymousId": "a\u{FEFF}"}),
+            "$.anonymousId: device id",
+        ),
+        (
+            json!({"type": "identify", "timestamp": ts, "messageId": "m\u{200D}"}),
+            "$.messageId: record id",
+        ),
+    ];
+    for (message, expected) in cases {
+        let err = ingest(message.clone()).unwrap_err();
+        assert_eq!(err.kind(), custodia::error::ErrorKind::InvalidInput);
+        assert!(err.to_string().starts_with(expected), "{err}");
+        assert!(
+            err.to_string()
+                .contains("invisible or control character U+"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn issued_ids_are_scoped_to_their_source_unless_shared() {
+    let ts = "2026-03-01T10:00:00Z";
+    let systems = |ingestor: &Ingestor, message: Json| -> Vec<String> {
+        let r = ingestor.record(&message).unwrap();
+        r.identity()
+            .external_ids
+            .iter()
+            .map(|e| e.system.to_string())
+            .collect()
+    };
+    let crm = Ingestor::new("crm").unwrap();
+    let shop = Ingestor::new("shop").unwrap();
+    let user = json!({"type": "identify", "userId": "2", "timestamp": ts});
+    let crm_ids = crm.record(&user).unwrap().identity().external_ids.clone();
+    let shop_ids = shop.record(&user).unwrap().identity().external_ids.clone();
+    assert_ne!(
+        crm_ids, shop_ids,
+        "user 2 of two sources must not be one id"
+    );
+    assert_eq!(systems(&crm, user.clone()), ["crm/user_id"]);
+    let group = json!({"type": "group", "groupId": "g", "userId": "2", "timestamp": ts});
+    assert_eq!(systems(&shop, group), ["shop/user_id", "shop/group_id"]);
+    let alias = json!({"type": "alias", "previousId": "p", "userId": "2", "timestamp": ts});
+    assert_eq!(systems(&shop, alias), ["shop/user_id", "shop/previous_id"]);
+    // Declared sharing puts both sources' ids in one system.
+    let login = SourceId::new("login").unwrap();
+    let web = Ingestor::new("web").unwrap().id_space(login.clone());
+    let app = Ingestor::new("app").unwrap().id_space(login);
+    assert_eq!(systems(&web, user.clone()), ["login/user_id"]);
+    assert_eq!(
+        web.record(&user).unwrap().identity().external_ids,
+        app.record(&user).unwrap().identity().external_ids
+    );
+}
+
+// Stable-toolchain fuzzing: structured messages as raw JSON text, so that
+// the generator can write what serde_json cannot (duplicate keys, lone
+// surrogates, numbers beyond f64 and i64), up to about 100 KB each.
+
+/// A JSON number as text: ordinary, huge, tiny, long or beyond `f64`.
+fn fuzz_number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>()
+            .prop_filter("finite", |x| x.is_finite())
+            .prop_map(|x| format!("{x:e}")),
+        Just("123456789012345678901234567890".to_owned()),
+        Just("1e400".to_owned()),
+        Just("-1e-400".to_owned()),
+        Just("6000.005".to_owned()),
+        Just("-0".to_owned()),
+        (1usize..20_000).prop_map(|n| format!("0.{}1", "0".repeat(n))),
+        (1usize..20_000).prop_map(|n| format!("9{}", "9".repeat(n))),
+        (1u64..u64::MAX).prop_map(|e| format!("1e{e}")),
+    ]
+}
+
+/// A JSON string literal: plain, long, escaped, invisible, or with a
+/// broken `\u` escape.
+fn fuzz_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9@. +-]{0,12}".prop_map(|s| format!("{s:?}")),
+        (1usize..100_000).prop_map(|n| format!("\"{}\"", "é".repeat(n / 2))),
+        Just(r#""ana\u202e@example.pt""#.to_owned()),
+        Just(r#""\ud800""#.to_owned()),
+        Just(r#""\udc00\ud800""#.to_owned()),
+        Just(r#""\ud83d\ude00""#.to_owned()),
+        Just(r#""\u00""#.to_owned()),
+        Just("\"2026-03-01T10:00:00Z\"".to_owned()),
+    ]
+}
+
+/// Any JSON value as text, nesting up to `depth` more levels.
+fn fuzz_value(depth: u32) -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        fuzz_number(),
+        fuzz_string(),
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+    ];
+    leaf.prop_recursive(depth, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+            prop::collection::vec(("[a-z]{1,6}|email|phone|userId|total", inner), 0..6).prop_map(
+                |entries| {
+                    let body: Vec<String> =
+                        entries.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+                    format!("{{{}}}", body.join(","))
+                }
+            ),
+        ]
+    })
+}
+
+/// A message of any type whose fields hold fuzzed values, sometimes with
+/// a duplicate key or deep nesting spliced in.
+fn fuzz_message() -> impl Strategy<Value = String> {
+    let kind = prop_oneof![
+        Just("identify"),
+        Just("track"),
+        Just("page"),
+        Just("screen"),
+        Just("group"),
+        Just("alias"),
+        Just("nonsense"),
+    ];
+    let event = prop_oneof![
+        Just("Order Completed"),
+        Just("Order Refunded"),
+        Just("Survey Answered"),
+        Just("Ticket Opened"),
+        Just("Product Reviewed"),
+        Just("Email Opened"),
+        Just("Custom Thing"),
+    ];
+    let field = prop_oneof![
+        Just("userId"),
+        Just("anonymousId"),
+        Just("groupId"),
+        Just("previousId"),
+        Just("messageId"),
+        Just("name"),
+    ];
+    let trait_key = prop_oneof![
+        Just("email"),
+        Just("phone"),
+        Just("firstName"),
+        Just("address"),
+        Just("company"),
+        Just("birthday"),
+        Just("age"),
+        Just("interests"),
+        Just("custom"),
+    ];
+    let prop_key = prop_oneof![
+        Just("order_id"),
+        Just("total"),
+        Just("currency"),
+        Just("products"),
+        Just("nps"),
+        Just("rating"),
+        Just("ticket_id"),
+        Just("extra"),
+    ];
+    (
+        kind,
+        event,
+        prop::collection::vec((field, fuzz_value(2)), 0..4),
+        prop::collection::vec((trait_key, fuzz_value(4)), 0..5),
+        prop::collection::vec((prop_key, fuzz_value(4)), 0..5),
+        0usize..4,
+        0usize..300,
+    )
+        .prop_map(|(kind, event, fields, traits, props, mutation, depth)| {
+            let obj = |entries: &[(&str, String)]| {
+                let body: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+                format!("{{{}}}", body.join(","))
+            };
+            let mut top: Vec<(&str, String)> = vec![
+                ("type", format!("{kind:?}")),
+                ("event", format!("{event:?}")),
+                ("timestamp", "\"2026-03-01T10:00:00Z\"".to_owned()),
+            ];
+            top.extend(fields);
+            top.push(("traits", obj(&traits)));
+            top.push(("properties", obj(&props)));
+            match mutation {
+                1 => top.push(("type", "\"identify\"".to_owned())),
+                2 => top.push((
+                    "context",
+                    format!("{}{}", "{\"a\":[".repeat(depth), "]}".repeat(depth)),
+                )),
+                _ => {}
+            }
+            obj(&top)
+        })
+}
+
+/// Ingests one fuzzed message and checks the contract: no panic, a result
+/// or a typed error naming a JSON path, and no blow-up in time.
+fn check_fuzzed(text: &str) -> Result<(), TestCaseError> {
+    let started = std::time::Instant::now();
+    let ingestor = Ingestor::new("fuzz").unwrap();
+    let one = ingestor.message(text);
+    let batch = ingestor.batch(&format!("[{text},{text}]"));
+    // A generous guard against quadratic blow-ups in a debug build.
+    prop_assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{} bytes took {:?}",
+        text.len(),
+        started.elapsed()
+    );
+    if let Err(e) = &one {
+        let shown = e.to_string();
+        prop_assert!(shown.starts_with('$'), "no JSON path: {}", shown);
+        prop_assert!(matches!(
+            e.kind(),
+            custodia::error::ErrorKind::InvalidInput | custodia::error::ErrorKind::LimitExceeded
+        ));
+    }
+    if let Err(e) = &batch {
+        prop_assert!(e.to_string().starts_with("$["), "no batch path: {}", e);
+    }
+    prop_assert_eq!(one.is_ok(), batch.is_ok());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn fuzzed_messages_give_records_or_path_errors(text in fuzz_message()) {
+        check_fuzzed(&text)?;
+    }
+}
+
+proptest! {
+    // Long campaigns for CI: `cargo test --test integration -- --ignored fuzz_ingest_campaign`.
+    #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+    #[test]
+    #[ignore = "long fuzzing campaign; run with --ignored"]
+    fn fuzz_ingest_campaign_messages(text in fuzz_message()) {
+        check_fuzzed(&text)?;
+    }
+
+    #[test]
+    #[ignore = "long fuzzing campaign; run with --ignored"]
+    fn fuzz_ingest_campaign_values(value in fuzz_value(8)) {
+        check_fuzzed(&value)?;
+        check_fuzzed(&format!(
+            r#"{{"type":"identify","timestamp":"2026-03-01T10:00:00Z","traits":{value},"userId":{value}}}"#
+        ))?;
+    }
+}
+
+#[test]
+fn fuzz_corner_cases_name_their_path() {
+    let big_total = format!(
+        r#"{{"type":"track","event":"Order Completed","timestamp":"2026-03-01T10:00:00Z",
+            "properties":{{"order_id":"o","total":1e{}}}}}"#,
+        u64::MAX
+    );
+    let cases = [
+        (
+            big_total,
+            "$.properties.total: amount 1e18446744073709551615 does not fit",
+        ),
+        (
+            format!(
+                r#"{{"type":"identify","timestamp":"2026-03-01T10:00:00Z","traits":{{"firstName":"{}"}}}}"#,
+                "a".repeat(100_000)
+            ),
+            "$.traits.firstName: ",
+        ),
+        (
+            r#"{"type":"identify","timestamp":"2026-03-01T10:00:00Z","traits":{"name":"\ud800"}}"#
+                .to_owned(),
+            "$.traits.name: not valid JSON: lone UTF-16 surrogate",
+        ),
+        (
+            format!(
+                r#"{{"type":"identify","timestamp":"2026-03-01T10:00:00Z","context":{}}}"#,
+                "[".repeat(50_000)
+            ),
+            "$.context",
+        ),
+    ];
+    for (text, expected) in cases {
+        let started = std::time::Instant::now();
+        let Err(err) = message_text(&text) else {
+            panic!("accepted: {expected}")
+        };
+        assert!(err.to_string().starts_with(expected), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn equal_user_ids_of_two_sources_are_different_accounts() {
+    use custodia::identity::{normalize_record, NormalizeParams};
+    let msg = r#"{"type": "identify", "userId": "2", "timestamp": "2026-03-01T10:00:00Z"}"#;
+    let account = |ingestor: Ingestor| -> Vec<String> {
+        let r = ingestor.message(msg).unwrap();
+        let n = normalize_record(&r, &NormalizeParams::default());
+        n.account_ids().map(str::to_owned).collect()
+    };
+    let crm = account(Ingestor::new("crm").unwrap());
+    let shop = account(Ingestor::new("shop").unwrap());
+    assert_eq!(crm, ["ext:crm/user_id:2"]);
+    assert_eq!(shop, ["ext:shop/user_id:2"]);
+    let login = SourceId::new("login").unwrap();
+    let web = account(Ingestor::new("web").unwrap().id_space(login.clone()));
+    let app = account(Ingestor::new("app").unwrap().id_space(login));
+    assert_eq!(web, app);
 }

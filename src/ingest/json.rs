@@ -4,15 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
 
-use serde_json::{Map, Value as Json};
-
 use crate::error::{Error, ErrorKind, Result};
+use crate::ingest::parse::{segment, Json};
 use crate::model::{AttributeValue, Attributes, Finite, MAX_ATTRIBUTE_DEPTH};
 
 /// An object being read: every key read is remembered, so that
 /// [`Obj::leftovers`] returns exactly what no mapping used.
 pub(crate) struct Obj<'a> {
-    map: &'a Map<String, Json>,
+    map: &'a BTreeMap<String, Json>,
     path: Rc<str>,
     used: BTreeSet<&'a str>,
     /// Unread entries of nested objects that were read, by their key here.
@@ -51,16 +50,7 @@ impl<'a> Loc<'a> {
 
 impl fmt::Display for Loc<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plain = !self.key.is_empty()
-            && self
-                .key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-        if plain {
-            write!(f, "{}.{}", self.parent, self.key)
-        } else {
-            write!(f, "{}[{:?}]", self.parent, self.key)
-        }
+        write!(f, "{}{}", self.parent, segment(self.key))
     }
 }
 
@@ -125,6 +115,7 @@ impl<'a> Obj<'a> {
         match v {
             Json::String(s) if s.trim().is_empty() => Ok(None),
             Json::String(s) => Ok(Some((s.clone(), path))),
+            // The number's text exactly as sent: a 24-digit id stays itself.
             Json::Number(n) => Ok(Some((n.to_string(), path))),
             other => Err(malformed(
                 path,
@@ -141,7 +132,7 @@ impl<'a> Obj<'a> {
         };
         let path = self.loc(key);
         let n = match v {
-            Json::Number(n) => n.as_f64(),
+            Json::Number(n) => n.parse::<f64>().ok(),
             Json::String(s) => s.trim().parse::<f64>().ok(),
             _ => None,
         };
@@ -150,6 +141,24 @@ impl<'a> Obj<'a> {
             _ => Err(malformed(
                 path,
                 format_args!("expected a number, found {}", shown(v)),
+            )),
+        }
+    }
+
+    /// Returns the decimal text of the amount at the first of `keys`: a
+    /// number's text exactly as sent, or a numeric string, for exact
+    /// conversion to money.
+    pub(crate) fn decimal(&mut self, keys: &[&'a str]) -> Result<Option<(&'a str, Loc<'a>)>> {
+        let Some((key, v)) = self.raw(keys) else {
+            return Ok(None);
+        };
+        let path = self.loc(key);
+        match v {
+            Json::Number(n) => Ok(Some((n, path))),
+            Json::String(s) if !s.trim().is_empty() => Ok(Some((s.trim(), path))),
+            other => Err(malformed(
+                path,
+                format_args!("expected a number, found {}", shown(other)),
             )),
         }
     }
@@ -250,6 +259,23 @@ pub(crate) fn attribute(v: &Json, loc: &Loc<'_>) -> Result<AttributeValue> {
     })
 }
 
+/// Converts a number's text: a whole number that fits `i64` is an integer;
+/// a whole number beyond it stays exact text rather than a rounded float; a
+/// decimal or exponent form is a float, or text if it is beyond `f64`.
+fn number_attribute(n: &str) -> AttributeValue {
+    let whole = !n.contains(['.', 'e', 'E']);
+    if whole {
+        return match n.parse::<i64>() {
+            Ok(i) => AttributeValue::Int(i),
+            Err(_) => AttributeValue::Text(n.to_owned()),
+        };
+    }
+    match n.parse::<f64>().map(Finite::new) {
+        Ok(Ok(x)) => AttributeValue::Float(x),
+        _ => AttributeValue::Text(n.to_owned()),
+    }
+}
+
 /// Converts a value; on failure returns the path segments from the failing
 /// value up to `v`, innermost first.
 fn convert(v: &Json, depth: usize) -> std::result::Result<AttributeValue, Vec<String>> {
@@ -259,12 +285,7 @@ fn convert(v: &Json, depth: usize) -> std::result::Result<AttributeValue, Vec<St
     Ok(match v {
         Json::Null => AttributeValue::Null,
         Json::Bool(b) => AttributeValue::Bool(*b),
-        Json::Number(n) => match (n.as_i64(), n.as_f64().map(Finite::new)) {
-            (Some(i), _) => AttributeValue::Int(i),
-            // serde_json numbers are finite; u64 beyond i64 becomes a float.
-            (None, Some(Ok(x))) => AttributeValue::Float(x),
-            (None, _) => AttributeValue::Text(n.to_string()),
-        },
+        Json::Number(n) => number_attribute(n),
         Json::String(s) => AttributeValue::Text(s.clone()),
         Json::Array(items) => AttributeValue::List(
             items

@@ -1,10 +1,10 @@
 //! The mapping from Segment-spec messages to source records.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value as Json;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ingest::json::{malformed, Loc, Obj};
+use crate::ingest::parse::{self, Json};
 use crate::model::{
     AgeBand, AppUsage, AttributeValue, Attributes, Birth, Channel, Click, Coordinates, CountryCode,
     Csat, Currency, CustomEvent, Device, DeviceId, DeviceIdKind, DomainName, EffortScore,
@@ -44,6 +44,9 @@ const MAX_MESSAGE_LEN: usize = 32 * 1024 * 1024;
 pub struct Ingestor {
     source: SourceId,
     currency: Currency,
+    /// The space `userId`, `groupId` and `previousId` are issued in; the
+    /// source itself unless declared shared.
+    id_space: SourceId,
 }
 
 impl Ingestor {
@@ -55,10 +58,53 @@ impl Ingestor {
     /// [`ErrorKind::InvalidInput`] when `source` is not a valid
     /// [`SourceId`].
     pub fn new(source: &str) -> Result<Ingestor> {
+        let source = SourceId::new(source)?;
         Ok(Ingestor {
-            source: SourceId::new(source)?,
+            id_space: source.clone(),
+            source,
             currency: Currency::new("USD")?,
         })
+    }
+
+    /// Declares the id space that issued this source's `userId`, `groupId`
+    /// and `previousId`, for sources that share one.
+    ///
+    /// Ids are issued per source: CRM user `2` and the shop's user `2` are
+    /// different people. So by default each id's [`ExternalId`] system names
+    /// the source: `crm/user_id`, `crm/group_id`, `crm/previous_id`. When
+    /// several sources use the same ids (one login system behind the web
+    /// site and the app), give each of their ingestors the same space, and
+    /// their ids land in one system, `<space>/user_id`, so that they match.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::ingest::Ingestor;
+    /// use custodia::model::SourceId;
+    ///
+    /// let msg = r#"{"type": "identify", "userId": "2", "timestamp": "2026-03-01T10:00:00Z"}"#;
+    /// let crm = Ingestor::new("crm")?.message(msg)?;
+    /// assert_eq!(crm.identity().external_ids[0].system.as_str(), "crm/user_id");
+    ///
+    /// let login = SourceId::new("login")?;
+    /// let web = Ingestor::new("web")?.id_space(login.clone()).message(msg)?;
+    /// let app = Ingestor::new("app")?.id_space(login).message(msg)?;
+    /// assert_eq!(web.identity().external_ids, app.identity().external_ids);
+    /// assert_eq!(web.identity().external_ids[0].system.as_str(), "login/user_id");
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    ///
+    /// [`ExternalId`]: crate::model::ExternalId
+    #[must_use]
+    pub fn id_space(mut self, space: SourceId) -> Ingestor {
+        self.id_space = space;
+        self
+    }
+
+    /// Returns the id system of `kind` (`user_id`, …) in this ingestor's id
+    /// space: `crm/user_id`.
+    fn id_system(&self, kind: &str) -> String {
+        format!("{}/{kind}", self.id_space)
     }
 
     /// Sets the currency of amounts that come without one.
@@ -75,7 +121,7 @@ impl Ingestor {
     /// [`ErrorKind::InvalidInput`] when the text is not JSON, is larger than
     /// 32 MiB, or the message is malformed; the message names the JSON path.
     pub fn message(&self, json: &str) -> Result<SourceRecord> {
-        self.record(&parse(json)?)
+        self.record_at(&parse(json)?, "$")
     }
 
     /// Reads a batch: a JSON array of messages, or an object with a `batch`
@@ -107,13 +153,18 @@ impl Ingestor {
             .collect()
     }
 
-    /// Reads one message from a parsed JSON value.
+    /// Reads one message from a value serde_json already parsed.
+    ///
+    /// Prefer [`Ingestor::message`] when you have the text: serde_json has
+    /// already kept only the last of duplicate keys, and rounded numbers
+    /// beyond 64-bit integers or `f64` (a 24-digit id, an amount such as
+    /// `6000.005` that `f64` cannot hold), before this sees them.
     ///
     /// # Errors
     ///
     /// As [`Ingestor::message`].
-    pub fn record(&self, message: &Json) -> Result<SourceRecord> {
-        self.record_at(message, "$")
+    pub fn record(&self, message: &serde_json::Value) -> Result<SourceRecord> {
+        self.record_at(&Json::from_serde(message, "$")?, "$")
     }
 
     fn record_at(&self, message: &Json, path: &str) -> Result<SourceRecord> {
@@ -129,7 +180,8 @@ impl Ingestor {
         };
         let mut b = SourceRecordBuilder::new(id.clone(), self.source.clone(), observed_at);
         if let Some((user, p)) = msg.string(&["userId"])? {
-            let ext = ExternalId::new("user_id", &user).map_err(|e| e.context(p))?;
+            let ext =
+                ExternalId::new(&self.id_system("user_id"), &user).map_err(|e| e.context(p))?;
             b.identity().external_ids.push(ext);
         }
         if let Some((anon, p)) = msg.string(&["anonymousId"])? {
@@ -167,7 +219,7 @@ impl Ingestor {
                     return Err(malformed(msg.path_of("event"), "is missing"));
                 };
                 let props_value = msg.raw(&["properties"]).map(|(_, v)| v);
-                let empty = Json::Object(serde_json::Map::new());
+                let empty = Json::Object(std::collections::BTreeMap::new());
                 let props_path = msg.path_of("properties");
                 let mut props = Obj::new(props_value.unwrap_or(&empty), &props_path)?;
                 let kind = self.track_kind(&name, &name_path, &mut props, &mut b)?;
@@ -224,7 +276,8 @@ impl Ingestor {
             }
             "group" => {
                 if let Some((group, p)) = msg.string(&["groupId"])? {
-                    let ext = ExternalId::new("group_id", &group).map_err(|e| e.context(p))?;
+                    let ext = ExternalId::new(&self.id_system("group_id"), &group)
+                        .map_err(|e| e.context(p))?;
                     b.identity().external_ids.push(ext);
                 }
                 if let Some(mut traits) = msg.object(&["traits"])? {
@@ -247,7 +300,8 @@ impl Ingestor {
                 let Some((previous, p)) = msg.string(&["previousId"])? else {
                     return Err(malformed(msg.path_of("previousId"), "is missing"));
                 };
-                let ext = ExternalId::new("previous_id", &previous).map_err(|e| e.context(p))?;
+                let ext = ExternalId::new(&self.id_system("previous_id"), &previous)
+                    .map_err(|e| e.context(p))?;
                 b.identity().external_ids.push(ext);
             }
             other => {
@@ -429,8 +483,10 @@ impl Ingestor {
                         )
                     })?,
                 };
-                let price = match item.number(&["price"])? {
-                    Some((x, pp)) => Money::from_major(x, currency).map_err(|e| e.context(pp))?,
+                let price = match item.decimal(&["price"])? {
+                    Some((x, pp)) => {
+                        Money::from_decimal_str(x, currency).map_err(|e| e.context(pp))?
+                    }
                     None => Money::from_minor(0, currency),
                 };
                 let line = LineItem::new(sku.as_deref(), name.as_deref(), quantity, price)
@@ -449,8 +505,8 @@ impl Ingestor {
                 items.push(line);
             }
         }
-        let amount = match p.number(&["total", "revenue", "value"])? {
-            Some((x, path)) => Money::from_major(x, currency).map_err(|e| e.context(path))?,
+        let amount = match p.decimal(&["total", "revenue", "value"])? {
+            Some((x, path)) => Money::from_decimal_str(x, currency).map_err(|e| e.context(path))?,
             None if !items.is_empty() => {
                 let mut sum = Money::from_minor(0, currency);
                 for item in &items {
@@ -831,7 +887,7 @@ fn parse(json: &str) -> Result<Json> {
             ),
         ));
     }
-    serde_json::from_str(json).map_err(|e| malformed("$", format_args!("not valid JSON: {e}")))
+    parse::parse(json)
 }
 
 /// Reads the message time: `timestamp`, else `originalTimestamp`, `sentAt`,
@@ -858,9 +914,10 @@ fn date(text: &str) -> Option<NaiveDate> {
 /// A record id for a message without `messageId`: a UUID v5 of its canonical
 /// JSON, so the same message always gets the same id.
 fn derived_id(message: &Json) -> Result<RecordId> {
-    // serde_json's maps are sorted by key, so this text is canonical.
-    let canonical = serde_json::to_string(message)
-        .map_err(|e| malformed("$", format_args!("cannot be written back as JSON: {e}")))?;
+    // Objects are sorted by key and numbers keep their text, so this text is
+    // canonical and two messages that differ in any digit differ here.
+    let mut canonical = String::new();
+    message.write_canonical(&mut canonical);
     let id = uuid::Uuid::new_v5(&MESSAGE_NAMESPACE, canonical.as_bytes());
     RecordId::new(&id.to_string())
 }
@@ -875,9 +932,12 @@ mod tests {
 
     #[test]
     fn derived_ids_are_stable_and_distinct() {
-        let a = serde_json::json!({"type": "track", "event": "x", "b": 1, "a": 2});
-        let b = serde_json::json!({"a": 2, "b": 1, "event": "x", "type": "track"});
-        let c = serde_json::json!({"type": "track", "event": "y"});
+        let a = parse(r#"{"type": "track", "event": "x", "b": 1, "a": 2}"#).unwrap();
+        let b = parse(r#"{"a": 2, "b": 1, "event": "x", "type": "track"}"#).unwrap();
+        let c = parse(r#"{"type": "track", "event": "y"}"#).unwrap();
+        let d = parse(r#"{"type": "track", "event": "y", "n": 123456789012345678901234}"#).unwrap();
+        let e = parse(r#"{"type": "track", "event": "y", "n": 123456789012345678901235}"#).unwrap();
+        assert_ne!(derived_id(&d).unwrap(), derived_id(&e).unwrap());
         assert_eq!(derived_id(&a).unwrap(), derived_id(&b).unwrap());
         assert_ne!(derived_id(&a).unwrap(), derived_id(&c).unwrap());
     }

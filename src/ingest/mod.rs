@@ -27,7 +27,7 @@
 //! | `type` | which mapping applies (required) |
 //! | `messageId` | the record id and the event id; when absent, a UUID v5 of the message's canonical JSON, so a re-delivered message gets the same id |
 //! | `timestamp` (else `originalTimestamp`, `sentAt`, `receivedAt`) | the record's `observed_at` and the event's `at`; RFC 3339, required |
-//! | `userId` | an [`ExternalId`] of system `user_id` |
+//! | `userId` | an [`ExternalId`] of system `<space>/user_id`, where the id space is the source (`crm/user_id`) unless [`Ingestor::id_space`] names a shared one |
 //! | `anonymousId` | a [`DeviceId`] of kind `anonymous_id` |
 //! | `context.traits` | read as `traits` are for `identify` |
 //! | `context.locale` | `demographic.language` |
@@ -75,8 +75,42 @@
 //! `title`, `referrer`); `screen` a screen view (`name`); `group` fills
 //! `business.firmographics` from its traits (`name`, `industry`,
 //! `employees`, `website`) with `groupId` as an [`ExternalId`] of system
-//! `group_id`; `alias` records that `previousId` (an [`ExternalId`] of system
-//! `previous_id`) and `userId` are one person.
+//! `<space>/group_id`; `alias` records that `previousId` (an [`ExternalId`]
+//! of system `<space>/previous_id`) and `userId` are one person.
+//!
+//! # Ids are issued per source
+//!
+//! CRM user `2` and the shop's user `2` are usually different people, and
+//! identity resolution treats equal external ids as strong evidence. So
+//! `userId`, `groupId` and `previousId` are put in an id system that names
+//! the source that issued them (`crm/user_id`, `shop/user_id`), and never
+//! match across sources by accident. Sources that really share one id space
+//! (one login service behind the web site and the app) say so with
+//! [`Ingestor::id_space`]; their ids then share the system
+//! `<space>/user_id`. `anonymousId` and device ids are device-generated and
+//! keep one system for all sources.
+//!
+//! # Exact reading
+//!
+//! [`Ingestor::message`] and [`Ingestor::batch`] read the JSON text
+//! themselves rather than through serde_json's numbers:
+//!
+//! - A number keeps its text exactly. An id sent as a number
+//!   (`"userId": 123456789012345678901234`) becomes that text; an amount is
+//!   read digit by digit with [`Money::from_decimal_str`], so `6000.005` USD is
+//!   refused instead of becoming 6000.01. A whole number beyond `i64` in
+//!   attributes stays text rather than a rounded float.
+//! - A key that appears twice in one object is an error naming the key's
+//!   path (`$.traits.email: key "email" appears more than once in its
+//!   object`). The JSON standard leaves such messages' meaning open, and
+//!   keeping either value silently could keep the wrong one, so the sender
+//!   is told instead.
+//! - A `\u` escape that is not valid UTF-16 (a lone surrogate) is an error,
+//!   and arrays and objects may nest at most 128 levels
+//!   ([`ErrorKind::LimitExceeded`] beyond). Reading is linear in the text.
+//!
+//! [`Ingestor::record`] takes a value serde_json already parsed, so it cannot
+//! see duplicate keys or digits serde_json rounded away.
 //!
 //! Amounts without a `currency` are in the ingestor's default currency (USD,
 //! as the spec says, unless set with [`Ingestor::default_currency`]). An
@@ -123,8 +157,11 @@
 //! [`PersonName`]: crate::model::PersonName
 //! [`ErrorKind::InvalidInput`]: crate::error::ErrorKind::InvalidInput
 //! [`QualityNote`]: crate::model::QualityNote
+//! [`ErrorKind::LimitExceeded`]: crate::error::ErrorKind::LimitExceeded
+//! [`Money::from_decimal_str`]: crate::model::Money::from_decimal_str
 
 mod json;
 mod message;
+mod parse;
 
 pub use message::Ingestor;

@@ -209,12 +209,50 @@ impl Money {
         })
     }
 
-    /// Converts a floating-point amount in major units, as JSON sources send
-    /// it (`19.99`), to exact minor units.
+    /// Parses an exact decimal amount that may carry an exponent, as JSON
+    /// numbers and scientific notation write it: `"19.99"`, `"-5"`,
+    /// `"1.999e1"`, `"2E-2"`.
     ///
-    /// The value must be a whole number of minor units up to floating-point
-    /// noise (within a millionth of a minor unit); anything finer is refused
-    /// rather than rounded away.
+    /// The text is read exactly, digit by digit, never through `f64`: an
+    /// amount with a non-zero digit finer than the currency's minor unit is
+    /// refused, not rounded. Trailing zeros do not count (`"1.500"` is 1.50
+    /// USD), so this accepts everything [`Money::parse`] accepts, plus an
+    /// exponent. Work is linear in the text's length, whatever the exponent.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) when
+    /// the text is not a decimal number, is finer than the currency's minor
+    /// unit, or does not fit in 64 bits of minor units.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::model::{Currency, Money};
+    /// let usd = Currency::new("USD")?;
+    /// assert_eq!(Money::from_decimal_str("6000.005e1", usd)?.minor(), 6_000_005);
+    /// assert_eq!(Money::from_decimal_str("1.5E2", usd)?.to_string(), "150.00 USD");
+    /// assert!(Money::from_decimal_str("6000.005", usd).is_err());
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn from_decimal_str(amount: &str, currency: Currency) -> Result<Money> {
+        decimal_minor(amount, currency)
+            .map(|minor| Money::from_minor(minor, currency))
+            .map_err(|why| match why {
+                Reject::NotDecimal => why.error(amount, currency),
+                // A number is shown as a number.
+                _ => why.error(Bare(amount.trim()), currency),
+            })
+    }
+    /// Converts a floating-point amount in major units to exact minor units.
+    ///
+    /// The amount is read as its shortest round-trip decimal text (the digits
+    /// Rust prints for it, so `6000.005` is read as 6000.005, not as the
+    /// binary value 6000.00499999999965075 it stores) and then as
+    /// [`Money::from_decimal_str`] reads text: a non-zero digit finer than
+    /// the currency's minor unit is refused, never rounded. Floating-point
+    /// noise counts as such a digit (`0.1 + 0.2` is `0.30000000000000004`).
+    /// Prefer [`Money::from_decimal_str`] when the amount arrives as text.
     ///
     /// # Errors
     ///
@@ -226,31 +264,23 @@ impl Money {
     /// ```
     /// use custodia::model::{Currency, Money};
     /// let usd = Currency::new("USD")?;
-    /// assert_eq!(Money::from_major(0.1 + 0.2, usd)?.minor(), 30);
+    /// assert_eq!(Money::from_major(19.99, usd)?.minor(), 1999);
     /// assert!(Money::from_major(0.125, usd).is_err());
+    /// assert!(Money::from_major(6000.005, usd).is_err());
+    /// assert!(Money::from_major(0.1 + 0.2, usd).is_err()); // 0.30000000000000004
     /// # Ok::<(), custodia::Error>(())
     /// ```
     pub fn from_major(amount: f64, currency: Currency) -> Result<Money> {
         if !amount.is_finite() {
             return Err(invalid("amount", amount, "is not a finite number"));
         }
-        let scaled = amount * currency.scale() as f64;
-        let rounded = scaled.round();
-        if (scaled - rounded).abs() > 1e-6 * rounded.abs().max(1.0) {
-            return Err(too_fine(amount, currency));
-        }
-        // 2^63 is exactly representable; anything at or past it does not fit.
-        if rounded.abs() >= 2f64.powi(63) {
-            return Err(invalid(
-                "amount",
-                amount,
-                "does not fit in 64-bit minor units",
-            ));
-        }
-        Ok(Money {
-            minor: rounded as i64,
-            currency,
-        })
+        // `{:e}` is the shortest round-trip digits in scientific form: at
+        // most 17 significant digits and a short exponent, unlike `{}`, which
+        // writes 1e300 out in full.
+        let text = format!("{amount:e}");
+        decimal_minor(&text, currency)
+            .map(|minor| Money::from_minor(minor, currency))
+            .map_err(|why| why.error(amount, currency))
     }
 
     /// Returns the amount in minor units.
@@ -293,6 +323,117 @@ impl Money {
             .ok_or_else(|| invalid("amount", other, "overflows the sum"))?;
         Ok(Money { minor, ..self })
     }
+}
+
+/// Decimal text shown without quotes (cut when long), as numbers are.
+struct Bare<'t>(&'t str);
+
+impl crate::model::invalid::Shown for Bare<'_> {
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.len() > 80 {
+            // Decimal text is ASCII, so any byte index is a boundary; be
+            // safe anyway.
+            let cut = self.0.get(..77).unwrap_or("");
+            write!(f, "{cut}...")
+        } else {
+            f.write_str(self.0)
+        }
+    }
+}
+
+/// Why a decimal text is not an amount.
+#[derive(Clone, Copy, Debug)]
+enum Reject {
+    NotDecimal,
+    TooFine,
+    Overflow,
+}
+
+impl Reject {
+    /// The error naming `amount` as the caller gave it.
+    #[cold]
+    fn error(self, amount: impl crate::model::invalid::Shown, currency: Currency) -> Error {
+        match self {
+            Reject::NotDecimal => invalid("amount", amount, "is not a decimal number"),
+            Reject::TooFine => too_fine(amount, currency),
+            Reject::Overflow => invalid("amount", amount, "does not fit in 64-bit minor units"),
+        }
+    }
+}
+
+/// Reads decimal text with an optional exponent as exact minor units of
+/// `currency`, in time linear in the text.
+fn decimal_minor(amount: &str, currency: Currency) -> std::result::Result<i64, Reject> {
+    let text = amount.trim();
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    };
+    let (negative, digits) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let plain = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !plain(whole) || !plain(frac) {
+        return Err(Reject::NotDecimal);
+    }
+    // The power of ten the digits are scaled by; an exponent too long to
+    // read is saturated, which is still decisive (too fine or too big).
+    let exp: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let (sign, body) = match e.strip_prefix('-') {
+                Some(rest) => (-1, rest),
+                None => (1, e.strip_prefix('+').unwrap_or(e)),
+            };
+            if body.is_empty() || !plain(body) {
+                return Err(Reject::NotDecimal);
+            }
+            let body = body.trim_start_matches('0');
+            let magnitude = if body.len() > 12 {
+                1_000_000_000_000
+            } else {
+                body.parse::<i64>().unwrap_or(1_000_000_000_000)
+            };
+            sign * magnitude
+        }
+    };
+    // value = D × 10^(exp − frac.len()); minor = D × 10^shift.
+    let all = whole.bytes().chain(frac.bytes());
+    let significant: Vec<u8> = all.skip_while(|b| *b == b'0').collect();
+    let kept = significant
+        .iter()
+        .rposition(|b| *b != b'0')
+        .map_or(0, |i| i + 1);
+    let trailing_zeros = (significant.len() - kept) as i64;
+    let significant = &significant[..kept];
+    let shift = exp
+        .saturating_sub(frac.len() as i64)
+        .saturating_add(i64::from(currency.minor_digits))
+        .saturating_add(trailing_zeros);
+    if significant.is_empty() {
+        return Ok(0);
+    }
+    if shift < 0 {
+        return Err(Reject::TooFine);
+    }
+    let overflow = || Reject::Overflow;
+    // i64 holds at most 19 digits.
+    if significant.len() as i64 + shift > 19 {
+        return Err(Reject::Overflow);
+    }
+    let mut minor: i64 = 0;
+    for b in significant {
+        minor = minor
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i64::from(b - b'0')))
+            .ok_or_else(overflow)?;
+    }
+    for _ in 0..shift {
+        minor = minor.checked_mul(10).ok_or_else(overflow)?;
+    }
+    Ok(if negative { -minor } else { minor })
 }
 
 /// The error for an amount finer than its currency's minor unit.
@@ -370,6 +511,59 @@ mod tests {
     }
 
     #[test]
+    fn from_major_refuses_what_rounding_hid() {
+        let usd = Currency::new("USD").unwrap();
+        for x in [6000.005, 123456.785, 100000.001, 1000.005, 0.1 + 0.2] {
+            let err = Money::from_major(x, usd).unwrap_err();
+            assert!(err.to_string().contains("more decimals"), "{x}: {err}");
+        }
+        assert_eq!(Money::from_major(6000.01, usd).unwrap().minor(), 600_001);
+        assert_eq!(Money::from_major(-0.5, usd).unwrap().minor(), -50);
+        assert_eq!(
+            Money::from_major(1e15, usd).unwrap().minor(),
+            100_000_000_000_000_000
+        );
+        assert!(Money::from_major(1e17, usd).is_err());
+        assert!(Money::from_major(5e-324, usd).is_err());
+        assert_eq!(
+            Money::from_major(6000.005, usd).unwrap_err().to_string(),
+            "amount 6000.005 has more decimals than USD's 2"
+        );
+    }
+
+    #[test]
+    fn decimal_text_is_exact() {
+        let usd = Currency::new("USD").unwrap();
+        let jpy = Currency::new("JPY").unwrap();
+        let ok = |s: &str, c| Money::from_decimal_str(s, c).unwrap().minor();
+        assert_eq!(ok("6000.01", usd), 600_001);
+        assert_eq!(ok("1.500", usd), 150);
+        assert_eq!(ok("1.5e2", usd), 15_000);
+        assert_eq!(ok("150e-2", usd), 150);
+        assert_eq!(ok("-0.0", usd), 0);
+        assert_eq!(ok("0e999999999999999999999", usd), 0);
+        assert_eq!(ok("12e3", jpy), 12_000);
+        assert_eq!(ok("92233720368547758.07", usd), i64::MAX);
+        for bad in [
+            "6000.005", "1e-3", "1.5e-2e", "e5", "1e", "1.2.3", "", "0x10", "1e+-2",
+        ] {
+            assert!(Money::from_decimal_str(bad, usd).is_err(), "{bad:?}");
+        }
+        for huge in [
+            "92233720368547758.08",
+            "1e17",
+            "1e999999999999999999999",
+            "123456789012345678901234",
+        ] {
+            let err = Money::from_decimal_str(huge, usd).unwrap_err();
+            assert!(err.to_string().contains("64-bit"), "{huge}: {err}");
+        }
+        assert!(Money::from_decimal_str("1e-999999999999999999999", usd).is_err());
+        let long = format!("1.{}", "0".repeat(100_000));
+        assert_eq!(ok(&long, usd), 100);
+    }
+
+    #[test]
     fn adding_across_currencies_is_refused() {
         let a = Money::from_minor(1, Currency::new("EUR").unwrap());
         let b = Money::from_minor(1, Currency::new("USD").unwrap());
@@ -391,6 +585,30 @@ mod tests {
         #[test]
         fn from_major_never_panics(x in any::<f64>()) {
             let _ = Money::from_major(x, Currency::new("EUR").unwrap());
+        }
+
+        #[test]
+        fn from_major_agrees_with_shortest_text(minor in -10_000_000_000_i64..10_000_000_000, sub in 1_i64..10) {
+            // An amount one digit finer than a cent is refused; whole cents pass.
+            let usd = Currency::new("USD").unwrap();
+            let cents = minor as f64 / 100.0;
+            prop_assert_eq!(Money::from_major(cents, usd).unwrap().minor(), minor);
+            let finer = (minor * 10 + sub) as f64 / 1000.0;
+            prop_assert!(Money::from_major(finer, usd).is_err(), "{}", finer);
+        }
+
+        #[test]
+        fn decimal_str_never_panics(s in "[-+]?[0-9]{0,30}(\\.[0-9]{0,30})?([eE][-+]?[0-9]{0,25})?") {
+            let _ = Money::from_decimal_str(&s, Currency::new("EUR").unwrap());
+        }
+
+        #[test]
+        fn decimal_str_agrees_with_parse(minor in any::<i64>().prop_filter("abs", |m| *m != i64::MIN), i in 0..CURRENCIES.len()) {
+            let cur = Currency::new(CURRENCIES[i].0).unwrap();
+            let m = Money::from_minor(minor, cur);
+            let text = m.to_string();
+            let amount = text.split(' ').next().unwrap();
+            prop_assert_eq!(Money::from_decimal_str(amount, cur).unwrap(), m);
         }
 
         #[test]

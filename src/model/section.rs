@@ -388,8 +388,10 @@ impl DeviceId {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) when
-    /// the value is not a valid [`Text`].
+    /// the value is not a valid [`Text`] or holds an invisible character
+    /// (a bidirectional control, zero-width or other format character).
     pub fn new(kind: DeviceIdKind, value: &str) -> Result<DeviceId> {
+        crate::model::text::check_visible("device id", value.trim())?;
         Ok(DeviceId {
             kind,
             value: Text::new(value)?,
@@ -424,8 +426,11 @@ impl ExternalId {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) when
-    /// either part is not a valid [`Text`].
+    /// either part is not a valid [`Text`] or holds an invisible character
+    /// (a bidirectional control, zero-width or other format character).
     pub fn new(system: &str, value: &str) -> Result<ExternalId> {
+        crate::model::text::check_visible("id system", system.trim())?;
+        crate::model::text::check_visible("external id", value.trim())?;
         Ok(ExternalId {
             system: Text::new(system)?,
             value: Text::new(value)?,

@@ -35,6 +35,53 @@ pub(crate) fn checked_text(field: &str, text: &str) -> Result<String> {
     Ok(trimmed.to_owned())
 }
 
+/// Returns `true` for a character that changes how text reads without
+/// being seen: control characters, bidirectional controls (U+202E turns
+/// `moc.evil@ana` around on screen), zero-width and other invisible format
+/// characters, invisible fillers, variation selectors and tag characters.
+/// Identifiers that hold one can look equal to another and are refused.
+pub(crate) fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// Refuses an identifier-like value (`field`) holding an invisible
+/// character, naming the character's code point.
+pub(crate) fn check_visible(field: &str, text: &str) -> Result<()> {
+    match text.chars().find(|c| is_invisible(*c)) {
+        Some(c) => Err(invalid(
+            field,
+            text,
+            format_args!(
+                "holds the invisible or control character U+{:04X}",
+                u32::from(c)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn checked_id(field: &str, text: &str) -> Result<Box<str>> {
     if text.trim().is_empty() {
         return Err(missing(field));
@@ -46,9 +93,7 @@ fn checked_id(field: &str, text: &str) -> Result<Box<str>> {
             format_args!("is longer than {MAX_ID_LEN} bytes"),
         ));
     }
-    if text.chars().any(char::is_control) {
-        return Err(invalid(field, text, "holds a control character"));
-    }
+    check_visible(field, text)?;
     Ok(text.into())
 }
 
@@ -170,7 +215,8 @@ text_newtype!(
     /// The identifier of a [`SourceRecord`](crate::model::SourceRecord), unique
     /// within the data a program hands custodia.
     ///
-    /// Rule: 1 to 256 bytes, not blank, no control characters. Kept exactly
+    /// Rule: 1 to 256 bytes, not blank, no control or invisible characters
+    /// (bidirectional controls, zero-width and other format characters). Kept exactly
     /// as given (case and spaces matter).
     ///
     /// # Examples
@@ -187,7 +233,8 @@ text_newtype!(
 text_newtype!(
     /// The system a record came from, such as `crm`, `web` or `zendesk`.
     ///
-    /// Rule: 1 to 256 bytes, not blank, no control characters.
+    /// Rule: 1 to 256 bytes, not blank, no control or invisible characters
+    /// (bidirectional controls, zero-width and other format characters).
     ///
     /// # Examples
     ///
@@ -203,7 +250,8 @@ text_newtype!(
     /// The identifier of an [`Event`](crate::model::Event), unique within its
     /// source; events with the same id are the same event.
     ///
-    /// Rule: 1 to 256 bytes, not blank, no control characters.
+    /// Rule: 1 to 256 bytes, not blank, no control or invisible characters
+    /// (bidirectional controls, zero-width and other format characters).
     ///
     /// # Examples
     ///
@@ -232,7 +280,8 @@ fn check_email(text: &str) -> Result<Box<str>> {
     if local.contains('@') && !(local.starts_with('"') && local.ends_with('"')) {
         return Err(invalid("email", t, "has more than one @"));
     }
-    if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    check_visible("email", t)?;
+    if t.chars().any(char::is_whitespace) {
         return Err(invalid(
             "email",
             t,
@@ -274,7 +323,8 @@ text_newtype!(
     ///
     /// Rule: a local part of 1 to 64 bytes, one `@`, and a domain of at least
     /// two labels of letters, digits and hyphens (internationalised letters
-    /// allowed); no white space; at most 254 bytes. Identity resolution
+    /// allowed); no white space, control or invisible characters (bidirectional
+    /// controls, zero-width and other format characters); at most 254 bytes. Identity resolution
     /// normalises case and provider rules separately; the model keeps what
     /// was written.
     ///
@@ -312,6 +362,7 @@ fn check_phone(text: &str) -> Result<Box<str>> {
     if t.len() > 64 {
         return Err(invalid("phone", t, "is longer than 64 bytes"));
     }
+    check_visible("phone", t)?;
     // An extension may follow the number: "x123", "ext. 123", "ext 123".
     let lower = t.to_ascii_lowercase();
     let main = match lower.find(['x', 'e']) {
@@ -588,6 +639,39 @@ mod tests {
         ] {
             assert_eq!(EmailAddress::new(bad).unwrap_err().to_string(), why);
         }
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_in_identifiers() {
+        for c in [
+            '\u{202E}',
+            '\u{200B}',
+            '\u{2066}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{E0041}',
+            '\u{0007}',
+        ] {
+            let email = format!("ana{c}@example.pt");
+            let err = EmailAddress::new(&email).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("U+{:04X}", u32::from(c))),
+                "{err}"
+            );
+            assert!(PhoneNumber::new(&format!("+351 21{c}0 000 000")).is_err());
+            assert!(RecordId::new(&format!("r{c}1")).is_err());
+            assert!(SourceId::new(&format!("crm{c}")).is_err());
+            assert!(EventId::new(&format!("e{c}")).is_err());
+        }
+        assert_eq!(
+            EmailAddress::new("moc.live\u{202E}@example.pt")
+                .unwrap_err()
+                .to_string(),
+            "email \"moc.live\\u{202e}@example.pt\" holds the invisible or control character U+202E"
+        );
+        // Visible non-ASCII stays accepted.
+        assert!(EmailAddress::new("joão@exemplo.pt").is_ok());
+        assert!(RecordId::new("客户-1").is_ok());
     }
 
     #[test]
