@@ -800,3 +800,59 @@ fn list_attributes_compare_with_each_of_their_values() {
         );
     }
 }
+
+/// Compiles `text` (parsed as the one thing the test checks) and returns the
+/// error with the time it took.
+fn compile_error(catalog: &Catalog, text: &str) -> (custodia::Error, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let err = catalog
+        .compile(&Segment::parse(text).unwrap(), SourceRecord::schema())
+        .unwrap_err();
+    (err, started.elapsed())
+}
+
+#[test]
+fn long_unknown_names_are_reported_without_quadratic_suggestions() {
+    let mut catalog = Catalog::new();
+    for i in 0..2_000 {
+        let name = format!("{}{i}", "a".repeat(120));
+        catalog
+            .insert(&name, Segment::parse("age > 1").unwrap())
+            .unwrap();
+    }
+    let long = "a".repeat(60_000);
+    for text in [
+        format!("in_segment(\"{long}\")"),
+        format!("count({long}) > 1"),
+    ] {
+        let (err, took) = compile_error(&catalog, &text);
+        assert_eq!(err.kind(), ErrorKind::UnknownField);
+        assert!(err.span().is_some());
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "{}: {took:?}",
+            &text[..20]
+        );
+    }
+    // Near names are still suggested.
+    let near = format!("in_segment(\"{}1x\")", "a".repeat(120));
+    let (err, _) = compile_error(&catalog, &near);
+    assert!(err.to_string().contains("did you mean"), "{err}");
+}
+
+#[test]
+fn text_past_the_length_limit_is_pointed_at() {
+    for filler in ["a", "é", "日"] {
+        let text = format!("age > 1 or {}", filler.repeat(MAX_TEXT_LEN));
+        let err = Segment::parse(&text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+        let span = err.span().unwrap();
+        assert!(
+            span.start <= MAX_TEXT_LEN && MAX_TEXT_LEN - span.start < 4,
+            "{span:?}"
+        );
+        assert_eq!(span.end, text.len());
+        assert!(text.is_char_boundary(span.start));
+        assert!(err.diagnostic().contains('^'));
+    }
+}

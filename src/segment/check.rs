@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
-use crate::error::suggest;
 use crate::error::{Error, Span};
 use crate::model::{Cardinality, EventSpec, FieldPath, FieldType, Money, Schema};
 use crate::segment::ast::{self, AggFn, CmpOp, Expr, Literal, Operand, Shift};
+use crate::segment::error::suggest;
 use crate::segment::error::Detail;
 
 /// A checked, resolved expression node.

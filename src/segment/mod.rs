@@ -194,8 +194,8 @@ use crate::model::{EventAccess, FieldAccess, FieldPath, FieldType, Schema, Value
 pub use ast::{AggFn, CmpOp, Duration, Expr, Literal, Operand, Shift};
 pub use eval::Truth;
 
-use crate::error::suggest;
 use check::{Checker, Node, Resolve};
+use error::suggest;
 use error::Detail;
 
 /// The deepest nesting of `and`, `or`, `not` and `where` an expression may
@@ -251,11 +251,16 @@ impl Segment {
     /// ```
     pub fn parse(text: &str) -> Result<Segment> {
         if text.len() > MAX_TEXT_LEN {
+            // Point at the text past the limit, from a character boundary.
+            let start = (0..=MAX_TEXT_LEN)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
             return Err(Detail::TooLong {
                 len: text.len(),
                 limit: MAX_TEXT_LEN,
             }
-            .into());
+            .at(Some(text), Some(Span::new(start, text.len()))));
         }
         let expr = parser::parse(text, MAX_NESTING)?;
         if ast::depth(&expr, MAX_NESTING) > MAX_NESTING {
