@@ -800,3 +800,372 @@ fn list_attributes_compare_with_each_of_their_values() {
         );
     }
 }
+
+/// Compiles `text` (parsed as the one thing the test checks) and returns the
+/// error with the time it took.
+fn compile_error(catalog: &Catalog, text: &str) -> (custodia::Error, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let err = catalog
+        .compile(&Segment::parse(text).unwrap(), SourceRecord::schema())
+        .unwrap_err();
+    (err, started.elapsed())
+}
+
+#[test]
+fn long_unknown_names_are_reported_without_quadratic_suggestions() {
+    let mut catalog = Catalog::new();
+    for i in 0..2_000 {
+        let name = format!("{}{i}", "a".repeat(120));
+        catalog
+            .insert(&name, Segment::parse("age > 1").unwrap())
+            .unwrap();
+    }
+    let long = "a".repeat(60_000);
+    for text in [
+        format!("in_segment(\"{long}\")"),
+        format!("count({long}) > 1"),
+    ] {
+        let (err, took) = compile_error(&catalog, &text);
+        assert_eq!(err.kind(), ErrorKind::UnknownField);
+        assert!(err.span().is_some());
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "{}: {took:?}",
+            &text[..20]
+        );
+    }
+    // Near names are still suggested.
+    let near = format!("in_segment(\"{}1x\")", "a".repeat(120));
+    let (err, _) = compile_error(&catalog, &near);
+    assert!(err.to_string().contains("did you mean"), "{err}");
+}
+
+#[test]
+fn text_past_the_length_limit_is_pointed_at() {
+    for filler in ["a", "é", "日"] {
+        let text = format!("age > 1 or {}", filler.repeat(MAX_TEXT_LEN));
+        let err = Segment::parse(&text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+        let span = err.span().unwrap();
+        assert!(
+            span.start <= MAX_TEXT_LEN && MAX_TEXT_LEN - span.start < 4,
+            "{span:?}"
+        );
+        assert_eq!(span.end, text.len());
+        assert!(text.is_char_boundary(span.start));
+        assert!(err.diagnostic().contains('^'));
+    }
+}
+
+// Stable-toolchain fuzzing: long, structured, hostile inputs through every
+// step (parse, print and parse again, check, compile, evaluate, bind). The
+// `fuzz_segment_campaign*` tests run the same properties on many more cases;
+// CI runs them with `--ignored`.
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::{Duration as Elapsed, Instant};
+
+    /// The most a single case may take in a debug build: a guard against
+    /// blow-ups, not a speed figure.
+    const GUARD: Elapsed = Elapsed::from_secs(5);
+
+    /// The longest text generated: past `MAX_TEXT_LEN`, to cover the refusal.
+    const LONGEST: usize = 100 * 1024;
+
+    fn now() -> DateTime<Utc> {
+        at(2026, 3, 1)
+    }
+
+    /// Text repeated up to about `LONGEST` bytes.
+    fn repeat_to(piece: &str, times: usize) -> String {
+        piece.repeat(times.min(LONGEST / piece.len().max(1)))
+    }
+
+    /// Deep nesting: openers, a comparison, and the closers or not.
+    fn nested() -> impl Strategy<Value = String> {
+        let openers = prop::sample::select(vec![
+            "(",
+            "not ",
+            "not (",
+            "(not ",
+            "count(purchase where ",
+            "count(purchase where not ",
+            "in_segment(",
+        ]);
+        (openers, 1..40_000_usize, prop::bool::ANY).prop_map(|(open, n, close)| {
+            let closers: String = open.chars().filter(|c| *c == '(').map(|_| ')').collect();
+            let tail = if close {
+                repeat_to(&closers, n)
+            } else {
+                String::new()
+            };
+            format!("{}age > 1{tail}", repeat_to(open, n))
+        })
+    }
+
+    /// One long atom in a small frame: identifiers, paths, strings, numbers,
+    /// durations, money, dates, escapes.
+    fn long_atom() -> impl Strategy<Value = String> {
+        let atoms = prop::sample::select(vec![
+            ("age = ", "a", ""),
+            ("", "a", " = 1"),
+            ("", "ab.", "c = 1"),
+            ("country = \"", "x", "\""),
+            ("country = \"", "é\\n", "\""),
+            ("country = \"", "\\u{1F600}", "\""),
+            ("country = \"", "\\u{", "\""),
+            ("country = \"", "\\", ""),
+            ("age = ", "9", ""),
+            ("age = -", "9", ""),
+            ("age = 1.", "9", ""),
+            ("age = 1e", "9", ""),
+            ("age = 1e-", "9", ""),
+            ("age > ", "9", " EUR"),
+            ("age > 0.", "9", " JPY"),
+            ("count(purchase within ", "9", "d) > 1"),
+            ("age > now - ", "9", "w"),
+            ("age = 2026-", "1", ""),
+            ("age = 2026-01-01T", "1", "Z"),
+            ("count(", "a", ") > 1"),
+            ("count(\"", "a", "\") > 1"),
+            ("in_segment(\"", "a", "\")"),
+            ("country in [", "\"a\", ", "\"b\"]"),
+            ("age in [", "1, ", "2]"),
+            ("", "age > 1 or ", "age < 0"),
+            ("", "age > 1 and ", "country ~= \"DE\""),
+            ("", "!", ""),
+            ("", "\"", ""),
+            ("", " ", "age > 1"),
+        ]);
+        (atoms, 1..100_000_usize)
+            .prop_map(|((head, body, tail), n)| format!("{head}{}{tail}", repeat_to(body, n)))
+    }
+
+    /// Long flat expressions made of valid pieces, which get through every
+    /// step.
+    fn flat() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "age > 1",
+            "country = \"DE\"",
+            "not exists(age)",
+            "country starts_with \"D\"",
+            "country contains \"E\"",
+            "country ~= \"de\"",
+            "count(purchase within 30d) >= 1",
+            "sum(purchase.amount where amount > 1 EUR within 2w) < 100 EUR",
+            "(age < 5 or country in [\"AT\", \"CH\"])",
+            "attributes.plan = \"pro\"",
+            "age >= now - 3d",
+        ]);
+        (
+            prop::collection::vec(pieces, 1..3_000),
+            prop::sample::select(vec![" and ", " or "]),
+        )
+            .prop_map(|(parts, sep)| parts.join(sep))
+    }
+
+    fn hostile_text() -> impl Strategy<Value = String> {
+        prop_oneof![nested(), long_atom(), flat()]
+    }
+
+    /// Runs `text` through every step; no panic, a typed error with a span
+    /// where parsing fails, a round trip where it succeeds, results that
+    /// agree between the evaluation paths, all within [`GUARD`].
+    fn probe_text(text: &str) -> Result<(), TestCaseError> {
+        let started = Instant::now();
+        let label = || {
+            format!(
+                "{}… ({} bytes)",
+                &text[..text.floor_char_boundary_at(40)],
+                text.len()
+            )
+        };
+        match Segment::parse(text) {
+            Err(err) => {
+                prop_assert!(
+                    matches!(err.kind(), ErrorKind::Syntax | ErrorKind::LimitExceeded),
+                    "{}: {:?}",
+                    label(),
+                    err.kind()
+                );
+                let span = err.span();
+                prop_assert!(span.is_some(), "{}: no span for {err}", label());
+                let span = span.unwrap();
+                prop_assert!(
+                    span.start <= span.end && span.end <= text.len(),
+                    "{}",
+                    label()
+                );
+                prop_assert!(!err.diagnostic().is_empty());
+            }
+            Ok(segment) => {
+                let printed = segment.to_string();
+                let again = Segment::parse(&printed);
+                if printed.len() <= MAX_TEXT_LEN {
+                    prop_assert!(again.is_ok(), "{}: printed text does not parse", label());
+                    prop_assert_eq!(&again.unwrap(), &segment);
+                } else {
+                    // The canonical text can be longer than the text read
+                    // (`1 EUR` prints as `1.00 EUR`), past the limit.
+                    prop_assert_eq!(again.unwrap_err().kind(), ErrorKind::LimitExceeded);
+                }
+                let profile = with_fields(&[
+                    ("age", Stored::Int(30)),
+                    ("country", Stored::Text("DE".to_owned())),
+                ]);
+                for schema in [&small_schema(), SourceRecord::schema()] {
+                    match segment.compile(schema) {
+                        Err(err) => prop_assert!(
+                            matches!(
+                                err.kind(),
+                                ErrorKind::Type
+                                    | ErrorKind::UnknownField
+                                    | ErrorKind::LimitExceeded
+                                    | ErrorKind::InvalidInput
+                            ),
+                            "{}: {:?}",
+                            label(),
+                            err.kind()
+                        ),
+                        Ok(compiled) => {
+                            let t = compiled.evaluate_at(&profile, now());
+                            let at_now = compiled.at(now());
+                            prop_assert_eq!(at_now.evaluate(&profile), t);
+                            prop_assert_eq!(at_now.bind::<Profile>().evaluate(&profile), t);
+                        }
+                    }
+                }
+            }
+        }
+        prop_assert!(
+            started.elapsed() < GUARD,
+            "{}: {:?}",
+            label(),
+            started.elapsed()
+        );
+        Ok(())
+    }
+
+    /// Where a text may be cut for a label.
+    trait CharBoundary {
+        fn floor_char_boundary_at(&self, at: usize) -> usize;
+    }
+
+    impl CharBoundary for str {
+        fn floor_char_boundary_at(&self, at: usize) -> usize {
+            (0..=at.min(self.len()))
+                .rev()
+                .find(|i| self.is_char_boundary(*i))
+                .unwrap_or(0)
+        }
+    }
+
+    /// A catalog as a reference graph: each segment `s{i}` is a leaf joined
+    /// with references to any names, including itself, later segments
+    /// (cycles) and names no segment has; or a long chain.
+    fn catalog() -> impl Strategy<Value = Vec<String>> {
+        let leaves = prop::sample::select(vec![
+            "age > 1",
+            "country = \"DE\"",
+            "not exists(age)",
+            "count(purchase within 30d) >= 1",
+        ]);
+        let graph = prop::collection::vec(
+            (
+                leaves,
+                prop::collection::vec((0..10_usize, prop::bool::ANY, prop::bool::ANY), 0..6),
+            ),
+            1..8,
+        )
+        .prop_map(|segments| {
+            segments
+                .into_iter()
+                .map(|(leaf, refs)| {
+                    let mut text = leaf.to_owned();
+                    for (target, or, negate) in refs {
+                        let not = if negate { "not " } else { "" };
+                        let op = if or { "or" } else { "and" };
+                        text = format!("({text}) {op} {not}in_segment(\"s{target}\")");
+                    }
+                    text
+                })
+                .collect::<Vec<_>>()
+        });
+        // s0 is a leaf; each later one refers to the one below `refs` times.
+        let chain = (1..120_usize, 1..4_usize, prop::bool::ANY).prop_map(|(len, refs, or)| {
+            let op = if or { " or " } else { " and " };
+            let mut segments = vec!["age > 1".to_owned()];
+            for i in 1..len {
+                segments.push(vec![format!("in_segment(\"s{}\")", i - 1); refs].join(op));
+            }
+            segments
+        });
+        prop_oneof![graph, chain]
+    }
+
+    fn probe_catalog(bodies: &[String]) -> Result<(), TestCaseError> {
+        let started = Instant::now();
+        let mut catalog = Catalog::new();
+        for (i, body) in bodies.iter().enumerate() {
+            catalog
+                .insert(&format!("s{i}"), Segment::parse(body).unwrap())
+                .unwrap();
+        }
+        let profile = with_fields(&[("age", Stored::Int(30))]);
+        for i in 0..bodies.len() + 1 {
+            let name = format!("s{i}");
+            match catalog.compile_named(&name, &small_schema()) {
+                Err(err) => prop_assert!(
+                    matches!(
+                        err.kind(),
+                        ErrorKind::Type | ErrorKind::UnknownField | ErrorKind::LimitExceeded
+                    ),
+                    "{name}: {err}"
+                ),
+                Ok(compiled) => {
+                    let t = compiled.evaluate_at(&profile, now());
+                    let at_now = compiled.at(now());
+                    prop_assert_eq!(at_now.evaluate(&profile), t);
+                    prop_assert_eq!(at_now.bind::<Profile>().evaluate(&profile), t);
+                    prop_assert_eq!(
+                        compiled.change(&profile, &profile, now()).is_change(),
+                        false
+                    );
+                }
+            }
+        }
+        prop_assert!(started.elapsed() < GUARD, "{:?}", started.elapsed());
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn hostile_text_gives_typed_errors_or_round_trips(text in hostile_text()) {
+            probe_text(&text)?;
+        }
+
+        #[test]
+        fn reference_graphs_compile_or_fail_typed(bodies in catalog()) {
+            probe_catalog(&bodies)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        #[ignore = "long campaign; CI runs it with --ignored"]
+        fn fuzz_segment_campaign_text(text in hostile_text()) {
+            probe_text(&text)?;
+        }
+
+        #[test]
+        #[ignore = "long campaign; CI runs it with --ignored"]
+        fn fuzz_segment_campaign_catalog(bodies in catalog()) {
+            probe_catalog(&bodies)?;
+        }
+    }
+}

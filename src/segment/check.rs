@@ -2,13 +2,15 @@
 //! tree with every path resolved once.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
-use crate::error::suggest;
 use crate::error::{Error, Span};
 use crate::model::{Cardinality, EventSpec, FieldPath, FieldType, Money, Schema};
 use crate::segment::ast::{self, AggFn, CmpOp, Expr, Literal, Operand, Shift};
+use crate::segment::error::suggest;
 use crate::segment::error::Detail;
 
 /// A checked, resolved expression node.
@@ -22,6 +24,66 @@ pub(crate) enum Node {
     /// A field against a literal, in a form that reads each value once
     /// without converting it.
     Test(FieldPath, Cardinality, Test),
+    /// `in_segment(..)`: a named segment's body, compiled once and shared by
+    /// every reference to it, so that the compiled tree grows with the
+    /// catalog's text and not with the number of paths through it.
+    Ref(Arc<Shared>),
+}
+
+/// The compiled body of a named segment, shared by its references.
+pub(crate) struct Shared {
+    /// Number of the segment among those one compilation shares (`0..n`):
+    /// its slot in the per-evaluation memo, which lets an evaluation work
+    /// out each shared body at most once per profile.
+    pub(crate) index: usize,
+    /// The segment's name, for `Debug`.
+    pub(crate) name: Box<str>,
+    /// The checked body.
+    pub(crate) node: Node,
+}
+
+impl fmt::Debug for Shared {
+    // The body is printed where the segment was compiled on its own; printing
+    // it at every reference would repeat it once per path through the
+    // catalog, which can be exponentially many.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("index", &self.index)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Returns the number of nodes in `node`, counting each shared body once
+/// (however many references reach it): the compiled size.
+#[cfg(test)]
+pub(crate) fn node_count(node: &Node) -> usize {
+    fn go(node: &Node, seen: &mut Vec<bool>) -> usize {
+        1 + match node {
+            Node::And(xs) | Node::Or(xs) => xs.iter().map(|x| go(x, seen)).sum(),
+            Node::Not(x) => go(x, seen),
+            Node::Exists(_) | Node::Test(..) => 0,
+            Node::Cmp(c) => [&c.lhs, &c.rhs]
+                .into_iter()
+                .map(|o| match o {
+                    Opnd::Agg(a) => a.filter.as_ref().map_or(0, |f| go(f, seen)),
+                    _ => 0,
+                })
+                .sum(),
+            Node::Ref(s) => {
+                if seen.len() <= s.index {
+                    seen.resize(s.index + 1, false);
+                }
+                if seen[s.index] {
+                    0
+                } else {
+                    seen[s.index] = true;
+                    go(&s.node, seen)
+                }
+            }
+        }
+    }
+    go(node, &mut Vec::new())
 }
 
 /// `field op literal` for the common literal types.
@@ -161,7 +223,9 @@ pub(crate) fn assign_windows(node: &mut Node, windows: &mut Vec<TimeDelta>) {
     match node {
         Node::And(xs) | Node::Or(xs) => xs.iter_mut().for_each(|x| assign_windows(x, windows)),
         Node::Not(x) => assign_windows(x, windows),
-        Node::Exists(_) | Node::Test(..) => {}
+        // A shared body had its windows numbered, into the same list, before
+        // it was shared.
+        Node::Exists(_) | Node::Test(..) | Node::Ref(_) => {}
         Node::Cmp(c) => {
             for o in [&mut c.lhs, &mut c.rhs] {
                 if let Opnd::Agg(a) = o {
@@ -291,7 +355,7 @@ enum Scope<'a> {
 
 impl Checker<'_> {
     /// Checks `expr` and returns its evaluator tree and nesting depth
-    /// (counting inlined segments).
+    /// (counting referenced segments).
     pub(crate) fn check(&self, expr: &Expr) -> Result<(Node, usize), Error> {
         self.expr(expr, Scope::Profile, 0)
     }
@@ -361,7 +425,7 @@ impl Checker<'_> {
                 }
                 let (node, d) = self.segments.resolve(&s.name, s.loc.0, self.input)?;
                 if depth + d > self.limit {
-                    return Err(self.too_deep());
+                    return Err(self.err(Detail::TooDeep { limit: self.limit }, &s.loc));
                 }
                 Ok((node, depth + d))
             }

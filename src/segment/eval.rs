@@ -2,9 +2,12 @@
 //!
 //! Nothing here allocates: values are borrowed from the data or the tree,
 //! aggregates fold into fixed-size accumulators, and paths were built when
-//! the segment was compiled.
+//! the segment was compiled. The one exception is the memo of a segment that
+//! refers to more than [`INLINE_MEMO`] other segments (see [`with_memo`]).
 
+use std::cell::Cell;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
@@ -101,6 +104,44 @@ impl<'c> Ctx<'c> {
             event_at: None,
             lows,
         }
+    }
+}
+
+/// The results of shared segment bodies ([`Node::Ref`]) already worked out
+/// for the profile being evaluated, by [`Shared::index`](crate::segment::check::Shared).
+pub(crate) type Memo = [Cell<Option<Truth>>];
+
+/// How many shared segments a memo holds on the stack.
+pub(crate) const INLINE_MEMO: usize = 16;
+
+/// Calls `f` with a fresh memo of `n` slots: on the stack up to
+/// [`INLINE_MEMO`], else on the heap.
+#[inline]
+pub(crate) fn with_memo<R>(n: usize, f: impl FnOnce(&Memo) -> R) -> R {
+    if n <= INLINE_MEMO {
+        let slots = [const { Cell::new(None) }; INLINE_MEMO];
+        f(&slots[..n])
+    } else {
+        let slots: Vec<Cell<Option<Truth>>> = (0..n).map(|_| Cell::new(None)).collect();
+        f(&slots)
+    }
+}
+
+/// Returns the memoised value of `slot`, working it out with `f` the first
+/// time. A missing slot (a memo too short) evaluates every time, which gives
+/// the same result, only slower.
+#[inline]
+fn memoised(memo: &Memo, slot: usize, f: impl FnOnce() -> Truth) -> Truth {
+    match memo.get(slot) {
+        Some(cell) => match cell.get() {
+            Some(t) => t,
+            None => {
+                let t = f();
+                cell.set(Some(t));
+                t
+            }
+        },
+        None => f(),
     }
 }
 
@@ -253,12 +294,20 @@ fn apply(op: CmpOp, a: Rv<'_>, b: Rv<'_>) -> Truth {
 }
 
 /// Evaluates `node` against `scope`.
-pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>) -> Truth {
+///
+/// `memo` holds the results of shared segments for this `scope`; it must be
+/// fresh for every profile.
+pub(crate) fn eval<A: FieldAccess + ?Sized>(
+    node: &Node,
+    scope: &A,
+    ctx: &Ctx<'_>,
+    memo: &Memo,
+) -> Truth {
     match node {
         Node::And(xs) => {
             let mut acc = Truth::True;
             for x in xs.iter() {
-                acc = acc.and(leaf(x, scope, ctx));
+                acc = acc.and(leaf(x, scope, ctx, memo));
                 if acc == Truth::False {
                     break;
                 }
@@ -268,15 +317,15 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_
         Node::Or(xs) => {
             let mut acc = Truth::False;
             for x in xs.iter() {
-                acc = acc.or(leaf(x, scope, ctx));
+                acc = acc.or(leaf(x, scope, ctx, memo));
                 if acc == Truth::True {
                     break;
                 }
             }
             acc
         }
-        Node::Not(x) => leaf(x, scope, ctx).negate(),
-        other => leaf(other, scope, ctx),
+        Node::Not(x) => leaf(x, scope, ctx, memo).negate(),
+        other => leaf(other, scope, ctx, memo),
     }
 }
 
@@ -284,9 +333,10 @@ pub(crate) fn eval<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_
 /// [`eval`]: the operands of a connective are mostly leaves, and this saves
 /// a call for each.
 #[inline(always)]
-fn leaf<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>) -> Truth {
+fn leaf<A: FieldAccess + ?Sized>(node: &Node, scope: &A, ctx: &Ctx<'_>, memo: &Memo) -> Truth {
     match node {
-        Node::And(_) | Node::Or(_) | Node::Not(_) => eval(node, scope, ctx),
+        Node::And(_) | Node::Or(_) | Node::Not(_) => eval(node, scope, ctx, memo),
+        Node::Ref(s) => memoised(memo, s.index, || eval(&s.node, scope, ctx, memo)),
         Node::Exists(Source::Path(p, _)) => Truth::of(scope.has(p)),
         Node::Exists(Source::EventAt) => Truth::of(ctx.event_at.is_some()),
         Node::Test(p, card, t) => match t {
@@ -375,38 +425,64 @@ fn float_test(op: CmpOp, y: f64, v: Value<'_>) -> Truth {
 
 /// A condition specialised for one profile type: a tree of closures, each
 /// testing one node with the type's own `first` and `visit` in line.
-pub(crate) type Bound<'c, A> = Box<dyn Fn(&A) -> Truth + Send + Sync + 'c>;
+/// Each takes the memo of shared segments for the profile at hand.
+pub(crate) type Bound<'c, A> = Box<dyn Fn(&A, &Memo) -> Truth + Send + Sync + 'c>;
+
+/// A bound shared segment body, bound once however many references reach it.
+type SharedBound<'c, A> = Arc<dyn Fn(&A, &Memo) -> Truth + Send + Sync + 'c>;
 
 /// Returns `node` as closures specialised for `A`; their results equal
 /// [`eval`]'s.
-pub(crate) fn bind<'c, A: FieldAccess + ?Sized + 'c>(node: &'c Node, ctx: Ctx<'c>) -> Bound<'c, A> {
+///
+/// `shared` holds the shared bodies bound so far, by index, so that binding
+/// too is linear in the compiled size.
+pub(crate) fn bind<'c, A: FieldAccess + ?Sized + 'c>(
+    node: &'c Node,
+    ctx: Ctx<'c>,
+    shared: &mut Vec<Option<SharedBound<'c, A>>>,
+) -> Bound<'c, A> {
     match node {
-        Node::And(xs) => bind_connective(xs, ctx, Truth::True, Truth::False, Truth::and),
-        Node::Or(xs) => bind_connective(xs, ctx, Truth::False, Truth::True, Truth::or),
+        Node::And(xs) => bind_connective(xs, ctx, shared, Truth::True, Truth::False, Truth::and),
+        Node::Or(xs) => bind_connective(xs, ctx, shared, Truth::False, Truth::True, Truth::or),
         Node::Not(x) => {
-            let k = bind(x, ctx);
-            Box::new(move |a| k(a).negate())
+            let k = bind(x, ctx, shared);
+            Box::new(move |a, m| k(a, m).negate())
+        }
+        Node::Ref(s) => {
+            let body = match shared.get(s.index).and_then(Option::as_ref) {
+                Some(body) => Arc::clone(body),
+                None => {
+                    let body: SharedBound<'c, A> = Arc::from(bind(&s.node, ctx, shared));
+                    if shared.len() <= s.index {
+                        shared.resize_with(s.index + 1, || None);
+                    }
+                    shared[s.index] = Some(Arc::clone(&body));
+                    body
+                }
+            };
+            let slot = s.index;
+            Box::new(move |a, m| memoised(m, slot, || body(a, m)))
         }
         Node::Test(p, card, t) => {
             let card = *card;
             match t {
                 Test::TextEq { text, negate } => {
                     let negate = *negate;
-                    Box::new(move |a| field_test(a, p, card, |v| text_eq_test(text, negate, v)))
+                    Box::new(move |a, _| field_test(a, p, card, |v| text_eq_test(text, negate, v)))
                 }
                 Test::TextIn(items) => {
-                    Box::new(move |a| field_test(a, p, card, |v| text_in(items, v)))
+                    Box::new(move |a, _| field_test(a, p, card, |v| text_in(items, v)))
                 }
                 Test::ShortTextIn(keys) => {
-                    Box::new(move |a| field_test(a, p, card, |v| short_text_in(keys, v)))
+                    Box::new(move |a, _| field_test(a, p, card, |v| short_text_in(keys, v)))
                 }
                 Test::Int(op, i) => {
                     let (op, i) = (*op, *i);
-                    Box::new(move |a| field_test(a, p, card, |v| int_test(op, i, v)))
+                    Box::new(move |a, _| field_test(a, p, card, |v| int_test(op, i, v)))
                 }
                 Test::Float(op, y) => {
                     let (op, y) = (*op, *y);
-                    Box::new(move |a| field_test(a, p, card, |v| float_test(op, y, v)))
+                    Box::new(move |a, _| field_test(a, p, card, |v| float_test(op, y, v)))
                 }
             }
         }
@@ -418,12 +494,12 @@ pub(crate) fn bind<'c, A: FieldAccess + ?Sized + 'c>(node: &'c Node, ctx: Ctx<'c
                     Some(Source::Path(field, Cardinality::One)) => {
                         bind_money_sum(agg, field, c.op, *limit, ctx)
                     }
-                    _ => Box::new(move |a| leaf(node, a, &ctx)),
+                    _ => Box::new(move |a, m| leaf(node, a, &ctx, m)),
                 }
             }
-            _ => Box::new(move |a| leaf(node, a, &ctx)),
+            _ => Box::new(move |a, m| leaf(node, a, &ctx, m)),
         },
-        other => Box::new(move |a| leaf(other, a, &ctx)),
+        other => Box::new(move |a, m| leaf(other, a, &ctx, m)),
     }
 }
 
@@ -552,15 +628,16 @@ fn window_start(a: &Agg, ctx: &Ctx<'_>) -> Option<Option<DateTime<Utc>>> {
 fn bind_connective<'c, A: FieldAccess + ?Sized + 'c>(
     xs: &'c [Node],
     ctx: Ctx<'c>,
+    shared: &mut Vec<Option<SharedBound<'c, A>>>,
     unit: Truth,
     stop: Truth,
     op: impl Fn(Truth, Truth) -> Truth + Send + Sync + 'c,
 ) -> Bound<'c, A> {
-    let kids: Box<[Bound<'c, A>]> = xs.iter().map(|x| bind(x, ctx)).collect();
-    Box::new(move |a| {
+    let kids: Box<[Bound<'c, A>]> = xs.iter().map(|x| bind(x, ctx, shared)).collect();
+    Box::new(move |a, m| {
         let mut acc = unit;
         for k in kids.iter() {
-            acc = op(acc, k(a));
+            acc = op(acc, k(a, m));
             if acc == stop {
                 break;
             }
@@ -584,7 +661,7 @@ fn bind_money_sum<'c, A: FieldAccess + ?Sized + 'c>(
 ) -> Bound<'c, A> {
     let window = window_start(agg, &ctx);
     let (limit, currency) = (limit.minor(), limit.currency());
-    Box::new(move |profile| {
+    Box::new(move |profile, _| {
         let Some(from) = window else {
             return Truth::Unknown;
         };
@@ -641,7 +718,9 @@ fn aggregate<'s, A: FieldAccess + ?Sized>(
                 event_at: Some(ev.at()),
                 ..*ctx
             };
-            if eval(filter, ev, &inner) != Truth::True {
+            // A filter reads the event, not the profile, and holds no
+            // `in_segment` (checking refuses it there), so it needs no memo.
+            if eval(filter, ev, &inner, &[]) != Truth::True {
                 return;
             }
         }

@@ -184,6 +184,7 @@ mod print;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -193,8 +194,8 @@ use crate::model::{EventAccess, FieldAccess, FieldPath, FieldType, Schema, Value
 pub use ast::{AggFn, CmpOp, Duration, Expr, Literal, Operand, Shift};
 pub use eval::Truth;
 
-use crate::error::suggest;
 use check::{Checker, Node, Resolve};
+use error::suggest;
 use error::Detail;
 
 /// The deepest nesting of `and`, `or`, `not` and `where` an expression may
@@ -250,11 +251,16 @@ impl Segment {
     /// ```
     pub fn parse(text: &str) -> Result<Segment> {
         if text.len() > MAX_TEXT_LEN {
+            // Point at the text past the limit, from a character boundary.
+            let start = (0..=MAX_TEXT_LEN)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
             return Err(Detail::TooLong {
                 len: text.len(),
                 limit: MAX_TEXT_LEN,
             }
-            .into());
+            .at(Some(text), Some(Span::new(start, text.len()))));
         }
         let expr = parser::parse(text, MAX_NESTING)?;
         if ast::depth(&expr, MAX_NESTING) > MAX_NESTING {
@@ -311,9 +317,11 @@ impl std::str::FromStr for Segment {
 /// Named segments and caller-computed fields, for compiling segments that
 /// refer to them.
 ///
-/// `in_segment("name")` is replaced by the named segment's checked body at
-/// compile time; a segment that refers to itself, directly or through
-/// others, is refused.
+/// `in_segment("name")` stands for the named segment's checked body, which
+/// one compilation checks once and shares among all its references, so the
+/// compiled size is linear in the catalog's text; an evaluation works out
+/// each shared segment at most once per profile. A segment that refers to
+/// itself, directly or through others, is refused.
 ///
 /// # Examples
 ///
@@ -394,13 +402,9 @@ impl Catalog {
     /// [`ErrorKind::Type`](crate::error::ErrorKind::Type) for a cycle of
     /// references. Errors inside a referenced segment name it.
     pub fn compile(&self, segment: &Segment, schema: &Schema) -> Result<CompiledSegment> {
-        let resolver = Resolver {
-            catalog: self,
-            schema,
-            stack: RefCell::new(Vec::new()),
-        };
+        let resolver = Resolver::new(self, schema);
         let (root, _) = resolver.checker(segment).check(&segment.expr)?;
-        Ok(CompiledSegment::new(root, segment.to_string()))
+        Ok(resolver.finish(root, segment.to_string()))
     }
 
     /// Compiles the segment called `name`.
@@ -411,28 +415,55 @@ impl Catalog {
     /// [`ErrorKind::UnknownField`](crate::error::ErrorKind::UnknownField)
     /// when no segment has that name.
     pub fn compile_named(&self, name: &str, schema: &Schema) -> Result<CompiledSegment> {
-        let resolver = Resolver {
-            catalog: self,
-            schema,
-            stack: RefCell::new(Vec::new()),
-        };
+        let resolver = Resolver::new(self, schema);
         let (root, _) = resolver.resolve(name, None, None)?;
         let text = self
             .segments
             .get(name)
             .map(ToString::to_string)
             .unwrap_or_default();
-        Ok(CompiledSegment::new(root, text))
+        Ok(resolver.finish(root, text))
     }
 }
 
+/// Resolves `in_segment` references for one compilation.
+///
+/// Each named segment is checked once and its body shared (see
+/// [`check::Shared`]) by every reference: five segments of 50 references
+/// each would otherwise be copied 50^5 times.
 struct Resolver<'a> {
     catalog: &'a Catalog,
     schema: &'a Schema,
     stack: RefCell<Vec<String>>,
+    /// Segments already compiled, with their nesting depth.
+    done: RefCell<BTreeMap<String, (Arc<check::Shared>, usize)>>,
+    /// The distinct `within` windows of everything compiled so far.
+    windows: RefCell<Vec<chrono::TimeDelta>>,
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
+    fn new(catalog: &'a Catalog, schema: &'a Schema) -> Resolver<'a> {
+        Resolver {
+            catalog,
+            schema,
+            stack: RefCell::new(Vec::new()),
+            done: RefCell::new(BTreeMap::new()),
+            windows: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Returns the compiled segment whose tree is `root`.
+    fn finish(self, mut root: Node, text: String) -> CompiledSegment {
+        let mut windows = self.windows.into_inner();
+        check::assign_windows(&mut root, &mut windows);
+        CompiledSegment {
+            root,
+            text,
+            windows: windows.into_boxed_slice(),
+            shared: self.done.into_inner().len(),
+        }
+    }
+
     fn checker<'c>(&'c self, segment: &'c Segment) -> Checker<'c> {
         Checker {
             schema: self.schema,
@@ -458,6 +489,9 @@ impl Resolve for Resolver<'_> {
             }
             .at(input, span));
         };
+        if let Some((shared, depth)) = self.done.borrow().get(name) {
+            return Ok((Node::Ref(Arc::clone(shared)), *depth));
+        }
         if let Some(at) = self.stack.borrow().iter().position(|n| n == name) {
             let mut path = self.stack.borrow()[at..].to_vec();
             path.push(name.to_owned());
@@ -466,35 +500,53 @@ impl Resolve for Resolver<'_> {
         self.stack.borrow_mut().push(name.to_owned());
         let checked = self.checker(segment).check(&segment.expr);
         self.stack.borrow_mut().pop();
-        checked.map_err(|e| e.context(format_args!("in segment {name:?}")))
+        let (mut node, depth) =
+            checked.map_err(|e| e.context(format_args!("in segment {name:?}")))?;
+        check::assign_windows(&mut node, &mut self.windows.borrow_mut());
+        let mut done = self.done.borrow_mut();
+        let shared = Arc::new(check::Shared {
+            index: done.len(),
+            name: name.into(),
+            node,
+        });
+        done.insert(name.to_owned(), (Arc::clone(&shared), depth));
+        Ok((Node::Ref(shared), depth))
     }
 }
 
 /// A checked segment, ready to evaluate against [`FieldAccess`] data.
 ///
 /// Evaluation reads each field through [`FieldAccess::visit`] with paths
-/// built at compile time; it neither parses nor allocates.
+/// built at compile time; it neither parses nor allocates, except for a
+/// memo of the referenced segments' results when there are more than 16 of
+/// them.
 #[derive(Clone, Debug)]
 pub struct CompiledSegment {
     root: Node,
     text: String,
     windows: Box<[chrono::TimeDelta]>,
+    /// Number of distinct referenced segments (the memo slots an
+    /// evaluation needs).
+    shared: usize,
 }
 
 impl CompiledSegment {
-    fn new(mut root: Node, text: String) -> CompiledSegment {
-        let mut windows = Vec::new();
-        check::assign_windows(&mut root, &mut windows);
-        CompiledSegment {
-            root,
-            text,
-            windows: windows.into_boxed_slice(),
-        }
+    /// Returns the three-valued result for `profile` at time `now`.
+    ///
+    /// A segment referred to several times (directly or through others) is
+    /// evaluated at most once per call, so the cost is linear in the size of
+    /// the catalog's text.
+    pub fn evaluate_at<A: FieldAccess + ?Sized>(&self, profile: &A, now: DateTime<Utc>) -> Truth {
+        eval::with_memo(self.shared, |memo| {
+            eval::eval(&self.root, profile, &eval::Ctx::new(now, &[]), memo)
+        })
     }
 
-    /// Returns the three-valued result for `profile` at time `now`.
-    pub fn evaluate_at<A: FieldAccess + ?Sized>(&self, profile: &A, now: DateTime<Utc>) -> Truth {
-        eval::eval(&self.root, profile, &eval::Ctx::new(now, &[]))
+    /// Returns the number of nodes in the compiled tree, each shared
+    /// segment counted once.
+    #[cfg(test)]
+    pub(crate) fn node_count(&self) -> usize {
+        check::node_count(&self.root)
     }
 
     /// Binds the segment to one evaluation time, for evaluating many
@@ -574,6 +626,7 @@ impl CompiledSegment {
 pub struct BoundSegment<'s, A: ?Sized> {
     root: eval::Bound<'s, A>,
     text: &'s str,
+    shared: usize,
 }
 
 impl<A: ?Sized> fmt::Debug for BoundSegment<'_, A> {
@@ -588,7 +641,10 @@ impl<A: FieldAccess + ?Sized> BoundSegment<'_, A> {
     /// Returns the three-valued result for `profile`.
     #[inline]
     pub fn evaluate(&self, profile: &A) -> Truth {
-        (self.root)(profile)
+        if self.shared == 0 {
+            return (self.root)(profile, &[]);
+        }
+        eval::with_memo(self.shared, |memo| (self.root)(profile, memo))
     }
 
     /// Returns `true` when `profile` is in the segment.
@@ -637,8 +693,13 @@ impl SegmentAt<'_> {
     /// ```
     pub fn bind<'s, A: FieldAccess + ?Sized + 's>(&'s self) -> BoundSegment<'s, A> {
         BoundSegment {
-            root: eval::bind(&self.compiled.root, eval::Ctx::new(self.now, &self.lows)),
+            root: eval::bind(
+                &self.compiled.root,
+                eval::Ctx::new(self.now, &self.lows),
+                &mut Vec::new(),
+            ),
             text: &self.compiled.text,
+            shared: self.compiled.shared,
         }
     }
 
@@ -649,11 +710,14 @@ impl SegmentAt<'_> {
 
     /// Returns the three-valued result for `profile`.
     pub fn evaluate<A: FieldAccess + ?Sized>(&self, profile: &A) -> Truth {
-        eval::eval(
-            &self.compiled.root,
-            profile,
-            &eval::Ctx::new(self.now, &self.lows),
-        )
+        eval::with_memo(self.compiled.shared, |memo| {
+            eval::eval(
+                &self.compiled.root,
+                profile,
+                &eval::Ctx::new(self.now, &self.lows),
+                memo,
+            )
+        })
     }
 
     /// Returns `true` when `profile` is in the segment.
@@ -1168,7 +1232,7 @@ mod tests {
             let special = check::specialize(field(), op, rhs);
             let now = Utc.timestamp_opt(1_800_000_000, 0).single().expect("in range");
             let ctx = eval::Ctx::new(now, &[]);
-            prop_assert_eq!(eval::eval(&special, &profile, &ctx), eval::eval(&generic, &profile, &ctx));
+            prop_assert_eq!(eval::eval(&special, &profile, &ctx, &[]), eval::eval(&generic, &profile, &ctx, &[]));
         }
 
         #[test]
@@ -1255,5 +1319,200 @@ mod tests {
         }
         assert_eq!(U.negate(), U);
         assert_eq!(T.negate(), F);
+    }
+
+    fn age(age: i64) -> Odd {
+        Odd {
+            values: vec![(FieldPath::new("age").expect("valid"), Literal::Int(age))],
+            events: Vec::new(),
+        }
+    }
+
+    /// A catalog of `levels` segments above a base `age >= 18`, each the
+    /// `op` of `refs` references to the one below.
+    fn layered(levels: usize, refs: usize, op: &str) -> Catalog {
+        let mut catalog = Catalog::new();
+        catalog
+            .insert("l0", Segment::parse("age >= 18").expect("parses"))
+            .expect("valid name");
+        for level in 1..=levels {
+            let below = format!("in_segment(\"l{}\")", level - 1);
+            let text = vec![below; refs].join(&format!(" {op} "));
+            let segment = Segment::parse(&text).expect("parses");
+            catalog
+                .insert(&format!("l{level}"), segment)
+                .expect("valid name");
+        }
+        catalog
+    }
+
+    /// Compiles and evaluates the top of a layered catalog for an adult and
+    /// a child, within a generous time; returns the compiled size.
+    fn compile_and_evaluate_top(levels: usize, refs: usize) -> usize {
+        let now = Utc
+            .timestamp_opt(1_800_000_000, 0)
+            .single()
+            .expect("in range");
+        let started = std::time::Instant::now();
+        let mut size = 0;
+        for op in ["and", "or"] {
+            let catalog = layered(levels, refs, op);
+            let top = catalog
+                .compile_named(&format!("l{levels}"), &schema())
+                .expect("compiles");
+            size = top.node_count();
+            for (years, expected) in [(40, Truth::True), (9, Truth::False)] {
+                let profile = age(years);
+                assert_eq!(top.evaluate_at(&profile, now), expected);
+                let at_now = top.at(now);
+                assert_eq!(at_now.evaluate(&profile), expected);
+                assert_eq!(at_now.bind::<Odd>().evaluate(&profile), expected);
+            }
+            // Unknown everywhere: neither `and` nor `or` can stop early, so
+            // an unshared evaluation would visit every path.
+            let unknown = Odd {
+                values: Vec::new(),
+                events: Vec::new(),
+            };
+            assert_eq!(top.evaluate_at(&unknown, now), Truth::Unknown);
+            assert_eq!(top.at(now).bind::<Odd>().evaluate(&unknown), Truth::Unknown);
+            assert!(format!("{top:?}").len() < 200 * (levels * refs + 10));
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{levels} levels of {refs} references took {:?}",
+            started.elapsed()
+        );
+        size
+    }
+
+    #[test]
+    fn wide_references_are_compiled_once_and_shared() {
+        // Copied in full, this is 50^5 bodies (over 6 GB).
+        let size = compile_and_evaluate_top(5, 50);
+        assert!(size <= 5 * 51 + 2, "compiled size {size}");
+    }
+
+    #[test]
+    fn deep_chains_of_double_references_stay_linear() {
+        // Copied in full, this is 2^60 bodies.
+        let size = compile_and_evaluate_top(60, 2);
+        assert!(size <= 60 * 3 + 2, "compiled size {size}");
+    }
+
+    #[test]
+    fn references_past_the_nesting_limit_are_refused_with_a_span() {
+        let catalog = layered(MAX_NESTING + 1, 2, "and");
+        let err = catalog
+            .compile_named(&format!("l{}", MAX_NESTING + 1), &schema())
+            .expect_err("too deep");
+        assert_eq!(err.kind(), crate::error::ErrorKind::LimitExceeded);
+        // The first `in_segment("l64")`, 17 bytes.
+        assert_eq!(err.span(), Some(Span::new(0, 17)));
+    }
+
+    /// A catalog of up to five segments where each may refer only to the
+    /// ones before it, as `(name, expression)` pairs.
+    fn small_catalog() -> impl Strategy<Value = Vec<Expr>> {
+        prop::collection::vec(known_expr(), 1..5).prop_flat_map(|bodies| {
+            let n = bodies.len();
+            let refs = prop::collection::vec(
+                (
+                    0..n,
+                    prop::collection::vec((0..n, any::<bool>(), any::<bool>()), 0..4),
+                ),
+                n,
+            );
+            (Just(bodies), refs).prop_map(|(bodies, refs)| {
+                let mut out: Vec<Expr> = Vec::new();
+                for (i, mut body) in bodies.into_iter().enumerate() {
+                    for (target, use_or, negate) in &refs[i].1 {
+                        if i == 0 {
+                            break;
+                        }
+                        let mut r = Expr::InSegment(SegmentName {
+                            name: format!("s{}", target % i),
+                            loc: Loc::default(),
+                        });
+                        if *negate {
+                            r = Expr::Not(Box::new(r));
+                        }
+                        body = if *use_or {
+                            Expr::Or(vec![body, r])
+                        } else {
+                            Expr::And(vec![r, body])
+                        };
+                    }
+                    out.push(body);
+                }
+                out
+            })
+        })
+    }
+
+    /// Replaces every `in_segment` by a copy of the body it names; `None`
+    /// for a cycle (possible only through a made-up name such as `s1`).
+    fn inline(e: &Expr, bodies: &[Expr], fuel: usize) -> Option<Expr> {
+        let all = |xs: &[Expr]| -> Option<Vec<Expr>> {
+            xs.iter().map(|x| inline(x, bodies, fuel)).collect()
+        };
+        Some(match e {
+            Expr::And(xs) => Expr::And(all(xs)?),
+            Expr::Or(xs) => Expr::Or(all(xs)?),
+            Expr::Not(x) => Expr::Not(Box::new(inline(x, bodies, fuel)?)),
+            Expr::InSegment(s) => {
+                let known = s
+                    .name
+                    .strip_prefix('s')
+                    .and_then(|i| i.parse::<usize>().ok());
+                match known.and_then(|i| bodies.get(i)) {
+                    Some(body) => inline(body, bodies, fuel.checked_sub(1)?)?,
+                    // Names the generator made up stay unknown either way.
+                    None => e.clone(),
+                }
+            }
+            other => other.clone(),
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn shared_references_evaluate_as_copies_do(
+            bodies in small_catalog(),
+            profile in odd_profile(),
+            now in 0..4_000_000_000_i64,
+        ) {
+            let now = Utc.timestamp_opt(now, 0).single().expect("in range");
+            let schema = schema();
+            let mut catalog = Catalog::new();
+            for (i, body) in bodies.iter().enumerate() {
+                catalog.insert(&format!("s{i}"), Segment::from_expr(body.clone()))?;
+            }
+            let top = bodies.len() - 1;
+            let shared = catalog.compile_named(&format!("s{top}"), &schema);
+            let Some(copied) = inline(&bodies[top], &bodies, bodies.len()) else {
+                let cyclic = catalog.compile_named(&format!("s{top}"), &schema);
+                prop_assert!(cyclic.is_err());
+                return Ok(());
+            };
+            let copied = Segment::from_expr(copied).compile(&schema);
+            match (shared, copied) {
+                (Ok(shared), Ok(copied)) => {
+                    let t = copied.evaluate_at(&profile, now);
+                    prop_assert_eq!(shared.evaluate_at(&profile, now), t);
+                    let at_now = shared.at(now);
+                    prop_assert_eq!(at_now.evaluate(&profile), t);
+                    prop_assert_eq!(at_now.bind::<Odd>().evaluate(&profile), t);
+                    // Without a memo every reference is evaluated afresh.
+                    let ctx = eval::Ctx::new(now, &[]);
+                    prop_assert_eq!(eval::eval(&shared.root, &profile, &ctx, &[]), t);
+                    prop_assert!(shared.node_count() <= copied.node_count() + bodies.len());
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a.kind(), b.kind()),
+                (a, b) => prop_assert!(false, "shared {:?} but copied {:?}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
     }
 }
