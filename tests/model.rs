@@ -1061,6 +1061,15 @@ mod redaction {
                 "CRM-QZ",
             ],
         );
+        // A value set aside is as personal as its field, and its reason
+        // names it.
+        let mut b = record("r-1").into_builder();
+        b.set_aside(
+            FieldPath::new("identity.email").unwrap(),
+            "genoveva.xylander.at.quuxmail",
+            "email \"genoveva.xylander.at.quuxmail\" has no @",
+        );
+        assert_redacted(&b.build().unwrap(), &["genoveva", "quuxmail"]);
         // The record's id and source stay readable for logs.
         let text = format!("{:?}", record("r-1"));
         assert!(text.contains("RecordId(\"r-1\")") && text.contains("SourceId(\"crm\")"));

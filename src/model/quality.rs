@@ -35,7 +35,7 @@ use crate::model::{Event, FieldPath};
 /// assert_eq!(note.reason(), "email \"ana.example.com\" has no @");
 /// # Ok::<(), custodia::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
@@ -50,6 +50,26 @@ pub struct QualityNote {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     event: Option<Box<Event>>,
+}
+
+/// The value set aside is what the user handed in, so it is as personal as
+/// the field it was meant for, and the reason names it: both are redacted
+/// (see the [`model`](crate::model) docs on `Debug`).
+impl fmt::Debug for QualityNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted<'a>(&'a str);
+        impl fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                crate::model::redact::text(f, "Text", self.0)
+            }
+        }
+        f.debug_struct("QualityNote")
+            .field("field", &self.field)
+            .field("value", &Redacted(&self.value))
+            .field("reason", &Redacted(&self.reason))
+            .field("event", &self.event)
+            .finish()
+    }
 }
 
 impl QualityNote {
