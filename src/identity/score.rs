@@ -494,7 +494,22 @@ pub(crate) fn levels(
     for (i, f) in Field::ALL.iter().enumerate() {
         out[i] = level(*f, a, b, generic);
     }
+    nest_places(&mut out);
     out
+}
+
+/// Keeps only the most specific place both records name: a postcode says
+/// the locality and the region, and a locality the region, so counting all
+/// three would weigh one fact (one place) three times — the dependence that
+/// made namesakes of one town look like one person. The less specific
+/// levels become missing (no evidence) when a more specific one is there.
+fn nest_places(v: &mut [u8; FIELDS]) {
+    if v[Field::Postcode.index()] != 0 {
+        v[Field::Locality.index()] = 0;
+        v[Field::Region.index()] = 0;
+    } else if v[Field::Locality.index()] != 0 {
+        v[Field::Region.index()] = 0;
+    }
 }
 
 /// A deterministic rule: identifying values that count as strong evidence.
