@@ -5,7 +5,9 @@
 // Test helpers build fixed, valid records: a failure there is a bug in the test.
 #![allow(clippy::unwrap_used)]
 
+mod households;
 mod synth;
+mod synth_b;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;

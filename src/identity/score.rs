@@ -494,7 +494,22 @@ pub(crate) fn levels(
     for (i, f) in Field::ALL.iter().enumerate() {
         out[i] = level(*f, a, b, generic);
     }
+    nest_places(&mut out);
     out
+}
+
+/// Keeps only the most specific place both records name: a postcode says
+/// the locality and the region, and a locality the region, so counting all
+/// three would weigh one fact (one place) three times — the dependence that
+/// made namesakes of one town look like one person. The less specific
+/// levels become missing (no evidence) when a more specific one is there.
+fn nest_places(v: &mut [u8; FIELDS]) {
+    if v[Field::Postcode.index()] != 0 {
+        v[Field::Locality.index()] = 0;
+        v[Field::Region.index()] = 0;
+    } else if v[Field::Locality.index()] != 0 {
+        v[Field::Region.index()] = 0;
+    }
 }
 
 /// A deterministic rule: identifying values that count as strong evidence.
@@ -1216,6 +1231,21 @@ fn patterns_of(vectors: Vec<[u8; FIELDS]>) -> Vec<([u8; FIELDS], f64)> {
     patterns
 }
 
+/// Returns how many pairs of `records` there are in `scope`: every pair, or
+/// only pairs of records of different sources.
+fn pairs_in_scope(records: &[NormalizedRecord], scope: PairScope) -> f64 {
+    let n = records.len() as f64;
+    let all = n * (n - 1.0) / 2.0;
+    if scope != PairScope::AcrossSources {
+        return all;
+    }
+    let mut per_source: HashMap<&str, f64> = HashMap::new();
+    for r in records {
+        *per_source.entry(r.source().as_str()).or_default() += 1.0;
+    }
+    all - per_source.values().map(|k| k * (k - 1.0) / 2.0).sum::<f64>()
+}
+
 /// Returns the probability that a pattern is a match, ignoring `fixed` fields.
 ///
 /// `ln_m` and `ln_u` are the natural logarithms of `m` and `u` (see
@@ -1493,7 +1523,8 @@ impl MatchModel {
                 (*rule, pairs.len(), sample)
             })
             .collect();
-        model.fit(blocking, &samples, candidates.pairs(), params, &vectors)
+        let total = pairs_in_scope(records, params.scope);
+        model.fit(blocking, &samples, candidates.pairs(), total, params, &vectors)
     }
 
     /// Trains a model on `records` (sorted by id) and compares every
@@ -1553,7 +1584,8 @@ impl MatchModel {
                 .collect()
         };
         let samples = blocked.samples(params.max_training_pairs);
-        let model = model.fit(blocking, &samples, candidates.pairs(), params, &vectors)?;
+        let total = pairs_in_scope(records, params.scope);
+        let model = model.fit(blocking, &samples, candidates.pairs(), total, params, &vectors)?;
         Ok((model, blocked.into_candidates(), compared))
     }
 
@@ -1564,6 +1596,7 @@ impl MatchModel {
         blocking: &BlockingParams,
         samples: &[RuleSample],
         all_pairs: &[(u32, u32)],
+        total_pairs: f64,
         params: &TrainParams,
         vectors: &LevelsOf<'_>,
     ) -> Result<MatchModel> {
@@ -1628,7 +1661,14 @@ impl MatchModel {
                 break;
             }
         }
-        model.prior = prior;
+        // The prior of a pair is that of two records drawn at random: the
+        // expected matches among the candidates over all pairs. Blocking
+        // picked the candidates for agreeing fields, and those fields' weights
+        // already count that agreement: a prior among candidates would count
+        // it twice (and the more namesakes a population holds, the more a
+        // name-only agreement would be overrated).
+        let matches = prior * all_pairs.len() as f64;
+        model.prior = (matches / total_pairs.max(1.0)).clamp(1e-12, 1.0 - 1e-6);
         // Household pairs among the same sample: told apart by their own
         // model when there are enough of them to train it.
         let household: Vec<([u8; FIELDS], f64)> = patterns
@@ -1735,7 +1775,9 @@ impl MatchModel {
         self.link_probability
     }
 
-    /// Returns the prior probability of a match among candidate pairs.
+    /// Returns the prior probability of a match between two records drawn at
+    /// random (the expected matches among the candidates over all pairs in
+    /// scope).
     pub fn prior(&self) -> f64 {
         self.prior
     }
