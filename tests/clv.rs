@@ -651,3 +651,89 @@ proptest! {
         prop_assert!(ll.is_finite(), "{ll}");
     }
 }
+
+/// Asserts that `actual` is within `rel` of `expected`, relatively.
+fn assert_close(what: &str, actual: f64, expected: f64, rel: f64) {
+    assert!(
+        actual.is_finite() && (actual - expected).abs() <= rel * expected.abs().max(1e-300),
+        "{what}: {actual} vs {expected} (relative tolerance {rel})"
+    );
+}
+
+/// Issue #13: `a = 1` is a removable singularity of the BG/NBD and MBG/NBD
+/// expectations; it used to recurse without end there. With `r = b = 1` the
+/// limits have closed forms: BG/NBD `E[X(t)] = ln(1 + t/α)` and, for a
+/// customer without repeat purchases, `ln((α+T+t)/(α+T))`; MBG/NBD
+/// `E[X(t)] = (α+t)/t · ln(1 + t/α) − 1` and, with `z = t/(α+T+t)`,
+/// `α/(2α+T) · 2(−ln(1−z)/z − 1)`.
+#[test]
+fn expectations_are_continuous_through_a_equal_one() {
+    let (alpha, age, t) = (4.0, 30.0, 39.0);
+    let fresh = RfmSummary::new(0, 0.0, age).unwrap();
+    let horizon = Periods::new(t).unwrap();
+    let z: f64 = t / (alpha + age + t);
+    let bg_expected = (t / alpha).ln_1p();
+    let bg_conditional = (t / (alpha + age)).ln_1p();
+    let mbg_expected = (alpha + t) / t * (t / alpha).ln_1p() - 1.0;
+    let mbg_conditional = alpha / (2.0 * alpha + age) * 2.0 * (-(-z).ln_1p() / z - 1.0);
+    for a in [1.0, 1.0 + 1e-7, 1.0 - 1e-7, 1.0 + 1e-3, 1.0 - 1e-3] {
+        // Within 1e-3 of a = 1 the expectations move by about 1e-3 relative.
+        let tol = if (a - 1.0f64).abs() > 1e-6 {
+            2e-3
+        } else {
+            1e-6
+        };
+        let bg = BgNbd::from_parameters(1.0, alpha, a, 1.0).unwrap();
+        assert_close(
+            "bg expected",
+            bg.expected_purchases(horizon),
+            bg_expected,
+            tol,
+        );
+        assert_close(
+            "bg conditional",
+            bg.conditional_expected_purchases(&fresh, horizon),
+            bg_conditional,
+            tol,
+        );
+        let mbg = MbgNbd::from_parameters(1.0, alpha, a, 1.0).unwrap();
+        assert_close(
+            "mbg expected",
+            mbg.expected_purchases(horizon),
+            mbg_expected,
+            tol,
+        );
+        assert_close(
+            "mbg conditional",
+            mbg.conditional_expected_purchases(&fresh, horizon),
+            mbg_conditional,
+            tol,
+        );
+    }
+    // A repeat buyer under CDNOW-like parameters: the values either side of
+    // a = 1 and at it agree closely, and match the general formula's
+    // Richardson extrapolation from a = 1 ± 0.01 and 1 ± 0.02.
+    let buyer = RfmSummary::new(5, 30.0, 38.0).unwrap();
+    for family in 0..2 {
+        let model = |a: f64| -> Box<dyn TransactionModel> {
+            if family == 0 {
+                Box::new(BgNbd::from_parameters(0.2426, 4.4135, a, 2.4258).unwrap())
+            } else {
+                Box::new(MbgNbd::from_parameters(0.2426, 4.4135, a, 2.4258).unwrap())
+            }
+        };
+        let cond = |a: f64| model(a).conditional_expected_purchases(&buyer, horizon);
+        let uncond = |a: f64| model(a).expected_purchases(horizon);
+        for f in [&cond as &dyn Fn(f64) -> f64, &uncond] {
+            let mid = |h: f64| 0.5 * (f(1.0 - h) + f(1.0 + h));
+            let reference = (4.0 * mid(0.01) - mid(0.02)) / 3.0;
+            assert_close("at a = 1", f(1.0), reference, 1e-6);
+            for a in [1.0 + 1e-7, 1.0 - 1e-7] {
+                assert_close("a = 1 ± 1e-7", f(a), f(1.0), 1e-6);
+            }
+            for a in [1.0 + 1e-3, 1.0 - 1e-3] {
+                assert_close("a = 1 ± 1e-3", f(a), f(1.0), 5e-3);
+            }
+        }
+    }
+}

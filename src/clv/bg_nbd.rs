@@ -235,27 +235,33 @@ pub(crate) fn fit_family(
     })
 }
 
+/// Within this distance of `a = 1` the conditional expectation is summed by
+/// [`removable_series`] instead of through `1/(a − 1)` times a difference
+/// that vanishes at `a = 1`.
+const NEAR_ONE: f64 = 1e-3;
+
 /// Returns `(a + b + x − 1 + k)/(a − 1) · [1 − q^(r+x) 2F1(r+x, b+x+k; a+b+x−1+k; z)]`,
 /// the conditional expectation's numerator (FHL 2005 eq. 10; Batislam et al.
 /// 2007 for `k = 1`), with `q = (α+T)/(α+T+t)` and `z = t/(α+T+t)`.
 ///
-/// The expression has a removable singularity at `a = 1`; there it is the
-/// mean of the values at `a = 1 ± 1e-6`.
+/// The expression has a removable singularity at `a = 1` (there the 2F1 is
+/// `q^−(r+x)` and the bracket vanishes); within [`NEAR_ONE`] of it the
+/// bracket divided by `a − 1` is summed directly, see [`removable_series`].
 fn expectation_numerator(family: Family, theta: &Theta, x: f64, age: f64, t: f64) -> f64 {
     let [r, alpha, a, b] = *theta;
-    if (a - 1.0).abs() < 1e-6 {
-        let lo = expectation_numerator(family, &[r, alpha, 1.0 - 1e-6, b], x, age, t);
-        let hi = expectation_numerator(family, &[r, alpha, 1.0 + 1e-6, b], x, age, t);
-        return 0.5 * (lo + hi);
-    }
     if t == 0.0 {
         return 0.0;
     }
     let k = family.shift();
     let c = a + b + x - 1.0 + k;
     let z = t / (alpha + age + t);
+    // ln q = −ln(1 + t/(α+T)), accurate for short and for enormous horizons.
+    let ln_q = -(t / (alpha + age)).ln_1p();
+    if (a - 1.0).abs() <= NEAR_ONE {
+        return c * removable_series(r + x, b + x + k, a - 1.0, z, ln_q);
+    }
     let f = ln_hyp2f1(r + x, b + x + k, c, z);
-    let log_term = f.log + (r + x) * ((alpha + age) / (alpha + age + t)).ln();
+    let log_term = f.log + (r + x) * ln_q;
     let bracket = if f.sign > 0.0 {
         -log_term.exp_m1()
     } else {
@@ -265,6 +271,77 @@ fn expectation_numerator(family: Family, theta: &Theta, x: f64, age: f64, t: f64
     // equals (a+b+x−1+k)/(a−1) less the "dropped at time 0" share; see
     // `expected_purchases`.
     c / (a - 1.0) * bracket
+}
+
+/// Most terms [`removable_series`] sums before it switches to Euler's form.
+const REMOVABLE_TERMS: usize = 200_000;
+
+/// Returns `[1 − q^A 2F1(A, B; B + ε; z)] / ε` with `q = 1 − z`, for small `|ε|`
+/// (including `ε = 0`, where it is the limit).
+///
+/// Since `q^A 2F1(A, B; B; z) = 1`, the bracket is
+/// `q^A Σ_n (A)_n z^n / n! · (1 − (B)_n/(B+ε)_n)`, and with
+/// `P_n = (B+ε)_n/(B)_n` and `D_n = (P_n − 1)/ε` (so `D_{n+1} = D_n + P_n/(B+n)`)
+/// the quotient is `Σ_n w_n D_n / P_n`, where `w_n = q^A (A)_n z^n / n!` is
+/// the negative binomial probability of `n`. Every term is positive (no
+/// cancellation) and `ε` never divides anything, so the value is continuous
+/// through `ε = 0`. At `ε = 0`, `D_n` is `Σ_{j<n} 1/(B+j)`.
+///
+/// The sum needs about `A z/(1 − z)` terms (the negative binomial's mean);
+/// when that exceeds [`REMOVABLE_TERMS`], or `q^A` underflows, it uses the
+/// Euler transform instead: `2F1(A, B; B+ε; z) = q^(ε−A) 2F1(B+ε−A, ε; B+ε; z)`
+/// (Abramowitz and Stegun 15.3.3), whose series is `1 + ε S` with `S` free of
+/// the `1/ε`, so the quotient is `−expm1(ε ln q)/ε − q^ε S`.
+fn removable_series(big_a: f64, big_b: f64, eps: f64, z: f64, ln_q: f64) -> f64 {
+    let ln_w0 = big_a * ln_q;
+    if ln_w0 > -600.0 {
+        let mut w = ln_w0.exp();
+        let (mut p, mut d) = (1.0_f64, 0.0_f64);
+        let mut sum = 0.0_f64;
+        for n in 0..REMOVABLE_TERMS {
+            let nf = n as f64;
+            d += p / (big_b + nf);
+            p *= 1.0 + eps / (big_b + nf);
+            let ratio = (big_a + nf) * z / (nf + 1.0);
+            w *= ratio;
+            let term = w * d / p;
+            sum += term;
+            // Past the mode (ratio < 1) the weights fall geometrically and
+            // D_n/P_n grows like ln n, so a negligible term ends the sum.
+            if ratio < 1.0 && (term <= 1e-17 * sum || term == 0.0) {
+                return sum;
+            }
+        }
+    }
+    removable_euler(big_a, big_b, eps, z, ln_q)
+}
+
+/// The Euler-transform evaluation of [`removable_series`], for long sums:
+/// `S = Σ_{n≥1} (C−A)_n (1+ε)_{n−1} / ((C)_n n!) z^n` with `C = B + ε`.
+fn removable_euler(big_a: f64, big_b: f64, eps: f64, z: f64, ln_q: f64) -> f64 {
+    let c = big_b + eps;
+    let ca = c - big_a;
+    let mut term = 1.0_f64;
+    let mut s = 0.0_f64;
+    for n in 0..REMOVABLE_TERMS {
+        let nf = n as f64;
+        // term_{n+1} = term_n (C−A+n)(1+ε+n−1)/((C+n)(n+1)) z, with term_1's
+        // second factor 1 (the ε of (ε)_1 is taken out).
+        let second = if n == 0 { 1.0 } else { eps + nf };
+        let ratio = (ca + nf) * second / ((c + nf) * (nf + 1.0)) * z;
+        term *= ratio;
+        s += term;
+        if term == 0.0 || !term.is_finite() || (ratio.abs() < 1.0 && term.abs() <= 1e-17 * s.abs())
+        {
+            break;
+        }
+    }
+    let first = if eps == 0.0 {
+        -ln_q
+    } else {
+        -(eps * ln_q).exp_m1() / eps
+    };
+    first - (eps * ln_q).exp() * s
 }
 
 /// Returns `ln` of the odds of having dropped out against being alive.
@@ -589,6 +666,24 @@ mod tests {
             let (v, _) = mean_nll(family, &theta, &rows, &byf, 4.0);
             assert!((direct + 4.0 * v).abs() < 1e-10);
         }
+    }
+
+    #[test]
+    fn removable_singularity_sums_agree() {
+        for &(big_a, big_b, z) in &[(0.5, 3.0, 0.4_f64), (5.2, 7.4, 0.7), (1.0, 1.0, 0.9)] {
+            let ln_q = (-z).ln_1p();
+            for eps in [0.0, 1e-9, -1e-9, 1e-4, -1e-4, 1e-3] {
+                let direct = removable_series(big_a, big_b, eps, z, ln_q);
+                let euler = removable_euler(big_a, big_b, eps, z, ln_q);
+                assert!(
+                    (direct - euler).abs() <= 1e-12 * direct,
+                    "{big_a} {big_b} {z} {eps}: {direct} vs {euler}"
+                );
+            }
+        }
+        // A = B = 1, ε = 0: Σ H_n z^n (1 − z) = −ln(1 − z).
+        let v = removable_series(1.0, 1.0, 0.0, 0.3, (-0.3f64).ln_1p());
+        assert!((v + (-0.3f64).ln_1p()).abs() < 1e-15);
     }
 
     #[test]
