@@ -737,3 +737,35 @@ fn expectations_are_continuous_through_a_equal_one() {
         }
     }
 }
+
+/// Issue #13: three purchases of 1e308 used to give an infinite monetary
+/// mean; two on the same day cannot be merged into a finite amount and are
+/// a typed error naming the customer.
+#[test]
+fn huge_amounts_give_finite_summaries_or_typed_errors() {
+    use chrono::NaiveDate;
+    use custodia::clv::{calibration_holdout, summarize, Period, Transaction};
+    let d = |day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap();
+    let log: Vec<Transaction> = (1..=3)
+        .map(|day| Transaction::new("big", d(day), 1e308).unwrap())
+        .chain((1..=3).map(|day| {
+            Transaction::new("mixed", d(day), if day == 1 { -1e308 } else { 1.7e308 }).unwrap()
+        }))
+        .collect();
+    let out = summarize(&log, Period::Day, d(10)).unwrap();
+    assert_eq!(out[0].customer(), "big");
+    assert_eq!(out[0].summary().monetary(), 1e308);
+    assert_eq!(out[1].summary().monetary(), 1.7e308);
+    let split = calibration_holdout(&log, Period::Day, d(1), d(10)).unwrap();
+    assert!(split.iter().all(|c| c.holdout_monetary().is_finite()));
+    assert_eq!(split[0].holdout_monetary(), 1e308);
+    let same_day = [
+        Transaction::new("twice", d(1), 1e308).unwrap(),
+        Transaction::new("twice", d(1), 1e308).unwrap(),
+    ];
+    let err = summarize(&same_day, Period::Day, d(10)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("\"twice\""), "{err}");
+    let err = calibration_holdout(&same_day, Period::Day, d(1), d(10)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
