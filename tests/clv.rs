@@ -769,3 +769,68 @@ fn huge_amounts_give_finite_summaries_or_typed_errors() {
     let err = calibration_holdout(&same_day, Period::Day, d(1), d(10)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
+
+/// Issue #13: the BG/BB likelihood and predictions summed one term per
+/// opportunity, so 1e7 opportunities took minutes and a horizon of 1e15
+/// never finished. The work is now bounded whatever the count.
+#[test]
+fn bg_bb_work_does_not_grow_with_opportunities() {
+    let start = std::time::Instant::now();
+    let mut data = Summaries::new();
+    for (x, t_x, n, w) in [
+        (0, 0.0, 1e7, 50),
+        (3, 40.0, 1e7, 20),
+        (5, 5e6, 1e7, 10),
+        (20, 9e6, 1e7, 5),
+        (2, 2.0, 6.0, 30),
+        (6, 6.0, 6.0, 30),
+    ] {
+        data.push_weighted(RfmSummary::new(x, t_x, n).unwrap(), w)
+            .unwrap();
+    }
+    match BgBb::params().fit(&data) {
+        Ok(m) => assert!(m.report().unwrap().log_likelihood().is_finite()),
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::NotConverged | ErrorKind::InsufficientData
+            ),
+            "{e}"
+        ),
+    }
+    let m = BgBb::from_parameters(1.2035, 0.7497, 0.6567, 2.7834).unwrap();
+    let c = RfmSummary::new(4, 1e6, 1e7).unwrap();
+    for h in [1e7, 1e15, 1e308] {
+        let h = Periods::new(h).unwrap();
+        let e = m.expected_purchases(h);
+        let ce = m.conditional_expected_purchases(&c, h);
+        assert!(
+            e.is_finite() && e > 0.0 && ce.is_finite() && ce >= 0.0,
+            "{e} {ce}"
+        );
+        let p = m.probability_of_purchases(3, h).value();
+        assert!((0.0..=1.0).contains(&p));
+    }
+    assert!(m
+        .customer_log_likelihood(&RfmSummary::new(4, 1.0, 1e308).unwrap())
+        .is_finite());
+    // A generous guard against per-opportunity work in a debug build.
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+}
+
+/// The bounded sums agree with term-by-term sums where those are cheap:
+/// probabilities of 0..=n purchases over 2,000 opportunities still add up
+/// to 1 and their mean is the expected number of purchases.
+#[test]
+fn bg_bb_long_horizons_stay_consistent() {
+    let m = BgBb::from_parameters(1.2035, 0.7497, 0.6567, 2.7834).unwrap();
+    let n = Periods::new(2000.0).unwrap();
+    let ps: Vec<f64> = (0..=2000)
+        .map(|x| m.probability_of_purchases(x, n).value())
+        .collect();
+    let total: f64 = ps.iter().sum();
+    let mean: f64 = ps.iter().enumerate().map(|(x, p)| x as f64 * p).sum();
+    assert!((total - 1.0).abs() < 1e-6, "{total}");
+    let e = m.expected_purchases(n);
+    assert!((mean - e).abs() < 1e-6 * e, "{mean} vs {e}");
+}
