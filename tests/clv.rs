@@ -834,3 +834,27 @@ fn bg_bb_long_horizons_stay_consistent() {
     let e = m.expected_purchases(n);
     assert!((mean - e).abs() < 1e-6 * e, "{mean} vs {e}");
 }
+
+/// Issue #13: horizons far beyond the customer's age made `z = t/(α+T+t)`
+/// round to 1, outside the hypergeometric series' domain (a debug-build
+/// panic). The expectations stay finite, non-negative and non-decreasing.
+#[test]
+fn bg_nbd_expectations_take_enormous_horizons() {
+    let c = RfmSummary::new(5, 30.0, 38.0).unwrap();
+    for m in [
+        Box::new(BgNbd::from_parameters(0.2426, 4.4135, 0.7929, 2.4258).unwrap())
+            as Box<dyn TransactionModel>,
+        Box::new(MbgNbd::from_parameters(0.5248, 6.183, 0.8914, 1.614).unwrap()),
+        Box::new(BgNbd::from_parameters(0.2426, 4.4135, 1.0, 2.4258).unwrap()),
+    ] {
+        let mut last = 0.0;
+        for h in [39.0, 1e6, 1e13, 1e17, 1e100, f64::MAX] {
+            let h = Periods::new(h).unwrap();
+            let e = m.conditional_expected_purchases(&c, h);
+            let e0 = m.expected_purchases(h);
+            assert!(e.is_finite() && e0.is_finite(), "{} {e} {e0}", m.name());
+            assert!(e >= last * (1.0 - 1e-9), "{} {e} after {last}", m.name());
+            last = e;
+        }
+    }
+}

@@ -254,9 +254,12 @@ fn expectation_numerator(family: Family, theta: &Theta, x: f64, age: f64, t: f64
     }
     let k = family.shift();
     let c = a + b + x - 1.0 + k;
-    let z = t / (alpha + age + t);
-    // ln q = −ln(1 + t/(α+T)), accurate for short and for enormous horizons.
-    let ln_q = -(t / (alpha + age)).ln_1p();
+    // ln q = −ln(1 + t/(α+T)), accurate for short horizons; z = 1 − q. Past
+    // Z_MAX the series are truncated anyway (see `ln_hyp2f1`), and z must stay
+    // below 1, so longer horizons are evaluated at Z_MAX: the result then
+    // stops growing, an underestimate.
+    let ln_q = (-(t / (alpha + age)).ln_1p()).max((-Z_MAX).ln_1p());
+    let z = -ln_q.exp_m1();
     if (a - 1.0).abs() <= NEAR_ONE {
         return c * removable_series(r + x, b + x + k, a - 1.0, z, ln_q);
     }
@@ -272,6 +275,10 @@ fn expectation_numerator(family: Family, theta: &Theta, x: f64, age: f64, t: f64
     // `expected_purchases`.
     c / (a - 1.0) * bracket
 }
+
+/// Largest `z = t/(α+T+t)` the conditional expectations evaluate, reached at
+/// horizons about 1e12 times `α + T`.
+const Z_MAX: f64 = 1.0 - 1e-12;
 
 /// Most terms [`removable_series`] sums before it switches to Euler's form.
 const REMOVABLE_TERMS: usize = 200_000;
