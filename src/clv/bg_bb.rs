@@ -5,7 +5,9 @@ use super::fit::{check_positive, fit_params, fit_positive, sum_rows, FitReport};
 use super::optim::central_gradient;
 use super::special::{ln_beta, ln_sum_smooth, log_add_exp};
 use super::summary::Summaries;
-use super::{churn_from_transactions, Fit, Periods, Probability, RfmSummary, TransactionModel};
+use super::{
+    churn_from_transactions, saturate, Fit, Periods, Probability, RfmSummary, TransactionModel,
+};
 use crate::error::Result;
 
 /// `[α, β, γ, δ]`.
@@ -37,7 +39,7 @@ fn ll(theta: &Theta, d: Discrete) -> f64 {
     // The sum over the opportunities after t_x at which the customer may have
     // dropped out: bounded work however many there are (see `ln_sum_smooth`).
     let dropped = ln_sum_smooth(0.0, d.n - d.t_x - 1.0, |i| {
-        ln_beta(alpha + d.x, beta + d.t_x - d.x + i) + ln_beta(gamma + 1.0, delta + d.t_x + i)
+        ln_beta(alpha + d.x, beta + (d.t_x - d.x + i)) + ln_beta(gamma + 1.0, delta + d.t_x + i)
     });
     log_add_exp(ln_alive(theta, d, b_ab, b_gd), dropped - b_ab - b_gd)
 }
@@ -45,7 +47,7 @@ fn ll(theta: &Theta, d: Discrete) -> f64 {
 /// The log of the likelihood's first term: buying as observed and alive after `n`.
 fn ln_alive(theta: &Theta, d: Discrete, b_ab: f64, b_gd: f64) -> f64 {
     let [alpha, beta, gamma, delta] = *theta;
-    ln_beta(alpha + d.x, beta + d.n - d.x) - b_ab + ln_beta(gamma, delta + d.n) - b_gd
+    ln_beta(alpha + d.x, beta + (d.n - d.x)) - b_ab + ln_beta(gamma, delta + d.n) - b_gd
 }
 
 /// Returns `Σ_{i=1}^{k} B(γ, δ+m+i)/B(γ, δ)`: the expected number of the `k`
@@ -283,7 +285,7 @@ impl TransactionModel for BgBb {
     fn expected_purchases(&self, horizon: Periods) -> f64 {
         let k = horizon.value().floor();
         let p = self.alpha / (self.alpha + self.beta);
-        (p * alive_opportunities(self.gamma, self.delta, 0.0, k)).min(f64::MAX)
+        saturate(p * alive_opportunities(self.gamma, self.delta, 0.0, k))
     }
 
     /// `E[X(n, n+n*) | x, t_x, n] = B(α+x+1, β+n−x)/B(α,β) Σ_{i=1}^{n*} B(γ, δ+n+i)/B(γ,δ) / L`
@@ -293,14 +295,10 @@ impl TransactionModel for BgBb {
         let d = discrete(customer);
         let k = horizon.value().floor();
         let ln_l = ll(&theta, d);
-        let ln_p =
-            ln_beta(self.alpha + d.x + 1.0, self.beta + d.n - d.x) - ln_beta(self.alpha, self.beta);
+        let ln_p = ln_beta(self.alpha + d.x + 1.0, self.beta + (d.n - d.x))
+            - ln_beta(self.alpha, self.beta);
         let v = (ln_p - ln_l).exp() * alive_opportunities(self.gamma, self.delta, d.n, k);
-        if v.is_finite() {
-            v
-        } else {
-            0.0
-        }
+        saturate(v)
     }
 
     /// `P(X(n) = x)`, ibid. eq. (7).
@@ -314,11 +312,13 @@ impl TransactionModel for BgBb {
         let (b_ab, b_gd) = (ln_beta(alpha, beta), ln_beta(gamma, delta));
         // ln C(n, k) = −ln(n + 1) − ln B(k + 1, n − k + 1), finite for any n.
         let ln_choose = |n: f64, k: f64| -(n + 1.0).ln() - ln_beta(k + 1.0, n - k + 1.0);
-        let alive = ln_choose(n, xf) + ln_beta(alpha + xf, beta + n - xf) - b_ab
+        let alive = ln_choose(n, xf) + ln_beta(alpha + xf, beta + (n - xf)) - b_ab
             + ln_beta(gamma, delta + n)
             - b_gd;
         let dropped = ln_sum_smooth(xf, n - 1.0, |i| {
-            ln_choose(i, xf) + ln_beta(alpha + xf, beta + i - xf) + ln_beta(gamma + 1.0, delta + i)
+            ln_choose(i, xf)
+                + ln_beta(alpha + xf, beta + (i - xf))
+                + ln_beta(gamma + 1.0, delta + i)
         }) - b_ab
             - b_gd;
         Probability::clamped(log_add_exp(alive, dropped).exp())

@@ -5,7 +5,9 @@ use super::error::ClvError;
 use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weight, FitReport};
 use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
 use super::summary::{Row, Summaries};
-use super::{churn_from_transactions, Fit, Periods, Probability, RfmSummary, TransactionModel};
+use super::{
+    churn_from_transactions, saturate, Fit, Periods, Probability, RfmSummary, TransactionModel,
+};
 use crate::error::Result;
 
 /// The two members of the beta-geometric / NBD family.
@@ -54,7 +56,7 @@ pub(crate) fn customer_ll(family: Family, theta: &Theta, s: &RfmSummary) -> f64 
             - ln_gamma(a + b + x + k);
     let a3 = -(r + x) * (alpha + s.age()).ln();
     let tail = if family.may_drop(s.frequency()) {
-        let a4 = a.ln() - (b + x - 1.0 + k).ln() - (r + x) * (alpha + s.recency()).ln();
+        let a4 = a.ln() - (b + (x - 1.0 + k)).ln() - (r + x) * (alpha + s.recency()).ln();
         log_add_exp(a3, a4)
     } else {
         a3
@@ -166,7 +168,15 @@ pub(crate) fn mean_nll(
     // The mixture of "alive at T" and "dropped out at t_x", per row.
     let ages = log_table(&rows.ages, alpha);
     let recencies = log_table(&rows.recencies, alpha);
-    let bxs = log_table(&rows.frequencies, b - 1.0 + k);
+    // b + (x − 1 + k), grouped so that a tiny b is not lost to rounding.
+    let bxs: Vec<(f64, f64)> = rows
+        .frequencies
+        .iter()
+        .map(|x| {
+            let v = b + (x - 1.0 + k);
+            (v.ln(), 1.0 / v)
+        })
+        .collect();
     let per_row = sum_rows(&rows.rows, |row| {
         let x = rows.frequencies[row.frequency as usize];
         let w = row.weight;
@@ -253,7 +263,7 @@ fn expectation_numerator(family: Family, theta: &Theta, x: f64, age: f64, t: f64
         return 0.0;
     }
     let k = family.shift();
-    let c = a + b + x - 1.0 + k;
+    let c = a + b + (x - 1.0 + k);
     // ln q = −ln(1 + t/(α+T)), accurate for short horizons; z = 1 − q. Past
     // Z_MAX the series are truncated anyway (see `ln_hyp2f1`), and z must stay
     // below 1, so longer horizons are evaluated at Z_MAX: the result then
@@ -359,7 +369,7 @@ fn ln_drop_odds(family: Family, theta: &Theta, s: &RfmSummary) -> Option<f64> {
     }
     let x = f64::from(s.frequency());
     Some(
-        a.ln() - (b + x - 1.0 + family.shift()).ln()
+        a.ln() - (b + (x - 1.0 + family.shift())).ln()
             + (r + x) * ((alpha + s.age()) / (alpha + s.recency())).ln(),
     )
 }
@@ -384,12 +394,7 @@ pub(crate) fn conditional_expected(
 ) -> f64 {
     let x = f64::from(s.frequency());
     let numerator = expectation_numerator(family, theta, x, s.age(), horizon.value());
-    let value = numerator * probability_alive(family, theta, s).value();
-    if value.is_finite() {
-        value.max(0.0)
-    } else {
-        0.0
-    }
+    saturate(numerator * probability_alive(family, theta, s).value())
 }
 
 pub(crate) fn expected(family: Family, theta: &Theta, horizon: Periods) -> f64 {
@@ -401,11 +406,7 @@ pub(crate) fn expected(family: Family, theta: &Theta, horizon: Periods) -> f64 {
         // one above with x = 0 and leading factor (a+b)/(a−1), so scale by b/(a+b).
         Family::Mbg => numerator * b / (a + b),
     };
-    if value.is_finite() {
-        value.max(0.0)
-    } else {
-        0.0
-    }
+    saturate(value)
 }
 
 /// Returns `P(X(t) = n)` for a random customer: FHL (2005) eq. (8) and its

@@ -114,7 +114,7 @@ pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
 
 /// Sums this many terms one by one in [`ln_sum_smooth`] before using the
 /// Euler–Maclaurin formula for the rest.
-const EXACT_TERMS: f64 = 1000.0;
+const EXACT_TERMS: f64 = 100.0;
 
 /// Returns `ln Σ_{i=first}^{last} e^{g(i)}` over whole `i` (`-inf` when
 /// `first > last`), for a `g` that is smooth in `i`.
@@ -484,7 +484,7 @@ mod tests {
     fn smooth_sums_match_exact_ones_and_stay_bounded() {
         // Σ_{i=1}^{n} 1/(i(i+1)) = 1 − 1/(n+1).
         let g = |i: f64| -(i * (i + 1.0)).ln();
-        for &n in &[10.0, 999.0, 1000.0, 1001.0, 5000.0, 1e6, 1e300] {
+        for &n in &[10.0, 99.0, 100.0, 101.0, 5000.0, 1e6, 1e300] {
             let v = ln_sum_smooth(1.0, n, g).exp();
             close(v, 1.0 - 1.0 / (n + 1.0), 1e-10);
         }
