@@ -929,3 +929,435 @@ fn tiny_and_huge_parameters_keep_likelihoods_and_expectations_finite() {
     let e = pareto.expected_purchases(Periods::new(1e308).unwrap());
     assert!(e.is_finite() && e > 1e200, "{e}");
 }
+
+// Stable-toolchain fuzzing of the CLV API (#13): long, structured and
+// extreme-but-valid inputs. Each property runs a modest number of cases;
+// `fuzz_clv_campaign` runs the same checks with many more (`--ignored`).
+mod fuzz {
+    use super::*;
+    use chrono::NaiveDate;
+    use custodia::clv::{
+        calibration_holdout, summarize, HistoricalClv, HistoricalSpend, Period, Transaction,
+    };
+    use proptest::test_runner::{Config, TestRunner};
+    use std::time::{Duration, Instant};
+
+    /// A generous bound for one case in a debug build; real cases take
+    /// milliseconds, the bugs this guards against took minutes or forever.
+    const CASE_LIMIT: Duration = Duration::from_secs(60);
+
+    /// Numbers across the whole range, with the edges over-represented.
+    fn extreme() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(0.0),
+            Just(1e-308),
+            Just(f64::MIN_POSITIVE),
+            Just(1e308),
+            Just(f64::MAX),
+            (-300.0f64..308.0).prop_map(|e| 10f64.powf(e)),
+            0.0f64..100.0,
+        ]
+    }
+
+    /// Positive model parameters from 1e-100 to 1e100, and 1 exactly.
+    fn parameter() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(1.0),
+            Just(1.0 + 1e-9),
+            (-100.0f64..100.0).prop_map(|e| 10f64.powf(e)),
+            0.01f64..20.0,
+        ]
+    }
+
+    fn frequency() -> impl Strategy<Value = u32> {
+        prop_oneof![0u32..20, Just(u32::MAX), any::<u32>()]
+    }
+
+    /// A valid summary with extreme times and monetary value.
+    fn summary() -> impl Strategy<Value = RfmSummary> {
+        (frequency(), 0.0f64..=1.0, extreme(), extreme()).prop_map(|(x, share, age, m)| {
+            let recency = if x == 0 { 0.0 } else { share * age };
+            RfmSummary::new(x, recency, age)
+                .unwrap()
+                .with_monetary(m)
+                .unwrap()
+        })
+    }
+
+    /// A discrete (BG/BB-valid) summary: whole numbers, x <= t_x <= n.
+    fn discrete_summary() -> impl Strategy<Value = RfmSummary> {
+        (
+            prop_oneof![0.0f64..50.0, 0.0f64..1e9, Just(1e15)],
+            0.0f64..=1.0,
+            0.0f64..=1.0,
+        )
+            .prop_map(|(n, r, f)| {
+                let n = n.floor();
+                let t_x = (r * n).floor();
+                let x = (f * t_x).floor().min(1e9) as u32;
+                let t_x = if x == 0 { 0.0 } else { t_x };
+                RfmSummary::new(x, t_x, n).unwrap()
+            })
+    }
+
+    fn check_prediction(
+        m: &dyn TransactionModel,
+        s: &RfmSummary,
+        h: Periods,
+        n: u32,
+    ) -> std::result::Result<(), TestCaseError> {
+        let name = m.name();
+        let ll = m.customer_log_likelihood(s);
+        prop_assert!(!ll.is_nan() && ll < f64::INFINITY, "{name} ll {ll}");
+        let e = m.conditional_expected_purchases(s, h);
+        prop_assert!(e.is_finite() && e >= 0.0, "{name} conditional {e}");
+        let e0 = m.expected_purchases(h);
+        prop_assert!(e0.is_finite() && e0 >= 0.0, "{name} expected {e0}");
+        for p in [
+            m.probability_alive(s),
+            m.probability_of_purchase_within(s, h),
+            m.probability_of_purchases(n, h),
+        ] {
+            prop_assert!((0.0..=1.0).contains(&p.value()), "{name} probability {p:?}");
+        }
+        Ok(())
+    }
+
+    fn predictions_case(
+        p: [f64; 4],
+        s: RfmSummary,
+        h: f64,
+        n: u32,
+        d: f64,
+    ) -> std::result::Result<(), TestCaseError> {
+        let start = Instant::now();
+        let h = Periods::new(h).unwrap();
+        let d = DiscountRate::new(d).unwrap();
+        for m in models(p) {
+            check_prediction(m.as_ref(), &s, h, n)?;
+        }
+        let spend = GammaGamma::from_parameters(p[0], p[1].max(1.0 + 1e-9), p[2]).unwrap();
+        let a = spend.expected_average_spend(&s);
+        prop_assert!(a.is_finite() && a >= 0.0, "spend {a}");
+        let clv = Clv::new(
+            BgNbd::from_parameters(p[0], p[1], p[2], p[3]).unwrap(),
+            spend,
+        );
+        let v = clv.clv(&s, h, d);
+        prop_assert!(v.is_finite(), "clv {v}");
+        prop_assert!(start.elapsed() < CASE_LIMIT, "{:?}", start.elapsed());
+        Ok(())
+    }
+
+    fn prediction_strategy() -> impl Strategy<Value = ([f64; 4], RfmSummary, f64, u32, f64)> {
+        (
+            prop::array::uniform4(parameter()),
+            summary(),
+            extreme(),
+            prop_oneof![0u32..50, any::<u32>()],
+            prop_oneof![Just(0.0), 1e-12f64..1.0, extreme()],
+        )
+    }
+
+    fn fits_case(
+        rows: Vec<(RfmSummary, u64)>,
+        discrete: Vec<RfmSummary>,
+    ) -> std::result::Result<(), TestCaseError> {
+        let start = Instant::now();
+        let mut data = Summaries::new();
+        for (s, w) in &rows {
+            data.push_weighted(*s, *w).unwrap();
+        }
+        let allowed = [
+            ErrorKind::InvalidInput,
+            ErrorKind::InvalidParameter,
+            ErrorKind::InsufficientData,
+            ErrorKind::NotConverged,
+        ];
+        let mut fitted: Vec<Box<dyn TransactionModel>> = Vec::new();
+        let mut check = |r: custodia::Result<Box<dyn TransactionModel>>| match r {
+            Ok(m) => {
+                prop_assert!(m
+                    .parameters()
+                    .iter()
+                    .all(|(_, v)| v.is_finite() && *v > 0.0));
+                fitted.push(m);
+                Ok(())
+            }
+            Err(e) => {
+                prop_assert!(allowed.contains(&e.kind()), "{e}");
+                Ok(())
+            }
+        };
+        let box_it = |m| Box::new(m) as Box<dyn TransactionModel>;
+        check(BgNbd::params().max_iterations(40).fit(&data).map(box_it))?;
+        check(
+            MbgNbd::params()
+                .max_iterations(40)
+                .fit(&data)
+                .map(|m| Box::new(m) as _),
+        )?;
+        check(
+            ParetoNbd::params()
+                .max_iterations(20)
+                .fit(&data)
+                .map(|m| Box::new(m) as _),
+        )?;
+        let discrete: Summaries = discrete.into_iter().collect();
+        check(
+            BgBb::params()
+                .max_iterations(20)
+                .fit(&discrete)
+                .map(|m| Box::new(m) as _),
+        )?;
+        match GammaGamma::params().max_iterations(40).fit(&data) {
+            Ok(g) => prop_assert!([g.p(), g.q(), g.gamma()].iter().all(|v| v.is_finite())),
+            Err(e) => prop_assert!(allowed.contains(&e.kind()), "{e}"),
+        }
+        match HistoricalSpend::from_summaries(&data) {
+            Ok(h) => {
+                let v = HistoricalClv::new(h).clv(
+                    &rows[0].0,
+                    Periods::new(1e300).unwrap(),
+                    DiscountRate::new(0.0).unwrap(),
+                );
+                prop_assert!(v.is_finite());
+            }
+            Err(e) => prop_assert!(allowed.contains(&e.kind()), "{e}"),
+        }
+        for m in &fitted {
+            let ll = m.log_likelihood(&data);
+            prop_assert!(!ll.is_nan(), "{} {ll}", m.name());
+        }
+        prop_assert!(start.elapsed() < CASE_LIMIT, "{:?}", start.elapsed());
+        Ok(())
+    }
+
+    fn fit_strategy() -> impl Strategy<Value = (Vec<(RfmSummary, u64)>, Vec<RfmSummary>)> {
+        (
+            prop::collection::vec((summary(), prop_oneof![1u64..5, Just(u64::MAX / 4)]), 1..40),
+            prop::collection::vec(discrete_summary(), 1..12),
+        )
+    }
+
+    /// Thousands of transactions with extreme amounts and dates.
+    fn summaries_case(
+        log: Vec<(u16, i32, f64)>,
+        end: i32,
+        split: i32,
+    ) -> std::result::Result<(), TestCaseError> {
+        let start = Instant::now();
+        let base = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        let day = |offset: i32| base + chrono::Duration::days(i64::from(offset));
+        let log: Vec<Transaction> = log
+            .iter()
+            .map(|&(c, at, amount)| Transaction::new(format!("c{c}"), day(at), amount).unwrap())
+            .collect();
+        for period in [Period::Day, Period::Week, Period::Month] {
+            match summarize(&log, period, day(end)) {
+                Ok(out) => {
+                    for c in &out {
+                        let s = c.summary();
+                        prop_assert!(s.monetary().is_finite() && s.recency() <= s.age());
+                    }
+                }
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+            }
+            match calibration_holdout(&log, period, day(split.min(end)), day(end)) {
+                Ok(out) => {
+                    for c in &out {
+                        prop_assert!(c.holdout_monetary().is_finite());
+                        prop_assert!(c.calibration().monetary().is_finite());
+                    }
+                }
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+            }
+        }
+        prop_assert!(start.elapsed() < CASE_LIMIT, "{:?}", start.elapsed());
+        Ok(())
+    }
+
+    fn summaries_strategy() -> impl Strategy<Value = (Vec<(u16, i32, f64)>, i32, i32)> {
+        let amount = prop_oneof![extreme(), extreme().prop_map(|v| -v), -1e6f64..1e6,];
+        (
+            prop::collection::vec((0u16..200, 0i32..4000, amount), 1..3000),
+            0i32..4000,
+            0i32..4000,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn fuzz_predictions((p, s, h, n, d) in prediction_strategy()) {
+            predictions_case(p, s, h, n, d)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(8))]
+
+        #[test]
+        fn fuzz_fits((rows, discrete) in fit_strategy()) {
+            fits_case(rows, discrete)?;
+        }
+
+        #[test]
+        fn fuzz_summaries((log, end, split) in summaries_strategy()) {
+            summaries_case(log, end, split)?;
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    /// JSON-ish text built from the fields of the CLV types, with random and
+    /// extreme values, some keys missing or misspelt, and random tails.
+    fn json_text() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "r",
+            "alpha",
+            "a",
+            "b",
+            "s",
+            "beta",
+            "p",
+            "q",
+            "gamma",
+            "delta",
+            "frequency",
+            "recency",
+            "age",
+            "monetary",
+            "x",
+        ]);
+        let value = prop_oneof![
+            extreme().prop_map(|v| format!("{v:e}")),
+            extreme().prop_map(|v| format!("-{v:e}")),
+            Just("1e999".to_owned()),
+            Just("null".to_owned()),
+            Just("\"1\"".to_owned()),
+            any::<u32>().prop_map(|v| v.to_string()),
+            "[ -~]{0,6}",
+        ];
+        (prop::collection::vec((key, value), 0..8), "[ -~]{0,3}").prop_map(|(fields, tail)| {
+            let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            format!("{{{}}}{tail}", body.join(","))
+        })
+    }
+
+    #[cfg(feature = "serde")]
+    /// Whatever deserialises validates (re-built through the checked
+    /// constructor it is equal) and round-trips to equal JSON; what is
+    /// refused by our validation says which rule it broke.
+    fn json_case(text: &str) -> std::result::Result<(), TestCaseError> {
+        fn round_trip<T>(
+            text: &str,
+            rebuild: impl Fn(&T) -> custodia::Result<T>,
+        ) -> std::result::Result<(), TestCaseError>
+        where
+            T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            match serde_json::from_str::<T>(text) {
+                Ok(v) => {
+                    let again = rebuild(&v);
+                    prop_assert!(again.is_ok(), "{text} -> {v:?} does not validate");
+                    prop_assert_eq!(&again.unwrap(), &v);
+                    let json = serde_json::to_string(&v).unwrap();
+                    let back: T = serde_json::from_str(&json).unwrap();
+                    prop_assert_eq!(&back, &v);
+                    prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    // A syntax or shape error from serde_json, or one of
+                    // ours, which names the rule.
+                    prop_assert!(!msg.is_empty());
+                    if e.is_data() && msg.contains("invalid:") {
+                        prop_assert!(msg.contains("must be"), "{msg}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        round_trip::<BgNbd>(text, |m| {
+            BgNbd::from_parameters(m.r(), m.alpha(), m.a(), m.b())
+        })?;
+        round_trip::<MbgNbd>(text, |m| {
+            MbgNbd::from_parameters(m.r(), m.alpha(), m.a(), m.b())
+        })?;
+        round_trip::<ParetoNbd>(text, |m| {
+            ParetoNbd::from_parameters(m.r(), m.alpha(), m.s(), m.beta())
+        })?;
+        round_trip::<BgBb>(text, |m| {
+            BgBb::from_parameters(m.alpha(), m.beta(), m.gamma(), m.delta())
+        })?;
+        round_trip::<GammaGamma>(text, |m| {
+            GammaGamma::from_parameters(m.p(), m.q(), m.gamma())
+        })?;
+        // Summaries: whatever loads is a valid summary; an invalid one is a
+        // typed InvalidInput from the checked constructor.
+        if let Ok(s) = serde_json::from_str::<RfmSummary>(text) {
+            let again = RfmSummary::new(s.frequency(), s.recency(), s.age())
+                .and_then(|r| r.with_monetary(s.monetary()));
+            prop_assert_eq!(again.unwrap(), s);
+            let back: RfmSummary =
+                serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+            prop_assert_eq!(back, s);
+        } else if let Ok(raw) = serde_json::from_str::<serde_json::Value>(text) {
+            let num = |k: &str| raw.get(k).and_then(serde_json::Value::as_f64);
+            let freq = raw.get("frequency").and_then(serde_json::Value::as_u64);
+            if let (Some(x), Some(r), Some(t)) = (freq, num("recency"), num("age")) {
+                if let Ok(x) = u32::try_from(x) {
+                    let m = num("monetary").unwrap_or(0.0);
+                    if raw.get("monetary").is_none_or(serde_json::Value::is_number) {
+                        // Refused by our checks (InvalidInput) or by the
+                        // shape (a duplicate key): never silently accepted.
+                        if let Err(e) = RfmSummary::new(x, r, t).and_then(|s| s.with_monetary(m)) {
+                            prop_assert_eq!(e.kind(), ErrorKind::InvalidInput);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random JSON-ish text reaches our validation, never panics, and
+        /// every accepted value is valid and round-trips.
+        #[cfg(feature = "serde")]
+        #[test]
+        fn fuzz_json(text in json_text()) {
+            json_case(&text)?;
+        }
+    }
+
+    /// The long campaign: the same properties with many more cases, for a CI
+    /// step (`cargo test --release -- --ignored fuzz_clv_campaign`).
+    #[test]
+    #[ignore]
+    fn fuzz_clv_campaign() {
+        let run = |cases: u32| TestRunner::new(Config::with_cases(cases));
+        run(5000)
+            .run(&prediction_strategy(), |(p, s, h, n, d)| {
+                predictions_case(p, s, h, n, d)
+            })
+            .unwrap();
+        run(300)
+            .run(&fit_strategy(), |(rows, discrete)| {
+                fits_case(rows, discrete)
+            })
+            .unwrap();
+        #[cfg(feature = "serde")]
+        run(20_000)
+            .run(&json_text(), |text| json_case(&text))
+            .unwrap();
+        run(300)
+            .run(&summaries_strategy(), |(log, end, split)| {
+                summaries_case(log, end, split)
+            })
+            .unwrap();
+    }
+}

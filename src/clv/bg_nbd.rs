@@ -3,7 +3,7 @@
 
 use super::error::ClvError;
 use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weight, FitReport};
-use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
+use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, ln_sum_smooth, log_add_exp};
 use super::summary::{Row, Summaries};
 use super::{
     churn_from_transactions, saturate, Fit, Periods, Probability, RfmSummary, TransactionModel,
@@ -438,12 +438,22 @@ pub(crate) fn probability_of_purchases(
     let ln_b_ab = ln_beta(a, b);
     let alive = (ln_beta(a, b + nf + k) - ln_b_ab + ln_nb(nf)).exp();
     let dropped = if family.may_drop(n) {
-        // P(N(t) ≥ n) = 1 − Σ_{j<n} NB_t(j).
-        let mut below = 0.0;
-        for j in 0..n {
-            below += ln_nb(f64::from(j)).exp();
-        }
-        let at_least = (1.0 - below).max(0.0);
+        let at_least = if n <= 1000 {
+            // P(N(t) ≥ n) = 1 − Σ_{j<n} NB_t(j).
+            let mut below = 0.0;
+            for j in 0..n {
+                below += ln_nb(f64::from(j)).exp();
+            }
+            (1.0 - below).max(0.0)
+        } else {
+            // The upper tail Σ_{j≥n} NB_t(j) itself, in bounded work however
+            // large n is; ln NB through ln B(r, j+1), which stays finite.
+            ln_sum_smooth(nf, f64::MAX, |j| {
+                -ln_beta(r, j + 1.0) - (r + j).ln() + ln_p0 + j * ln_q
+            })
+            .exp()
+            .min(1.0)
+        };
         (ln_beta(a + 1.0, b + nf - 1.0 + k) - ln_b_ab).exp() * at_least
     } else {
         0.0
@@ -692,6 +702,19 @@ mod tests {
         // A = B = 1, ε = 0: Σ H_n z^n (1 − z) = −ln(1 − z).
         let v = removable_series(1.0, 1.0, 0.0, 0.3, (-0.3f64).ln_1p());
         assert!((v + (-0.3f64).ln_1p()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn many_purchases_take_bounded_work() {
+        // n above 1000 sums the tail; it agrees with 1 − the head.
+        let theta = [5.0, 0.5, 0.7929, 2.4258];
+        let t = Periods::new(200.0).unwrap();
+        for family in [Family::Bg, Family::Mbg] {
+            let at = |n| probability_of_purchases(family, &theta, n, t).value();
+            let (near, far) = (at(1000), at(1001));
+            assert!((near - far).abs() <= 0.01 * near, "{family:?} {near} {far}");
+            assert!(at(u32::MAX) >= 0.0);
+        }
     }
 
     #[test]

@@ -96,7 +96,7 @@ const LARGE: f64 = 1e7;
 /// catastrophically nor overflows for arguments up to the largest `f64`.
 pub(crate) fn ln_beta(a: f64, b: f64) -> f64 {
     let (small, large) = if a <= b { (a, b) } else { (b, a) };
-    if !(large >= LARGE) || small.is_nan() || small <= 0.0 {
+    if large.is_nan() || large < LARGE || small.is_nan() || small <= 0.0 {
         return ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
     }
     let ratio = (small / large).ln_1p(); // ln((l + s)/l)
@@ -129,7 +129,7 @@ const EXACT_TERMS: f64 = 100.0;
 /// the likelihoods that use this, so the formula's error is negligible.
 pub(crate) fn ln_sum_smooth(first: f64, last: f64, g: impl Fn(f64) -> f64) -> f64 {
     let mut total = f64::NEG_INFINITY;
-    if !(first <= last) {
+    if first.is_nan() || last.is_nan() || first > last {
         return total;
     }
     let exact_end = last.min(first + EXACT_TERMS - 1.0);

@@ -458,6 +458,9 @@ impl CalibrationHoldout {
     }
 }
 
+/// One customer's key with their merged purchases.
+type Merged<'t> = (&'t str, Vec<(i64, f64)>);
+
 /// Per customer: merged purchases as `(period index, total amount)`, sorted.
 ///
 /// # Errors
@@ -468,7 +471,7 @@ fn merged_purchases(
     transactions: &[Transaction],
     period: Period,
     end: i64,
-) -> Result<Vec<(&str, Vec<(i64, f64)>)>> {
+) -> Result<Vec<Merged<'_>>> {
     let mut by_customer: HashMap<&str, Vec<(i64, f64)>> = HashMap::new();
     for t in transactions {
         let at = period.index(t.at);
@@ -479,7 +482,7 @@ fn merged_purchases(
                 .push((at, t.amount));
         }
     }
-    let mut out: Vec<(&str, Vec<(i64, f64)>)> = by_customer
+    let mut out: Vec<Merged<'_>> = by_customer
         .into_iter()
         .map(|(c, mut v)| {
             v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
