@@ -651,3 +651,713 @@ proptest! {
         prop_assert!(ll.is_finite(), "{ll}");
     }
 }
+
+/// Asserts that `actual` is within `rel` of `expected`, relatively.
+fn assert_close(what: &str, actual: f64, expected: f64, rel: f64) {
+    assert!(
+        actual.is_finite() && (actual - expected).abs() <= rel * expected.abs().max(1e-300),
+        "{what}: {actual} vs {expected} (relative tolerance {rel})"
+    );
+}
+
+/// Issue #13: `a = 1` is a removable singularity of the BG/NBD and MBG/NBD
+/// expectations; it used to recurse without end there. With `r = b = 1` the
+/// limits have closed forms: BG/NBD `E[X(t)] = ln(1 + t/α)` and, for a
+/// customer without repeat purchases, `ln((α+T+t)/(α+T))`; MBG/NBD
+/// `E[X(t)] = (α+t)/t · ln(1 + t/α) − 1` and, with `z = t/(α+T+t)`,
+/// `α/(2α+T) · 2(−ln(1−z)/z − 1)`.
+#[test]
+fn expectations_are_continuous_through_a_equal_one() {
+    let (alpha, age, t) = (4.0, 30.0, 39.0);
+    let fresh = RfmSummary::new(0, 0.0, age).unwrap();
+    let horizon = Periods::new(t).unwrap();
+    let z: f64 = t / (alpha + age + t);
+    let bg_expected = (t / alpha).ln_1p();
+    let bg_conditional = (t / (alpha + age)).ln_1p();
+    let mbg_expected = (alpha + t) / t * (t / alpha).ln_1p() - 1.0;
+    let mbg_conditional = alpha / (2.0 * alpha + age) * 2.0 * (-(-z).ln_1p() / z - 1.0);
+    for a in [1.0, 1.0 + 1e-7, 1.0 - 1e-7, 1.0 + 1e-3, 1.0 - 1e-3] {
+        // Within 1e-3 of a = 1 the expectations move by about 1e-3 relative.
+        let tol = if (a - 1.0f64).abs() > 1e-6 {
+            2e-3
+        } else {
+            1e-6
+        };
+        let bg = BgNbd::from_parameters(1.0, alpha, a, 1.0).unwrap();
+        assert_close(
+            "bg expected",
+            bg.expected_purchases(horizon),
+            bg_expected,
+            tol,
+        );
+        assert_close(
+            "bg conditional",
+            bg.conditional_expected_purchases(&fresh, horizon),
+            bg_conditional,
+            tol,
+        );
+        let mbg = MbgNbd::from_parameters(1.0, alpha, a, 1.0).unwrap();
+        assert_close(
+            "mbg expected",
+            mbg.expected_purchases(horizon),
+            mbg_expected,
+            tol,
+        );
+        assert_close(
+            "mbg conditional",
+            mbg.conditional_expected_purchases(&fresh, horizon),
+            mbg_conditional,
+            tol,
+        );
+    }
+    // A repeat buyer under CDNOW-like parameters: the values either side of
+    // a = 1 and at it agree closely, and match the general formula's
+    // Richardson extrapolation from a = 1 ± 0.01 and 1 ± 0.02.
+    let buyer = RfmSummary::new(5, 30.0, 38.0).unwrap();
+    for family in 0..2 {
+        let model = |a: f64| -> Box<dyn TransactionModel> {
+            if family == 0 {
+                Box::new(BgNbd::from_parameters(0.2426, 4.4135, a, 2.4258).unwrap())
+            } else {
+                Box::new(MbgNbd::from_parameters(0.2426, 4.4135, a, 2.4258).unwrap())
+            }
+        };
+        let cond = |a: f64| model(a).conditional_expected_purchases(&buyer, horizon);
+        let uncond = |a: f64| model(a).expected_purchases(horizon);
+        for f in [&cond as &dyn Fn(f64) -> f64, &uncond] {
+            let mid = |h: f64| 0.5 * (f(1.0 - h) + f(1.0 + h));
+            let reference = (4.0 * mid(0.01) - mid(0.02)) / 3.0;
+            assert_close("at a = 1", f(1.0), reference, 1e-6);
+            for a in [1.0 + 1e-7, 1.0 - 1e-7] {
+                assert_close("a = 1 ± 1e-7", f(a), f(1.0), 1e-6);
+            }
+            for a in [1.0 + 1e-3, 1.0 - 1e-3] {
+                assert_close("a = 1 ± 1e-3", f(a), f(1.0), 5e-3);
+            }
+        }
+    }
+}
+
+/// Issue #13: three purchases of 1e308 used to give an infinite monetary
+/// mean; two on the same day cannot be merged into a finite amount and are
+/// a typed error naming the customer.
+#[test]
+fn huge_amounts_give_finite_summaries_or_typed_errors() {
+    use chrono::NaiveDate;
+    use custodia::clv::{calibration_holdout, summarize, Period, Transaction};
+    let d = |day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap();
+    let log: Vec<Transaction> = (1..=3)
+        .map(|day| Transaction::new("big", d(day), 1e308).unwrap())
+        .chain((1..=3).map(|day| {
+            Transaction::new("mixed", d(day), if day == 1 { -1e308 } else { 1.7e308 }).unwrap()
+        }))
+        .collect();
+    let out = summarize(&log, Period::Day, d(10)).unwrap();
+    assert_eq!(out[0].customer(), "big");
+    assert_eq!(out[0].summary().monetary(), 1e308);
+    assert_eq!(out[1].summary().monetary(), 1.7e308);
+    let split = calibration_holdout(&log, Period::Day, d(1), d(10)).unwrap();
+    assert!(split.iter().all(|c| c.holdout_monetary().is_finite()));
+    assert_eq!(split[0].holdout_monetary(), 1e308);
+    let same_day = [
+        Transaction::new("twice", d(1), 1e308).unwrap(),
+        Transaction::new("twice", d(1), 1e308).unwrap(),
+    ];
+    let err = summarize(&same_day, Period::Day, d(10)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("\"twice\""), "{err}");
+    let err = calibration_holdout(&same_day, Period::Day, d(1), d(10)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
+
+/// Issue #13: the BG/BB likelihood and predictions summed one term per
+/// opportunity, so 1e7 opportunities took minutes and a horizon of 1e15
+/// never finished. The work is now bounded whatever the count.
+#[test]
+fn bg_bb_work_does_not_grow_with_opportunities() {
+    let start = std::time::Instant::now();
+    let mut data = Summaries::new();
+    for (x, t_x, n, w) in [
+        (0, 0.0, 1e7, 50),
+        (3, 40.0, 1e7, 20),
+        (5, 5e6, 1e7, 10),
+        (20, 9e6, 1e7, 5),
+        (2, 2.0, 6.0, 30),
+        (6, 6.0, 6.0, 30),
+    ] {
+        data.push_weighted(RfmSummary::new(x, t_x, n).unwrap(), w)
+            .unwrap();
+    }
+    match BgBb::params().fit(&data) {
+        Ok(m) => assert!(m.report().unwrap().log_likelihood().is_finite()),
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::NotConverged | ErrorKind::InsufficientData
+            ),
+            "{e}"
+        ),
+    }
+    let m = BgBb::from_parameters(1.2035, 0.7497, 0.6567, 2.7834).unwrap();
+    let c = RfmSummary::new(4, 1e6, 1e7).unwrap();
+    for h in [1e7, 1e15, 1e308] {
+        let h = Periods::new(h).unwrap();
+        let e = m.expected_purchases(h);
+        let ce = m.conditional_expected_purchases(&c, h);
+        assert!(
+            e.is_finite() && e > 0.0 && ce.is_finite() && ce >= 0.0,
+            "{e} {ce}"
+        );
+        let p = m.probability_of_purchases(3, h).value();
+        assert!((0.0..=1.0).contains(&p));
+    }
+    assert!(m
+        .customer_log_likelihood(&RfmSummary::new(4, 1.0, 1e308).unwrap())
+        .is_finite());
+    // A generous guard against per-opportunity work in a debug build.
+    assert!(start.elapsed().as_secs() < 120, "{:?}", start.elapsed());
+}
+
+/// The bounded sums agree with term-by-term sums where those are cheap:
+/// probabilities of 0..=n purchases over 2,000 opportunities still add up
+/// to 1 and their mean is the expected number of purchases.
+#[test]
+fn bg_bb_long_horizons_stay_consistent() {
+    let m = BgBb::from_parameters(1.2035, 0.7497, 0.6567, 2.7834).unwrap();
+    let n = Periods::new(2000.0).unwrap();
+    let ps: Vec<f64> = (0..=2000)
+        .map(|x| m.probability_of_purchases(x, n).value())
+        .collect();
+    let total: f64 = ps.iter().sum();
+    let mean: f64 = ps.iter().enumerate().map(|(x, p)| x as f64 * p).sum();
+    assert!((total - 1.0).abs() < 1e-6, "{total}");
+    let e = m.expected_purchases(n);
+    assert!((mean - e).abs() < 1e-6 * e, "{mean} vs {e}");
+}
+
+/// Issue #13: horizons far beyond the customer's age made `z = t/(α+T+t)`
+/// round to 1, outside the hypergeometric series' domain (a debug-build
+/// panic). The expectations stay finite, non-negative and non-decreasing.
+#[test]
+fn bg_nbd_expectations_take_enormous_horizons() {
+    let c = RfmSummary::new(5, 30.0, 38.0).unwrap();
+    for m in [
+        Box::new(BgNbd::from_parameters(0.2426, 4.4135, 0.7929, 2.4258).unwrap())
+            as Box<dyn TransactionModel>,
+        Box::new(MbgNbd::from_parameters(0.5248, 6.183, 0.8914, 1.614).unwrap()),
+        Box::new(BgNbd::from_parameters(0.2426, 4.4135, 1.0, 2.4258).unwrap()),
+    ] {
+        let mut last = 0.0;
+        for h in [39.0, 1e6, 1e13, 1e17, 1e100, f64::MAX] {
+            let h = Periods::new(h).unwrap();
+            let e = m.conditional_expected_purchases(&c, h);
+            let e0 = m.expected_purchases(h);
+            assert!(e.is_finite() && e0.is_finite(), "{} {e} {e0}", m.name());
+            assert!(e >= last * (1.0 - 1e-9), "{} {e} after {last}", m.name());
+            last = e;
+        }
+    }
+}
+
+/// Issue #13: the discounted sum behind CLV stepped one period at a time
+/// (and never ended past 2^53 periods, where adding 1 no longer counts);
+/// huge rates and horizons gave infinite values. Now the work is bounded,
+/// the value finite, and the long sum agrees with the exact one.
+#[test]
+fn clv_takes_any_horizon_with_bounded_work() {
+    use custodia::clv::{HistoricalClv, HistoricalSpend};
+    let start = std::time::Instant::now();
+    let bg = BgNbd::from_parameters(0.2426, 4.4135, 0.7929, 2.4258).unwrap();
+    let gg = GammaGamma::from_parameters(6.2488, 3.7446, 15.4477).unwrap();
+    let clv = Clv::new(bg, gg);
+    let c = RfmSummary::new(2, 30.43, 38.86)
+        .unwrap()
+        .with_monetary(22.35)
+        .unwrap();
+    let data: Summaries = [c].into_iter().collect();
+    let hist = HistoricalClv::new(HistoricalSpend::from_summaries(&data).unwrap());
+    let tiny_age = RfmSummary::new(u32::MAX, 1e-300, 1e-300)
+        .unwrap()
+        .with_monetary(1e308)
+        .unwrap();
+    for h in [1e4, 1e17, f64::MAX] {
+        let h = Periods::new(h).unwrap();
+        for d in [0.0, 1e-17, 1e-6, 0.002, 10.0] {
+            let d = DiscountRate::new(d).unwrap();
+            let v = clv.clv(&c, h, d);
+            assert!(v.is_finite() && v > 0.0, "{v}");
+            assert!(hist.clv(&c, h, d).is_finite());
+            assert!(hist.clv(&tiny_age, h, d).is_finite());
+        }
+    }
+    // Beyond the first 1000 periods the blocks stay within 2e-5 of the
+    // period-by-period sum (computed here with the model directly).
+    let h = 5000.0;
+    let d = 0.0005f64;
+    let e = |t: f64| {
+        clv.transactions()
+            .conditional_expected_purchases(&c, Periods::new(t).unwrap())
+    };
+    let exact: f64 = (1..=5000)
+        .map(|i| (e(i as f64) - e(i as f64 - 1.0)) / (1.0 + d).powi(i))
+        .sum::<f64>()
+        * clv.spend().expected_average_spend(&c);
+    let v = clv.clv(&c, Periods::new(h).unwrap(), DiscountRate::new(d).unwrap());
+    assert!((v - exact).abs() <= 2e-5 * exact, "{v} vs {exact}");
+    assert!(start.elapsed().as_secs() < 120, "{:?}", start.elapsed());
+}
+
+/// Issue #13: `β + n − x` and `b + x − 1` lost a tiny `β` or `b` to rounding
+/// (a NaN or infinite log-likelihood), and the Pareto/NBD's `t/α`
+/// overflowed into an infinite expectation.
+#[test]
+fn tiny_and_huge_parameters_keep_likelihoods_and_expectations_finite() {
+    let c = RfmSummary::new(u32::MAX, 1.0, 1.0).unwrap();
+    let bb = BgBb::from_parameters(0.5, 1e-100, 0.5, 0.5).unwrap();
+    assert!(bb.customer_log_likelihood(&c).is_finite());
+    let one = RfmSummary::new(1, 1.0, 2.0).unwrap();
+    for m in [
+        Box::new(BgNbd::from_parameters(0.5, 1.0, 0.5, 1e-20).unwrap())
+            as Box<dyn TransactionModel>,
+        Box::new(MbgNbd::from_parameters(0.5, 1.0, 0.5, 1e-20).unwrap()),
+    ] {
+        assert!(m.customer_log_likelihood(&one).is_finite(), "{}", m.name());
+        let p = m.probability_alive(&one).value();
+        assert!(p > 0.0 && p < 1.0, "{} {p}", m.name());
+    }
+    let pareto = ParetoNbd::from_parameters(0.5, 1e-100, 0.5, 0.5).unwrap();
+    let e = pareto.expected_purchases(Periods::new(1e308).unwrap());
+    assert!(e.is_finite() && e > 1e200, "{e}");
+}
+
+// Stable-toolchain fuzzing of the CLV API (#13): long, structured and
+// extreme-but-valid inputs. Each property runs a modest number of cases;
+// `fuzz_clv_campaign` runs the same checks with many more (`--ignored`).
+mod fuzz {
+    use super::*;
+    use chrono::NaiveDate;
+    use custodia::clv::{
+        calibration_holdout, summarize, HistoricalClv, HistoricalSpend, Period, Transaction,
+    };
+    use proptest::test_runner::{Config, TestRunner};
+    use std::time::{Duration, Instant};
+
+    /// A generous bound for one case in a debug build; real cases take
+    /// milliseconds, the bugs this guards against took minutes or forever.
+    const CASE_LIMIT: Duration = Duration::from_secs(60);
+
+    /// Numbers across the whole range, with the edges over-represented.
+    fn extreme() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(0.0),
+            Just(1e-308),
+            Just(f64::MIN_POSITIVE),
+            Just(1e308),
+            Just(f64::MAX),
+            (-300.0f64..308.0).prop_map(|e| 10f64.powf(e)),
+            0.0f64..100.0,
+        ]
+    }
+
+    /// Positive model parameters from 1e-100 to 1e100, and 1 exactly.
+    fn parameter() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(1.0),
+            Just(1.0 + 1e-9),
+            (-100.0f64..100.0).prop_map(|e| 10f64.powf(e)),
+            0.01f64..20.0,
+        ]
+    }
+
+    fn frequency() -> impl Strategy<Value = u32> {
+        prop_oneof![0u32..20, Just(u32::MAX), any::<u32>()]
+    }
+
+    /// A valid summary with extreme times and monetary value.
+    fn summary() -> impl Strategy<Value = RfmSummary> {
+        (frequency(), 0.0f64..=1.0, extreme(), extreme()).prop_map(|(x, share, age, m)| {
+            let recency = if x == 0 { 0.0 } else { share * age };
+            RfmSummary::new(x, recency, age)
+                .unwrap()
+                .with_monetary(m)
+                .unwrap()
+        })
+    }
+
+    /// A discrete (BG/BB-valid) summary: whole numbers, x <= t_x <= n.
+    fn discrete_summary() -> impl Strategy<Value = RfmSummary> {
+        (
+            prop_oneof![0.0f64..50.0, 0.0f64..1e9, Just(1e15)],
+            0.0f64..=1.0,
+            0.0f64..=1.0,
+        )
+            .prop_map(|(n, r, f)| {
+                let n = n.floor();
+                let t_x = (r * n).floor();
+                let x = (f * t_x).floor().min(1e9) as u32;
+                let t_x = if x == 0 { 0.0 } else { t_x };
+                RfmSummary::new(x, t_x, n).unwrap()
+            })
+    }
+
+    fn check_prediction(
+        m: &dyn TransactionModel,
+        s: &RfmSummary,
+        h: Periods,
+        n: u32,
+    ) -> std::result::Result<(), TestCaseError> {
+        let name = m.name();
+        let ll = m.customer_log_likelihood(s);
+        prop_assert!(!ll.is_nan() && ll < f64::INFINITY, "{name} ll {ll}");
+        let e = m.conditional_expected_purchases(s, h);
+        prop_assert!(e.is_finite() && e >= 0.0, "{name} conditional {e}");
+        let e0 = m.expected_purchases(h);
+        prop_assert!(e0.is_finite() && e0 >= 0.0, "{name} expected {e0}");
+        for p in [
+            m.probability_alive(s),
+            m.probability_of_purchase_within(s, h),
+            m.probability_of_purchases(n, h),
+        ] {
+            prop_assert!((0.0..=1.0).contains(&p.value()), "{name} probability {p:?}");
+        }
+        Ok(())
+    }
+
+    fn predictions_case(
+        p: [f64; 4],
+        s: RfmSummary,
+        h: f64,
+        n: u32,
+        d: f64,
+    ) -> std::result::Result<(), TestCaseError> {
+        let start = Instant::now();
+        let h = Periods::new(h).unwrap();
+        let d = DiscountRate::new(d).unwrap();
+        for m in models(p) {
+            check_prediction(m.as_ref(), &s, h, n)?;
+        }
+        let spend = GammaGamma::from_parameters(p[0], p[1].max(1.0 + 1e-9), p[2]).unwrap();
+        let a = spend.expected_average_spend(&s);
+        prop_assert!(a.is_finite() && a >= 0.0, "spend {a}");
+        let clv = Clv::new(
+            BgNbd::from_parameters(p[0], p[1], p[2], p[3]).unwrap(),
+            spend,
+        );
+        let v = clv.clv(&s, h, d);
+        prop_assert!(v.is_finite(), "clv {v}");
+        prop_assert!(start.elapsed() < CASE_LIMIT, "{:?}", start.elapsed());
+        Ok(())
+    }
+
+    fn prediction_strategy() -> impl Strategy<Value = ([f64; 4], RfmSummary, f64, u32, f64)> {
+        (
+            prop::array::uniform4(parameter()),
+            summary(),
+            extreme(),
+            prop_oneof![0u32..50, any::<u32>()],
+            prop_oneof![Just(0.0), 1e-12f64..1.0, extreme()],
+        )
+    }
+
+    fn fits_case(
+        rows: Vec<(RfmSummary, u64)>,
+        discrete: Vec<RfmSummary>,
+    ) -> std::result::Result<(), TestCaseError> {
+        let start = Instant::now();
+        let mut data = Summaries::new();
+        for (s, w) in &rows {
+            data.push_weighted(*s, *w).unwrap();
+        }
+        let allowed = [
+            ErrorKind::InvalidInput,
+            ErrorKind::InvalidParameter,
+            ErrorKind::InsufficientData,
+            ErrorKind::NotConverged,
+        ];
+        let mut fitted: Vec<Box<dyn TransactionModel>> = Vec::new();
+        let mut check = |r: custodia::Result<Box<dyn TransactionModel>>| match r {
+            Ok(m) => {
+                prop_assert!(m
+                    .parameters()
+                    .iter()
+                    .all(|(_, v)| v.is_finite() && *v > 0.0));
+                fitted.push(m);
+                Ok(())
+            }
+            Err(e) => {
+                prop_assert!(allowed.contains(&e.kind()), "{e}");
+                Ok(())
+            }
+        };
+        let box_it = |m| Box::new(m) as Box<dyn TransactionModel>;
+        check(BgNbd::params().max_iterations(40).fit(&data).map(box_it))?;
+        check(
+            MbgNbd::params()
+                .max_iterations(40)
+                .fit(&data)
+                .map(|m| Box::new(m) as _),
+        )?;
+        check(
+            ParetoNbd::params()
+                .max_iterations(20)
+                .fit(&data)
+                .map(|m| Box::new(m) as _),
+        )?;
+        let discrete: Summaries = discrete.into_iter().collect();
+        check(
+            BgBb::params()
+                .max_iterations(20)
+                .fit(&discrete)
+                .map(|m| Box::new(m) as _),
+        )?;
+        match GammaGamma::params().max_iterations(40).fit(&data) {
+            Ok(g) => prop_assert!([g.p(), g.q(), g.gamma()].iter().all(|v| v.is_finite())),
+            Err(e) => prop_assert!(allowed.contains(&e.kind()), "{e}"),
+        }
+        match HistoricalSpend::from_summaries(&data) {
+            Ok(h) => {
+                let v = HistoricalClv::new(h).clv(
+                    &rows[0].0,
+                    Periods::new(1e300).unwrap(),
+                    DiscountRate::new(0.0).unwrap(),
+                );
+                prop_assert!(v.is_finite());
+            }
+            Err(e) => prop_assert!(allowed.contains(&e.kind()), "{e}"),
+        }
+        for m in &fitted {
+            let ll = m.log_likelihood(&data);
+            prop_assert!(!ll.is_nan(), "{} {ll}", m.name());
+        }
+        prop_assert!(start.elapsed() < CASE_LIMIT, "{:?}", start.elapsed());
+        Ok(())
+    }
+
+    fn fit_strategy() -> impl Strategy<Value = (Vec<(RfmSummary, u64)>, Vec<RfmSummary>)> {
+        (
+            prop::collection::vec((summary(), prop_oneof![1u64..5, Just(u64::MAX / 4)]), 1..40),
+            prop::collection::vec(discrete_summary(), 1..12),
+        )
+    }
+
+    /// Thousands of transactions with extreme amounts and dates.
+    fn summaries_case(
+        log: Vec<(u16, i32, f64)>,
+        end: i32,
+        split: i32,
+    ) -> std::result::Result<(), TestCaseError> {
+        let start = Instant::now();
+        let base = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        let day = |offset: i32| base + chrono::Duration::days(i64::from(offset));
+        let log: Vec<Transaction> = log
+            .iter()
+            .map(|&(c, at, amount)| Transaction::new(format!("c{c}"), day(at), amount).unwrap())
+            .collect();
+        for period in [Period::Day, Period::Week, Period::Month] {
+            match summarize(&log, period, day(end)) {
+                Ok(out) => {
+                    for c in &out {
+                        let s = c.summary();
+                        prop_assert!(s.monetary().is_finite() && s.recency() <= s.age());
+                    }
+                }
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+            }
+            match calibration_holdout(&log, period, day(split.min(end)), day(end)) {
+                Ok(out) => {
+                    for c in &out {
+                        prop_assert!(c.holdout_monetary().is_finite());
+                        prop_assert!(c.calibration().monetary().is_finite());
+                    }
+                }
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+            }
+        }
+        prop_assert!(start.elapsed() < CASE_LIMIT, "{:?}", start.elapsed());
+        Ok(())
+    }
+
+    fn summaries_strategy() -> impl Strategy<Value = (Vec<(u16, i32, f64)>, i32, i32)> {
+        let amount = prop_oneof![extreme(), extreme().prop_map(|v| -v), -1e6f64..1e6,];
+        (
+            prop::collection::vec((0u16..200, 0i32..4000, amount), 1..3000),
+            0i32..4000,
+            0i32..4000,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn fuzz_predictions((p, s, h, n, d) in prediction_strategy()) {
+            predictions_case(p, s, h, n, d)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(8))]
+
+        #[test]
+        fn fuzz_fits((rows, discrete) in fit_strategy()) {
+            fits_case(rows, discrete)?;
+        }
+
+        #[test]
+        fn fuzz_summaries((log, end, split) in summaries_strategy()) {
+            summaries_case(log, end, split)?;
+        }
+    }
+
+    #[cfg(feature = "serde")]
+    /// JSON-ish text built from the fields of the CLV types, with random and
+    /// extreme values, some keys missing or misspelt, and random tails.
+    fn json_text() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "r",
+            "alpha",
+            "a",
+            "b",
+            "s",
+            "beta",
+            "p",
+            "q",
+            "gamma",
+            "delta",
+            "frequency",
+            "recency",
+            "age",
+            "monetary",
+            "x",
+        ]);
+        let value = prop_oneof![
+            extreme().prop_map(|v| format!("{v:e}")),
+            extreme().prop_map(|v| format!("-{v:e}")),
+            Just("1e999".to_owned()),
+            Just("null".to_owned()),
+            Just("\"1\"".to_owned()),
+            any::<u32>().prop_map(|v| v.to_string()),
+            "[ -~]{0,6}",
+        ];
+        (prop::collection::vec((key, value), 0..8), "[ -~]{0,3}").prop_map(|(fields, tail)| {
+            let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            format!("{{{}}}{tail}", body.join(","))
+        })
+    }
+
+    #[cfg(feature = "serde")]
+    /// Whatever deserialises validates (re-built through the checked
+    /// constructor it is equal) and round-trips to equal JSON; what is
+    /// refused by our validation says which rule it broke.
+    fn json_case(text: &str) -> std::result::Result<(), TestCaseError> {
+        fn round_trip<T>(
+            text: &str,
+            rebuild: impl Fn(&T) -> custodia::Result<T>,
+        ) -> std::result::Result<(), TestCaseError>
+        where
+            T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            match serde_json::from_str::<T>(text) {
+                Ok(v) => {
+                    let again = rebuild(&v);
+                    prop_assert!(again.is_ok(), "{text} -> {v:?} does not validate");
+                    prop_assert_eq!(&again.unwrap(), &v);
+                    let json = serde_json::to_string(&v).unwrap();
+                    let back: T = serde_json::from_str(&json).unwrap();
+                    prop_assert_eq!(&back, &v);
+                    prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    // A syntax or shape error from serde_json, or one of
+                    // ours, which names the rule.
+                    prop_assert!(!msg.is_empty());
+                    if e.is_data() && msg.contains("invalid:") {
+                        prop_assert!(msg.contains("must be"), "{msg}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        round_trip::<BgNbd>(text, |m| {
+            BgNbd::from_parameters(m.r(), m.alpha(), m.a(), m.b())
+        })?;
+        round_trip::<MbgNbd>(text, |m| {
+            MbgNbd::from_parameters(m.r(), m.alpha(), m.a(), m.b())
+        })?;
+        round_trip::<ParetoNbd>(text, |m| {
+            ParetoNbd::from_parameters(m.r(), m.alpha(), m.s(), m.beta())
+        })?;
+        round_trip::<BgBb>(text, |m| {
+            BgBb::from_parameters(m.alpha(), m.beta(), m.gamma(), m.delta())
+        })?;
+        round_trip::<GammaGamma>(text, |m| {
+            GammaGamma::from_parameters(m.p(), m.q(), m.gamma())
+        })?;
+        // Summaries: whatever loads is a valid summary; an invalid one is a
+        // typed InvalidInput from the checked constructor.
+        if let Ok(s) = serde_json::from_str::<RfmSummary>(text) {
+            let again = RfmSummary::new(s.frequency(), s.recency(), s.age())
+                .and_then(|r| r.with_monetary(s.monetary()));
+            prop_assert_eq!(again.unwrap(), s);
+            let back: RfmSummary =
+                serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+            prop_assert_eq!(back, s);
+        } else if let Ok(raw) = serde_json::from_str::<serde_json::Value>(text) {
+            let num = |k: &str| raw.get(k).and_then(serde_json::Value::as_f64);
+            let freq = raw.get("frequency").and_then(serde_json::Value::as_u64);
+            if let (Some(x), Some(r), Some(t)) = (freq, num("recency"), num("age")) {
+                if let Ok(x) = u32::try_from(x) {
+                    let m = num("monetary").unwrap_or(0.0);
+                    if raw.get("monetary").is_none_or(serde_json::Value::is_number) {
+                        // Refused by our checks (InvalidInput) or by the
+                        // shape (a duplicate key): never silently accepted.
+                        if let Err(e) = RfmSummary::new(x, r, t).and_then(|s| s.with_monetary(m)) {
+                            prop_assert_eq!(e.kind(), ErrorKind::InvalidInput);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Random JSON-ish text reaches our validation, never panics, and
+        /// every accepted value is valid and round-trips.
+        #[cfg(feature = "serde")]
+        #[test]
+        fn fuzz_json(text in json_text()) {
+            json_case(&text)?;
+        }
+    }
+
+    /// The long campaign: the same properties with many more cases, for a CI
+    /// step (`cargo test --release -- --ignored fuzz_clv_campaign`).
+    #[test]
+    #[ignore]
+    fn fuzz_clv_campaign() {
+        let run = |cases: u32| TestRunner::new(Config::with_cases(cases));
+        run(5000)
+            .run(&prediction_strategy(), |(p, s, h, n, d)| {
+                predictions_case(p, s, h, n, d)
+            })
+            .unwrap();
+        run(300)
+            .run(&fit_strategy(), |(rows, discrete)| {
+                fits_case(rows, discrete)
+            })
+            .unwrap();
+        #[cfg(feature = "serde")]
+        run(20_000)
+            .run(&json_text(), |text| json_case(&text))
+            .unwrap();
+        run(300)
+            .run(&summaries_strategy(), |(log, end, split)| {
+                summaries_case(log, end, split)
+            })
+            .unwrap();
+    }
+}

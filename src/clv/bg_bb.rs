@@ -3,9 +3,11 @@
 use super::error::ClvError;
 use super::fit::{check_positive, fit_params, fit_positive, sum_rows, FitReport};
 use super::optim::central_gradient;
-use super::special::{ln_beta, ln_gamma, log_add_exp};
+use super::special::{ln_beta, ln_sum_smooth, log_add_exp};
 use super::summary::Summaries;
-use super::{churn_from_transactions, Fit, Periods, Probability, RfmSummary, TransactionModel};
+use super::{
+    churn_from_transactions, saturate, Fit, Periods, Probability, RfmSummary, TransactionModel,
+};
 use crate::error::Result;
 
 /// `[α, β, γ, δ]`.
@@ -34,33 +36,29 @@ fn discrete(s: &RfmSummary) -> Discrete {
 fn ll(theta: &Theta, d: Discrete) -> f64 {
     let [alpha, beta, gamma, delta] = *theta;
     let (b_ab, b_gd) = (ln_beta(alpha, beta), ln_beta(gamma, delta));
-    let mut v = ln_alive(theta, d, b_ab, b_gd);
-    let gaps = (d.n - d.t_x) as u64;
-    for i in 0..gaps {
-        let i = i as f64;
-        v = log_add_exp(
-            v,
-            ln_beta(alpha + d.x, beta + d.t_x - d.x + i) - b_ab
-                + ln_beta(gamma + 1.0, delta + d.t_x + i)
-                - b_gd,
-        );
-    }
-    v
+    // The sum over the opportunities after t_x at which the customer may have
+    // dropped out: bounded work however many there are (see `ln_sum_smooth`).
+    let dropped = ln_sum_smooth(0.0, d.n - d.t_x - 1.0, |i| {
+        ln_beta(alpha + d.x, beta + (d.t_x - d.x + i)) + ln_beta(gamma + 1.0, delta + d.t_x + i)
+    });
+    log_add_exp(ln_alive(theta, d, b_ab, b_gd), dropped - b_ab - b_gd)
 }
 
 /// The log of the likelihood's first term: buying as observed and alive after `n`.
 fn ln_alive(theta: &Theta, d: Discrete, b_ab: f64, b_gd: f64) -> f64 {
     let [alpha, beta, gamma, delta] = *theta;
-    ln_beta(alpha + d.x, beta + d.n - d.x) - b_ab + ln_beta(gamma, delta + d.n) - b_gd
+    ln_beta(alpha + d.x, beta + (d.n - d.x)) - b_ab + ln_beta(gamma, delta + d.n) - b_gd
 }
 
 /// Returns `Σ_{i=1}^{k} B(γ, δ+m+i)/B(γ, δ)`: the expected number of the `k`
 /// opportunities after `m` at which a customer alive at 0 is still alive.
-fn alive_opportunities(gamma: f64, delta: f64, m: f64, k: u64) -> f64 {
+///
+/// The result can exceed the range of `f64` only when it is at least about
+/// `k` times `1e-300`, so it saturates at `f64::MAX` rather than overflow.
+fn alive_opportunities(gamma: f64, delta: f64, m: f64, k: f64) -> f64 {
     let b_gd = ln_beta(gamma, delta);
-    (1..=k)
-        .map(|i| (ln_beta(gamma, delta + m + i as f64) - b_gd).exp())
-        .sum()
+    let ln_sum = ln_sum_smooth(1.0, k, |i| ln_beta(gamma, delta + m + i));
+    (ln_sum - b_gd).exp().min(f64::MAX)
 }
 
 /// The BG/BB model of repeat transactions at discrete opportunities (Fader,
@@ -285,8 +283,9 @@ impl TransactionModel for BgBb {
     /// `E[X(n)] = α/(α+β) Σ_{i=1}^{n} B(γ, δ+i)/B(γ, δ)` (Fader, Hardie & Shang
     /// 2010, eq. 9, as a finite sum, which has no singularity at `γ = 1`).
     fn expected_purchases(&self, horizon: Periods) -> f64 {
-        let k = horizon.value().floor() as u64;
-        self.alpha / (self.alpha + self.beta) * alive_opportunities(self.gamma, self.delta, 0.0, k)
+        let k = horizon.value().floor();
+        let p = self.alpha / (self.alpha + self.beta);
+        saturate(p * alive_opportunities(self.gamma, self.delta, 0.0, k))
     }
 
     /// `E[X(n, n+n*) | x, t_x, n] = B(α+x+1, β+n−x)/B(α,β) Σ_{i=1}^{n*} B(γ, δ+n+i)/B(γ,δ) / L`
@@ -294,16 +293,12 @@ impl TransactionModel for BgBb {
     fn conditional_expected_purchases(&self, customer: &RfmSummary, horizon: Periods) -> f64 {
         let theta = self.theta();
         let d = discrete(customer);
-        let k = horizon.value().floor() as u64;
+        let k = horizon.value().floor();
         let ln_l = ll(&theta, d);
-        let ln_p =
-            ln_beta(self.alpha + d.x + 1.0, self.beta + d.n - d.x) - ln_beta(self.alpha, self.beta);
+        let ln_p = ln_beta(self.alpha + d.x + 1.0, self.beta + (d.n - d.x))
+            - ln_beta(self.alpha, self.beta);
         let v = (ln_p - ln_l).exp() * alive_opportunities(self.gamma, self.delta, d.n, k);
-        if v.is_finite() {
-            v
-        } else {
-            0.0
-        }
+        saturate(v)
     }
 
     /// `P(X(n) = x)`, ibid. eq. (7).
@@ -315,21 +310,18 @@ impl TransactionModel for BgBb {
             return Probability::clamped(0.0);
         }
         let (b_ab, b_gd) = (ln_beta(alpha, beta), ln_beta(gamma, delta));
-        let ln_choose =
-            |n: f64, k: f64| ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0);
-        let mut p = (ln_choose(n, xf) + ln_beta(alpha + xf, beta + n - xf) - b_ab
+        // ln C(n, k) = −ln(n + 1) − ln B(k + 1, n − k + 1), finite for any n.
+        let ln_choose = |n: f64, k: f64| -(n + 1.0).ln() - ln_beta(k + 1.0, n - k + 1.0);
+        let alive = ln_choose(n, xf) + ln_beta(alpha + xf, beta + (n - xf)) - b_ab
             + ln_beta(gamma, delta + n)
-            - b_gd)
-            .exp();
-        let mut i = xf;
-        while i < n {
-            p += (ln_choose(i, xf) + ln_beta(alpha + xf, beta + i - xf) - b_ab
+            - b_gd;
+        let dropped = ln_sum_smooth(xf, n - 1.0, |i| {
+            ln_choose(i, xf)
+                + ln_beta(alpha + xf, beta + (i - xf))
                 + ln_beta(gamma + 1.0, delta + i)
-                - b_gd)
-                .exp();
-            i += 1.0;
-        }
-        Probability::clamped(p)
+        }) - b_ab
+            - b_gd;
+        Probability::clamped(log_add_exp(alive, dropped).exp())
     }
 
     /// `P(alive at n | x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) / L`:

@@ -3,9 +3,11 @@
 
 use super::error::ClvError;
 use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weight, FitReport};
-use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
+use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, ln_sum_smooth, log_add_exp};
 use super::summary::{Row, Summaries};
-use super::{churn_from_transactions, Fit, Periods, Probability, RfmSummary, TransactionModel};
+use super::{
+    churn_from_transactions, saturate, Fit, Periods, Probability, RfmSummary, TransactionModel,
+};
 use crate::error::Result;
 
 /// The two members of the beta-geometric / NBD family.
@@ -54,7 +56,7 @@ pub(crate) fn customer_ll(family: Family, theta: &Theta, s: &RfmSummary) -> f64 
             - ln_gamma(a + b + x + k);
     let a3 = -(r + x) * (alpha + s.age()).ln();
     let tail = if family.may_drop(s.frequency()) {
-        let a4 = a.ln() - (b + x - 1.0 + k).ln() - (r + x) * (alpha + s.recency()).ln();
+        let a4 = a.ln() - (b + (x - 1.0 + k)).ln() - (r + x) * (alpha + s.recency()).ln();
         log_add_exp(a3, a4)
     } else {
         a3
@@ -166,7 +168,15 @@ pub(crate) fn mean_nll(
     // The mixture of "alive at T" and "dropped out at t_x", per row.
     let ages = log_table(&rows.ages, alpha);
     let recencies = log_table(&rows.recencies, alpha);
-    let bxs = log_table(&rows.frequencies, b - 1.0 + k);
+    // b + (x − 1 + k), grouped so that a tiny b is not lost to rounding.
+    let bxs: Vec<(f64, f64)> = rows
+        .frequencies
+        .iter()
+        .map(|x| {
+            let v = b + (x - 1.0 + k);
+            (v.ln(), 1.0 / v)
+        })
+        .collect();
     let per_row = sum_rows(&rows.rows, |row| {
         let x = rows.frequencies[row.frequency as usize];
         let w = row.weight;
@@ -235,27 +245,36 @@ pub(crate) fn fit_family(
     })
 }
 
+/// Within this distance of `a = 1` the conditional expectation is summed by
+/// [`removable_series`] instead of through `1/(a − 1)` times a difference
+/// that vanishes at `a = 1`.
+const NEAR_ONE: f64 = 1e-3;
+
 /// Returns `(a + b + x − 1 + k)/(a − 1) · [1 − q^(r+x) 2F1(r+x, b+x+k; a+b+x−1+k; z)]`,
 /// the conditional expectation's numerator (FHL 2005 eq. 10; Batislam et al.
 /// 2007 for `k = 1`), with `q = (α+T)/(α+T+t)` and `z = t/(α+T+t)`.
 ///
-/// The expression has a removable singularity at `a = 1`; there it is the
-/// mean of the values at `a = 1 ± 1e-6`.
+/// The expression has a removable singularity at `a = 1` (there the 2F1 is
+/// `q^−(r+x)` and the bracket vanishes); within [`NEAR_ONE`] of it the
+/// bracket divided by `a − 1` is summed directly, see [`removable_series`].
 fn expectation_numerator(family: Family, theta: &Theta, x: f64, age: f64, t: f64) -> f64 {
     let [r, alpha, a, b] = *theta;
-    if (a - 1.0).abs() < 1e-6 {
-        let lo = expectation_numerator(family, &[r, alpha, 1.0 - 1e-6, b], x, age, t);
-        let hi = expectation_numerator(family, &[r, alpha, 1.0 + 1e-6, b], x, age, t);
-        return 0.5 * (lo + hi);
-    }
     if t == 0.0 {
         return 0.0;
     }
     let k = family.shift();
-    let c = a + b + x - 1.0 + k;
-    let z = t / (alpha + age + t);
+    let c = a + b + (x - 1.0 + k);
+    // ln q = −ln(1 + t/(α+T)), accurate for short horizons; z = 1 − q. Past
+    // Z_MAX the series are truncated anyway (see `ln_hyp2f1`), and z must stay
+    // below 1, so longer horizons are evaluated at Z_MAX: the result then
+    // stops growing, an underestimate.
+    let ln_q = (-(t / (alpha + age)).ln_1p()).max((-Z_MAX).ln_1p());
+    let z = -ln_q.exp_m1();
+    if (a - 1.0).abs() <= NEAR_ONE {
+        return c * removable_series(r + x, b + x + k, a - 1.0, z, ln_q);
+    }
     let f = ln_hyp2f1(r + x, b + x + k, c, z);
-    let log_term = f.log + (r + x) * ((alpha + age) / (alpha + age + t)).ln();
+    let log_term = f.log + (r + x) * ln_q;
     let bracket = if f.sign > 0.0 {
         -log_term.exp_m1()
     } else {
@@ -267,6 +286,81 @@ fn expectation_numerator(family: Family, theta: &Theta, x: f64, age: f64, t: f64
     c / (a - 1.0) * bracket
 }
 
+/// Largest `z = t/(α+T+t)` the conditional expectations evaluate, reached at
+/// horizons about 1e12 times `α + T`.
+const Z_MAX: f64 = 1.0 - 1e-12;
+
+/// Most terms [`removable_series`] sums before it switches to Euler's form.
+const REMOVABLE_TERMS: usize = 200_000;
+
+/// Returns `[1 − q^A 2F1(A, B; B + ε; z)] / ε` with `q = 1 − z`, for small `|ε|`
+/// (including `ε = 0`, where it is the limit).
+///
+/// Since `q^A 2F1(A, B; B; z) = 1`, the bracket is
+/// `q^A Σ_n (A)_n z^n / n! · (1 − (B)_n/(B+ε)_n)`, and with
+/// `P_n = (B+ε)_n/(B)_n` and `D_n = (P_n − 1)/ε` (so `D_{n+1} = D_n + P_n/(B+n)`)
+/// the quotient is `Σ_n w_n D_n / P_n`, where `w_n = q^A (A)_n z^n / n!` is
+/// the negative binomial probability of `n`. Every term is positive (no
+/// cancellation) and `ε` never divides anything, so the value is continuous
+/// through `ε = 0`. At `ε = 0`, `D_n` is `Σ_{j<n} 1/(B+j)`.
+///
+/// The sum needs about `A z/(1 − z)` terms (the negative binomial's mean);
+/// when that exceeds [`REMOVABLE_TERMS`], or `q^A` underflows, it uses the
+/// Euler transform instead: `2F1(A, B; B+ε; z) = q^(ε−A) 2F1(B+ε−A, ε; B+ε; z)`
+/// (Abramowitz and Stegun 15.3.3), whose series is `1 + ε S` with `S` free of
+/// the `1/ε`, so the quotient is `−expm1(ε ln q)/ε − q^ε S`.
+fn removable_series(big_a: f64, big_b: f64, eps: f64, z: f64, ln_q: f64) -> f64 {
+    let ln_w0 = big_a * ln_q;
+    if ln_w0 > -600.0 {
+        let mut w = ln_w0.exp();
+        let (mut p, mut d) = (1.0_f64, 0.0_f64);
+        let mut sum = 0.0_f64;
+        for n in 0..REMOVABLE_TERMS {
+            let nf = n as f64;
+            d += p / (big_b + nf);
+            p *= 1.0 + eps / (big_b + nf);
+            let ratio = (big_a + nf) * z / (nf + 1.0);
+            w *= ratio;
+            let term = w * d / p;
+            sum += term;
+            // Past the mode (ratio < 1) the weights fall geometrically and
+            // D_n/P_n grows like ln n, so a negligible term ends the sum.
+            if ratio < 1.0 && (term <= 1e-17 * sum || term == 0.0) {
+                return sum;
+            }
+        }
+    }
+    removable_euler(big_a, big_b, eps, z, ln_q)
+}
+
+/// The Euler-transform evaluation of [`removable_series`], for long sums:
+/// `S = Σ_{n≥1} (C−A)_n (1+ε)_{n−1} / ((C)_n n!) z^n` with `C = B + ε`.
+fn removable_euler(big_a: f64, big_b: f64, eps: f64, z: f64, ln_q: f64) -> f64 {
+    let c = big_b + eps;
+    let ca = c - big_a;
+    let mut term = 1.0_f64;
+    let mut s = 0.0_f64;
+    for n in 0..REMOVABLE_TERMS {
+        let nf = n as f64;
+        // term_{n+1} = term_n (C−A+n)(1+ε+n−1)/((C+n)(n+1)) z, with term_1's
+        // second factor 1 (the ε of (ε)_1 is taken out).
+        let second = if n == 0 { 1.0 } else { eps + nf };
+        let ratio = (ca + nf) * second / ((c + nf) * (nf + 1.0)) * z;
+        term *= ratio;
+        s += term;
+        if term == 0.0 || !term.is_finite() || (ratio.abs() < 1.0 && term.abs() <= 1e-17 * s.abs())
+        {
+            break;
+        }
+    }
+    let first = if eps == 0.0 {
+        -ln_q
+    } else {
+        -(eps * ln_q).exp_m1() / eps
+    };
+    first - (eps * ln_q).exp() * s
+}
+
 /// Returns `ln` of the odds of having dropped out against being alive.
 fn ln_drop_odds(family: Family, theta: &Theta, s: &RfmSummary) -> Option<f64> {
     let [r, alpha, a, b] = *theta;
@@ -275,7 +369,7 @@ fn ln_drop_odds(family: Family, theta: &Theta, s: &RfmSummary) -> Option<f64> {
     }
     let x = f64::from(s.frequency());
     Some(
-        a.ln() - (b + x - 1.0 + family.shift()).ln()
+        a.ln() - (b + (x - 1.0 + family.shift())).ln()
             + (r + x) * ((alpha + s.age()) / (alpha + s.recency())).ln(),
     )
 }
@@ -300,12 +394,7 @@ pub(crate) fn conditional_expected(
 ) -> f64 {
     let x = f64::from(s.frequency());
     let numerator = expectation_numerator(family, theta, x, s.age(), horizon.value());
-    let value = numerator * probability_alive(family, theta, s).value();
-    if value.is_finite() {
-        value.max(0.0)
-    } else {
-        0.0
-    }
+    saturate(numerator * probability_alive(family, theta, s).value())
 }
 
 pub(crate) fn expected(family: Family, theta: &Theta, horizon: Periods) -> f64 {
@@ -317,11 +406,7 @@ pub(crate) fn expected(family: Family, theta: &Theta, horizon: Periods) -> f64 {
         // one above with x = 0 and leading factor (a+b)/(a−1), so scale by b/(a+b).
         Family::Mbg => numerator * b / (a + b),
     };
-    if value.is_finite() {
-        value.max(0.0)
-    } else {
-        0.0
-    }
+    saturate(value)
 }
 
 /// Returns `P(X(t) = n)` for a random customer: FHL (2005) eq. (8) and its
@@ -353,12 +438,22 @@ pub(crate) fn probability_of_purchases(
     let ln_b_ab = ln_beta(a, b);
     let alive = (ln_beta(a, b + nf + k) - ln_b_ab + ln_nb(nf)).exp();
     let dropped = if family.may_drop(n) {
-        // P(N(t) ≥ n) = 1 − Σ_{j<n} NB_t(j).
-        let mut below = 0.0;
-        for j in 0..n {
-            below += ln_nb(f64::from(j)).exp();
-        }
-        let at_least = (1.0 - below).max(0.0);
+        let at_least = if n <= 1000 {
+            // P(N(t) ≥ n) = 1 − Σ_{j<n} NB_t(j).
+            let mut below = 0.0;
+            for j in 0..n {
+                below += ln_nb(f64::from(j)).exp();
+            }
+            (1.0 - below).max(0.0)
+        } else {
+            // The upper tail Σ_{j≥n} NB_t(j) itself, in bounded work however
+            // large n is; ln NB through ln B(r, j+1), which stays finite.
+            ln_sum_smooth(nf, f64::MAX, |j| {
+                -ln_beta(r, j + 1.0) - (r + j).ln() + ln_p0 + j * ln_q
+            })
+            .exp()
+            .min(1.0)
+        };
         (ln_beta(a + 1.0, b + nf - 1.0 + k) - ln_b_ab).exp() * at_least
     } else {
         0.0
@@ -588,6 +683,37 @@ mod tests {
                 .sum();
             let (v, _) = mean_nll(family, &theta, &rows, &byf, 4.0);
             assert!((direct + 4.0 * v).abs() < 1e-10);
+        }
+    }
+
+    #[test]
+    fn removable_singularity_sums_agree() {
+        for &(big_a, big_b, z) in &[(0.5, 3.0, 0.4_f64), (5.2, 7.4, 0.7), (1.0, 1.0, 0.9)] {
+            let ln_q = (-z).ln_1p();
+            for eps in [0.0, 1e-9, -1e-9, 1e-4, -1e-4, 1e-3] {
+                let direct = removable_series(big_a, big_b, eps, z, ln_q);
+                let euler = removable_euler(big_a, big_b, eps, z, ln_q);
+                assert!(
+                    (direct - euler).abs() <= 1e-12 * direct,
+                    "{big_a} {big_b} {z} {eps}: {direct} vs {euler}"
+                );
+            }
+        }
+        // A = B = 1, ε = 0: Σ H_n z^n (1 − z) = −ln(1 − z).
+        let v = removable_series(1.0, 1.0, 0.0, 0.3, (-0.3f64).ln_1p());
+        assert!((v + (-0.3f64).ln_1p()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn many_purchases_take_bounded_work() {
+        // n above 1000 sums the tail; it agrees with 1 − the head.
+        let theta = [5.0, 0.5, 0.7929, 2.4258];
+        let t = Periods::new(200.0).unwrap();
+        for family in [Family::Bg, Family::Mbg] {
+            let at = |n| probability_of_purchases(family, &theta, n, t).value();
+            let (near, far) = (at(1000), at(1001));
+            assert!((near - far).abs() <= 0.01 * near, "{family:?} {near} {far}");
+            assert!(at(u32::MAX) >= 0.0);
         }
     }
 

@@ -44,6 +44,11 @@ pub(crate) enum ClvError {
     },
     /// The observation window ends before the calibration window.
     WindowOrder,
+    /// A customer's total exceeds the range of `f64`.
+    Overflow {
+        field: &'static str,
+        customer: String,
+    },
 }
 
 impl fmt::Display for ClvError {
@@ -77,6 +82,10 @@ impl fmt::Display for ClvError {
             } => write!(
                 f,
                 "fitting {model} did not converge after {iterations} iterations (gradient {gradient:e})"
+            ),
+            ClvError::Overflow { field, customer } => write!(
+                f,
+                "{field} of customer {customer:?} exceeds the largest finite number"
             ),
             ClvError::WindowOrder => {
                 f.write_str("observation end is before calibration end; the holdout must follow the calibration")

@@ -264,6 +264,8 @@ impl SpendModel for GammaGamma {
         if denom <= 0.0 {
             return f64::INFINITY;
         }
-        self.p * (self.gamma + x * customer.monetary()) / denom
+        // p γ/denom + (p x/denom) z̄: the weighted mean, without forming x z̄
+        // (which overflows for large spend); beyond `f64` it saturates.
+        super::saturate(self.p * self.gamma / denom + self.p * x / denom * customer.monetary())
     }
 }

@@ -112,6 +112,8 @@ impl ClvEstimator for HistoricalClv {
         }
         let rate = f64::from(customer.frequency()) / customer.age();
         let spend = self.spend.expected_average_spend(customer);
-        super::value::discounted(horizon, discount, |from, to| rate * (to - from)) * spend
+        super::saturate_signed(
+            super::value::discounted(horizon, discount, |from, to| rate * (to - from)) * spend,
+        )
     }
 }

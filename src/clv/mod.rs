@@ -290,6 +290,29 @@ impl DiscountRate {
     }
 }
 
+/// Returns an expected count or value as a finite, non-negative `f64`:
+/// values beyond the range of `f64` saturate at `f64::MAX` (they only arise
+/// from parameters and horizons far outside any data), and a NaN, which
+/// would be a numerical failure, becomes 0.
+pub(crate) fn saturate(value: f64) -> f64 {
+    if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(0.0, f64::MAX)
+    }
+}
+
+/// Returns a value that may be negative (a customer value when returns
+/// make spend negative) as a finite `f64`, saturating at `±f64::MAX`; NaN
+/// becomes 0.
+pub(crate) fn saturate_signed(value: f64) -> f64 {
+    if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(-f64::MAX, f64::MAX)
+    }
+}
+
 /// Learns a model from summaries; implemented by the `*Params` builders.
 pub trait Fit {
     /// The fitted model.
@@ -334,10 +357,17 @@ pub trait TransactionModel: fmt::Debug + Send + Sync {
 
     /// Returns the expected number of purchases in `(0, t]` of a customer
     /// picked at random, counted from their first purchase (not counting it).
+    ///
+    /// Finite and non-negative for every valid input: a value beyond the
+    /// range of `f64` (possible only with extreme parameters and horizons)
+    /// saturates at `f64::MAX`.
     fn expected_purchases(&self, horizon: Periods) -> f64;
 
     /// Returns the expected number of purchases in the next `horizon`
     /// periods of a customer with summary `customer`.
+    ///
+    /// Finite and non-negative, saturating at `f64::MAX` like
+    /// [`expected_purchases`](TransactionModel::expected_purchases).
     fn conditional_expected_purchases(&self, customer: &RfmSummary, horizon: Periods) -> f64;
 
     /// Returns the probability that a customer picked at random makes exactly
@@ -427,6 +457,9 @@ pub trait ChurnEstimator: fmt::Debug + Send + Sync {
 pub trait ClvEstimator: fmt::Debug + Send + Sync {
     /// Returns the customer's value over the next `horizon` periods,
     /// discounted at `discount` per period, in the currency of the data.
+    ///
+    /// The built-in estimators return a finite value for every valid input,
+    /// saturating at `±f64::MAX`, and take bounded work for any horizon.
     fn clv(&self, customer: &RfmSummary, horizon: Periods, discount: DiscountRate) -> f64;
 }
 

@@ -6,7 +6,9 @@ use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weigh
 use super::special::gauss_legendre_64;
 use super::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
 use super::summary::Summaries;
-use super::{churn_from_transactions, Fit, Periods, Probability, RfmSummary, TransactionModel};
+use super::{
+    churn_from_transactions, saturate, Fit, Periods, Probability, RfmSummary, TransactionModel,
+};
 use crate::error::Result;
 
 /// `[r, α, s, β]`.
@@ -180,7 +182,13 @@ fn customer_ll(theta: &Theta, s: &RfmSummary) -> f64 {
 
 /// `(1 − (1 + t/scale)^−c) / c`, continuous at `c = 0` (where it is `ln(1 + t/scale)`).
 fn dampened(c: f64, t: f64, scale: f64) -> f64 {
-    let l = (t / scale).ln_1p();
+    let ratio = t / scale;
+    // ln(1 + t/scale) even when t/scale overflows (then t dwarfs scale).
+    let l = if ratio.is_finite() {
+        ratio.ln_1p()
+    } else {
+        t.ln() - scale.ln()
+    };
     if (c * l).abs() < 1e-10 {
         l * (1.0 - 0.5 * c * l)
     } else {
@@ -441,7 +449,8 @@ impl TransactionModel for ParetoNbd {
     /// `E[X(t)] = rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)]` (Fader & Hardie 2005 note, eq. 17).
     fn expected_purchases(&self, horizon: Periods) -> f64 {
         let t = horizon.value();
-        self.r * self.beta / self.alpha * dampened(self.s - 1.0, t, self.beta)
+        // r/α · β · dampened, ordered so that r/α overflows only if the result does.
+        saturate(self.r / self.alpha * (self.beta * dampened(self.s - 1.0, t, self.beta)))
     }
 
     /// `E[Y(t) | x, t_x, T] = (r+x)(β+T)/((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)] · P(alive)`
@@ -453,11 +462,7 @@ impl TransactionModel for ParetoNbd {
             * (self.beta + big_t)
             * dampened(self.s - 1.0, horizon.value(), self.beta + big_t)
             * self.probability_alive(customer).value();
-        if v.is_finite() {
-            v
-        } else {
-            0.0
-        }
+        saturate(v)
     }
 
     /// `P(X(t) = n)` as the integral over the time `u` of the last purchase of

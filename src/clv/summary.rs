@@ -458,12 +458,20 @@ impl CalibrationHoldout {
     }
 }
 
+/// One customer's key with their merged purchases.
+type Merged<'t> = (&'t str, Vec<(i64, f64)>);
+
 /// Per customer: merged purchases as `(period index, total amount)`, sorted.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) when
+/// the amounts of one customer's period add up beyond the range of `f64`.
 fn merged_purchases(
     transactions: &[Transaction],
     period: Period,
     end: i64,
-) -> Vec<(&str, Vec<(i64, f64)>)> {
+) -> Result<Vec<Merged<'_>>> {
     let mut by_customer: HashMap<&str, Vec<(i64, f64)>> = HashMap::new();
     for t in transactions {
         let at = period.index(t.at);
@@ -474,22 +482,49 @@ fn merged_purchases(
                 .push((at, t.amount));
         }
     }
-    let mut out: Vec<(&str, Vec<(i64, f64)>)> = by_customer
+    let mut out: Vec<Merged<'_>> = by_customer
         .into_iter()
         .map(|(c, mut v)| {
             v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
             let mut merged: Vec<(i64, f64)> = Vec::with_capacity(v.len());
             for (at, amount) in v {
                 match merged.last_mut() {
-                    Some(last) if last.0 == at => last.1 += amount,
+                    Some(last) if last.0 == at => {
+                        last.1 += amount;
+                        if !last.1.is_finite() {
+                            return Err(ClvError::Overflow {
+                                field: "amount of one period's purchases",
+                                customer: c.to_owned(),
+                            }
+                            .into());
+                        }
+                    }
                     _ => merged.push((at, amount)),
                 }
             }
-            (c, merged)
+            Ok((c, merged))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     out.sort_by(|a, b| a.0.cmp(b.0));
-    out
+    Ok(out)
+}
+
+/// Returns the mean of `amounts` (0 for none) without overflow: a sum beyond
+/// the range of `f64` falls back to summing each amount divided by the count,
+/// whose total is at most the largest amount.
+fn mean_amount(amounts: impl Iterator<Item = f64> + Clone) -> f64 {
+    let (sum, n) = amounts
+        .clone()
+        .fold((0.0, 0usize), |(s, n), a| (s + a, n + 1));
+    if n == 0 {
+        return 0.0;
+    }
+    let n = n as f64;
+    if sum.is_finite() {
+        sum / n
+    } else {
+        amounts.map(|a| a / n).sum()
+    }
 }
 
 fn summary_of(purchases: &[(i64, f64)], end: i64) -> Result<RfmSummary> {
@@ -497,11 +532,7 @@ fn summary_of(purchases: &[(i64, f64)], end: i64) -> Result<RfmSummary> {
     let last = purchases.last().map_or(end, |p| p.0);
     let repeats = &purchases[1.min(purchases.len())..];
     let frequency = u32::try_from(repeats.len()).unwrap_or(u32::MAX);
-    let monetary = if repeats.is_empty() {
-        0.0
-    } else {
-        repeats.iter().map(|p| p.1).sum::<f64>() / repeats.len() as f64
-    };
+    let monetary = mean_amount(repeats.iter().map(|p| p.1));
     let s = RfmSummary::new(frequency, (last - first) as f64, (end - first) as f64)?;
     // Negative amounts (returns) can make a mean negative; the spend models
     // then reject that customer, but the summary itself stays usable.
@@ -516,10 +547,14 @@ fn summary_of(purchases: &[(i64, f64)], end: i64) -> Result<RfmSummary> {
 /// periods from the first purchase. Transactions after `observation_end` are
 /// left out. The result is sorted by customer key.
 ///
+/// Monetary means are computed without overflow, so amounts up to the
+/// largest `f64` give finite summaries.
+///
 /// # Errors
 ///
-/// None today for valid [`Transaction`]s; the `Result` leaves room for checks
-/// on future options.
+/// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) when
+/// the amounts one customer spent in a single period add up beyond the range
+/// of `f64` (the merged purchase cannot be represented).
 ///
 /// # Examples
 ///
@@ -548,7 +583,7 @@ pub fn summarize(
     observation_end: NaiveDate,
 ) -> Result<Vec<CustomerSummary>> {
     let end = period.index(observation_end);
-    merged_purchases(transactions, period, end)
+    merged_purchases(transactions, period, end)?
         .into_iter()
         .map(|(customer, purchases)| {
             Ok(CustomerSummary {
@@ -570,7 +605,9 @@ pub fn summarize(
 /// # Errors
 ///
 /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
-/// when `observation_end` is before `calibration_end`.
+/// when `observation_end` is before `calibration_end`;
+/// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) as for
+/// [`summarize`].
 pub fn calibration_holdout(
     transactions: &[Transaction],
     period: Period,
@@ -583,18 +620,14 @@ pub fn calibration_holdout(
     let cal_end = period.index(calibration_end);
     let obs_end = period.index(observation_end);
     let mut out = Vec::new();
-    for (customer, purchases) in merged_purchases(transactions, period, obs_end) {
+    for (customer, purchases) in merged_purchases(transactions, period, obs_end)? {
         let split = purchases.partition_point(|p| p.0 <= cal_end);
         if split == 0 {
             continue;
         }
         let (cal, hold) = purchases.split_at(split);
         let holdout_frequency = u32::try_from(hold.len()).unwrap_or(u32::MAX);
-        let holdout_monetary = if hold.is_empty() {
-            0.0
-        } else {
-            hold.iter().map(|p| p.1).sum::<f64>() / hold.len() as f64
-        };
+        let holdout_monetary = mean_amount(hold.iter().map(|p| p.1));
         out.push(CalibrationHoldout {
             customer: customer.to_owned(),
             calibration: summary_of(cal, cal_end)?,
