@@ -226,6 +226,64 @@ fn rules_can_be_extended() {
     assert!(extended.score("kaga mantap").compound() < 0.0);
 }
 
+/// The smallest of three wall-clock times of `f`, to damp noise from a
+/// shared machine.
+fn best_of_three(mut f: impl FnMut()) -> std::time::Duration {
+    (0..3)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+/// Text of about `bytes` bytes dense in what the rules note: negators,
+/// boosters, contrast words, caps and punctuation.
+fn rule_dense_text(bytes: usize) -> String {
+    let unit = "not very good but REALLY bad, don't like it!! ";
+    unit.repeat(bytes / unit.len() + 1)
+}
+
+fn small_english_scorer() -> LexiconScorer {
+    LexiconScorer::params(Language::English)
+        .lexicon(Lexicon::from_tsv("good\t1.9\nbad\t-2.5\nlike\t2\n").unwrap())
+        .build()
+        .unwrap()
+}
+
+/// Issue #13: `explain` scanned every rule note for every token, so a 400 KB
+/// text took seconds. Quadrupling the input (50 KB → 200 KB) must cost
+/// about four times as much, not sixteen; the bound is generous for a
+/// shared machine and a debug build.
+#[test]
+fn explain_and_score_scale_linearly() {
+    let scorer = small_english_scorer();
+    let (short, long) = (rule_dense_text(50_000), rule_dense_text(200_000));
+    for (name, run) in [
+        (
+            "explain",
+            &(|t: &str| drop(scorer.explain(t))) as &dyn Fn(&str),
+        ),
+        ("score", &|t: &str| drop(scorer.score(t))),
+    ] {
+        let t_short = best_of_three(|| run(&short));
+        let t_long = best_of_three(|| run(&long));
+        assert!(
+            t_long < t_short * 8 + std::time::Duration::from_millis(50),
+            "{name}: 50 KB took {t_short:?}, 200 KB took {t_long:?}"
+        );
+        assert!(
+            t_long < std::time::Duration::from_secs(5),
+            "{name}: 200 KB took {t_long:?}"
+        );
+    }
+    let e = scorer.explain(&long);
+    assert_eq!(e.sentiment(), scorer.score(&long));
+    assert!(e.contributions().len() > 30_000);
+}
+
 #[test]
 fn summaries_feed_segmentation_fields() {
     use chrono::{TimeZone, Utc};

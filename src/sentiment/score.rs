@@ -1298,6 +1298,12 @@ impl<T: Tokenizer + Send + Sync> SentimentScorer for LexiconScorer<T> {
     fn explain(&self, text: &str) -> Explanation {
         let mut notes = Notes::new();
         let (sentiment, emphasis, items, values) = self.run(text, Some(&mut notes));
+        // Notes come in token order except the contrast ones, added in a
+        // second pass. A stable sort keeps each token's rules in the order
+        // applied and lets one cursor hand them out, instead of a scan of all
+        // notes per token (quadratic on long texts).
+        notes.sort_by_key(|(k, _)| *k);
+        let mut notes = notes.into_iter().peekable();
         let contributions = items
             .iter()
             .enumerate()
@@ -1315,10 +1321,7 @@ impl<T: Tokenizer + Send + Sync> SentimentScorer for LexiconScorer<T> {
                     0.0
                 },
                 valence: values.get(i).map_or(0.0, |v| f64::from(*v)),
-                rules: notes
-                    .iter()
-                    .filter(|(k, _)| *k == i)
-                    .map(|(_, r)| *r)
+                rules: std::iter::from_fn(|| notes.next_if(|(k, _)| *k == i).map(|(_, r)| r))
                     .collect(),
             })
             .collect();
