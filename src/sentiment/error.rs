@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::error::Span;
 
+use super::lexicon::Lexicon;
+
 /// Why a sentiment call failed; its `Display` is the error message.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Detail {
@@ -18,6 +20,10 @@ pub(crate) enum Detail {
     LexiconBadValence {
         line: usize,
         value: String,
+    },
+    LexiconValenceOutOfRange {
+        line: usize,
+        valence: f64,
     },
     LexiconEmptyToken {
         line: usize,
@@ -64,9 +70,18 @@ impl fmt::Display for Detail {
             Detail::LexiconBadValence { line, value } => {
                 write!(f, "lexicon line {line}: valence {value:?} is not a finite number")
             }
+            Detail::LexiconValenceOutOfRange { line, valence } => write!(
+                f,
+                "lexicon line {line}: valence {valence} is outside -{max}..={max}",
+                max = Lexicon::MAX_VALENCE
+            ),
             Detail::LexiconEmptyToken { line } => write!(f, "lexicon line {line}: the token is empty"),
             Detail::LexiconInvalidValence { word, valence } => {
-                write!(f, "valence {valence} of {word:?} is not a finite number")
+                write!(
+                    f,
+                    "valence {valence} of {word:?} is not a finite number in -{max}..={max}",
+                    max = Lexicon::MAX_VALENCE
+                )
             }
             Detail::LexiconEmpty => write!(f, "the lexicon has no entries"),
             Detail::NoLexicon { language } => write!(
