@@ -47,6 +47,17 @@ pub(crate) enum Detail {
         range: &'static str,
     },
     NoExamples,
+    PhraseTooLong {
+        phrase: String,
+        words: usize,
+        max: usize,
+    },
+    RuleOutOfRange {
+        word: String,
+        what: &'static str,
+        value: f64,
+        range: &'static str,
+    },
     UnknownLanguage {
         code: String,
     },
@@ -94,6 +105,15 @@ impl fmt::Display for Detail {
             Detail::LabelOutOfRange { what, value, range } => {
                 write!(f, "{what} {value} is out of range {range}")
             }
+            Detail::PhraseTooLong { phrase, words, max } => {
+                write!(f, "phrase {phrase:?} has {words} words, more than {max}")
+            }
+            Detail::RuleOutOfRange {
+                word,
+                what,
+                value,
+                range,
+            } => write!(f, "{what} {value} of {word:?} is out of range {range}"),
             Detail::NoExamples => write!(f, "no labelled texts to learn a lexicon from"),
             Detail::UnknownLanguage { code } => {
                 write!(f, "language code {code:?} is not one of the supported languages")
