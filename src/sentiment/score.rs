@@ -423,7 +423,7 @@ impl ScorerParams {
             }
         }
         for (phrase, valence) in &rules.idioms {
-            if !(f64::from(valence.abs()) <= Lexicon::MAX_VALENCE) {
+            if valence.is_nan() || f64::from(valence.abs()) > Lexicon::MAX_VALENCE {
                 return Err(rule_error(
                     phrase,
                     f64::from(*valence),
