@@ -741,6 +741,10 @@ mod fuzz {
             format!(":{}", ")".repeat(MAX_BYTES)),
             "GOOD bad ".repeat(MAX_BYTES / 9),
             "tidak enak banget ".repeat(MAX_BYTES / 18),
+            // One 100 KB word through each stemmer.
+            format!("me{}kan", "bagus".repeat(MAX_BYTES / 5)),
+            "jó".repeat(MAX_BYTES / 3),
+            format!("lov{}", "ing".repeat(MAX_BYTES / 3)),
         ];
         for text in &cases {
             check_text(text).unwrap_or_else(|e| panic!("{e}"));

@@ -23,7 +23,8 @@ pub(crate) enum Detail {
     },
     LexiconValenceOutOfRange {
         line: usize,
-        valence: f64,
+        /// As written in the file (quoted, so `3.4e38` is not spelt out).
+        value: String,
     },
     LexiconEmptyToken {
         line: usize,
@@ -81,9 +82,9 @@ impl fmt::Display for Detail {
             Detail::LexiconBadValence { line, value } => {
                 write!(f, "lexicon line {line}: valence {value:?} is not a finite number")
             }
-            Detail::LexiconValenceOutOfRange { line, valence } => write!(
+            Detail::LexiconValenceOutOfRange { line, value } => write!(
                 f,
-                "lexicon line {line}: valence {valence} is outside -{max}..={max}",
+                "lexicon line {line}: valence {value:?} is outside -{max}..={max}",
                 max = Lexicon::MAX_VALENCE
             ),
             Detail::LexiconEmptyToken { line } => write!(f, "lexicon line {line}: the token is empty"),

@@ -189,7 +189,7 @@ impl Lexicon {
                     line,
                     Detail::LexiconValenceOutOfRange {
                         line: line_no,
-                        valence: parsed,
+                        value: value.chars().take(MAX_QUOTED).collect(),
                     },
                 ));
             }
@@ -429,7 +429,7 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Lexicon);
         assert_eq!(
             err.to_string(),
-            "lexicon line 2: valence 340000000000000000000000000000000000000 is outside -100..=100"
+            "lexicon line 2: valence \"3.4e38\" is outside -100..=100"
         );
         assert_eq!(err.span().map(|s| &text[s.range()]), Some("huge\t3.4e38"));
         assert!(Lexicon::from_vader("a\t-3.4e38\t0.1\n").is_err());
