@@ -1,5 +1,5 @@
 //! Benchmarks of the `sentiment` module: English sentences scored per second
-//! on one core.
+//! on one core, and `explain` against `score` on one 400 KB text.
 //!
 //! Baseline, measured in the same run: a plain lexicon sum in the style of a
 //! straightforward port (split on whitespace, strip punctuation, allocate a
@@ -106,11 +106,41 @@ pub fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
+/// One 400 KB text (the sentences repeated): `explain` against `score` in
+/// the same run. Both are linear in the text, so their ratio stays the same
+/// at any length; `explain` costs more only for building the contributions.
+pub fn long_text(c: &mut Criterion) {
+    let lexicon = Lexicon::from_vader(include_str!("../data/sentiment/vader_en.txt"))
+        .expect("the bundled VADER lexicon parses");
+    let scorer = LexiconScorer::params(Language::English)
+        .lexicon(lexicon)
+        .stemming(Stemming::Off)
+        .build()
+        .expect("the English scorer builds");
+    let mut text = String::new();
+    while text.len() < 400 * 1024 {
+        for s in SENTENCES {
+            text.push_str(s);
+            text.push(' ');
+        }
+    }
+    let mut group = c.benchmark_group("sentiment_en_400kb");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("score", |b| {
+        b.iter(|| black_box(scorer.score(black_box(&text))));
+    });
+    group.bench_function("explain", |b| {
+        b.iter(|| black_box(scorer.explain(black_box(&text))));
+    });
+    group.finish();
+}
+
 mod harness {
     //! criterion's generated entry points.
     #![allow(missing_docs)] // the macros generate undocumented functions
-    use super::throughput;
-    criterion::criterion_group!(benches, throughput);
+    use super::{long_text, throughput};
+    criterion::criterion_group!(benches, throughput, long_text);
 }
 
 criterion_main!(harness::benches);

@@ -42,7 +42,10 @@ impl AggregateParams {
 ///
 /// - `mean`: plain mean of the scores;
 /// - `recency_weighted`: mean with weights `0.5^(age / half_life)`, where age
-///   is measured back from `at` (scores after `at` count as age 0);
+///   is measured back from `at` (scores after `at` count as age 0). Any
+///   positive half-life works, from 1 ns to [`TimeDelta::MAX`]: one far below
+///   the spacing of the scores gives the latest score (the mean of ties), a
+///   very long one the plain mean;
 /// - `trend_per_day`: least-squares slope of score against time, in score
 ///   units per day (`None` with fewer than two distinct times);
 /// - `latest`: the score at the latest time (the mean of ties), with
@@ -132,18 +135,23 @@ impl SentimentSummary {
             .map(|o| o.1)
             .collect();
         let latest = ties.iter().sum::<f64>() / ties.len() as f64;
-        let half_life_days = params.half_life.num_milliseconds() as f64 / 86_400_000.0;
-        let days = |t: DateTime<Utc>| (t - first_at).num_milliseconds() as f64 / 86_400_000.0;
+        let half_life = seconds(params.half_life);
+        let days = |t: DateTime<Utc>| seconds(t - first_at) / 86_400.0;
+        // Ages count from the newest score (scores after `at` count as at
+        // `at`) rather than from `at`: the common factor 0.5^((at − newest) /
+        // half_life) cancels in the ratio, and the newest score keeps weight
+        // 1, so the sum of weights never underflows to 0 however short the
+        // half-life or old the scores (a 1 ns half-life gives the newest
+        // score, not the plain mean).
+        let newest = latest_at.min(at);
         let (mut wsum, mut wscore) = (0.0, 0.0);
         for (t, score) in &obs {
-            let age = ((at - *t).num_milliseconds() as f64 / 86_400_000.0).max(0.0);
-            let w = 0.5f64.powf(age / half_life_days);
+            let age = seconds(newest - (*t).min(at));
+            let w = (-age / half_life).exp2();
             wsum += w;
             wscore += w * score;
         }
-        // Weights underflow to 0 only for scores thousands of half-lives old;
-        // then every score is equally stale and the plain mean is the answer.
-        let recency_weighted = if wsum > 0.0 { wscore / wsum } else { mean };
+        let recency_weighted = wscore / wsum;
         let mean_x = obs.iter().map(|o| days(o.0)).sum::<f64>() / n;
         let (mut sxy, mut sxx) = (0.0, 0.0);
         for (t, score) in &obs {
@@ -208,6 +216,14 @@ impl SentimentSummary {
     }
 }
 
+/// Returns `d` in seconds, nanoseconds included (a `TimeDelta` spans at most
+/// about 3·10^8 years, so the value is finite and exact to well below a
+/// microsecond for spans under a century).
+#[allow(clippy::cast_precision_loss)] // see above: f64 keeps 15 significant digits
+fn seconds(d: TimeDelta) -> f64 {
+    d.num_seconds() as f64 + f64::from(d.subsec_nanos()) * 1e-9
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +270,50 @@ mod tests {
         Ok(())
     }
 
+    /// Issue #13: with a 1 ns half-life every weight underflowed and the
+    /// recency-weighted mean silently fell back to the plain mean.
+    #[test]
+    fn extreme_half_lives_weight_correctly() -> Result<()> {
+        let obs = [(t(0), 1.0), (t(60), 0.6), (t(120), -0.5)];
+        let tiny = AggregateParams::default().half_life(TimeDelta::nanoseconds(1));
+        let s = SentimentSummary::from_scores(&obs, t(3_600), tiny)?;
+        assert_eq!(s.recency_weighted(), -0.5);
+        // Ties at the newest time share the weight.
+        let ties = [(t(0), 1.0), (t(120), 0.2), (t(120), -0.4)];
+        let s = SentimentSummary::from_scores(&ties, t(120), tiny)?;
+        assert!((s.recency_weighted() - (-0.1)).abs() < 1e-12);
+        // Scores after `at` count as at `at`: both weigh the same.
+        let later = [(t(0), -1.0), (t(100), 1.0), (t(120), -0.5)];
+        let s = SentimentSummary::from_scores(&later, t(60), tiny)?;
+        assert!((s.recency_weighted() - 0.25).abs() < 1e-12);
+        // A millisecond half-life over a minute: still the newest score.
+        let ms = AggregateParams::default().half_life(TimeDelta::milliseconds(1));
+        let s = SentimentSummary::from_scores(&obs, t(10_000_000), ms)?;
+        assert_eq!(s.recency_weighted(), -0.5);
+        // The longest half-life chrono represents: no decay, the plain mean.
+        let huge = AggregateParams::default().half_life(TimeDelta::MAX);
+        let s = SentimentSummary::from_scores(&obs, t(10_000_000), huge)?;
+        assert!((s.recency_weighted() - s.mean()).abs() < 1e-12);
+        // Scores a thousand years old with a one-day half-life: the spread
+        // between them still decides the weights.
+        let day = 86_400;
+        let old = [(t(0), 1.0), (t(day), -1.0)];
+        let p = AggregateParams::default().half_life(TimeDelta::days(1));
+        let s = SentimentSummary::from_scores(&old, t(day * 365_000), p)?;
+        assert!((s.recency_weighted() - (-1.0 / 3.0)).abs() < 1e-12);
+        Ok(())
+    }
+
+    /// Sub-millisecond spacing is not rounded away from the trend.
+    #[test]
+    fn trend_sees_sub_millisecond_spacing() -> Result<()> {
+        let t0 = t(0);
+        let obs = [(t0, 1.0), (t0 + TimeDelta::microseconds(10), -1.0)];
+        let s = SentimentSummary::from_scores(&obs, t0, AggregateParams::default())?;
+        assert!(s.trend_per_day().is_some_and(|v| v < 0.0));
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn order_does_not_matter_and_values_stay_in_range(
@@ -272,6 +332,22 @@ mod tests {
             for v in [a.mean(), a.recency_weighted(), a.latest()] {
                 prop_assert!((-1.0..=1.0).contains(&v));
             }
+        }
+
+        /// Any half-life from 1 ns to chrono's maximum gives a weighted mean
+        /// between the smallest and largest score.
+        #[test]
+        fn any_half_life_gives_a_mean_within_the_scores(
+            obs in proptest::collection::vec((0i64..10_000_000, -1.0f64..=1.0), 1..30),
+            nanos in 1i64..=i64::MAX,
+            at in 0i64..20_000_000,
+        ) {
+            let obs: Vec<(DateTime<Utc>, f64)> = obs.into_iter().map(|(s, v)| (t(s), v)).collect();
+            let p = AggregateParams::default().half_life(TimeDelta::nanoseconds(nanos));
+            let s = SentimentSummary::from_scores(&obs, t(at), p)?;
+            let lo = obs.iter().map(|o| o.1).fold(f64::INFINITY, f64::min);
+            let hi = obs.iter().map(|o| o.1).fold(f64::NEG_INFINITY, f64::max);
+            prop_assert!(s.recency_weighted() >= lo - 1e-12 && s.recency_weighted() <= hi + 1e-12);
         }
     }
 }

@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::error::Span;
 
+use super::lexicon::Lexicon;
+
 /// Why a sentiment call failed; its `Display` is the error message.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Detail {
@@ -17,6 +19,11 @@ pub(crate) enum Detail {
     },
     LexiconBadValence {
         line: usize,
+        value: String,
+    },
+    LexiconValenceOutOfRange {
+        line: usize,
+        /// As written in the file (quoted, so `3.4e38` is not spelt out).
         value: String,
     },
     LexiconEmptyToken {
@@ -41,6 +48,17 @@ pub(crate) enum Detail {
         range: &'static str,
     },
     NoExamples,
+    PhraseTooLong {
+        phrase: String,
+        words: usize,
+        max: usize,
+    },
+    RuleOutOfRange {
+        word: String,
+        what: &'static str,
+        value: f64,
+        range: &'static str,
+    },
     UnknownLanguage {
         code: String,
     },
@@ -64,9 +82,18 @@ impl fmt::Display for Detail {
             Detail::LexiconBadValence { line, value } => {
                 write!(f, "lexicon line {line}: valence {value:?} is not a finite number")
             }
+            Detail::LexiconValenceOutOfRange { line, value } => write!(
+                f,
+                "lexicon line {line}: valence {value:?} is outside -{max}..={max}",
+                max = Lexicon::MAX_VALENCE
+            ),
             Detail::LexiconEmptyToken { line } => write!(f, "lexicon line {line}: the token is empty"),
             Detail::LexiconInvalidValence { word, valence } => {
-                write!(f, "valence {valence} of {word:?} is not a finite number")
+                write!(
+                    f,
+                    "valence {valence} of {word:?} is not a finite number in -{max}..={max}",
+                    max = Lexicon::MAX_VALENCE
+                )
             }
             Detail::LexiconEmpty => write!(f, "the lexicon has no entries"),
             Detail::NoLexicon { language } => write!(
@@ -79,6 +106,15 @@ impl fmt::Display for Detail {
             Detail::LabelOutOfRange { what, value, range } => {
                 write!(f, "{what} {value} is out of range {range}")
             }
+            Detail::PhraseTooLong { phrase, words, max } => {
+                write!(f, "phrase {phrase:?} has {words} words, more than {max}")
+            }
+            Detail::RuleOutOfRange {
+                word,
+                what,
+                value,
+                range,
+            } => write!(f, "{what} {value} of {word:?} is out of range {range}"),
             Detail::NoExamples => write!(f, "no labelled texts to learn a lexicon from"),
             Detail::UnknownLanguage { code } => {
                 write!(f, "language code {code:?} is not one of the supported languages")

@@ -1,8 +1,11 @@
 //! Lexicons: words (and emoticons, emoji, short phrases) with a valence.
 //!
 //! Valences use VADER's scale, −4 (most negative) to +4 (most positive), but
-//! any finite number is accepted; [`Lexicon::rescaled`] maps another scale
-//! onto it. Two file formats load from text the caller gives:
+//! any number within ±[`Lexicon::MAX_VALENCE`] (100) is accepted, so that
+//! lexicons on other scales (±1, ±5, InSet's −9..+6) load as they are;
+//! [`Lexicon::rescaled`] maps another scale onto VADER's. Two file formats
+//! load from text the caller gives (a leading byte-order mark is skipped and
+//! lines may end in CRLF):
 //!
 //! - VADER: `token<TAB>mean<TAB>sd<TAB>[ratings]` (only the first two fields
 //!   are read, so LeIA's files with a space before the ratings load too);
@@ -43,12 +46,29 @@ impl fmt::Debug for Lexicon {
     }
 }
 
+/// How many characters of a bad field an error message quotes.
+const MAX_QUOTED: usize = 40;
+
+/// Returns `text` without a leading byte-order mark (editors on Windows
+/// write one), and the byte offset of what is left, so spans still slice
+/// `text`.
+fn skip_bom(text: &str) -> (&str, usize) {
+    match text.strip_prefix('\u{FEFF}') {
+        Some(rest) => (rest, '\u{FEFF}'.len_utf8()),
+        None => (text, 0),
+    }
+}
+
 fn line_error(text: &str, start: usize, line: &str, detail: Detail) -> Error {
     Error::new(ErrorKind::Lexicon, detail).with_span(text, Span::new(start, start + line.len()))
 }
 
+fn in_range(valence: f64) -> bool {
+    valence.is_finite() && valence.abs() <= Lexicon::MAX_VALENCE
+}
+
 fn check(word: &str, valence: f64) -> Result<f32> {
-    if valence.is_finite() && valence.abs() <= f64::from(f32::MAX) {
+    if in_range(valence) {
         // Narrowing is exact enough for valences (a few significant digits).
         #[allow(clippy::cast_possible_truncation)]
         Ok(valence as f32)
@@ -64,6 +84,14 @@ fn check(word: &str, valence: f64) -> Result<f32> {
 }
 
 impl Lexicon {
+    /// The largest absolute valence a lexicon accepts.
+    ///
+    /// Published lexicons stay far below it (VADER and LeIA ±4, AFINN and
+    /// InSet ±5 with a few compound entries up to 9, OpLexicon ±1); the bound
+    /// keeps a stray huge number from swamping every other word or
+    /// overflowing a text's sum.
+    pub const MAX_VALENCE: f64 = 100.0;
+
     /// Returns an empty lexicon.
     pub fn new() -> Lexicon {
         Lexicon::default()
@@ -76,7 +104,8 @@ impl Lexicon {
     /// # Errors
     ///
     /// [`ErrorKind::Lexicon`] naming the line, with its span, when a line has
-    /// no tab, an empty token or a mean that is not a finite number.
+    /// no tab, an empty token, a mean that is not a finite number or one
+    /// outside −[`Lexicon::MAX_VALENCE`]..=[`Lexicon::MAX_VALENCE`].
     ///
     /// # Examples
     ///
@@ -105,8 +134,8 @@ impl Lexicon {
 
     fn parse(text: &str) -> Result<Lexicon> {
         let mut lexicon = Lexicon::new();
-        let mut start = 0;
-        for (index, raw) in text.split('\n').enumerate() {
+        let (body, mut start) = skip_bom(text);
+        for (index, raw) in body.split('\n').enumerate() {
             let line_no = index + 1;
             let line_start = start;
             start += raw.len() + 1;
@@ -149,10 +178,21 @@ impl Lexicon {
                         line,
                         Detail::LexiconBadValence {
                             line: line_no,
-                            value: value.to_owned(),
+                            value: value.chars().take(MAX_QUOTED).collect(),
                         },
                     )
                 })?;
+            if !in_range(parsed) {
+                return Err(line_error(
+                    text,
+                    line_start,
+                    line,
+                    Detail::LexiconValenceOutOfRange {
+                        line: line_no,
+                        value: value.chars().take(MAX_QUOTED).collect(),
+                    },
+                ));
+            }
             lexicon.insert(token, parsed)?;
         }
         Ok(lexicon)
@@ -170,9 +210,9 @@ impl Lexicon {
     pub fn add_emoji_descriptions(&mut self, text: &str) -> Result<usize> {
         let tokenizer = TextTokenizer::new();
         let mut added = Vec::new();
-        let mut start = 0;
+        let (body, mut start) = skip_bom(text);
         let mut lower = String::new();
-        for (index, raw) in text.split('\n').enumerate() {
+        for (index, raw) in body.split('\n').enumerate() {
             let line_start = start;
             start += raw.len() + 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -217,7 +257,8 @@ impl Lexicon {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Lexicon`] when `valence` is not finite.
+    /// [`ErrorKind::Lexicon`] when `valence` is not a finite number in
+    /// −[`Lexicon::MAX_VALENCE`]..=[`Lexicon::MAX_VALENCE`].
     pub fn insert(&mut self, token: &str, valence: f64) -> Result<()> {
         let v = check(token, valence)?;
         self.entries.insert(token.into(), v);
@@ -256,8 +297,9 @@ impl Lexicon {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] unless `max_abs` is finite and
-    /// positive; [`ErrorKind::Lexicon`] when every valence is zero.
+    /// [`ErrorKind::InvalidParameter`] unless `max_abs` is in
+    /// (0, [`Lexicon::MAX_VALENCE`]]; [`ErrorKind::Lexicon`] when every valence is
+    /// zero.
     ///
     /// # Examples
     ///
@@ -268,13 +310,13 @@ impl Lexicon {
     /// # Ok::<(), custodia::Error>(())
     /// ```
     pub fn rescaled(&self, max_abs: f64) -> Result<Lexicon> {
-        if !(max_abs.is_finite() && max_abs > 0.0) {
+        if !(max_abs > 0.0 && max_abs <= Lexicon::MAX_VALENCE) {
             return Err(Error::new(
                 ErrorKind::InvalidParameter,
                 Detail::ParamOutOfRange {
                     name: "max_abs",
                     value: max_abs,
-                    range: "(0, inf)",
+                    range: "(0, 100]",
                 },
             ));
         }
@@ -288,7 +330,8 @@ impl Lexicon {
         let factor = max_abs / largest;
         let mut out = Lexicon::new();
         for (k, v) in &self.entries {
-            out.insert(k, f64::from(*v) * factor)?;
+            // Clamped: `largest * (max_abs / largest)` may round past max_abs.
+            out.insert(k, (f64::from(*v) * factor).clamp(-max_abs, max_abs))?;
         }
         Ok(out)
     }
@@ -354,6 +397,59 @@ mod tests {
         assert_eq!(n.ok(), Some(2));
         assert!(lex.get("😊").is_some_and(|v| (v - 3.2).abs() < 1e-5));
         assert_eq!(lex.get("😐"), None);
+    }
+
+    /// Issue #13: a byte-order mark glued itself to the first token.
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_crlf_ends_lines() -> Result<()> {
+        let lex = Lexicon::from_vader("\u{FEFF}good\t1.9\t0.9\r\nbad\t-2.5\r\n")?;
+        assert_eq!(lex.get("good"), Some(f64::from(1.9f32)));
+        assert_eq!(lex.get("bad"), Some(-2.5));
+        assert_eq!(lex.len(), 2);
+        assert!(lex.iter().all(|(k, _)| !k.contains(['\u{FEFF}', '\r'])));
+        // Spans still slice the text given, mark included.
+        let text = "\u{FEFF}good\t1\r\nbad\r\n";
+        let err = Lexicon::from_tsv(text).unwrap_err();
+        assert_eq!(err.to_string(), "lexicon line 2: missing the valence field");
+        assert_eq!(err.span().map(|s| &text[s.range()]), Some("bad"));
+        let mut emoji = Lexicon::from_tsv("smiling\t1.6\n")?;
+        assert_eq!(
+            emoji.add_emoji_descriptions("\u{FEFF}😊\tsmiling face\r\n")?,
+            1
+        );
+        assert!(emoji.get("😊").is_some());
+        Ok(())
+    }
+
+    /// Issue #13: ±3.4e38 loaded and overflowed a text's sum.
+    #[test]
+    fn valences_out_of_range_are_refused_with_their_line() {
+        let text = "good\t1.9\nhuge\t3.4e38\n";
+        let err = Lexicon::from_tsv(text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Lexicon);
+        assert_eq!(
+            err.to_string(),
+            "lexicon line 2: valence \"3.4e38\" is outside -100..=100"
+        );
+        assert_eq!(err.span().map(|s| &text[s.range()]), Some("huge\t3.4e38"));
+        assert!(Lexicon::from_vader("a\t-3.4e38\t0.1\n").is_err());
+        assert!(Lexicon::from_tsv("a\tinf").is_err());
+        assert!(Lexicon::from_tsv("a\t100.5").is_err());
+        assert!(Lexicon::new().insert("a", -101.0).is_err());
+        assert!(Lexicon::new().insert("a", 3.4e38).is_err());
+        assert!(Lexicon::from_tsv("x\t1").is_ok_and(|l| l.rescaled(1e6).is_err()));
+        // The scales of published lexicons all load: VADER ±4, InSet −9..6,
+        // OpLexicon ±1, the bound itself.
+        for ok in ["a\t-3.9", "a\t-9", "a\t6", "a\t-1", "a\t100", "a\t-100"] {
+            assert!(Lexicon::from_tsv(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rescaling_stays_within_the_bound() -> Result<()> {
+        let lex = Lexicon::from_tsv("a\t3\nb\t-7\nc\t0.1\n")?.rescaled(Lexicon::MAX_VALENCE)?;
+        assert_eq!(lex.get("b"), Some(-100.0));
+        Ok(())
     }
 
     #[cfg(feature = "lexicon-en")]

@@ -26,6 +26,9 @@
 //! # Invariants
 //!
 //! - Scoring never fails and never panics; compound scores lie in −1..=1.
+//! - Loading a lexicon, scoring and explaining take time linear in the text
+//!   (phrases have at most eight words; [`ScorerParams::build`] refuses
+//!   longer ones).
 //! - Token spans always slice the scored text.
 //! - Results do not depend on thread count or feature set.
 //!

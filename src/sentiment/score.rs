@@ -272,8 +272,8 @@ pub enum Stemming {
 ///
 /// | parameter | default | meaning | valid |
 /// |---|---|---|---|
-/// | `lexicon` | bundled for `en`/`pt` | token valences | non-empty |
-/// | `rules` | [`Rules::for_language`] | negators, boosters, contrast, idioms | any |
+/// | `lexicon` | bundled for `en`/`pt` | token valences | non-empty; phrases (here and in `rules`) of at most 8 words |
+/// | `rules` | [`Rules::for_language`] | negators, boosters, contrast, idioms | booster steps −10..=10, idiom valences within ±100 |
 /// | `stemming` | off for the bundled English lexicon, else [`Stemming::Language`] | stem words that miss the lexicon | |
 /// | `stem_weight` | 0.8 | factor on stem-only matches | 0..=1 |
 /// | `negation_window` | 3 | words before a sentiment word that negators and boosters reach | 1..=10 |
@@ -349,8 +349,11 @@ impl ScorerParams {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] for a parameter out of its range or a
-    /// missing lexicon for a language without a bundled one.
+    /// [`ErrorKind::InvalidParameter`] for a parameter out of its range, a
+    /// missing lexicon for a language without a bundled one, a phrase
+    /// (lexicon entry, idiom or booster) of more than eight words, booster
+    /// steps outside −10..=10 or an idiom valence outside
+    /// ±[`Lexicon::MAX_VALENCE`] (or NaN).
     pub fn build(self) -> Result<LexiconScorer> {
         self.build_with_tokenizer(TextTokenizer::new())
     }
@@ -406,6 +409,29 @@ impl ScorerParams {
         let rules = self
             .rules
             .unwrap_or_else(|| Rules::for_language(self.language));
+        check_phrases(lexicon.iter().map(|(w, _)| w))?;
+        check_phrases(rules.idioms.iter().map(|(w, _)| w.as_str()))?;
+        check_phrases(rules.boosters.iter().map(|(w, _)| w.as_str()))?;
+        for (word, steps) in rules.boosters.iter().chain(&rules.post_boosters) {
+            if !(-MAX_BOOSTER_STEPS..=MAX_BOOSTER_STEPS).contains(steps) {
+                return Err(rule_error(
+                    word,
+                    f64::from(*steps),
+                    "booster steps",
+                    "-10..=10",
+                ));
+            }
+        }
+        for (phrase, valence) in &rules.idioms {
+            if valence.is_nan() || f64::from(valence.abs()) > Lexicon::MAX_VALENCE {
+                return Err(rule_error(
+                    phrase,
+                    f64::from(*valence),
+                    "idiom valence",
+                    "-100..=100",
+                ));
+            }
+        }
         let stemmer = match stemming {
             Stemming::Off => None,
             Stemming::Language => Some(self.stemmer.unwrap_or_else(|| self.language.stemmer())),
@@ -424,6 +450,45 @@ impl ScorerParams {
             self.accents,
         ))
     }
+}
+
+/// Most words a phrase (lexicon entry, idiom or booster) may have. Matching
+/// tries every phrase length at each phrase start, so the cap bounds the work
+/// per word; published lexicons and the built-in idioms use at most four.
+const MAX_PHRASE_WORDS: usize = 8;
+
+/// Largest magnitude of a booster's steps (each step is ±0.293 of valence).
+const MAX_BOOSTER_STEPS: f32 = 10.0;
+
+/// Refuses phrases longer than [`MAX_PHRASE_WORDS`].
+fn check_phrases<'a>(phrases: impl Iterator<Item = &'a str>) -> Result<()> {
+    for phrase in phrases {
+        let words = phrase.split_whitespace().count();
+        if words > MAX_PHRASE_WORDS {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                Detail::PhraseTooLong {
+                    phrase: phrase.chars().take(40).collect(),
+                    words,
+                    max: MAX_PHRASE_WORDS,
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+fn rule_error(word: &str, value: f64, what: &'static str, range: &'static str) -> Error {
+    Error::new(
+        ErrorKind::InvalidParameter,
+        Detail::RuleOutOfRange {
+            word: word.chars().take(40).collect(),
+            what,
+            value,
+            range,
+        },
+    )
 }
 
 #[allow(unused_variables)] // without the lexicon features no language is bundled
@@ -1298,6 +1363,12 @@ impl<T: Tokenizer + Send + Sync> SentimentScorer for LexiconScorer<T> {
     fn explain(&self, text: &str) -> Explanation {
         let mut notes = Notes::new();
         let (sentiment, emphasis, items, values) = self.run(text, Some(&mut notes));
+        // Notes come in token order except the contrast ones, added in a
+        // second pass. A stable sort keeps each token's rules in the order
+        // applied and lets one cursor hand them out, instead of a scan of all
+        // notes per token (quadratic on long texts).
+        notes.sort_by_key(|(k, _)| *k);
+        let mut notes = notes.into_iter().peekable();
         let contributions = items
             .iter()
             .enumerate()
@@ -1315,10 +1386,7 @@ impl<T: Tokenizer + Send + Sync> SentimentScorer for LexiconScorer<T> {
                     0.0
                 },
                 valence: values.get(i).map_or(0.0, |v| f64::from(*v)),
-                rules: notes
-                    .iter()
-                    .filter(|(k, _)| *k == i)
-                    .map(|(_, r)| *r)
+                rules: std::iter::from_fn(|| notes.next_if(|(k, _)| *k == i).map(|(_, r)| r))
                     .collect(),
             })
             .collect();
@@ -1437,6 +1505,39 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::InvalidParameter);
         assert!(Sentiment::new(1.5, 0.0, 0.0, 0.0).is_err());
         assert!(Sentiment::new(0.5, 0.5, 0.0, 0.5).is_ok());
+    }
+
+    /// Issue #13: phrase matching tries every length up to the longest
+    /// phrase at each phrase start, so one 50,000-word lexicon entry made
+    /// scoring quadratic; NaN or huge rule strengths poisoned every score.
+    #[test]
+    fn long_phrases_and_wild_rule_strengths_are_refused() {
+        let build = |lexicon: &str, rules: Rules| {
+            LexiconScorer::params(Language::English)
+                .lexicon(Lexicon::from_tsv(lexicon).unwrap_or_default())
+                .rules(rules)
+                .build()
+        };
+        let long = format!("{}\t2\n", ["a"; 9].join(" "));
+        let err = build(&long, Rules::empty()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        assert_eq!(
+            err.to_string(),
+            "phrase \"a a a a a a a a a\" has 9 words, more than 8"
+        );
+        let eight = format!("{}\t2\n", ["a"; 8].join(" "));
+        assert!(build(&eight, Rules::empty()).is_ok());
+        let idiom = Rules::empty().with_idiom(&["b"; 20].join(" "), 1.0);
+        assert!(build("good\t2", idiom).is_err());
+        for steps in [f32::NAN, 11.0, -1e30] {
+            assert!(build("good\t2", Rules::empty().with_booster("so", steps)).is_err());
+            assert!(build("good\t2", Rules::empty().with_post_booster("so", steps)).is_err());
+        }
+        for valence in [f32::NAN, f32::INFINITY, 3.4e38] {
+            let err = build("good\t2", Rules::empty().with_idiom("on fire", valence)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        }
+        assert!(build("good\t2", Rules::empty().with_booster("so", -10.0)).is_ok());
     }
 
     proptest! {
