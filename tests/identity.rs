@@ -623,6 +623,11 @@ proptest! {
         fresh.add(&records[*gone.iter().next().unwrap()..][..1]).unwrap();
         prop_assert_eq!(index.clustering(), fresh.clustering());
     }
+}
+
+#[cfg(feature = "serde")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
 
     /// Forgetting records gives the term frequencies of a model trained
     /// without them; m and u, aggregates, stay.

@@ -1062,7 +1062,8 @@ fn erasure_refuses_normalised_variants_of_erased_identifiers() {
     let receipt = store.erase(&email_key("jo.doe@gmail.com"), "art. 17");
     assert_eq!(receipt.records(), [rid("crm-1"), rid("web-7")]);
     assert!(store.is_empty());
-    let tries: [(&str, fn(&mut SourceRecordBuilder)); 4] = [
+    type Fill = fn(&mut SourceRecordBuilder);
+    let tries: [(&str, Fill); 4] = [
         ("r1", |b| {
             b.identity()
                 .emails
