@@ -59,8 +59,15 @@ pub enum InsertOutcome {
 /// JSON (`serde` feature): `{"sequence", "subject", "records", "clusters",
 /// "fields", "events", "tombstones"}`; `subject` is the digest of the
 /// subject key, not the key.
+///
+/// Reading one checks what an erasure guarantees: a sequence number from 1,
+/// and record and cluster ids sorted without repeats.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "ReceiptFields")
+)]
 pub struct ErasureReceipt {
     sequence: u64,
     subject: Uuid,
@@ -69,6 +76,53 @@ pub struct ErasureReceipt {
     fields: usize,
     events: usize,
     tombstones: usize,
+}
+
+/// The fields of an [`ErasureReceipt`] as read, before they are checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ReceiptFields {
+    sequence: u64,
+    subject: Uuid,
+    records: Vec<RecordId>,
+    clusters: Vec<ClusterId>,
+    fields: usize,
+    events: usize,
+    tombstones: usize,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ReceiptFields> for ErasureReceipt {
+    type Error = crate::error::Error;
+    fn try_from(f: ReceiptFields) -> Result<ErasureReceipt> {
+        let rule = |what, ok: bool, rule| {
+            if ok {
+                Ok(())
+            } else {
+                Err(MergeError::InvalidData { what, rule })
+            }
+        };
+        rule("receipt sequence", f.sequence >= 1, "must be at least 1")?;
+        rule(
+            "receipt records",
+            f.records.windows(2).all(|w| w[0] < w[1]),
+            "must be sorted without repeats",
+        )?;
+        rule(
+            "receipt clusters",
+            f.clusters.windows(2).all(|w| w[0] < w[1]),
+            "must be sorted without repeats",
+        )?;
+        Ok(ErasureReceipt {
+            sequence: f.sequence,
+            subject: f.subject,
+            records: f.records,
+            clusters: f.clusters,
+            fields: f.fields,
+            events: f.events,
+            tombstones: f.tombstones,
+        })
+    }
 }
 
 impl ErasureReceipt {
