@@ -671,3 +671,102 @@ proptest! {
         }
     }
 }
+
+/// One step of a campaign against a store.
+#[derive(Clone, Debug)]
+enum Step {
+    Insert(usize, u8, u8),
+    Link(usize, usize),
+    Split(usize),
+    Erase(u8),
+}
+
+fn arb_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0usize..200, 0u8..20, 0u8..6).prop_map(|(i, p, v)| Step::Insert(i, p, v)),
+        4 => (0usize..200, 0usize..200).prop_map(|(a, b)| Step::Link(a, b)),
+        1 => (0usize..200).prop_map(Step::Split),
+        1 => (0u8..20).prop_map(Step::Erase),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A long random campaign of inserts, links, splits and erasures; after
+    /// every step the store keeps its laws: clusters are sorted, canonical
+    /// and partition the records, and an erased person never comes back.
+    /// Run in CI with `cargo test --test integration -- --ignored fuzz_merge_campaign`.
+    #[test]
+    #[ignore = "long campaign; CI runs it with --ignored"]
+    fn fuzz_merge_campaign(steps in proptest::collection::vec(arb_step(), 50..400)) {
+        let ledger = ConsentLedger::builder()
+            .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+            .build()
+            .unwrap();
+        let mut store = ProfileStore::new(ledger, SurvivorshipPolicy::default());
+        let mut erased: BTreeSet<u8> = BTreeSet::new();
+        let mut gone: BTreeSet<RecordId> = BTreeSet::new();
+        let mut owner: std::collections::BTreeMap<RecordId, u8> = Default::default();
+        for step in steps {
+            match step {
+                Step::Insert(i, p, v) => {
+                    let r = person_record(i, p, v);
+                    let outcome = store.insert(r.clone());
+                    let refused = matches!(outcome, custodia::merge::InsertOutcome::Refused { .. });
+                    // Erased record ids are tombstoned too.
+                    prop_assert_eq!(refused, erased.contains(&p) || gone.contains(r.id()));
+                    if !refused {
+                        owner.insert(r.id().clone(), p);
+                    }
+                }
+                Step::Link(a, b) => {
+                    let ids: Vec<RecordId> = owner.keys().cloned().collect();
+                    if !ids.is_empty() {
+                        let (a, b) = (&ids[a % ids.len()], &ids[b % ids.len()]);
+                        store.link(a, b, "campaign").unwrap();
+                    }
+                }
+                Step::Split(c) => {
+                    let clusters = store.cluster_ids();
+                    if !clusters.is_empty() {
+                        let c = clusters[c % clusters.len()];
+                        let members = store.members(c).unwrap().to_vec();
+                        if members.len() > 1 {
+                            store.split(c, &members[..1], "campaign").unwrap();
+                        }
+                    }
+                }
+                Step::Erase(p) => {
+                    let subject = SubjectKey::email(&EmailAddress::new(&person_email(p, 2)).unwrap());
+                    let receipt = store.erase(&subject, "campaign");
+                    let expected: Vec<RecordId> = owner.iter().filter(|(_, o)| **o == p).map(|(id, _)| id.clone()).collect();
+                    prop_assert_eq!(receipt.records(), expected.as_slice());
+                    gone.extend(expected);
+                    owner.retain(|_, o| *o != p);
+                    erased.insert(p);
+                }
+            }
+            // The laws after every step.
+            prop_assert_eq!(store.len(), owner.len());
+            let mut seen = 0;
+            for c in store.cluster_ids() {
+                let members = store.members(c).unwrap();
+                prop_assert!(members.windows(2).all(|w| w[0] < w[1]));
+                prop_assert_eq!(c, ClusterId::for_smallest_member(&members[0]));
+                for m in members {
+                    prop_assert_eq!(store.cluster_of(m), Some(c));
+                }
+                seen += members.len();
+            }
+            prop_assert_eq!(seen, owner.len());
+        }
+        // Nothing of an erased person in any profile.
+        let text = canon(&store.derive_all(&Purpose::Analytics, t(5))).to_lowercase();
+        for p in &erased {
+            for v in person_values(*p) {
+                prop_assert!(!text.contains(&v.to_lowercase()), "{} survives", v);
+            }
+        }
+    }
+}
