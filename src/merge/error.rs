@@ -27,6 +27,7 @@ pub(crate) enum MergeError {
     /// One record id given twice with different content.
     ConflictingDuplicate { record: String },
     /// Deserialised data that breaks a rule of its type.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))] // only reading JSON builds it
     InvalidData {
         what: &'static str,
         rule: &'static str,
