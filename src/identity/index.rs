@@ -324,9 +324,8 @@ impl ResolutionIndex {
     /// removed record's neighbours are clustered again. The cost is in
     /// proportion to the removed records' blocks, links and clusters, not
     /// to the whole index. To remove a subject, pass the ids of its records
-    /// (such as [`ErasureReceipt::records`](crate::merge::ErasureReceipt::records)
-    /// lists, or [`ProfileStore::erase_everywhere`](crate::merge::ProfileStore::erase_everywhere)
-    /// does it).
+    /// (as an erasure receipt of the `merge` module lists them;
+    /// `ProfileStore::erase_everywhere` there does it all).
     ///
     /// # Errors
     ///
