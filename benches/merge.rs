@@ -170,5 +170,50 @@ fn merge(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, merge);
+/// One cluster grown one record at a time (`link` of each new record to
+/// the first), against a same-run baseline that only inserts the records.
+/// Ids arrive in a scattered order, so each joins the middle of the sorted
+/// member list. Near-linear linking keeps `grow_cluster_8000` near four
+/// times `grow_cluster_2000` (quadratic would be sixteen).
+fn link_growth(c: &mut Criterion) {
+    let mut g = c.benchmark_group("merge_link_growth");
+    g.sample_size(10);
+    for n in [2_000_usize, 8_000] {
+        let records: Vec<SourceRecord> = (0..n)
+            .map(|i| {
+                let id = format!("g{:07}", (i * 7_919) % n);
+                SourceRecord::builder(&id, "crm", t(1))
+                    .expect("valid")
+                    .build()
+                    .expect("valid")
+            })
+            .collect();
+        let ledger = ConsentLedger::builder()
+            .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+            .build()
+            .expect("valid");
+        let fill = || {
+            let mut store = ProfileStore::new(ledger.clone(), SurvivorshipPolicy::default());
+            for r in &records {
+                store.insert(r.clone());
+            }
+            store
+        };
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("baseline_insert_{n}"), |b| b.iter(|| fill().len()));
+        g.bench_function(format!("grow_cluster_{n}"), |b| {
+            b.iter(|| {
+                let mut store = fill();
+                let first = records[0].id();
+                for r in &records[1..] {
+                    store.link(first, r.id(), "grow").expect("both present");
+                }
+                store.len()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, merge, link_growth);
 criterion_main!(benches);

@@ -15,6 +15,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("ingest", &["model"]),
     ("consent", &["model"]),
     ("identity", &["model"]),
+    // 2026-12-04: merge may use identity for cluster ids *and normalisers*
+    // (tombstones match identifiers as identity resolution reads them, so an
+    // erased subject written another way stays out), and reaches the index
+    // and model only to erase from them (issue #13).
     ("merge", &["model", "consent", "identity"]),
     ("segment", &["model"]),
     ("sentiment", &[]),

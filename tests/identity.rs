@@ -20,7 +20,7 @@ use custodia::identity::{
 };
 use custodia::model::{
     Birth, CountryCode, EmailAddress, NationalId, NationalIdKind, PersonName, PhoneNumber,
-    PostalAddress, SourceRecord, Text,
+    PostalAddress, RecordId, SourceRecord, Text,
 };
 use proptest::prelude::*;
 
@@ -678,4 +678,83 @@ fn training_says_whether_em_settled() {
             ..
         }
     ));
+}
+
+// ------------------------------------------------------------- removal
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// Removing records leaves the index a fresh index of the rest would be,
+    /// including blocks that shrink back within the size limit.
+    #[test]
+    fn removing_records_equals_a_fresh_index_without_them(
+        seed in any::<u64>(),
+        gone in proptest::collection::vec(0usize..100, 1..12),
+        n in 20usize..100,
+        limit in 2usize..8,
+    ) {
+        let rows = synth::generate(n, 0.4, seed);
+        let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+        let params = ResolveParams::default()
+            .blocking(custodia::identity::BlockingParams::default().max_block_size(limit));
+        let model = trained().clone();
+        let mut index = ResolutionIndex::new(params.clone(), model.clone()).unwrap();
+        index.add(&records).unwrap();
+        let gone: BTreeSet<usize> = gone.into_iter().map(|g| g % records.len()).collect();
+        let ids: Vec<RecordId> = gone.iter().map(|g| records[*g].id().clone()).collect();
+        let removed = index.remove(&ids).unwrap();
+        prop_assert_eq!(removed.len(), ids.len());
+        // Removing again changes nothing.
+        prop_assert!(index.remove(&ids).unwrap().is_empty());
+        let rest: Vec<SourceRecord> = records
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !gone.contains(i))
+            .map(|(_, r)| r.clone())
+            .collect();
+        let mut fresh = ResolutionIndex::new(params, model).unwrap();
+        fresh.add(&rest).unwrap();
+        prop_assert_eq!(index.len(), rest.len());
+        prop_assert_eq!(index.clustering(), fresh.clustering());
+        for id in &ids {
+            prop_assert!(index.record(id).is_none() && index.cluster_of(id).is_none());
+        }
+        // The index still grows correctly after removals.
+        index.add(&records[*gone.iter().next().unwrap()..][..1]).unwrap();
+        fresh.add(&records[*gone.iter().next().unwrap()..][..1]).unwrap();
+        prop_assert_eq!(index.clustering(), fresh.clustering());
+    }
+}
+
+#[cfg(feature = "serde")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// Forgetting records gives the term frequencies of a model trained
+    /// without them; m and u, aggregates, stay.
+    #[test]
+    fn forgetting_records_equals_counting_without_them(seed in any::<u64>(), n in 10usize..80, k in 1usize..5) {
+        let records = small_population(seed, n);
+        let resolver = Resolver::new(ResolveParams::default()).unwrap();
+        let mut model = resolver.train(&records).unwrap();
+        let before = model.clone();
+        let k = k.min(records.len() - 2);
+        model.forget(&records[..k]).unwrap();
+        let without = resolver.train(&records[k..]).unwrap();
+        let tf = |m: &MatchModel| serde_json::to_value(m).unwrap()["tf"].clone();
+        prop_assert_eq!(tf(&model), tf(&without));
+        prop_assert_eq!(tf(&before) == tf(&model), false);
+        for f in custodia::identity::Field::ALL {
+            for l in 0..f.levels().len() as u8 {
+                prop_assert_eq!(model.u(f, l), before.u(f, l));
+            }
+        }
+        // Forgetting what was never counted is refused and changes nothing.
+        let again = model.clone();
+        let named = records.iter().find(|r| r.family().is_some()).unwrap();
+        let err = model.forget(&vec![named.clone(); n + 1]).unwrap_err();
+        prop_assert_eq!(err.kind(), custodia::error::ErrorKind::InvalidParameter);
+        prop_assert_eq!(model, again);
+    }
 }

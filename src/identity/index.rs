@@ -130,6 +130,14 @@ impl ResolutionIndex {
             .copied()
     }
 
+    /// Returns a record as the index holds it (normalised), or `None` for
+    /// an unknown id.
+    pub fn record(&self, id: &RecordId) -> Option<&NormalizedRecord> {
+        self.by_id
+            .get(id)
+            .and_then(|i| self.records.get(*i as usize))
+    }
+
     /// Returns the current clustering.
     pub fn clustering(&self) -> Clustering {
         Clustering::from_parts(
@@ -328,5 +336,120 @@ impl ResolutionIndex {
             self.refusals.insert((r.a.clone(), r.b.clone()), r);
         }
         Ok(())
+    }
+
+    /// Removes records by id, and returns the removed records (in the
+    /// order of `ids`); ids the index does not hold, or that repeat, are
+    /// skipped.
+    ///
+    /// Afterwards the index is exactly the one that adding the remaining
+    /// records to a fresh index with the same parameters and model gives:
+    /// same clusters, same refusals. Links through a removed record go, its
+    /// blocks shrink (and a block that shrinks back within the size limit
+    /// makes candidates again), and only the link components that held a
+    /// removed record's neighbours are clustered again. The cost is in
+    /// proportion to the removed records' blocks, links and clusters, not
+    /// to the whole index. To remove a subject, pass the ids of its records
+    /// (as an erasure receipt of the `merge` module lists them;
+    /// `ProfileStore::erase_everywhere` there does it all).
+    ///
+    /// # Errors
+    ///
+    /// As [`ResolutionIndex::add`] when reclustering fails, which valid
+    /// parameters do not cause.
+    pub fn remove(&mut self, ids: &[RecordId]) -> Result<Vec<NormalizedRecord>> {
+        let limit = self.params.blocking_params().block_size_limit();
+        let mut old_sizes: HashMap<u64, usize> = HashMap::new();
+        let mut neighbours: HashSet<RecordId> = HashSet::new();
+        let mut removed = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(&i) = self.by_id.get(id) else {
+                continue;
+            };
+            let iu = i as usize;
+            for (o, _) in std::mem::take(&mut self.links[iu]) {
+                self.links[o as usize].retain(|(x, _)| *x != i);
+                neighbours.insert(self.records[o as usize].id().clone());
+            }
+            for k in std::mem::take(&mut self.keys[iu]) {
+                if let Some(block) = self.blocks.get_mut(&k) {
+                    old_sizes.entry(k).or_insert(block.len());
+                    block.retain(|x| *x != i);
+                    if block.is_empty() {
+                        self.blocks.remove(&k);
+                    }
+                }
+            }
+            // Its cluster mates are all reached through its neighbours and
+            // are clustered again below.
+            self.clusters.remove(&self.cluster_of[iu]);
+            self.refusals.retain(|(a, b), _| a != id && b != id);
+            self.by_id.remove(id);
+            // Fill the hole with the last record: renumber it everywhere it
+            // appears (its blocks and its neighbours' links).
+            let last = (self.records.len() - 1) as u32;
+            if i != last {
+                for k in &self.keys[last as usize] {
+                    if let Some(block) = self.blocks.get_mut(k) {
+                        for x in block.iter_mut().filter(|x| **x == last) {
+                            *x = i;
+                        }
+                    }
+                }
+                let others: Vec<u32> = self.links[last as usize].iter().map(|l| l.0).collect();
+                for o in others {
+                    for l in self.links[o as usize].iter_mut().filter(|l| l.0 == last) {
+                        l.0 = i;
+                    }
+                }
+                self.by_id
+                    .insert(self.records[last as usize].id().clone(), i);
+            }
+            self.keys.swap_remove(iu);
+            self.links.swap_remove(iu);
+            self.cluster_of.swap_remove(iu);
+            removed.push(self.records.swap_remove(iu));
+        }
+        let mut affected: BTreeSet<u32> = neighbours
+            .iter()
+            .filter_map(|id| self.by_id.get(id).copied())
+            .collect();
+        // Blocks back within the limit make candidates again; pairs already
+        // linked stay, the others are scored as a fresh index would.
+        let mut candidates: BTreeSet<(u32, u32)> = BTreeSet::new();
+        for (key, old) in &old_sizes {
+            let Some(block) = self.blocks.get(key) else {
+                continue;
+            };
+            if *old > limit && block.len() <= limit {
+                for (x, &a) in block.iter().enumerate() {
+                    for &b in &block[x + 1..] {
+                        let (a, b) = (a.min(b), a.max(b));
+                        if self.in_scope(a, b)
+                            && !self.links[a as usize].iter().any(|(o, _)| *o == b)
+                        {
+                            candidates.insert((a, b));
+                        }
+                    }
+                }
+            }
+        }
+        let threshold = self.model.link_weight();
+        for (a, b) in candidates {
+            let w = self
+                .model
+                .score(&self.records[a as usize], &self.records[b as usize])
+                .weight();
+            if w >= threshold {
+                self.links[a as usize].push((b, w));
+                self.links[b as usize].push((a, w));
+                affected.insert(a);
+                affected.insert(b);
+            }
+        }
+        if !affected.is_empty() {
+            self.recluster(&affected)?;
+        }
+        Ok(removed)
     }
 }

@@ -2294,6 +2294,66 @@ pub fn score_pairs(
     }
 }
 
+/// Forgetting records: kept apart from training and scoring (its own
+/// `impl` block) so that it changes nothing they do.
+impl MatchModel {
+    /// Removes `records`' contribution from the term frequencies, as if they
+    /// had not been counted: afterwards the frequencies (and the model's
+    /// JSON `tf` part) equal those of a model trained without them. Use it
+    /// when a person is erased, with each record as the training normalised
+    /// it.
+    ///
+    /// `m`, `u` and the prior are aggregates (level distributions over
+    /// sampled and candidate pairs) holding no value of any record; they are
+    /// left as they are, so scores are those of a model trained on the
+    /// records before, less what the erased values' frequencies added. The
+    /// generic values, which are shared by many records by definition, are
+    /// kept too. Retrain to drop a record's influence on the aggregates.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// when a value of `records` was not counted (often enough), that is
+    /// when the model was not trained on them; the model is then unchanged.
+    pub fn forget(&mut self, records: &[NormalizedRecord]) -> Result<()> {
+        // Check every decrement before making one, so a refusal changes
+        // nothing.
+        let mut need: Vec<FixedMap<&str, u32>> = vec![FixedMap::default(); self.tf.len()];
+        let mut totals = vec![0u64; self.tf.len()];
+        for r in records {
+            for f in Field::ALL {
+                let Some(v) = f.tf_value(r) else { continue };
+                let i = f.index();
+                *need[i].entry(v).or_insert(0) += 1;
+                totals[i] += 1;
+            }
+        }
+        for (i, tf) in self.tf.iter().enumerate() {
+            let short = need[i]
+                .iter()
+                .any(|(v, n)| tf.counts.get(*v).copied().unwrap_or(0) < *n);
+            check_param(
+                !short && totals[i] <= tf.total,
+                "records to forget",
+                records.len(),
+                "must hold only values the model counted",
+            )?;
+        }
+        for (i, tf) in self.tf.iter_mut().enumerate() {
+            for (v, n) in &need[i] {
+                if let Some(c) = tf.counts.get_mut(*v) {
+                    *c -= n;
+                    if *c == 0 {
+                        tf.counts.remove(*v);
+                    }
+                }
+            }
+            tf.total -= totals[i];
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,12 +9,57 @@ use crate::model::RecordId;
 /// JSON (`serde` feature): `{"sequence": 7, "reason": "…", "change":
 /// {"kind": "record_joined", "record": "…", "cluster": "…"}}`; see
 /// [`AuditChange`] for the kinds.
+///
+/// Reading one checks that its sequence number is at least 1 and that an
+/// erasure's record ids are sorted without repeats.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "EventFields")
+)]
 pub struct AuditEvent {
     sequence: u64,
     reason: String,
     change: AuditChange,
+}
+
+/// The fields of an [`AuditEvent`] as read, before they are checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct EventFields {
+    sequence: u64,
+    reason: String,
+    change: AuditChange,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<EventFields> for AuditEvent {
+    type Error = crate::error::Error;
+    fn try_from(f: EventFields) -> crate::error::Result<AuditEvent> {
+        use crate::merge::error::MergeError;
+        if f.sequence == 0 {
+            return Err(MergeError::InvalidData {
+                what: "audit sequence",
+                rule: "must be at least 1",
+            }
+            .into());
+        }
+        if let AuditChange::SubjectErased { records } = &f.change {
+            if !records.windows(2).all(|w| w[0] < w[1]) {
+                return Err(MergeError::InvalidData {
+                    what: "erased records",
+                    rule: "must be sorted without repeats",
+                }
+                .into());
+            }
+        }
+        Ok(AuditEvent {
+            sequence: f.sequence,
+            reason: f.reason,
+            change: f.change,
+        })
+    }
 }
 
 impl AuditEvent {

@@ -26,6 +26,12 @@ pub(crate) enum MergeError {
     EmptySplit { cluster: String },
     /// One record id given twice with different content.
     ConflictingDuplicate { record: String },
+    /// Deserialised data that breaks a rule of its type.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))] // only reading JSON builds it
+    InvalidData {
+        what: &'static str,
+        rule: &'static str,
+    },
 }
 
 impl fmt::Display for MergeError {
@@ -63,6 +69,7 @@ impl fmt::Display for MergeError {
                 f,
                 "record {record:?} is given twice with different content; record ids must be unique"
             ),
+            MergeError::InvalidData { what, rule } => write!(f, "{what} {rule}"),
         }
     }
 }

@@ -101,6 +101,7 @@ mod profile;
 mod rule;
 mod store;
 pub mod testing;
+mod tombstone;
 mod value;
 mod view;
 

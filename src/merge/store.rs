@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use crate::consent::{ConsentLedger, Purpose, SubjectKey};
 use crate::error::Result;
-use crate::identity::{ClusterId, Clustering};
+use crate::identity::{ClusterId, Clustering, MatchModel, NormalizedRecord, ResolutionIndex};
 use crate::merge::error::MergeError;
 use crate::merge::profile::{derive_members, Facts, Member, Scratch};
+use crate::merge::tombstone::{record_texts, subject_texts};
 use crate::merge::{
     AuditChange, AuditEvent, FieldSelection, ProfileView, SurvivorshipPolicy, UnifiedProfile,
 };
@@ -58,8 +59,15 @@ pub enum InsertOutcome {
 /// JSON (`serde` feature): `{"sequence", "subject", "records", "clusters",
 /// "fields", "events", "tombstones"}`; `subject` is the digest of the
 /// subject key, not the key.
+///
+/// Reading one checks what an erasure guarantees: a sequence number from 1,
+/// and record and cluster ids sorted without repeats.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "ReceiptFields")
+)]
 pub struct ErasureReceipt {
     sequence: u64,
     subject: Uuid,
@@ -68,6 +76,53 @@ pub struct ErasureReceipt {
     fields: usize,
     events: usize,
     tombstones: usize,
+}
+
+/// The fields of an [`ErasureReceipt`] as read, before they are checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ReceiptFields {
+    sequence: u64,
+    subject: Uuid,
+    records: Vec<RecordId>,
+    clusters: Vec<ClusterId>,
+    fields: usize,
+    events: usize,
+    tombstones: usize,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ReceiptFields> for ErasureReceipt {
+    type Error = crate::error::Error;
+    fn try_from(f: ReceiptFields) -> Result<ErasureReceipt> {
+        let rule = |what, ok: bool, rule| {
+            if ok {
+                Ok(())
+            } else {
+                Err(MergeError::InvalidData { what, rule })
+            }
+        };
+        rule("receipt sequence", f.sequence >= 1, "must be at least 1")?;
+        rule(
+            "receipt records",
+            f.records.windows(2).all(|w| w[0] < w[1]),
+            "must be sorted without repeats",
+        )?;
+        rule(
+            "receipt clusters",
+            f.clusters.windows(2).all(|w| w[0] < w[1]),
+            "must be sorted without repeats",
+        )?;
+        Ok(ErasureReceipt {
+            sequence: f.sequence,
+            subject: f.subject,
+            records: f.records,
+            clusters: f.clusters,
+            fields: f.fields,
+            events: f.events,
+            tombstones: f.tombstones,
+        })
+    }
 }
 
 impl ErasureReceipt {
@@ -107,6 +162,26 @@ struct Entry {
     record: SourceRecord,
     facts: Facts,
     cluster: ClusterId,
+    /// The texts of the record's identifiers, written and normalised,
+    /// sorted: what an erasure matches subjects against.
+    keys: Vec<String>,
+}
+
+impl Entry {
+    fn new(record: SourceRecord, cluster: ClusterId) -> Entry {
+        let mut keys: Vec<String> = record_texts(&record)
+            .iter()
+            .flat_map(|k| k.texts().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        Entry {
+            facts: Facts::of(&record),
+            record,
+            cluster,
+            keys,
+        }
+    }
 }
 
 /// Records, their clusters, the consent ledger, tombstones and an audit
@@ -254,19 +329,30 @@ impl ProfileStore {
     }
 
     fn digest(&self, key: &SubjectKey) -> Uuid {
-        Uuid::new_v5(&self.namespace, key.to_string().as_bytes())
+        self.digest_text(&key.to_string())
+    }
+
+    fn digest_text(&self, text: &str) -> Uuid {
+        Uuid::new_v5(&self.namespace, text.as_bytes())
     }
 
     /// Adds a record, alone in a new cluster, or replaces the record with
     /// the same id (which keeps its cluster).
     ///
-    /// A record any of whose identifiers ([`SubjectKey::keys_of`]) matches a
-    /// tombstone is refused: an erased subject's data does not come back.
+    /// A record any of whose identifiers ([`SubjectKey::keys_of`]), as
+    /// written or as the identity normalisers read it
+    /// ([`normalize_email`](crate::identity::normalize_email),
+    /// [`normalize_phone`](crate::identity::normalize_phone), the id system
+    /// without case), matches a tombstone is refused: an erased subject's
+    /// data does not come back, whichever way it is written.
     pub fn insert(&mut self, record: SourceRecord) -> InsertOutcome {
         if !self.tombstones.is_empty() {
-            let matched = SubjectKey::keys_of(&record)
+            let matched = record_texts(&record)
                 .iter()
-                .filter(|k| self.tombstones.contains(&self.digest(k)))
+                .filter(|k| {
+                    k.texts()
+                        .any(|t| self.tombstones.contains(&self.digest_text(t)))
+                })
                 .count();
             if matched > 0 {
                 self.log("tombstone", AuditChange::RecordRefused { matched });
@@ -278,8 +364,7 @@ impl ProfileStore {
             if entry.record == record {
                 return InsertOutcome::Unchanged { cluster };
             }
-            entry.facts = Facts::of(&record);
-            entry.record = record;
+            *entry = Entry::new(record, cluster);
             let id = entry.record.id().clone();
             self.log(
                 "updated",
@@ -292,15 +377,7 @@ impl ProfileStore {
         }
         let id = record.id().clone();
         let cluster = ClusterId::for_smallest_member(&id);
-        let facts = Facts::of(&record);
-        self.records.insert(
-            id.clone(),
-            Entry {
-                record,
-                facts,
-                cluster,
-            },
-        );
+        self.records.insert(id.clone(), Entry::new(record, cluster));
         self.clusters.insert(cluster, vec![id.clone()]);
         self.log(
             "inserted",
@@ -365,10 +442,54 @@ impl ProfileStore {
         if ca == cb {
             return Ok(ca);
         }
-        let mut union = self.clusters.remove(&ca).unwrap_or_default();
-        union.extend(self.clusters.remove(&cb).unwrap_or_default());
-        let ids = self.regroup(vec![union], reason);
-        Ok(ids.first().copied().unwrap_or(ca))
+        // 2026-12-04: linking used to sort the union and revisit every
+        // member, so a cluster grown one record at a time cost quadratic
+        // time. The smaller side now merges into the larger, and only the
+        // records whose cluster id changes are touched (logged in id order,
+        // as before).
+        let ma = self.clusters.remove(&ca).unwrap_or_default();
+        let mb = self.clusters.remove(&cb).unwrap_or_default();
+        let ((big, big_id), (small, small_id)) = if ma.len() >= mb.len() {
+            ((ma, ca), (mb, cb))
+        } else {
+            ((mb, cb), (ma, ca))
+        };
+        let (Some(big_first), Some(small_first)) = (big.first(), small.first()) else {
+            // OK because a stored cluster is never empty; keep what there is.
+            let rest: Vec<RecordId> = big.into_iter().chain(small).collect();
+            let ids = self.regroup(vec![rest], reason);
+            return Ok(ids.first().copied().unwrap_or(ca));
+        };
+        let (id, moved) = if small_first < big_first {
+            (ClusterId::for_smallest_member(small_first), big.clone())
+        } else {
+            (big_id, small.clone())
+        };
+        let merged = merge_sorted(big, small);
+        for member in moved {
+            let Some(entry) = self.records.get_mut(&member) else {
+                continue;
+            };
+            let old = entry.cluster;
+            entry.cluster = id;
+            self.log(
+                reason,
+                AuditChange::RecordLeft {
+                    record: member.clone(),
+                    cluster: old,
+                },
+            );
+            self.log(
+                reason,
+                AuditChange::RecordJoined {
+                    record: member,
+                    cluster: id,
+                },
+            );
+        }
+        debug_assert!(id == small_id || id == big_id);
+        self.clusters.insert(id, merged);
+        Ok(id)
     }
 
     fn require(&self, id: &RecordId) -> Result<ClusterId> {
@@ -482,37 +603,108 @@ impl ProfileStore {
         Ok((ia, ib))
     }
 
-    /// Erases every record `subject` covers ([`SubjectKey::covers`]), keeps
-    /// tombstones of their identifiers so copies inserted later are
-    /// refused, and returns a receipt.
+    /// Returns the ids of the records `subject` covers, sorted: those
+    /// holding one of its identifiers as written, or as the identity
+    /// normalisers read it.
+    fn covered(&self, subject: &SubjectKey) -> Vec<RecordId> {
+        let texts = subject_texts(subject);
+        let mut ids: Vec<RecordId> = self
+            .records
+            .values()
+            .filter(|e| {
+                texts
+                    .texts()
+                    .any(|t| e.keys.binary_search_by(|k| k.as_str().cmp(t)).is_ok())
+            })
+            .map(|e| e.record.id().clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Erases every record `subject` covers, keeps tombstones of their
+    /// identifiers so copies inserted later are refused, and returns a
+    /// receipt.
+    ///
+    /// A record is covered when it holds one of the subject's identifiers
+    /// ([`SubjectKey::covers`]), or the same identifier written another way
+    /// that the identity normalisers read as equal (`JoDoe@googlemail.com`
+    /// for `jo.doe@gmail.com`, `00351…` for `+351…`, `CRM/42` for
+    /// `crm/42`). Tombstones are kept of each identifier both as written and
+    /// normalised.
     ///
     /// The remaining members of each affected cluster stay together, under
     /// their (possibly new) canonical cluster id. Nothing of the erased
     /// records remains in the store but their ids in the audit log and the
     /// receipt, and the identifier digests. The consent ledger is not
     /// changed: consent events are the controller's proof of consent; purge
-    /// them separately if the law requires.
+    /// them separately if the law requires. A [`ResolutionIndex`] and a
+    /// [`MatchModel`] derived from the records are not reached: use
+    /// [`ProfileStore::erase_everywhere`] for them.
     pub fn erase(&mut self, subject: &SubjectKey, reason: &str) -> ErasureReceipt {
-        let mut ids: Vec<RecordId> = self
-            .records
-            .values()
-            .filter(|e| subject.covers(&e.record))
-            .map(|e| e.record.id().clone())
+        let ids = self.covered(subject);
+        self.erase_ids(subject, ids, reason)
+    }
+
+    /// Erases `subject` as [`ProfileStore::erase`] does, and also from the
+    /// structures derived from the records: removes the erased records from
+    /// `index` ([`ResolutionIndex::remove`]) and their term counts from
+    /// `model` ([`MatchModel::forget`], with the records as `index` holds
+    /// them). `model` is the model trained on the records, as persisted by
+    /// the caller; the index's own copy of its model stays frozen, which is
+    /// what keeps it equal to a fresh index built without the records.
+    ///
+    /// Records of the subject that `index` does not hold are erased from the
+    /// store only, and are not forgotten by the model.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// when `model` did not count the records' values (it was trained on
+    /// other records); nothing is changed then.
+    pub fn erase_everywhere(
+        &mut self,
+        subject: &SubjectKey,
+        reason: &str,
+        index: &mut ResolutionIndex,
+        model: &mut MatchModel,
+    ) -> Result<ErasureReceipt> {
+        let ids = self.covered(subject);
+        let in_index: Vec<RecordId> = ids
+            .iter()
+            .filter(|id| index.record(id).is_some())
+            .cloned()
             .collect();
-        ids.sort();
+        let normalized: Vec<NormalizedRecord> = in_index
+            .iter()
+            .filter_map(|id| index.record(id).cloned())
+            .collect();
+        model.forget(&normalized)?;
+        index.remove(&in_index)?;
+        Ok(self.erase_ids(subject, ids, reason))
+    }
+
+    fn erase_ids(
+        &mut self,
+        subject: &SubjectKey,
+        ids: Vec<RecordId>,
+        reason: &str,
+    ) -> ErasureReceipt {
         let mut clusters: BTreeSet<ClusterId> = BTreeSet::new();
         let mut fields = 0;
         let mut events = 0;
         let mut digests: BTreeSet<Uuid> = BTreeSet::new();
-        digests.insert(self.digest(subject));
+        for t in subject_texts(subject).texts() {
+            digests.insert(self.digest_text(t));
+        }
         let mut removed = Vec::with_capacity(ids.len());
         for id in &ids {
             if let Some(entry) = self.records.remove(id) {
                 clusters.insert(entry.cluster);
                 fields += entry.facts.field_count();
                 events += entry.facts.event_count();
-                for key in SubjectKey::keys_of(&entry.record) {
-                    digests.insert(self.digest(&key));
+                for t in &entry.keys {
+                    digests.insert(self.digest_text(t));
                 }
                 removed.push(entry);
             }
@@ -559,11 +751,15 @@ impl ProfileStore {
         }
     }
 
-    /// Removes the tombstone of one identifier (for a subject who comes
-    /// back and agrees to be known again), and returns whether there was one.
+    /// Removes the tombstones of one identifier, as written and as
+    /// normalised (for a subject who comes back and agrees to be known
+    /// again), and returns whether there was one.
     pub fn lift_tombstone(&mut self, key: &SubjectKey) -> bool {
-        let digest = self.digest(key);
-        self.tombstones.remove(&digest)
+        let mut lifted = false;
+        for t in subject_texts(key).texts() {
+            lifted |= self.tombstones.remove(&self.digest_text(t));
+        }
+        lifted
     }
 
     fn members_of(&self, cluster: ClusterId, at: DateTime<Utc>) -> Option<Vec<Member<'_>>> {
@@ -657,4 +853,30 @@ impl ProfileStore {
             ids.iter().map(|id| one(&mut scratch, id)).collect()
         }
     }
+}
+
+/// Merges `small` into `big`, both sorted and disjoint: by binary-search
+/// insertion when `small` is much shorter (a record joining a cluster costs
+/// a search and a move, not a sort), else by one linear merge.
+fn merge_sorted(mut big: Vec<RecordId>, small: Vec<RecordId>) -> Vec<RecordId> {
+    if small.len().saturating_mul(16) < big.len() {
+        big.reserve(small.len());
+        for r in small {
+            let at = big.partition_point(|m| *m < r);
+            big.insert(at, r);
+        }
+        return big;
+    }
+    let mut out = Vec::with_capacity(big.len() + small.len());
+    let (mut x, mut y) = (big.into_iter().peekable(), small.into_iter().peekable());
+    loop {
+        let take_x = match (x.peek(), y.peek()) {
+            (Some(a), Some(b)) => a <= b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_x { x.next() } else { y.next() });
+    }
+    out
 }

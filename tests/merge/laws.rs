@@ -490,3 +490,284 @@ fn special_category_note_holds_no_special_fields_in_the_schema() {
     }
     let _ = LawfulBasis::Consent;
 }
+
+// ------------------------------------------------- erasure reaches everything
+
+/// A person's identifiers, each written in several ways the identity
+/// normalisers read as one. Person codes are letters, so that no person's
+/// value is part of another's.
+fn code(p: u8) -> String {
+    let a = char::from(b'a' + p / 26);
+    let b = char::from(b'a' + p % 26);
+    format!("{a}{b}")
+}
+
+fn person_email(p: u8, variant: u8) -> String {
+    let c = code(p);
+    match variant % 3 {
+        0 => format!("jo.{c}@gmail.com"),
+        1 => format!("Jo{}+promo@googlemail.com", c.to_uppercase()),
+        _ => format!("jo{c}+x@gmail.com"),
+    }
+}
+
+fn person_phone(p: u8, variant: u8) -> String {
+    if variant % 2 == 0 {
+        format!("+351 91 234 {:02}{:02}", p, p)
+    } else {
+        format!("00351 91234{:02}{:02}", p, p)
+    }
+}
+
+fn person_system(variant: u8) -> &'static str {
+    if variant % 2 == 0 {
+        "crm"
+    } else {
+        "CRM"
+    }
+}
+
+/// Every text of person `p` that must not survive their erasure: raw and
+/// normalised identifiers, names and street.
+fn person_values(p: u8) -> Vec<String> {
+    let c = code(p);
+    let mut v = vec![
+        format!("jo.{c}@gmail.com"),
+        format!("jo{c}@gmail.com"),
+        format!("Jo{}+promo@googlemail.com", c.to_uppercase()),
+        format!("jo{c}+x@gmail.com"),
+        format!("+3519123{:02}{:02}", p, p),
+        format!("0035191234{:02}{:02}", p, p),
+        format!("acct{c}zz"),
+        format!("given{c}q"),
+        format!("family{c}w"),
+        format!("street{c}v"),
+    ];
+    v.extend(person_values_folded(&c));
+    v
+}
+
+fn person_values_folded(c: &str) -> Vec<String> {
+    vec![format!("GIVEN{}Q", c.to_uppercase())]
+}
+
+fn person_record(id: usize, p: u8, variant: u8) -> SourceRecord {
+    let c = code(p);
+    let mut b = SourceRecord::builder(&format!("rec-{id:03}"), SOURCES[id % 3], t(1)).unwrap();
+    b.identity()
+        .emails
+        .push(EmailAddress::new(&person_email(p, variant)).unwrap());
+    b.identity()
+        .phones
+        .push(custodia::model::PhoneNumber::new(&person_phone(p, variant)).unwrap());
+    b.identity().external_ids.push(
+        custodia::model::ExternalId::new(person_system(variant), &format!("acct{c}zz")).unwrap(),
+    );
+    b.identity().names.push(
+        custodia::model::PersonName::from_parts(
+            Some(&format!("given{c}q")),
+            Some(&format!("family{c}w")),
+        )
+        .unwrap(),
+    );
+    let mut a = custodia::model::PostalAddress::default();
+    a.lines
+        .push(Text::new(&format!("{} street{c}v", 10 + p)).unwrap());
+    a.country = Some(CountryCode::new("PT").unwrap());
+    b.identity().addresses.push(a);
+    b.build().unwrap()
+}
+
+#[cfg(feature = "serde")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// After `erase_everywhere`, no derived structure's serialised form
+    /// holds any value of the erased person, everyone else's are as if the
+    /// person had never been there, and every variant of their identifiers
+    /// is refused.
+    #[test]
+    fn erasure_leaves_no_trace_in_any_derived_structure(
+        people in proptest::collection::vec((0u8..8, 0u8..6), 4..24),
+        who in 0u8..8,
+    ) {
+        use custodia::identity::{ResolutionIndex, ResolveParams, Resolver};
+        // Background people, one record each, give training its
+        // non-matching pairs.
+        let people: Vec<(u8, u8)> = people.into_iter().chain((10u8..40).map(|p| (p, p))).collect();
+        let records: Vec<SourceRecord> = people
+            .iter()
+            .enumerate()
+            .map(|(i, &(p, v))| person_record(i, p, v))
+            .collect();
+        // Few u samples: the law is about values, not about accuracy.
+        let params = ResolveParams::default()
+            .training(custodia::identity::TrainParams::default().u_samples(2_000));
+        let resolver = Resolver::new(params.clone()).unwrap();
+        let normalized = resolver.normalize(&records).unwrap();
+        let mut model = resolver.train(&normalized).unwrap();
+        let frozen = model.clone();
+        let mut index = ResolutionIndex::new(params.clone(), frozen.clone()).unwrap();
+        index.add(&records).unwrap();
+        let all: Vec<usize> = (0..records.len()).collect();
+        let ledger = ConsentLedger::builder()
+            .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+            .build()
+            .unwrap();
+        let policy = SurvivorshipPolicy::default();
+        let mut store = store_with(&records, &all, &[], &ledger, &policy);
+        // Link everyone, so that erasure has to cut a cluster.
+        for w in all.windows(2) {
+            store.link(records[w[0]].id(), records[w[1]].id(), "test").unwrap();
+        }
+
+        let subject = SubjectKey::email(&EmailAddress::new(&person_email(who, 1)).unwrap());
+        let receipt = store.erase_everywhere(&subject, "art. 17", &mut index, &mut model).unwrap();
+        let kept: Vec<usize> = all.iter().copied().filter(|&i| people[i].0 != who).collect();
+        let erased_count = records.len() - kept.len();
+        prop_assert_eq!(receipt.records().len(), erased_count);
+
+        // Nothing of the person in any serialised form.
+        let mut texts = vec![
+            canon(&store.derive_all(&Purpose::Analytics, t(5))),
+            canon(&store.audit()),
+            canon(&index.clustering()),
+            canon(&model),
+            canon(&receipt),
+        ];
+        for i in &kept {
+            texts.push(canon(&index.record(records[*i].id()).unwrap()));
+        }
+        let values = person_values(who);
+        for text in &texts {
+            for v in &values {
+                prop_assert!(!text.to_lowercase().contains(&v.to_lowercase()), "{} in {}", v, text);
+            }
+        }
+
+        // Everyone else as if the person had never been there.
+        let mut fresh = store_with(&records, &kept, &[], &ledger, &policy);
+        for w in kept.windows(2) {
+            fresh.link(records[w[0]].id(), records[w[1]].id(), "test").unwrap();
+        }
+        prop_assert_eq!(all_json(&store, 5), all_json(&fresh, 5));
+        let rest: Vec<SourceRecord> = kept.iter().map(|&i| records[i].clone()).collect();
+        let mut fresh_index = ResolutionIndex::new(params, frozen).unwrap();
+        fresh_index.add(&rest).unwrap();
+        prop_assert_eq!(index.clustering(), fresh_index.clustering());
+        // Training needs matching pairs; without any left there is nothing
+        // to compare with (the identity tests cover that case).
+        if let Ok(retrained) = resolver.train(&resolver.normalize(&rest).unwrap()) {
+            let tf = |m: &custodia::identity::MatchModel| serde_json::to_value(m).unwrap()["tf"].clone();
+            prop_assert_eq!(tf(&model), tf(&retrained));
+        }
+
+        // Every variant of every erased identifier stays out.
+        for v in 0..6 {
+            let refused = matches!(
+                store.insert(person_record(900 + usize::from(v), who, v)),
+                custodia::merge::InsertOutcome::Refused { .. }
+            );
+            prop_assert!(refused, "variant {}", v);
+        }
+    }
+}
+
+/// One step of a campaign against a store.
+#[derive(Clone, Debug)]
+enum Step {
+    Insert(usize, u8, u8),
+    Link(usize, usize),
+    Split(usize),
+    Erase(u8),
+}
+
+fn arb_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0usize..200, 0u8..20, 0u8..6).prop_map(|(i, p, v)| Step::Insert(i, p, v)),
+        4 => (0usize..200, 0usize..200).prop_map(|(a, b)| Step::Link(a, b)),
+        1 => (0usize..200).prop_map(Step::Split),
+        1 => (0u8..20).prop_map(Step::Erase),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A long random campaign of inserts, links, splits and erasures; after
+    /// every step the store keeps its laws: clusters are sorted, canonical
+    /// and partition the records, and an erased person never comes back.
+    /// Run in CI with `cargo test --test integration -- --ignored fuzz_merge_campaign`.
+    #[test]
+    #[ignore = "long campaign; CI runs it with --ignored"]
+    fn fuzz_merge_campaign(steps in proptest::collection::vec(arb_step(), 50..400)) {
+        let ledger = ConsentLedger::builder()
+            .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+            .build()
+            .unwrap();
+        let mut store = ProfileStore::new(ledger, SurvivorshipPolicy::default());
+        let mut erased: BTreeSet<u8> = BTreeSet::new();
+        let mut gone: BTreeSet<RecordId> = BTreeSet::new();
+        let mut owner: std::collections::BTreeMap<RecordId, u8> = Default::default();
+        for step in steps {
+            match step {
+                Step::Insert(i, p, v) => {
+                    let r = person_record(i, p, v);
+                    let outcome = store.insert(r.clone());
+                    let refused = matches!(outcome, custodia::merge::InsertOutcome::Refused { .. });
+                    // Erased record ids are tombstoned too.
+                    prop_assert_eq!(refused, erased.contains(&p) || gone.contains(r.id()));
+                    if !refused {
+                        owner.insert(r.id().clone(), p);
+                    }
+                }
+                Step::Link(a, b) => {
+                    let ids: Vec<RecordId> = owner.keys().cloned().collect();
+                    if !ids.is_empty() {
+                        let (a, b) = (&ids[a % ids.len()], &ids[b % ids.len()]);
+                        store.link(a, b, "campaign").unwrap();
+                    }
+                }
+                Step::Split(c) => {
+                    let clusters = store.cluster_ids();
+                    if !clusters.is_empty() {
+                        let c = clusters[c % clusters.len()];
+                        let members = store.members(c).unwrap().to_vec();
+                        if members.len() > 1 {
+                            store.split(c, &members[..1], "campaign").unwrap();
+                        }
+                    }
+                }
+                Step::Erase(p) => {
+                    let subject = SubjectKey::email(&EmailAddress::new(&person_email(p, 2)).unwrap());
+                    let receipt = store.erase(&subject, "campaign");
+                    let expected: Vec<RecordId> = owner.iter().filter(|(_, o)| **o == p).map(|(id, _)| id.clone()).collect();
+                    prop_assert_eq!(receipt.records(), expected.as_slice());
+                    gone.extend(expected);
+                    owner.retain(|_, o| *o != p);
+                    erased.insert(p);
+                }
+            }
+            // The laws after every step.
+            prop_assert_eq!(store.len(), owner.len());
+            let mut seen = 0;
+            for c in store.cluster_ids() {
+                let members = store.members(c).unwrap();
+                prop_assert!(members.windows(2).all(|w| w[0] < w[1]));
+                prop_assert_eq!(c, ClusterId::for_smallest_member(&members[0]));
+                for m in members {
+                    prop_assert_eq!(store.cluster_of(m), Some(c));
+                }
+                seen += members.len();
+            }
+            prop_assert_eq!(seen, owner.len());
+        }
+        // Nothing of an erased person in any profile.
+        let text = canon(&store.derive_all(&Purpose::Analytics, t(5))).to_lowercase();
+        for p in &erased {
+            for v in person_values(*p) {
+                prop_assert!(!text.contains(&v.to_lowercase()), "{} survives", v);
+            }
+        }
+    }
+}
