@@ -1530,7 +1530,7 @@ mod tests {
         }
         let max = sizes.values().copied().max().unwrap();
         let singles = sizes.values().filter(|s| **s == 1).count();
-        assert!(max <= 6 && max >= 5, "largest cluster {max}");
+        assert!((5..=6).contains(&max), "largest cluster {max}");
         let share = singles as f64 / sizes.len() as f64;
         assert!((0.45..0.55).contains(&share), "share of singletons {share}");
         // Every record has a name and at least two other identifiers.
