@@ -4,6 +4,9 @@
 # pairwise F1 >= 0.95 and precision >= 0.95, with the one default
 # configuration. Seed 9001 of each set is held out of tuning (see
 # docs/identity.md). Runs from the repository root.
+# It stands beside .ci/accuracy/ rather than in it, so .ci/run does not run
+# it: its targets are not met yet (docs/identity.md has the figures), and CI
+# must pass for anything to land. Move it into .ci/accuracy/ once they are.
 set -euo pipefail
 ROWS=${ROWS:-100000}
 SEED=9001

@@ -774,6 +774,19 @@ fn huge_amounts_give_finite_summaries_or_typed_errors() {
 /// opportunity, so 1e7 opportunities took minutes and a horizon of 1e15
 /// never finished. The work is now bounded whatever the count.
 #[test]
+fn bg_bb_likelihood_stays_finite_next_to_the_largest_age() {
+    // Found by the prediction fuzzer: the tail integral read its terms a
+    // rounding step past the last opportunity, where the Beta arguments
+    // overflowed to infinity and the likelihood became NaN.
+    let m = BgBb::from_parameters(1.0, 1.0, 1.0, 1.0).unwrap();
+    for recency in [6.040560589179654e307, 6.0e307, 1e308, 1.79e308] {
+        let s = RfmSummary::new(1, recency, f64::MAX).unwrap();
+        let ll = m.customer_log_likelihood(&s);
+        assert!(ll.is_finite() && ll < 0.0, "recency {recency:e}: {ll}");
+    }
+}
+
+#[test]
 fn bg_bb_work_does_not_grow_with_opportunities() {
     let start = std::time::Instant::now();
     let mut data = Summaries::new();

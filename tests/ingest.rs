@@ -605,8 +605,8 @@ fn invisible_characters_in_emails_phones_and_ids_are_refused() {
         ("phone", "+351\u{200B}210000000", "$.traits.phone: phone"),
     ];
     for (key, value, expected) in traits {
-        let r = ingest(json!({"type": "identify", "timestamp": ts, "traits": {key: value}}))
-            .unwrap();
+        let r =
+            ingest(json!({"type": "identify", "timestamp": ts, "traits": {key: value}})).unwrap();
         assert!(r.identity().emails.is_empty() && r.identity().phones.is_empty());
         let [note] = r.quality_notes() else {
             panic!("{:?}", r.quality_notes())

@@ -39,7 +39,10 @@ fn ll(theta: &Theta, d: Discrete) -> f64 {
     // The sum over the opportunities after t_x at which the customer may have
     // dropped out: bounded work however many there are (see `ln_sum_smooth`).
     let dropped = ln_sum_smooth(0.0, d.n - d.t_x - 1.0, |i| {
-        ln_beta(alpha + d.x, beta + (d.t_x - d.x + i)) + ln_beta(gamma + 1.0, delta + d.t_x + i)
+        // `t_x + i` is at most `n − 1`; held there, so that rounding the sum
+        // of two numbers near `f64::MAX` cannot overflow to infinity.
+        let at = (d.t_x + i).min(d.n - 1.0);
+        ln_beta(alpha + d.x, beta + (at - d.x)) + ln_beta(gamma + 1.0, delta + at)
     });
     log_add_exp(ln_alive(theta, d, b_ab, b_gd), dropped - b_ab - b_gd)
 }

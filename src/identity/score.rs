@@ -1243,7 +1243,10 @@ fn pairs_in_scope(records: &[NormalizedRecord], scope: PairScope) -> f64 {
     for r in records {
         *per_source.entry(r.source().as_str()).or_default() += 1.0;
     }
-    all - per_source.values().map(|k| k * (k - 1.0) / 2.0).sum::<f64>()
+    all - per_source
+        .values()
+        .map(|k| k * (k - 1.0) / 2.0)
+        .sum::<f64>()
 }
 
 /// Returns the probability that a pattern is a match, ignoring `fixed` fields.
@@ -1524,7 +1527,14 @@ impl MatchModel {
             })
             .collect();
         let total = pairs_in_scope(records, params.scope);
-        model.fit(blocking, &samples, candidates.pairs(), total, params, &vectors)
+        model.fit(
+            blocking,
+            &samples,
+            candidates.pairs(),
+            total,
+            params,
+            &vectors,
+        )
     }
 
     /// Trains a model on `records` (sorted by id) and compares every
@@ -1585,7 +1595,14 @@ impl MatchModel {
         };
         let samples = blocked.samples(params.max_training_pairs);
         let total = pairs_in_scope(records, params.scope);
-        let model = model.fit(blocking, &samples, candidates.pairs(), total, params, &vectors)?;
+        let model = model.fit(
+            blocking,
+            &samples,
+            candidates.pairs(),
+            total,
+            params,
+            &vectors,
+        )?;
         Ok((model, blocked.into_candidates(), compared))
     }
 
@@ -2308,7 +2325,9 @@ impl MatchModel {
     /// left as they are, so scores are those of a model trained on the
     /// records before, less what the erased values' frequencies added. The
     /// generic values, which are shared by many records by definition, are
-    /// kept too. Retrain to drop a record's influence on the aggregates.
+    /// kept too. Retrain to drop a record's influence on the aggregates. A
+    /// model that counted no values of a field (the standard model counts
+    /// none) has nothing of it to forget.
     ///
     /// # Errors
     ///
@@ -2329,6 +2348,13 @@ impl MatchModel {
             }
         }
         for (i, tf) in self.tf.iter().enumerate() {
+            // A field the model counted nothing of (the standard model
+            // counts no values) holds no trace of anyone to forget.
+            if tf.total == 0 {
+                need[i] = FixedMap::default();
+                totals[i] = 0;
+                continue;
+            }
             let short = need[i]
                 .iter()
                 .any(|(v, n)| tf.counts.get(*v).copied().unwrap_or(0) < *n);
