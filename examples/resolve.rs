@@ -824,4 +824,70 @@ mod tests {
         }
         assert!(r.identity().emails.is_empty());
     }
+
+    /// Every column the reader maps, for generated headers.
+    const COLUMNS: [&str; 15] = [
+        "rec_id",
+        "given_name",
+        "surname",
+        "full_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "street_number",
+        "address_1",
+        "address_2",
+        "suburb",
+        "postcode",
+        "state",
+        "country",
+        "soc_sec_id",
+    ];
+
+    /// A field as CSV files hold them: empty, plausible, hostile (control,
+    /// bidi and zero-width characters, impossible dates), or up to 100 KB.
+    fn field() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(String::new()),
+            "[A-Za-z .'-]{1,20}",
+            "[0-9/.-]{1,12}",
+            "[a-z.+]{1,10}@[a-z]{1,8}\\.[a-z]{2,3}",
+            "\\PC{0,30}",
+            "[\u{0}-\u{1f}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{feff}a]{1,8}",
+            (1usize..100_000, "[a-z0-9 ]").prop_map(|(n, c)| c.repeat(n)),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Any readable row becomes a record: a value that fails validation
+        /// is set aside with a note holding it as given, never the row, and
+        /// reading and normalising it stays fast however long its fields.
+        #[test]
+        fn any_row_becomes_a_record(
+            picked in proptest::sample::subsequence(COLUMNS.to_vec(), 1..=COLUMNS.len()),
+            values in proptest::collection::vec(field(), COLUMNS.len()),
+            line in 0usize..1_000_000,
+        ) {
+            let started = Instant::now();
+            let header: Vec<&str> = picked.clone();
+            let row: Vec<&str> = values.iter().take(header.len()).map(String::as_str).collect();
+            let columns: Vec<Option<Column>> = header.iter().map(|h| column(h)).collect();
+            let r = record(&csv::StringRecord::from(row.clone()), &columns, "a", line);
+            proptest::prop_assert!(r.is_ok(), "{:?}", r.err());
+            let r = r.unwrap_or_else(|_| unreachable!());
+            for note in r.quality_notes() {
+                let raw = note.value();
+                proptest::prop_assert!(
+                    row.iter().any(|v| v.contains(raw.trim()) || raw.contains(v.trim())),
+                    "a note's value {raw:?} is not what the row held"
+                );
+            }
+            let n = normalize_record(&r, &custodia::identity::NormalizeParams::default());
+            proptest::prop_assert_eq!(n.id(), r.id());
+            proptest::prop_assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
+    }
 }
