@@ -759,6 +759,15 @@ fn huge_amounts_give_finite_summaries_or_typed_errors() {
     let split = calibration_holdout(&log, Period::Day, d(1), d(10)).unwrap();
     assert!(split.iter().all(|c| c.holdout_monetary().is_finite()));
     assert_eq!(split[0].holdout_monetary(), 1e308);
+    // Found by the CLV campaign: the fallback's sum of amount / count
+    // rounded past f64::MAX for some counts.
+    for repeats in 2..=12u32 {
+        let log: Vec<Transaction> = (1..=repeats + 1)
+            .map(|day| Transaction::new("max", d(day), f64::MAX).unwrap())
+            .collect();
+        let out = summarize(&log, Period::Day, d(20)).unwrap();
+        assert_eq!(out[0].summary().monetary(), f64::MAX, "{repeats} repeats");
+    }
     let same_day = [
         Transaction::new("twice", d(1), 1e308).unwrap(),
         Transaction::new("twice", d(1), 1e308).unwrap(),
@@ -773,6 +782,18 @@ fn huge_amounts_give_finite_summaries_or_typed_errors() {
 /// Issue #13: the BG/BB likelihood and predictions summed one term per
 /// opportunity, so 1e7 opportunities took minutes and a horizon of 1e15
 /// never finished. The work is now bounded whatever the count.
+#[test]
+fn pareto_nbd_likelihood_stays_finite_when_one_scale_dwarfs_the_other() {
+    // Found by the CLV campaign: with α = 2.6e-50 beside β = 1, z = (β − α)/β
+    // rounded to 1 and ln(1 − z) to −∞, so the log-likelihood was +∞.
+    let m =
+        ParetoNbd::from_parameters(3.7073347021875485, 2.5835690394012604e-50, 1.0, 1.0).unwrap();
+    for (x, t_x, age) in [(0, 0.0, 1e308), (0, 0.0, 10.0), (2, 3.0, 10.0)] {
+        let ll = m.customer_log_likelihood(&RfmSummary::new(x, t_x, age).unwrap());
+        assert!(ll.is_finite() && ll <= 1e-9, "{x} {t_x} {age}: {ll}");
+    }
+}
+
 #[test]
 fn bg_bb_likelihood_stays_finite_next_to_the_largest_age() {
     // Found by the prediction fuzzer: the tail integral read its terms a

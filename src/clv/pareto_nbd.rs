@@ -47,7 +47,10 @@ fn ln_a0_with_gradient(
         let (t, ln_mt, inv_mt) = (point.t, point.ln_mt, point.inv_mt);
         let z = diff * inv_mt;
         let (ln_g, g) = euler_series(d, big_c, z, want_gradient);
-        let ln_1mz = (-z).ln_1p();
+        // 1 − z = (min + t)/(max + t), taken as that ratio: when min(α, β)
+        // is tiny beside max, z rounds to 1 and ln(1 − z) would be −∞.
+        let one_mz = (alpha.min(beta) + t) * inv_mt;
+        let ln_1mz = (alpha.min(beta) + t).ln() - ln_mt;
         let value = (1.0 - c) * ln_1mz + ln_g - rsx * ln_mt;
         let mut grad = [0.0; 4];
         if want_gradient {
@@ -60,7 +63,7 @@ fn ln_a0_with_gradient(
                 let d_rsx = if i == 0 || i == 2 { 1.0 } else { 0.0 };
                 let d_max = if i == max_index { 1.0 } else { 0.0 };
                 let d_ln_g = dd[i] * g.with_d - d_rsx * g.with_c + g.with_z * dz[i];
-                grad[i] = -dc[i] * ln_1mz - (1.0 - c) * dz[i] / (1.0 - z) + d_ln_g
+                grad[i] = -dc[i] * ln_1mz - (1.0 - c) * dz[i] / one_mz + d_ln_g
                     - d_rsx * ln_mt
                     - rsx * d_max * inv_mt;
             }

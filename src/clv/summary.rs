@@ -510,8 +510,10 @@ fn merged_purchases(
 }
 
 /// Returns the mean of `amounts` (0 for none) without overflow: a sum beyond
-/// the range of `f64` falls back to summing each amount divided by the count,
-/// whose total is at most the largest amount.
+/// the range of `f64` falls back to summing each amount divided by the count
+/// and scaled by 2^-10 (exact), so no partial sum can overflow even when
+/// rounding adds up, then scaling back; the mean is held within the amounts'
+/// range, where it lies.
 fn mean_amount(amounts: impl Iterator<Item = f64> + Clone) -> f64 {
     let (sum, n) = amounts
         .clone()
@@ -521,10 +523,16 @@ fn mean_amount(amounts: impl Iterator<Item = f64> + Clone) -> f64 {
     }
     let n = n as f64;
     if sum.is_finite() {
-        sum / n
-    } else {
-        amounts.map(|a| a / n).sum()
+        return sum / n;
     }
+    const SCALE: f64 = 1024.0;
+    let (lo, hi) = amounts
+        .clone()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), a| {
+            (l.min(a), h.max(a))
+        });
+    let scaled: f64 = amounts.map(|a| a / SCALE / n).sum();
+    (scaled * SCALE).clamp(lo, hi)
 }
 
 fn summary_of(purchases: &[(i64, f64)], end: i64) -> Result<RfmSummary> {
