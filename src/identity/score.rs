@@ -993,10 +993,17 @@ const SHARED_IN_HOUSEHOLD: [Field; FIELDS - HOUSEHOLD_FIELDS.len()] = [
 /// Whether a pair's levels put both records in one household: one family
 /// name, and one street, phone, or postcode and house number.
 fn is_household(v: &[u8; FIELDS]) -> bool {
-    v[Field::FamilyName.index()] == 1
-        && (matches!(v[Field::Street.index()], 1 | 2)
-            || v[Field::Phone.index()] == 1
-            || (v[Field::Postcode.index()] == 1 && v[Field::StreetNumber.index()] == 1))
+    let level = |f: Field| v[f.index()];
+    // One street is one address only when nothing else about the place
+    // differs: "Main Street" runs through many towns.
+    let same_street = matches!(level(Field::Street), 1 | 2)
+        && level(Field::StreetNumber) != 2
+        && level(Field::Postcode) != 3
+        && level(Field::Locality) != 3;
+    level(Field::FamilyName) == 1
+        && (same_street
+            || level(Field::Phone) == 1
+            || (level(Field::Postcode) == 1 && level(Field::StreetNumber) == 1))
 }
 
 /// How pairs within one household are told apart: a second
