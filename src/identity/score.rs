@@ -858,8 +858,10 @@ const STANDARD_HOUSEHOLD_U: [&[f64]; FIELDS] = [
     &[0.0, 1e-06, 1.0],                                  // account_id
 ];
 
-/// The standard model's prior among candidate pairs.
-const STANDARD_PRIOR: f64 = 0.288;
+/// The standard model's prior between two random records, for a population
+/// of a thousand in which each record has about one duplicate;
+/// [`MatchModel::train`] sets it for the batch at hand (see `standard_for`).
+const STANDARD_PRIOR: f64 = 1e-3;
 
 /// The standard household model's prior among household pairs.
 const STANDARD_HOUSEHOLD_PRIOR: f64 = 0.657;
@@ -1429,8 +1431,11 @@ impl MatchModel {
     /// initials, second address lines, locality typos, account ids) were set
     /// by hand to what such evidence is worth. It has no term frequencies
     /// (exact agreement on a common name weighs as on a rare one) and no
-    /// generic values. Prefer a trained model whenever the data allow:
-    /// error rates differ from source to source.
+    /// generic values. Its prior, between two records drawn at random, is
+    /// 1/1000; a resolver that falls back to it for a batch of `n` records
+    /// sets the prior to `1 / (n − 1)` (at most ½): each record is taken to
+    /// have about one duplicate among the others. Prefer a trained model
+    /// whenever the data allow: error rates differ from source to source.
     ///
     /// # Examples
     ///
@@ -1475,6 +1480,7 @@ impl MatchModel {
         params: &TrainParams,
     ) -> MatchModel {
         let mut model = MatchModel::standard();
+        model.prior = (1.0 / records.saturating_sub(1).max(1) as f64).min(0.5);
         model.generic = generic;
         model.rule_weight = params.rule_weight;
         model.max_tf_adjustment = params.max_tf_adjustment;
@@ -1482,7 +1488,7 @@ impl MatchModel {
             records,
             candidate_pairs,
         };
-        model
+        model.with_weights()
     }
 
     /// Trains a model without labels.
