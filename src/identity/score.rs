@@ -502,13 +502,28 @@ pub(crate) fn levels(
 /// the locality and the region, and a locality the region, so counting all
 /// three would weigh one fact (one place) three times — the dependence that
 /// made namesakes of one town look like one person. The less specific
-/// levels become missing (no evidence) when a more specific one is there.
+/// levels become missing (no evidence) when a more specific one is there,
+/// and a street name shared across two different places is a different
+/// street.
 fn nest_places(v: &mut [u8; FIELDS]) {
-    if v[Field::Postcode.index()] != 0 {
+    // The most specific place both records name, and whether it differs.
+    let differs = if v[Field::Postcode.index()] != 0 {
         v[Field::Locality.index()] = 0;
         v[Field::Region.index()] = 0;
+        v[Field::Postcode.index()] == 3
     } else if v[Field::Locality.index()] != 0 {
         v[Field::Region.index()] = 0;
+        v[Field::Locality.index()] == 3
+    } else {
+        false
+    };
+    // A street names a spot within a place: one street name in two places
+    // is two streets ("Main Street" runs through many towns), so where the
+    // places differ the streets do too. (A house number is left as it is:
+    // it is compared on its own, and a mistyped postcode should not also
+    // cost the number's agreement.)
+    if differs && v[Field::Street.index()] != 0 {
+        v[Field::Street.index()] = (Field::Street.levels().len() - 1) as u8;
     }
 }
 
@@ -1292,6 +1307,7 @@ fn em_session(
     patterns: &[([u8; FIELDS], f64)],
     u: &[Vec<f64>],
     fixed: &[Field],
+    known: &dyn Fn(&[u8; FIELDS]) -> Option<f64>,
     iterations: usize,
 ) -> ((Vec<Vec<f64>>, usize, bool), f64) {
     let mut m: Vec<Vec<f64>> = Field::ALL.iter().map(|f| initial_m(*f)).collect();
@@ -1305,7 +1321,7 @@ fn em_session(
         let mut counts = empty_counts();
         let (mut mt, mut total) = (0.0, 0.0);
         for (v, c) in patterns {
-            let p = posterior(v, prior, &ln_m, &ln_u, fixed);
+            let p = known(v).unwrap_or_else(|| posterior(v, prior, &ln_m, &ln_u, fixed));
             mt += p * c;
             total += c;
             for (i, l) in v.iter().enumerate() {
@@ -1635,6 +1651,32 @@ impl MatchModel {
         let mut sums: Vec<Vec<f64>> = empty_counts();
         let mut mass = vec![0.0; k];
         let mut converged = true;
+        // The prior's sample, read first: household pairs among it train the
+        // household model when there are enough of them.
+        let patterns = patterns_of(vectors(&evenly_spaced(
+            all_pairs,
+            params.max_training_pairs,
+        )));
+        let household: Vec<([u8; FIELDS], f64)> = patterns
+            .iter()
+            .filter(|(v, _)| is_household(v))
+            .cloned()
+            .collect();
+        let seen: f64 = household.iter().map(|p| p.1).sum();
+        let initial: Vec<Vec<f64>> = Field::ALL.iter().map(|f| initial_m(*f)).collect();
+        let h = (seen >= MIN_HOUSEHOLD_PAIRS)
+            .then(|| HouseholdModel::train(&household, &initial, &model.u, params.em_iterations));
+        // A household pair is a match as the household model judges it:
+        // its members share the family name, address and phone, so the
+        // general model, which counts those as independent evidence, would
+        // take every member of a household for the same person.
+        let household_posterior = h.as_ref().map(|h| {
+            let (ln_m, ln_u) = (logs(&h.m), logs(&h.u));
+            move |v: &[u8; FIELDS]| {
+                is_household(v).then(|| posterior(v, h.prior, &ln_m, &ln_u, &SHARED_IN_HOUSEHOLD))
+            }
+        });
+        let known = |v: &[u8; FIELDS]| household_posterior.as_ref().and_then(|f| f(v));
         for rule in blocking.rule_list() {
             let Some((_, len, sample)) = samples.iter().find(|(r, _, _)| r == rule) else {
                 continue;
@@ -1644,7 +1686,7 @@ impl MatchModel {
             }
             let patterns = patterns_of(vectors(sample));
             let fixed = agreeing_fields(*rule);
-            let (m, matched) = em_session(&patterns, &model.u, fixed, params.em_iterations);
+            let (m, matched) = em_session(&patterns, &model.u, fixed, &known, params.em_iterations);
             model.iterations = model.iterations.max(m.1);
             converged &= m.2;
             for (i, f) in Field::ALL.iter().enumerate() {
@@ -1672,10 +1714,6 @@ impl MatchModel {
             })
             .collect();
         // The prior among all candidates, with m and u fixed.
-        let patterns = patterns_of(vectors(&evenly_spaced(
-            all_pairs,
-            params.max_training_pairs,
-        )));
         let mut prior = 0.3;
         let (ln_m, ln_u) = (logs(&model.m), logs(&model.u));
         for _ in 0..200 {
