@@ -742,6 +742,9 @@ struct Item {
     booster: f32,
     flags: u8,
     caps: bool,
+    /// An emoji or emoticon: it keeps its own valence, untouched by
+    /// negators, boosters and the emphasis of shouted words.
+    symbol: bool,
     matched: MatchKind,
 }
 
@@ -999,7 +1002,9 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 has_valence: entry.has_valence,
                 booster: entry.booster,
                 flags: entry.flags,
-                caps: token.is_all_caps(),
+                // `:D` has no lower-case letter, but is no shouted word.
+                caps: token.is_all_caps() && token.kind() == TokenKind::Word,
+                symbol: matches!(token.kind(), TokenKind::Emoji | TokenKind::Emoticon),
                 matched: if entry.has_valence {
                     MatchKind::Exact
                 } else {
@@ -1122,6 +1127,14 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 // filler, not liking (VADER scores every "like" +1.5).
                 note(i, Rule::Modifier);
                 s.values.push(0.0);
+                continue;
+            }
+            if it.symbol {
+                // "NOT fast :(" is still sad: a face or emoji states its own
+                // feeling, so negators, boosters and caps before it do not
+                // reach it (VADER flips `:(` after "not"). A contrast word
+                // still weighs it, below, as it weighs every token.
+                s.values.push(v);
                 continue;
             }
             if english {
@@ -1538,6 +1551,53 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidParameter);
         }
         assert!(build("good\t2", Rules::empty().with_booster("so", -10.0)).is_ok());
+    }
+
+    /// Issue #14: "NOT fast :(" scored +0.687, the negation flipping `:(`.
+    #[test]
+    fn negation_does_not_reach_emoticons_or_emoji() {
+        let lexicon = Lexicon::from_tsv("good\t1.9\n:(\t-1.9\n:D\t2.3\n😞\t-2.0\n😊\t3.2\n")
+            .unwrap_or_default();
+        let sc = LexiconScorer::params(Language::English)
+            .lexicon(lexicon)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let c = |t: &str| sc.score(t).compound();
+        for face in [":(", "😞"] {
+            assert_eq!(c(&format!("not {face}")), c(face), "{face}");
+            assert_eq!(c(&format!("was NOT fast {face}")), c(face), "{face}");
+            assert_eq!(c(&format!("very {face}")), c(face), "{face}");
+            assert!(c(face) < 0.0);
+        }
+        for face in [":D", "😊"] {
+            assert_eq!(c(&format!("never {face}")), c(face), "{face}");
+            // Shouting elsewhere does not emphasise a face.
+            assert_eq!(
+                c(&format!("OK ok {face}")),
+                c(&format!("ok ok {face}")),
+                "{face}"
+            );
+        }
+        // Words are still negated, and a contrast still weighs a face.
+        assert!(c("not good") < 0.0);
+        assert!(c("good, but :(") < c("good :("));
+        let e = sc.explain("NOT :(");
+        assert!(e.contributions()[1].rules().is_empty());
+        assert_eq!(
+            e.contributions()[1].valence(),
+            e.contributions()[1].lexicon_valence()
+        );
+    }
+
+    #[cfg(feature = "lexicon-en")]
+    #[test]
+    fn the_issue_sentence_reads_negative() -> Result<()> {
+        let sc = LexiconScorer::english()?;
+        let s = sc
+            .score("Great boots, but the delivery was NOT fast :(")
+            .compound();
+        assert!((-0.5..=-0.1).contains(&s), "{s}");
+        Ok(())
     }
 
     proptest! {
