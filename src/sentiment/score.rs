@@ -391,7 +391,7 @@ impl ScorerParams {
         });
         let lexicon = match self.lexicon {
             Some(l) => l,
-            None => bundled(self.language).ok_or_else(|| {
+            None => Lexicon::bundled(self.language).ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidParameter,
                     Detail::NoLexicon {
@@ -489,17 +489,6 @@ fn rule_error(word: &str, value: f64, what: &'static str, range: &'static str) -
             range,
         },
     )
-}
-
-#[allow(unused_variables)] // without the lexicon features no language is bundled
-fn bundled(language: Language) -> Option<Lexicon> {
-    match language {
-        #[cfg(feature = "lexicon-en")]
-        Language::English => Some(Lexicon::english()),
-        #[cfg(feature = "lexicon-pt")]
-        Language::Portuguese => Some(Lexicon::portuguese()),
-        _ => None,
-    }
 }
 
 /// Longest ending (in bytes) the stemmer may remove from a lexicon word for
