@@ -15,6 +15,10 @@
 //!   −1..=1, or a `label` column of pos/neu/neg), optionally only the rows whose
 //!   `split` is `--train-split NAME`; with `--lexicon` too, the learned words
 //!   are added to the loaded ones.
+//! - `--rules none` scores the plain sum of the tokens' lexicon valences
+//!   (lower-cased exact matches, no negation, boosters, contrast, caps,
+//!   punctuation or stemming), normalised as VADER does: the baseline every
+//!   rule must beat. The default, `--rules language`, uses the language's rules.
 //! - `--out` receives `id,score` with the compound score in −1..=1.
 
 use std::collections::HashMap;
@@ -23,8 +27,22 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use custodia::sentiment::{
-    LabelledText, Language, Lexicon, LexiconInducer, LexiconScorer, SentimentScorer,
+    LabelledText, Language, Lexicon, LexiconInducer, LexiconScorer, SentimentScorer, TextTokenizer,
+    Tokenizer,
 };
+
+/// The plain lexicon sum: each token's lower-cased lexicon valence (an
+/// emoticon's as written first), summed and normalised to `s / sqrt(s² + 15)`.
+fn plain_sum(lexicon: &Lexicon, text: &str) -> f64 {
+    let mut sum = 0.0;
+    for token in TextTokenizer::new().tokens(text) {
+        let v = lexicon
+            .get(token.text())
+            .or_else(|| lexicon.get(&token.text().to_lowercase()));
+        sum += v.unwrap_or(0.0);
+    }
+    sum / (sum * sum + 15.0).sqrt()
+}
 
 /// Splits CSV text (RFC 4180 quoting) into rows of fields.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
@@ -101,6 +119,7 @@ struct Args {
     train: Option<String>,
     split: Option<String>,
     train_split: Option<String>,
+    plain: bool,
     out: String,
 }
 
@@ -125,6 +144,11 @@ fn parse_args() -> Result<Args, String> {
         train: map.get("train").cloned(),
         split: map.get("split").cloned(),
         train_split: map.get("train-split").cloned(),
+        plain: match map.get("rules").map(String::as_str) {
+            None | Some("language") => false,
+            Some("none") => true,
+            Some(other) => return Err(format!("--rules is `language` or `none`, not {other:?}")),
+        },
         out: need("out")?,
     })
 }
@@ -177,6 +201,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let mut params = LexiconScorer::params(args.lang);
+    let plain = match (args.plain, &lexicon) {
+        (false, _) => None,
+        (true, Some(l)) => Some(l.clone()),
+        (true, None) => Some(
+            Lexicon::bundled(args.lang).ok_or_else(|| format!("no lexicon for {}", args.lang))?,
+        ),
+    };
     if let Some(lexicon) = lexicon {
         params = params.lexicon(lexicon);
     }
@@ -189,7 +220,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let (Some(id), Some(text)) = (row.get("id"), row.get("text")) else {
             continue;
         };
-        let score = scorer.score(text).compound();
+        let score = match &plain {
+            Some(lexicon) => plain_sum(lexicon, text),
+            None => scorer.score(text).compound(),
+        };
         out.push_str(&format!("{id},{score:.6}\n"));
         n += 1;
     }
