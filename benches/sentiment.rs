@@ -6,12 +6,17 @@
 //! lower-case `String` per word, look it up in a std `HashMap` with SipHash,
 //! normalise the sum) — no rules at all.
 //!
+//! `sentiment_csv_100k` times the whole path of `examples/sentiment.rs`
+//! (read 100,000 CSV rows, score, write `id,score`) against scoring the same
+//! texts alone, in the same run: their ratio is what the CSV I/O costs.
+//!
 //! ```text
 //! cargo bench --bench sentiment -- --warm-up-time 1 --measurement-time 3
 //! ```
 
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::io::Write;
 
 use criterion::{criterion_main, Criterion, Throughput};
 use custodia::sentiment::{Language, Lexicon, LexiconScorer, SentimentScorer, Stemming};
@@ -136,11 +141,82 @@ pub fn long_text(c: &mut Criterion) {
     group.finish();
 }
 
+// The example's own CSV reader and writer; the bench uses a part of them.
+#[allow(dead_code)]
+#[path = "../examples/support/example_csv.rs"]
+mod example_csv;
+
+/// 100,000 rows of `id,customer,text` in memory, with the quoting real
+/// exports have (commas, doubled quotes, line breaks inside fields).
+fn csv_100k() -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 << 20);
+    out.extend_from_slice(b"id,customer,text\n");
+    for i in 0..100_000usize {
+        let s = SENTENCES[i % SENTENCES.len()];
+        let quoted = s.replace('"', "\"\"");
+        let tail = if i % 97 == 0 {
+            "\nSecond line, with a comma."
+        } else {
+            ""
+        };
+        writeln!(out, "r{i},c{},\"{quoted}{tail}\"", i % 7919).expect("writing to a Vec");
+    }
+    out
+}
+
+/// The example's whole path on 100k rows against scoring alone.
+pub fn csv_100k_whole_path(c: &mut Criterion) {
+    let lexicon = Lexicon::from_vader(include_str!("../data/sentiment/vader_en.txt"))
+        .expect("the bundled VADER lexicon parses");
+    let scorer = LexiconScorer::params(Language::English)
+        .lexicon(lexicon)
+        .stemming(Stemming::Off)
+        .build()
+        .expect("the English scorer builds");
+    let input = csv_100k();
+    let texts: Vec<String> = {
+        let mut rd = example_csv::reader(input.as_slice());
+        rd.records()
+            .map(|r| r.expect("the generated CSV reads")[2].to_owned())
+            .collect()
+    };
+    let mut group = c.benchmark_group("sentiment_csv_100k");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    group.bench_function("whole_path", |b| {
+        b.iter(|| {
+            let mut rd = example_csv::reader(black_box(input.as_slice()));
+            let header = rd.headers().expect("a header").clone();
+            let cols = example_csv::Columns::find(&header).expect("id and text columns");
+            let mut out = example_csv::ScoreWriter::new(Vec::with_capacity(2 << 20))
+                .expect("writing to a Vec");
+            let mut record = csv::StringRecord::new();
+            while rd
+                .read_record(&mut record)
+                .expect("the generated CSV reads")
+            {
+                let score = scorer.score(&record[cols.text]).compound();
+                out.write(&record[cols.id], score)
+                    .expect("writing to a Vec");
+            }
+            black_box(out.finish().expect("writing to a Vec"))
+        });
+    });
+    group.bench_function("scoring_only", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(scorer.score(black_box(t)));
+            }
+        });
+    });
+    group.finish();
+}
+
 mod harness {
     //! criterion's generated entry points.
     #![allow(missing_docs)] // the macros generate undocumented functions
-    use super::{long_text, throughput};
-    criterion::criterion_group!(benches, throughput, long_text);
+    use super::{csv_100k_whole_path, long_text, throughput};
+    criterion::criterion_group!(benches, throughput, long_text, csv_100k_whole_path);
 }
 
 criterion_main!(harness::benches);

@@ -62,6 +62,9 @@ pub(crate) enum Detail {
     UnknownLanguage {
         code: String,
     },
+    BadLanguageTag {
+        tag: String,
+    },
     ScoreOutOfRange {
         index: usize,
         score: f64,
@@ -116,6 +119,9 @@ impl fmt::Display for Detail {
                 range,
             } => write!(f, "{what} {value} of {word:?} is out of range {range}"),
             Detail::NoExamples => write!(f, "no labelled texts to learn a lexicon from"),
+            Detail::BadLanguageTag { tag } => {
+                write!(f, "{tag:?} is not a language tag (ISO 639 code or BCP 47 tag)")
+            }
             Detail::UnknownLanguage { code } => {
                 write!(f, "language code {code:?} is not one of the supported languages")
             }

@@ -21,6 +21,7 @@ use crate::error::{Error, ErrorKind, Result, Span};
 use super::error::Detail;
 use super::hash::FxHashMap;
 use super::tokenize::{TextTokenizer, TokenKind, Tokenizer};
+use super::Language;
 
 /// A map from tokens to valences.
 ///
@@ -334,6 +335,31 @@ impl Lexicon {
             out.insert(k, (f64::from(*v) * factor).clamp(-max_abs, max_abs))?;
         }
         Ok(out)
+    }
+
+    /// Returns the lexicon bundled for `language` in this build, or `None`
+    /// when there is none ([`Language::has_bundled_lexicon`] says which).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::sentiment::{Language, Lexicon};
+    /// let lexicon = match Lexicon::bundled(Language::Portuguese) {
+    ///     Some(bundled) => bundled,
+    ///     None => Lexicon::from_tsv("ótimo\t3.1\nhorrível\t-2.5\n")?,
+    /// };
+    /// assert!(!lexicon.is_empty());
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    #[allow(unused_variables)] // without the lexicon features no language is bundled
+    pub fn bundled(language: Language) -> Option<Lexicon> {
+        match language {
+            #[cfg(feature = "lexicon-en")]
+            Language::English => Some(Lexicon::english()),
+            #[cfg(feature = "lexicon-pt")]
+            Language::Portuguese => Some(Lexicon::portuguese()),
+            _ => None,
+        }
     }
 
     /// Returns the VADER English lexicon with its emoji (7,500 words,

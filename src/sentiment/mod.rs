@@ -63,6 +63,8 @@ mod tokenize;
 pub use aggregate::{AggregateParams, SentimentSummary};
 pub use induce::{InducerParams, LabelledText, LexiconInducer};
 pub use language::Language;
+#[cfg(feature = "detect")]
+pub use language::{Detection, DETECT_MAX_BYTES};
 pub use lexicon::Lexicon;
 pub use rules::Rules;
 pub use score::{
