@@ -26,7 +26,9 @@ use custodia::model::{
     Value,
 };
 use custodia::segment::Segment;
-use custodia::sentiment::{AggregateParams, LexiconScorer, SentimentScorer, SentimentSummary};
+use custodia::sentiment::{
+    AggregateParams, Language, LexiconScorer, SentimentScorer, SentimentSummary,
+};
 use custodia::UnifiedProfile;
 
 /// Each source's messages, embedded so the example runs anywhere.
@@ -146,37 +148,39 @@ fn main() -> custodia::Result<()> {
         let money = custodia::model::Money::from_minor(*minor, Currency::new(currency)?);
         println!("    {money}");
     }
-    // 4. Sentiment of what customers wrote, in their own language. English
-    //    and Portuguese lexicons are bundled; other languages bring their
-    //    own lexicon (or learn one from labelled feedback).
+    // 4. Sentiment of what customers wrote, in their own language. Tags
+    //    such as `pt-BR` name their language; English and Portuguese
+    //    lexicons are bundled, other languages bring their own lexicon (or
+    //    learn one from labelled feedback).
     println!("\n== 4. Feedback sentiment (compound score in [-1, 1])");
     let language_of: BTreeMap<String, String> = records
         .iter()
         .filter_map(|r| {
             let user = r.identity().external_ids.first()?.value.to_string();
-            let lang = r.demographic().language.as_ref()?.primary().to_owned();
+            let lang = r.demographic().language.as_ref()?.to_string();
             Some((user, lang))
         })
         .collect();
+    let mut scorers: BTreeMap<Language, LexiconScorer> = BTreeMap::new();
     let english = LexiconScorer::english()?;
-    let portuguese = LexiconScorer::portuguese()?;
     let mut scored: BTreeMap<String, Vec<_>> = BTreeMap::new();
     feedback.sort();
     for (at, user, name, text) in &feedback {
-        let lang = language_of.get(user).map_or("?", String::as_str);
-        let scorer = match lang {
-            "en" => Some(&english),
-            "pt" => Some(&portuguese),
-            _ => None,
+        let tag = language_of.get(user).map_or("?", String::as_str);
+        let Ok(lang) = tag.parse::<Language>() else {
+            println!("   (unknown language {tag:?}) {name:<16} {text}");
+            continue;
         };
-        match scorer {
-            Some(scorer) => {
-                let score = scorer.score(text).compound();
-                scored.entry(user.clone()).or_default().push((*at, score));
-                println!("  {score:+.3} {lang} {name:<16} {text}");
-            }
-            None => println!("   (no lexicon) {lang} {name:<16} {text}"),
+        if !lang.has_bundled_lexicon() {
+            println!("   (no bundled lexicon: bring one) {tag} {name:<16} {text}");
+            continue;
         }
+        if !scorers.contains_key(&lang) {
+            scorers.insert(lang, LexiconScorer::params(lang).build()?);
+        }
+        let score = scorers[&lang].score(text).compound();
+        scored.entry(user.clone()).or_default().push((*at, score));
+        println!("  {score:+.3} {tag:<5} {name:<16} {text}");
     }
     let strongest =
         english.explain("The speaker arrived with a cracked grille. Really disappointed.");

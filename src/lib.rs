@@ -86,6 +86,7 @@
 //! | `rayon` | yes | parallel work inside calls that ask for it; results are identical without it | rayon |
 //! | `lexicon-en` | yes | `sentiment::Lexicon::english`, the VADER lexicon with emoji (MIT) | about 550 KB of data |
 //! | `lexicon-pt` | yes | `sentiment::Lexicon::portuguese`, the LeIA lexicon (MIT) | about 430 KB of data |
+//! | `detect` | no | `sentiment::Language::detect`: names the language of untagged text (reads at most 4 KB) | whatlang (MIT) and its hashbrown |
 //!
 //! Features only add API; they never change results.
 //!
