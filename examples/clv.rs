@@ -25,12 +25,15 @@
 use std::collections::HashMap;
 use std::error::Error;
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::BufReader;
 use std::time::Instant;
 
 use chrono::NaiveDate;
 use custodia::clv::{
     roc_auc, summarize, BgBb, BgNbd, Clv, ClvEstimator, DiscountRate, Fit, FitReport, GammaGamma,
-    MbgNbd, ParetoNbd, Period, Periods, RfmSummary, Summaries, Transaction, TransactionModel,
+    MbgNbd, ParetoNbd, Period, Periods, RfmSummary, Summaries, SummaryCsv, Transaction,
+    TransactionModel,
 };
 
 type AnyResult<T> = Result<T, Box<dyn Error>>;
@@ -86,37 +89,18 @@ fn count(v: f64) -> AnyResult<u32> {
     }
 }
 
-/// Reads a summary CSV for `model`.
+/// Reads a summary CSV for `model`, streaming it through [`SummaryCsv`]
+/// (exact numbers, errors that name the line and column).
 fn read_summaries(path: &str, model: &str) -> AnyResult<Summaries> {
-    let table = Table::read(path)?;
-    let f = table.require(&["frequency"])?;
-    let r = table.require(&["recency"])?;
-    let t = if model == "bgbb" {
-        table.require(&["periods", "n"])?
-    } else {
-        table.require(&["T"])?
-    };
-    let m = table.column(&["monetary_value"]);
-    let w = table.column(&["weights", "weight"]);
-    if model == "gammagamma" && m.is_none() {
+    let file = File::open(path).map_err(|e| format!("reading {path}: {e}"))?;
+    let reader = SummaryCsv::new(BufReader::with_capacity(1 << 16, file))
+        .map_err(|e| e.context(format_args!("reading {path}")))?;
+    if model == "gammagamma" && !reader.has_monetary() {
         return Err("gammagamma needs a monetary_value column".into());
     }
-    let mut data = Summaries::new();
-    for row in &table.rows {
-        let mut s = RfmSummary::new(
-            count(Table::number(row, f)?)?,
-            Table::number(row, r)?,
-            Table::number(row, t)?,
-        )?;
-        if let Some(m) = m {
-            s = s.with_monetary(Table::number(row, m)?)?;
-        }
-        match w {
-            Some(w) => data.push_weighted(s, count(Table::number(row, w)?)?.into())?,
-            None => data.push(s),
-        }
-    }
-    Ok(data)
+    Ok(reader
+        .read_all()
+        .map_err(|e| e.context(format_args!("reading {path}")))?)
 }
 
 fn fit_transaction_model(model: &str, data: &Summaries) -> AnyResult<Box<dyn TransactionModel>> {

@@ -7,7 +7,7 @@
 
 use custodia::clv::{
     roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, GammaGamma, MbgNbd,
-    ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, TransactionModel,
+    ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, SummaryCsv, TransactionModel,
 };
 use custodia::error::ErrorKind;
 use proptest::prelude::*;
@@ -1393,5 +1393,155 @@ mod fuzz {
                 summaries_case(log, end, split)
             })
             .unwrap();
+    }
+}
+
+/// Reads a file of `testdata/clv/` with [`SummaryCsv`].
+fn read_summary_csv(name: &str) -> custodia::Result<Summaries> {
+    let file = std::fs::File::open(format!("{DATA}{name}")).unwrap();
+    SummaryCsv::new(std::io::BufReader::new(file))?.read_all()
+}
+
+#[test]
+fn summary_csv_reads_the_published_files_exactly() {
+    assert_eq!(read_summary_csv("cdnow_summary.csv").unwrap(), cdnow(false));
+    assert_eq!(
+        read_summary_csv("cdnow_summary_monetary.csv").unwrap(),
+        cdnow(true)
+    );
+    assert_eq!(read_summary_csv("donations_rf.csv").unwrap(), donations());
+}
+
+#[test]
+fn summary_csv_errors_name_the_line_and_column() {
+    let cases = [
+        ("", "line 0: no header line"),
+        ("id,recency,T\n", "line 1: missing column frequency"),
+        ("frequency,recency,T,T\n1,1,2,2\n", "line 1, column T: column named twice"),
+        ("frequency,recency,T\n1,1\n", "line 2: 2 fields where the header has 3"),
+        ("frequency,recency,T\n1,1,2,3\n", "line 2: 4 fields where the header has 3"),
+        (
+            "frequency,recency,T\n\n1.5,1,2\n",
+            "line 3, column frequency: \"1.5\" is not a whole number",
+        ),
+        (
+            "frequency,recency,T\n-1,1,2\n",
+            "line 2, column frequency: \"-1\" is not a whole non-negative number",
+        ),
+        (
+            "frequency,recency,T\n4294967296,1,2\n",
+            "line 2, column frequency: \"4294967296\" exceeds the largest allowed value 4294967295",
+        ),
+        (
+            "frequency,recency,T\n1,1e999,2\n",
+            "line 2, column recency: \"1e999\" is not a finite number (it overflows or names infinity or NaN)",
+        ),
+        (
+            "frequency,recency,T\n1,1,NaN\n",
+            "line 2, column T: \"NaN\" is not a finite number (it overflows or names infinity or NaN)",
+        ),
+        (
+            "frequency,recency,T\n1,1,inf\n",
+            "line 2, column T: \"inf\" is not a finite number (it overflows or names infinity or NaN)",
+        ),
+        ("frequency,recency,T\n1,x,2\n", "line 2, column recency: \"x\" is not a number"),
+        ("frequency,recency,T\n1,-1,2\n", "line 2: recency -1 is negative"),
+        (
+            "frequency,recency,T\n1,3,2\n",
+            "line 2: recency 3 exceeds customer age 2",
+        ),
+        (
+            "frequency,recency,T,weights\n1,1,2,0\n",
+            "line 2: weight 0 is invalid: weights count customers and must be at least 1",
+        ),
+        (
+            "frequency,recency,T,monetary_value\n1,1,2,-5\n",
+            "line 2: monetary value -5 is negative",
+        ),
+    ];
+    for (text, expected) in cases {
+        let err = SummaryCsv::new(text.as_bytes()).and_then(|r| r.read_all());
+        let err = err.expect_err(text);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{text}");
+        assert_eq!(err.to_string(), expected, "{text}");
+    }
+    let bytes: &[u8] = b"frequency,recency,T\n1,\xff,2\n";
+    let err = SummaryCsv::new(bytes)
+        .and_then(|r| r.read_all())
+        .unwrap_err();
+    assert_eq!(err.to_string(), "line 2: not UTF-8 at byte 3");
+}
+
+#[test]
+fn summary_csv_takes_quotes_blank_lines_crlf_and_a_byte_order_mark() {
+    let text =
+        "\u{feff}\"id\",\"frequency\",recency,T,weights\r\n\r\n\"a\",\"2.0\", 30.43 ,38.86,3\r\n";
+    let reader = SummaryCsv::new(text.as_bytes()).unwrap();
+    assert!(reader.has_weights() && !reader.has_monetary());
+    let data = reader.read_all().unwrap();
+    let rows: Vec<_> = data.iter().map(|(s, w)| (*s, w)).collect();
+    assert_eq!(rows, vec![(RfmSummary::new(2, 30.43, 38.86).unwrap(), 3)]);
+}
+
+#[test]
+fn summary_csv_reads_100_kb_rows_and_lines() {
+    // Many rows.
+    let mut text = String::from("frequency,recency,T\n");
+    while text.len() < 100_000 {
+        text.push_str("3,12.25,38.5\n");
+    }
+    let rows = text.lines().count() as u64 - 1;
+    let data = SummaryCsv::new(text.as_bytes())
+        .unwrap()
+        .read_all()
+        .unwrap();
+    assert_eq!(data.customers(), rows);
+    // One 100 KB line: refused for its field count, not slowly.
+    let long = format!("frequency,recency,T\n1,1,{}\n", ",".repeat(100_000));
+    let err = SummaryCsv::new(long.as_bytes())
+        .unwrap()
+        .read_all()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 2: 100003 fields where the header has 3"
+    );
+    // A 100 KB number: exact digits, then refused as out of range.
+    let big = format!("frequency,recency,T\n{},1,2\n", "9".repeat(100_000));
+    assert!(SummaryCsv::new(big.as_bytes()).unwrap().read_all().is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Summaries written with Rust's shortest round-trip formatting read back
+    /// bit for bit, with their weights.
+    #[test]
+    fn summary_csv_round_trips_exactly(
+        rows in prop::collection::vec(
+            (any::<u32>(), 0.0f64..1e6, 0.0f64..1.0, 0.0f64..1e9, 1u64..u64::MAX),
+            0..60,
+        )
+    ) {
+        let mut text = String::from("id,frequency,recency,T,monetary_value,weights\n");
+        let mut expected = Summaries::new();
+        for (i, (x, age, share, m, w)) in rows.iter().enumerate() {
+            let recency = age * share;
+            let s = RfmSummary::new(*x, recency, *age).unwrap().with_monetary(*m).unwrap();
+            text.push_str(&format!("{i},{x},{recency},{age},{m},{w}\n"));
+            expected.push_weighted(s, *w).unwrap();
+        }
+        let read = SummaryCsv::new(text.as_bytes()).unwrap().read_all().unwrap();
+        prop_assert_eq!(read, expected);
+    }
+
+    /// Arbitrary text gives rows or a typed error, never a panic.
+    #[test]
+    fn summary_csv_never_panics(body in "[0-9a-zA-Z.,\"\\- \r\n]{0,400}") {
+        let text = format!("frequency,recency,T\n{body}");
+        match SummaryCsv::new(text.as_bytes()).and_then(|r| r.read_all()) {
+            Ok(data) => prop_assert!(data.len() <= body.lines().count()),
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+        }
     }
 }

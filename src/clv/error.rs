@@ -44,6 +44,13 @@ pub(crate) enum ClvError {
     },
     /// The observation window ends before the calibration window.
     WindowOrder,
+    /// A field of a summary CSV that cannot be read; `column` is empty when
+    /// the problem is the whole line.
+    Csv {
+        line: u64,
+        column: String,
+        reason: String,
+    },
     /// A customer's total exceeds the range of `f64`.
     Overflow {
         field: &'static str,
@@ -87,6 +94,17 @@ impl fmt::Display for ClvError {
                 f,
                 "{field} of customer {customer:?} exceeds the largest finite number"
             ),
+            ClvError::Csv {
+                line,
+                column,
+                reason,
+            } => {
+                if column.is_empty() {
+                    write!(f, "line {line}: {reason}")
+                } else {
+                    write!(f, "line {line}, column {column}: {reason}")
+                }
+            }
             ClvError::WindowOrder => {
                 f.write_str("observation end is before calibration end; the holdout must follow the calibration")
             }

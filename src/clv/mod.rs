@@ -17,7 +17,8 @@
 //! - **Summaries**: [`summarize`] and [`calibration_holdout`] turn plain
 //!   [`Transaction`] rows into per-customer summaries in a chosen [`Period`];
 //!   [`Transaction::purchases`] takes them from the model's transaction
-//!   events; [`Summaries`] holds (weighted) summaries for fitting.
+//!   events; [`Summaries`] holds (weighted) summaries for fitting, and
+//!   [`SummaryCsv`] streams them from a summary CSV file.
 //! - **Fitting** is separate from the fitted models: `BgNbd::params().fit(&data)?`
 //!   (the [`Fit`] trait) returns a [`BgNbd`]; saved parameters load with
 //!   `BgNbd::from_parameters(..)?` or serde.
@@ -85,6 +86,7 @@ mod optim;
 mod pareto_nbd;
 mod special;
 mod summary;
+mod summary_csv;
 mod value;
 
 use std::fmt;
@@ -101,6 +103,7 @@ pub use summary::{
     calibration_holdout, summarize, CalibrationHoldout, CustomerSummary, Period, RfmSummary,
     Summaries, Transaction,
 };
+pub use summary_csv::SummaryCsv;
 pub use value::Clv;
 
 use crate::error::Result;
