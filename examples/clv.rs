@@ -132,7 +132,7 @@ fn fit_mode(path: &str, model: &str) -> AnyResult<serde_json::Value> {
             m.parameters(),
             m.log_likelihood(&data),
             customers,
-            m.report().copied(),
+            m.report().cloned(),
         )
     } else {
         let (m, report) = fit_with_report(model, &data)?;
@@ -150,10 +150,14 @@ fn fit_mode(path: &str, model: &str) -> AnyResult<serde_json::Value> {
         "parameters": json_parameters(&params),
         "log_likelihood": ll,
         "fit_seconds": seconds,
-        "iterations": report.map(|r| r.iterations()),
-        "evaluations": report.map(|r| r.evaluations()),
-        "gradient_norm": report.map(|r| r.gradient_norm()),
-        "rows": report.map(|r| r.rows()),
+        "iterations": report.as_ref().map(|r| r.iterations()),
+        "evaluations": report.as_ref().map(|r| r.evaluations()),
+        "gradient_norm": report.as_ref().map(|r| r.gradient_norm()),
+        "rows": report.as_ref().map(|r| r.rows()),
+        "standard_errors": report.as_ref().and_then(|r| r.standard_errors()).map(|se| {
+            json_parameters(&params.iter().zip(se).map(|((k, _), v)| (*k, *v)).collect::<Vec<_>>())
+        }),
+        "warnings": report.as_ref().map_or(Vec::new(), |r| r.warnings().iter().map(ToString::to_string).collect()),
     }))
 }
 
@@ -165,22 +169,22 @@ fn fit_with_report(
     Ok(match model {
         "bgnbd" => {
             let m = BgNbd::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         "mbgnbd" => {
             let m = MbgNbd::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         "pareto" => {
             let m = ParetoNbd::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         "bgbb" => {
             let m = BgBb::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         other => return Err(format!("unknown transaction model {other:?}").into()),

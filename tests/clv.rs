@@ -6,8 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 use custodia::clv::{
-    roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, GammaGamma, MbgNbd,
-    ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, SummaryCsv, TransactionModel,
+    roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, FitWarning,
+    GammaGamma, MbgNbd, ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, SummaryCsv,
+    TransactionModel,
 };
 use custodia::error::ErrorKind;
 use proptest::prelude::*;
@@ -1542,6 +1543,165 @@ proptest! {
         match SummaryCsv::new(text.as_bytes()).and_then(|r| r.read_all()) {
             Ok(data) => prop_assert!(data.len() <= body.lines().count()),
             Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+        }
+    }
+}
+
+/// The first `n` customers of CDNOW, a small data set of real histories.
+fn cdnow_head(n: usize) -> Summaries {
+    cdnow(true).iter().take(n).map(|(s, _)| *s).collect()
+}
+
+#[test]
+fn bg_nbd_on_ten_customers_warns_and_advises() {
+    let m = BgNbd::params().fit(&cdnow_head(10)).unwrap();
+    let w = m.report().unwrap().warnings();
+    assert!(
+        w.contains(&FitWarning::FewCustomers {
+            customers: 10.0,
+            recommended: 100.0
+        }),
+        "{w:?}"
+    );
+    assert!(
+        w.contains(&FitWarning::FewRepeaters {
+            repeaters: 5.0,
+            recommended: 30.0
+        }),
+        "{w:?}"
+    );
+    // The dropout parameters run off, so they cannot be trusted.
+    assert!(
+        w.iter()
+            .any(|w| matches!(w, FitWarning::ParameterAtExtreme { .. })),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| matches!(
+            w,
+            FitWarning::SingularHessian | FitWarning::WeaklyIdentified { .. }
+        )),
+        "{w:?}"
+    );
+    for warning in w {
+        let text = warning.to_string();
+        assert!(text.ends_with(warning.advice()), "{text}");
+        assert!(warning.advice().contains("Historical"), "{text}");
+    }
+}
+
+#[test]
+fn gamma_gamma_on_five_repeaters_explains_itself() {
+    let repeaters: Summaries = cdnow(true)
+        .iter()
+        .filter(|(s, _)| s.frequency() > 0)
+        .take(5)
+        .map(|(s, _)| *s)
+        .collect();
+    match GammaGamma::params().fit(&repeaters) {
+        Err(e) => {
+            assert_eq!(e.kind(), ErrorKind::NotConverged);
+            let text = e.to_string();
+            assert!(
+                text.contains("on 5 customers") && text.contains("HistoricalSpend"),
+                "{text}"
+            );
+        }
+        Ok(m) => {
+            let w = m.report().unwrap().warnings();
+            assert!(
+                w.iter().any(
+                    |w| matches!(w, FitWarning::FewCustomers { customers, .. } if *customers == 5.0)
+                ),
+                "{w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fits_on_the_public_data_have_no_warnings() {
+    let data = cdnow(true);
+    let reports = [
+        BgNbd::params().fit(&data).unwrap().report().cloned(),
+        MbgNbd::params().fit(&data).unwrap().report().cloned(),
+        ParetoNbd::params().fit(&data).unwrap().report().cloned(),
+        GammaGamma::params().fit(&data).unwrap().report().cloned(),
+        BgBb::params().fit(&donations()).unwrap().report().cloned(),
+    ];
+    for report in reports {
+        let report = report.unwrap();
+        assert!(report.warnings().is_empty(), "{:?}", report.warnings());
+        assert!(report.standard_errors().is_some());
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn fit_warning_json_shape_is_frozen() {
+    let cases = [
+        (
+            FitWarning::FewCustomers {
+                customers: 10.0,
+                recommended: 100.0,
+            },
+            r#"{"kind":"few_customers","customers":10.0,"recommended":100.0}"#,
+        ),
+        (
+            FitWarning::FewRepeaters {
+                repeaters: 5.0,
+                recommended: 30.0,
+            },
+            r#"{"kind":"few_repeaters","repeaters":5.0,"recommended":30.0}"#,
+        ),
+        (
+            FitWarning::ParameterAtExtreme {
+                parameter: "a".to_owned(),
+                value: 692527.0,
+            },
+            r#"{"kind":"parameter_at_extreme","parameter":"a","value":692527.0}"#,
+        ),
+        (
+            FitWarning::WeaklyIdentified {
+                parameter: "b".to_owned(),
+                log_standard_error: 2.5,
+            },
+            r#"{"kind":"weakly_identified","parameter":"b","log_standard_error":2.5}"#,
+        ),
+        (
+            FitWarning::SingularHessian,
+            r#"{"kind":"singular_hessian"}"#,
+        ),
+    ];
+    for (warning, json) in cases {
+        assert_eq!(serde_json::to_string(&warning).unwrap(), json);
+        assert_eq!(serde_json::from_str::<FitWarning>(json).unwrap(), warning);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A fit on fewer than 100 customers either fails with a typed error or
+    /// says that the data are few.
+    #[test]
+    fn small_fits_warn_or_fail(
+        rows in prop::collection::vec((0u32..6, 0.0f64..1.0, 10.0f64..40.0), 2..40)
+    ) {
+        let data: Summaries = rows
+            .iter()
+            .map(|&(x, share, t)| RfmSummary::new(x, if x == 0 { 0.0 } else { share * t }, t).unwrap())
+            .collect();
+        match BgNbd::params().fit(&data) {
+            Ok(m) => {
+                let w = m.report().unwrap().warnings();
+                let few = w.iter().any(|w| matches!(w, FitWarning::FewCustomers { .. }));
+                prop_assert!(few, "{:?}", w);
+            }
+            Err(e) => prop_assert!(matches!(
+                e.kind(),
+                ErrorKind::InsufficientData | ErrorKind::NotConverged
+            )),
         }
     }
 }

@@ -41,6 +41,9 @@ pub(crate) enum ClvError {
         model: &'static str,
         iterations: usize,
         gradient: f64,
+        customers: f64,
+        repeaters: f64,
+        advice: &'static str,
     },
     /// The observation window ends before the calibration window.
     WindowOrder,
@@ -86,9 +89,12 @@ impl fmt::Display for ClvError {
                 model,
                 iterations,
                 gradient,
+                customers,
+                repeaters,
+                advice,
             } => write!(
                 f,
-                "fitting {model} did not converge after {iterations} iterations (gradient {gradient:e})"
+                "fitting {model} did not converge after {iterations} iterations (gradient {gradient:e}) on {customers} customers, {repeaters} with repeat purchases; {advice}"
             ),
             ClvError::Overflow { field, customer } => write!(
                 f,

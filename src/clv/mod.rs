@@ -87,6 +87,7 @@ mod pareto_nbd;
 mod special;
 mod summary;
 mod summary_csv;
+mod uncertainty;
 mod value;
 
 use std::fmt;
@@ -94,7 +95,7 @@ use std::fmt;
 pub use bg_bb::{BgBb, BgBbParams};
 pub use bg_nbd::{BgNbd, BgNbdParams};
 pub use evaluate::roc_auc;
-pub use fit::FitReport;
+pub use fit::{FitReport, FitWarning};
 pub use gamma_gamma::{GammaGamma, GammaGammaParams};
 pub use historical::{HistoricalClv, HistoricalSpend};
 pub use mbg_nbd::{MbgNbd, MbgNbdParams};
@@ -104,6 +105,7 @@ pub use summary::{
     Summaries, Transaction,
 };
 pub use summary_csv::SummaryCsv;
+pub use uncertainty::{prediction_interval, Estimated, Interval};
 pub use value::Clv;
 
 use crate::error::Result;
