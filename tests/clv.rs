@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 use custodia::clv::{
-    roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, FitWarning,
-    GammaGamma, MbgNbd, ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, SummaryCsv,
-    TransactionModel,
+    prediction_interval, roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate,
+    Fit, FitWarning, GammaGamma, MbgNbd, ParetoNbd, Periods, RfmSummary, SpendModel, Summaries,
+    SummaryCsv, TransactionModel,
 };
 use custodia::error::ErrorKind;
 use proptest::prelude::*;
@@ -1703,5 +1703,153 @@ proptest! {
                 ErrorKind::InsufficientData | ErrorKind::NotConverged
             )),
         }
+    }
+}
+
+#[test]
+fn bg_nbd_standard_errors_on_cdnow_match_lifetimes() {
+    let m = BgNbd::params().fit(&cdnow(false)).unwrap();
+    let se = m.report().unwrap().standard_errors().unwrap();
+    // `lifetimes` 0.11.3, BetaGeoFitter(penalizer_coef=0).fit on
+    // cdnow_summary.csv, `standard_errors_` (autograd Hessian, inverted).
+    let reference = [0.012_557_32, 0.378_221_46, 0.185_719_07, 0.705_345_34];
+    for (name, (ours, theirs)) in ["r", "alpha", "a", "b"]
+        .iter()
+        .zip(se.iter().zip(reference))
+    {
+        assert_close(name, *ours, theirs, 1e-5);
+    }
+}
+
+#[test]
+fn every_model_has_consistent_standard_errors_and_intervals() {
+    let data = cdnow(true);
+    let reports = [
+        BgNbd::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        MbgNbd::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        ParetoNbd::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        GammaGamma::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        BgBb::params()
+            .fit(&donations())
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+    ];
+    for report in reports {
+        let cov = report.log_covariance().unwrap();
+        let se = report.standard_errors().unwrap();
+        let n = report.estimates().len();
+        assert_eq!(cov.len(), n);
+        let narrow = report.confidence_intervals(0.5).unwrap();
+        let wide = report.confidence_intervals(0.99).unwrap();
+        for i in 0..n {
+            assert_eq!(cov[i].len(), n);
+            assert!(cov[i][i] > 0.0);
+            for j in 0..n {
+                assert!((cov[i][j] - cov[j][i]).abs() <= 1e-9 * cov[i][i].max(cov[j][j]));
+            }
+            let theta = report.estimates()[i];
+            assert_close("se", se[i], theta * cov[i][i].sqrt(), 1e-12);
+            assert_eq!(wide[i].estimate(), theta);
+            assert!(0.0 < wide[i].lower() && wide[i].lower() < narrow[i].lower());
+            assert!(narrow[i].lower() < theta && theta < narrow[i].upper());
+            assert!(narrow[i].upper() < wide[i].upper());
+            // The log-scale interval is symmetric in ln θ.
+            assert_close(
+                "log symmetry",
+                (wide[i].upper() / theta).ln(),
+                (theta / wide[i].lower()).ln(),
+                1e-9,
+            );
+        }
+        for bad in [0.0, 1.0, 1.5, f64::NAN] {
+            let err = report.confidence_intervals(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        }
+    }
+}
+
+#[test]
+fn delta_method_intervals_agree_with_the_parameter_intervals() {
+    let m = BgNbd::params().fit(&cdnow(false)).unwrap();
+    let report = m.report().unwrap();
+    // A parameter as a "prediction": the delta method must give its own interval.
+    let r = prediction_interval(&m, 0.95, BgNbd::r).unwrap();
+    let expected = report.confidence_intervals(0.95).unwrap()[0];
+    assert_close("r se", r.standard_error(), expected.standard_error(), 1e-6);
+    assert_close("r lower", r.lower(), expected.lower(), 1e-6);
+    // A customer's expected purchases: a positive interval around the estimate.
+    let c = RfmSummary::new(2, 30.43, 38.86).unwrap();
+    let h = Periods::new(39.0).unwrap();
+    let e = prediction_interval(&m, 0.95, |m| m.conditional_expected_purchases(&c, h)).unwrap();
+    assert_eq!(e.estimate(), m.conditional_expected_purchases(&c, h));
+    assert!(0.0 < e.lower() && e.lower() < e.estimate() && e.estimate() < e.upper());
+    assert!(e.standard_error() > 0.0 && e.standard_error() < 0.2 * e.estimate());
+    // Saved parameters carry no uncertainty.
+    let saved = BgNbd::from_parameters(m.r(), m.alpha(), m.a(), m.b()).unwrap();
+    let err = prediction_interval(&saved, 0.95, BgNbd::r).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InsufficientData);
+}
+
+#[test]
+fn clv_interval_adds_spend_uncertainty_to_purchase_uncertainty() {
+    let data = cdnow(true);
+    let purchases = BgNbd::params().fit(&data).unwrap();
+    let spend = GammaGamma::params().fit(&data).unwrap();
+    let clv = Clv::new(purchases.clone(), spend.clone());
+    let c = RfmSummary::new(2, 30.43, 38.86)
+        .unwrap()
+        .with_monetary(22.35)
+        .unwrap();
+    let (h, d) = (
+        Periods::new(52.0).unwrap(),
+        DiscountRate::new(0.002).unwrap(),
+    );
+    let i = clv.clv_interval(&c, h, d, 0.95).unwrap();
+    assert_eq!(i.estimate(), clv.clv(&c, h, d));
+    assert!(0.0 < i.lower() && i.lower() < i.estimate() && i.estimate() < i.upper());
+    // Holding spend fixed leaves only the purchase model's share.
+    let only_purchases = prediction_interval(&purchases, 0.95, |m| {
+        Clv::new(m.clone(), spend.clone()).clv(&c, h, d)
+    })
+    .unwrap();
+    assert!(i.standard_error() > only_purchases.standard_error());
+    assert!(clv.clv_interval(&c, h, d, 1.0).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any level in (0, 1) gives ordered bounds around the estimate, wider for higher levels.
+    #[test]
+    fn intervals_are_ordered_and_nested(level in 0.01f64..0.99, x in 0u32..20, t in 1.0f64..60.0) {
+        let m = GammaGamma::params().fit(&cdnow(true)).unwrap();
+        let c = RfmSummary::new(x, if x == 0 { 0.0 } else { t / 2.0 }, t).unwrap()
+            .with_monetary(if x == 0 { 0.0 } else { 30.0 }).unwrap();
+        let i = prediction_interval(&m, level, |m| m.expected_average_spend(&c)).unwrap();
+        let wider = prediction_interval(&m, (level + 1.0) / 2.0, |m| m.expected_average_spend(&c)).unwrap();
+        prop_assert!(i.lower() <= i.estimate() && i.estimate() <= i.upper());
+        prop_assert!(wider.lower() <= i.lower() && i.upper() <= wider.upper());
     }
 }

@@ -59,8 +59,19 @@
 //! in a transformed series that stays positive and short, and sums run in
 //! fixed chunks (in parallel under the `rayon` feature) so the result does not
 //! depend on the thread count. A fit that does not meet its tolerance is an
-//! [`ErrorKind::NotConverged`](crate::error::ErrorKind::NotConverged) error;
-//! a successful one keeps a [`FitReport`].
+//! [`ErrorKind::NotConverged`](crate::error::ErrorKind::NotConverged) error
+//! that says what to use instead; a successful one keeps a [`FitReport`].
+//!
+//! # Uncertainty and warnings
+//!
+//! Each [`FitReport`] holds the covariance of the log-parameters (the
+//! inverse of the observed information, a numerical Hessian at the
+//! optimum), the parameters' standard errors and confidence intervals, and
+//! [`FitWarning`]s when the data are too few or a parameter is not
+//! identified, each with advice (often: the [`HistoricalSpend`] and
+//! [`HistoricalClv`] estimators, which need no fit). Predictions get
+//! delta-method intervals through [`prediction_interval`] and
+//! [`Clv::clv_interval`], for every model implementing [`Estimated`].
 //!
 //! # Churn scores
 //!
