@@ -7,8 +7,8 @@
 
 use custodia::clv::{
     prediction_interval, roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate,
-    Fit, FitWarning, GammaGamma, MbgNbd, ParetoNbd, Periods, RfmSummary, SpendModel, Summaries,
-    SummaryCsv, TransactionModel,
+    Fit, FitWarning, GammaGamma, MbgNbd, ParetoNbd, Periods, RfmSummary, Sbg, SbgCohort,
+    SpendModel, Summaries, SummaryCsv, TransactionModel,
 };
 use custodia::error::ErrorKind;
 use proptest::prelude::*;
@@ -1851,5 +1851,192 @@ proptest! {
         let wider = prediction_interval(&m, (level + 1.0) / 2.0, |m| m.expected_average_spend(&c)).unwrap();
         prop_assert!(i.lower() <= i.estimate() && i.estimate() <= i.upper());
         prop_assert!(wider.lower() <= i.lower() && i.upper() <= wider.upper());
+    }
+}
+
+/// Customers alive at the start of years 0–7 in the two segments of Fader &
+/// Hardie (2007), "How to project customer retention", table 1.
+const SBG_REGULAR: [u64; 8] = [1000, 631, 468, 382, 326, 289, 262, 241];
+const SBG_HIGH_END: [u64; 8] = [1000, 869, 743, 653, 593, 551, 517, 491];
+
+/// The sBG log-likelihood written out by hand from the paper's recursion
+/// (eqs. 2–4): `P(T=1) = α/(α+β)`, `P(T=t) = (β+t−2)/(α+β+t−1) P(T=t−1)`,
+/// `S(t) = S(t−1) − P(T=t)`, and LL = Σ lost_t ln P(T=t) + survivors ln S(n).
+fn sbg_ll_by_hand(alpha: f64, beta: f64, alive: &[u64]) -> f64 {
+    let mut p = alpha / (alpha + beta);
+    let mut s = 1.0 - p;
+    let mut ll = (alive[0] - alive[1]) as f64 * p.ln();
+    for t in 2..alive.len() {
+        p *= (beta + t as f64 - 2.0) / (alpha + beta + t as f64 - 1.0);
+        s -= p;
+        ll += (alive[t - 1] - alive[t]) as f64 * p.ln();
+    }
+    ll + alive[alive.len() - 1] as f64 * s.ln()
+}
+
+#[test]
+fn sbg_on_the_fader_hardie_segments_matches_the_paper() {
+    for (alive, alpha, beta, ll) in [
+        (SBG_REGULAR, 0.704, 1.182, -1680.27),
+        (SBG_HIGH_END, 0.668, 3.806, -1611.16),
+    ] {
+        let cohort = SbgCohort::new(alive.to_vec()).unwrap();
+        let m = Sbg::params().fit(std::slice::from_ref(&cohort)).unwrap();
+        assert_digits("alpha", m.alpha(), alpha, 3);
+        assert_digits("beta", m.beta(), beta, 3);
+        let report = m.report().unwrap();
+        assert_digits("LL", report.log_likelihood(), ll, 2);
+        // The hand-written recursion agrees with the model's beta-function form.
+        let by_hand = sbg_ll_by_hand(m.alpha(), m.beta(), &alive);
+        assert_close("LL by hand", m.log_likelihood(&cohort), by_hand, 1e-12);
+        assert_digits(
+            "LL by hand at the paper's values",
+            sbg_ll_by_hand(alpha, beta, &alive),
+            ll,
+            2,
+        );
+        assert!(report.warnings().is_empty(), "{:?}", report.warnings());
+        let se = report.standard_errors().unwrap();
+        assert!(se.iter().all(|v| *v > 0.0 && v.is_finite()));
+        // Two cohorts of the same segment give the same estimates.
+        let twice = Sbg::params().fit(&[cohort.clone(), cohort]).unwrap();
+        assert_close("alpha twice", twice.alpha(), m.alpha(), 1e-5);
+    }
+}
+
+#[test]
+fn sbg_curves_agree_with_each_other() {
+    let m = Sbg::from_parameters(0.704, 1.182).unwrap();
+    let curve = m.survival_curve(12);
+    assert_eq!(curve.len(), 13);
+    for t in 1..=12u64 {
+        let s = m.survival(t).value();
+        assert_close("curve", curve[t as usize].value(), s, 1e-12);
+        let drop = m.survival(t - 1).value() - s;
+        assert_close("churn", m.churn_probability_at(t).value(), drop, 1e-10);
+        assert_close(
+            "retention",
+            m.retention_rate(t).value(),
+            s / m.survival(t - 1).value(),
+            1e-12,
+        );
+        assert!(m.retention_rate(t + 1).value() > m.retention_rate(t).value());
+    }
+    assert_eq!(m.survival(0).value(), 1.0);
+    assert_eq!(m.churn_probability_at(0).value(), 0.0);
+    // α ≤ 1: no finite mean lifetime. α > 1: (α+β−1)/(α−1), the sum of S(t).
+    assert_eq!(m.mean_lifetime(), None);
+    let m = Sbg::from_parameters(2.5, 3.0).unwrap();
+    let sum: f64 = (0..200_000u64).map(|t| m.survival(t).value()).sum();
+    assert_close(
+        "mean lifetime",
+        m.mean_lifetime().unwrap(),
+        4.5 / 1.5,
+        1e-12,
+    );
+    assert_close("sum of survival", sum, 3.0, 1e-6);
+}
+
+/// DERL as the long direct sum `Σ_{k≥1} S(n−1+k)/S(n−1) δ^(k−1)`, terms by recursion.
+fn derl_direct(alpha: f64, beta: f64, renewals: u64, d: f64) -> f64 {
+    let b = beta + renewals as f64;
+    let delta = 1.0 / (1.0 + d);
+    let mut term = b / (alpha + b); // k = 1
+    let mut sum = 0.0;
+    for k in 1..5_000_000u64 {
+        sum += term;
+        term *= (b + k as f64) / (alpha + b + k as f64) * delta;
+        if term < 1e-18 * sum {
+            break;
+        }
+    }
+    sum
+}
+
+#[test]
+fn sbg_derl_matches_a_long_direct_sum() {
+    for (alpha, beta) in [(0.704, 1.182), (0.668, 3.806), (2.5, 3.0)] {
+        let m = Sbg::from_parameters(alpha, beta).unwrap();
+        for d in [0.5, 0.1, 0.01, 0.001] {
+            for renewals in [0, 1, 4, 50, 1000] {
+                let ours = m
+                    .discounted_expected_residual_lifetime(DiscountRate::new(d).unwrap(), renewals);
+                assert_close(
+                    &format!("DERL α {alpha} β {beta} d {d} n−1 {renewals}"),
+                    ours,
+                    derl_direct(alpha, beta, renewals, d),
+                    1e-7,
+                );
+            }
+        }
+    }
+    // No discounting and α > 1: the expected residual lifetime b/(α − 1).
+    let m = Sbg::from_parameters(2.5, 3.0).unwrap();
+    let ours = m.discounted_expected_residual_lifetime(DiscountRate::new(0.0).unwrap(), 2);
+    assert_close("residual lifetime", ours, 5.0 / 1.5, 1e-6);
+    // α ≤ 1 without discounting: infinite, saturating.
+    let m = Sbg::from_parameters(0.704, 1.182).unwrap();
+    let ours = m.discounted_expected_residual_lifetime(DiscountRate::new(0.0).unwrap(), 2);
+    assert!(ours > 1e6 && ours.is_finite(), "{ours}");
+}
+
+#[test]
+fn sbg_cohorts_and_fits_refuse_bad_data() {
+    let cases: [(Vec<u64>, &str); 3] = [
+        (vec![100], "invalid cohort: a cohort needs its size (greater than 0) and at least one later count"),
+        (vec![0, 0], "invalid cohort: a cohort needs its size (greater than 0) and at least one later count"),
+        (vec![100, 80, 90], "invalid cohort: 90 customers are active at period 2 but only 80 at period 1; counts cannot rise"),
+    ];
+    for (alive, message) in cases {
+        let err = SbgCohort::new(alive).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.to_string(), message);
+    }
+    for alive in [vec![100, 100, 100], vec![100, 0]] {
+        let err = Sbg::params()
+            .fit(&[SbgCohort::new(alive).unwrap()])
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InsufficientData);
+    }
+    assert_eq!(
+        Sbg::params().fit(&[]).unwrap_err().kind(),
+        ErrorKind::InsufficientData
+    );
+    assert!(Sbg::from_parameters(0.0, 1.0).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Survival falls, retention rises, and DERL falls with the discount
+    /// rate, for any parameters and tenures (constant work for any `t`).
+    #[test]
+    fn sbg_predictions_are_monotone_and_finite(
+        alpha in 0.01f64..50.0,
+        beta in 0.01f64..50.0,
+        t in 0u64..1_000_000_000_000,
+        d in 0.001f64..1.0,
+    ) {
+        let m = Sbg::from_parameters(alpha, beta).unwrap();
+        prop_assert!(m.survival(t + 1).value() <= m.survival(t).value());
+        prop_assert!(m.retention_rate(t + 1).value() >= m.retention_rate(t).value());
+        let near = m.discounted_expected_residual_lifetime(DiscountRate::new(d).unwrap(), t);
+        let far = m.discounted_expected_residual_lifetime(DiscountRate::new(2.0 * d).unwrap(), t);
+        prop_assert!(near.is_finite() && far.is_finite() && far <= near * (1.0 + 1e-9), "{near} {far}");
+        prop_assert!(near <= 1.0 + 1.0 / d + 1e-9, "{near}");
+    }
+
+    /// Fitting takes any valid cohort: a model or a typed error.
+    #[test]
+    fn sbg_fits_any_cohort(drops in prop::collection::vec(0u64..200, 1..12)) {
+        let mut alive = vec![2000u64];
+        for d in drops {
+            let last = *alive.last().unwrap();
+            alive.push(last.saturating_sub(d));
+        }
+        match Sbg::params().fit(&[SbgCohort::new(alive).unwrap()]) {
+            Ok(m) => prop_assert!(m.alpha() > 0.0 && m.beta() > 0.0),
+            Err(e) => prop_assert!(matches!(e.kind(), ErrorKind::InsufficientData | ErrorKind::NotConverged)),
+        }
     }
 }

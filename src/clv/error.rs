@@ -54,6 +54,8 @@ pub(crate) enum ClvError {
         column: String,
         reason: String,
     },
+    /// A contract cohort's counts that the sBG model cannot take.
+    Cohort { reason: String },
     /// A customer's total exceeds the range of `f64`.
     Overflow {
         field: &'static str,
@@ -111,6 +113,7 @@ impl fmt::Display for ClvError {
                     write!(f, "line {line}, column {column}: {reason}")
                 }
             }
+            ClvError::Cohort { reason } => write!(f, "invalid cohort: {reason}"),
             ClvError::WindowOrder => {
                 f.write_str("observation end is before calibration end; the holdout must follow the calibration")
             }

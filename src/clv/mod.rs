@@ -11,6 +11,7 @@
 //! | Pareto/NBD | [`ParetoNbd`] | Schmittlein, Morrison & Colombo (1987); Fader & Hardie (2005) note | continuous |
 //! | BG/BB | [`BgBb`] | Fader, Hardie & Shang (2010), Marketing Science 29(6) | discrete opportunities |
 //! | Gamma-Gamma | [`GammaGamma`] | Fader, Hardie & Lee (2005), JMR 42(4); Fader & Hardie (2013) note | spend per purchase |
+//! | sBG (contractual) | [`Sbg`] | Fader & Hardie (2007), J. Interactive Marketing 21(1) | contract periods |
 //! | historical | [`HistoricalSpend`], [`HistoricalClv`] | — | — |
 //!
 //! The pieces:
@@ -95,6 +96,7 @@ mod historical;
 mod mbg_nbd;
 mod optim;
 mod pareto_nbd;
+mod sbg;
 mod special;
 mod summary;
 mod summary_csv;
@@ -111,6 +113,7 @@ pub use gamma_gamma::{GammaGamma, GammaGammaParams};
 pub use historical::{HistoricalClv, HistoricalSpend};
 pub use mbg_nbd::{MbgNbd, MbgNbdParams};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdParams};
+pub use sbg::{Sbg, SbgCohort, SbgParams};
 pub use summary::{
     calibration_holdout, summarize, CalibrationHoldout, CustomerSummary, Period, RfmSummary,
     Summaries, Transaction,

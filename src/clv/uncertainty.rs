@@ -141,6 +141,7 @@ estimated!(super::MbgNbd, [r, alpha, a, b]);
 estimated!(super::ParetoNbd, [r, alpha, s, beta]);
 estimated!(super::BgBb, [alpha, beta, gamma, delta]);
 estimated!(super::GammaGamma, [p, q, gamma]);
+estimated!(super::Sbg, [alpha, beta]);
 
 /// Returns the gradient of `predict` with respect to the model's
 /// log-parameters, by central differences.
