@@ -1898,6 +1898,11 @@ fn sbg_on_the_fader_hardie_segments_matches_the_paper() {
         assert!(report.warnings().is_empty(), "{:?}", report.warnings());
         let se = report.standard_errors().unwrap();
         assert!(se.iter().all(|v| *v > 0.0 && v.is_finite()));
+        // Parameter uncertainty reaches the residual lifetime.
+        let d = DiscountRate::new(0.1).unwrap();
+        let derl = prediction_interval(&m, 0.95, |m| m.discounted_expected_residual_lifetime(d, 3))
+            .unwrap();
+        assert!(derl.lower() < derl.estimate() && derl.estimate() < derl.upper());
         // Two cohorts of the same segment give the same estimates.
         let twice = Sbg::params().fit(&[cohort.clone(), cohort]).unwrap();
         assert_close("alpha twice", twice.alpha(), m.alpha(), 1e-5);
@@ -2039,4 +2044,21 @@ proptest! {
             Err(e) => prop_assert!(matches!(e.kind(), ErrorKind::InsufficientData | ErrorKind::NotConverged)),
         }
     }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn fit_report_json_leaves_out_what_is_absent() {
+    let m = BgNbd::params().fit(&cdnow_head(10)).unwrap();
+    let report = m.report().unwrap();
+    let json = serde_json::to_value(report).unwrap();
+    // Ten customers: a singular Hessian, so no covariance and no standard errors.
+    assert!(json.get("log_covariance").is_none() && json.get("standard_errors").is_none());
+    assert_eq!(json["warnings"][0]["kind"], "few_customers");
+    let back: custodia::clv::FitReport = serde_json::from_value(json).unwrap();
+    assert_eq!(&back, report);
+    let m = BgNbd::params().fit(&cdnow(false)).unwrap();
+    let json = serde_json::to_value(m.report().unwrap()).unwrap();
+    assert!(json.get("warnings").is_none());
+    assert_eq!(json["standard_errors"].as_array().unwrap().len(), 4);
 }

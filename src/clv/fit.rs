@@ -52,8 +52,20 @@ pub struct FitReport {
     customers: f64,
     rows: usize,
     estimates: Vec<f64>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     log_covariance: Option<Vec<Vec<f64>>>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     standard_errors: Option<Vec<f64>>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     warnings: Vec<FitWarning>,
 }
 
