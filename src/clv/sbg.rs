@@ -179,7 +179,14 @@ impl SbgParams {
             .map(|c| (c.alive[0] - c.alive[c.alive.len() - 1]) as f64)
             .sum();
         let survivors = customers - churned;
-        if customers == 0.0 || churned == 0.0 {
+        if cohorts.is_empty() {
+            return Err(ClvError::Insufficient {
+                model: "sBG",
+                reason: "no cohort",
+            }
+            .into());
+        }
+        if churned == 0.0 {
             return Err(ClvError::Insufficient {
                 model: "sBG",
                 reason: "no customer cancelled",
