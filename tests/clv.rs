@@ -2003,10 +2003,9 @@ fn sbg_cohorts_and_fits_refuse_bad_data() {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InsufficientData);
     }
-    assert_eq!(
-        Sbg::params().fit(&[]).unwrap_err().kind(),
-        ErrorKind::InsufficientData
-    );
+    let err = Sbg::params().fit(&[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InsufficientData);
+    assert_eq!(err.to_string(), "cannot fit sBG: no cohort");
     assert!(Sbg::from_parameters(0.0, 1.0).is_err());
 }
 
