@@ -7,13 +7,18 @@
 //! to week 39, purchase times on whole days (in weeks), so customers with the
 //! same history share a summary and the fit sums over distinct summaries.
 //!
+//! Group `clv_read` reads the simulated BG/NBD cohort as a summary CSV (one
+//! million rows, held in memory): `summary_csv` streams it through
+//! [`SummaryCsv`]; the baseline `split_strings` is the way `examples/clv.rs`
+//! read it before, one owned `String` per field, then `str::parse`.
+//!
 //! Run: `cargo bench --bench clv -- --warm-up-time 1 --measurement-time 5`.
 
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use custodia::clv::{BgNbd, Fit, GammaGamma, ParetoNbd, RfmSummary, Summaries};
+use custodia::clv::{BgNbd, Fit, GammaGamma, ParetoNbd, RfmSummary, Summaries, SummaryCsv};
 
 const CUSTOMERS: usize = 1_000_000;
 
@@ -210,5 +215,63 @@ fn fits(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fits);
+/// Writes `data` as a summary CSV with an id column.
+fn to_csv(data: &Summaries) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from("id,frequency,recency,T\n");
+    for (i, (s, _)) in data.iter().enumerate() {
+        writeln!(text, "{i},{},{},{}", s.frequency(), s.recency(), s.age())
+            .expect("writing to a String cannot fail");
+    }
+    text
+}
+
+/// The previous reader of `examples/clv.rs`: the file as one string, split
+/// into owned fields, then parsed.
+fn read_split_strings(text: &str) -> Summaries {
+    let owned = text.to_owned(); // stands for `read_to_string`
+    let mut lines = owned.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<String> = lines
+        .next()
+        .expect("a header")
+        .split(',')
+        .map(|h| h.trim().trim_matches('"').to_owned())
+        .collect();
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.trim().trim_matches('"').to_owned())
+                .collect()
+        })
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect("a column");
+    let (f, r, t) = (col("frequency"), col("recency"), col("T"));
+    let num = |row: &[String], i: usize| row[i].parse::<f64>().expect("a number");
+    rows.iter()
+        .map(|row| RfmSummary::new(num(row, f) as u32, num(row, r), num(row, t)).expect("valid"))
+        .collect()
+}
+
+fn reads(c: &mut Criterion) {
+    let text = to_csv(&simulate_bg_nbd(7));
+    let fast = SummaryCsv::new(text.as_bytes())
+        .and_then(|r| r.read_all())
+        .expect("simulated CSV reads");
+    assert_eq!(fast, read_split_strings(&text), "both readers agree");
+    eprintln!("summary CSV: {} rows, {} bytes", fast.len(), text.len());
+
+    let mut group = c.benchmark_group("clv_read");
+    group.sample_size(10);
+    group.bench_function("summary_csv", |b| {
+        b.iter(|| {
+            SummaryCsv::new(text.as_bytes())
+                .and_then(|r| r.read_all())
+                .expect("simulated CSV reads")
+        })
+    });
+    group.bench_function("split_strings", |b| b.iter(|| read_split_strings(&text)));
+    group.finish();
+}
+
+criterion_group!(benches, reads, fits);
 criterion_main!(benches);

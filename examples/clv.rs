@@ -25,12 +25,15 @@
 use std::collections::HashMap;
 use std::error::Error;
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::BufReader;
 use std::time::Instant;
 
 use chrono::NaiveDate;
 use custodia::clv::{
     roc_auc, summarize, BgBb, BgNbd, Clv, ClvEstimator, DiscountRate, Fit, FitReport, GammaGamma,
-    MbgNbd, ParetoNbd, Period, Periods, RfmSummary, Summaries, Transaction, TransactionModel,
+    MbgNbd, ParetoNbd, Period, Periods, RfmSummary, Summaries, SummaryCsv, Transaction,
+    TransactionModel,
 };
 
 type AnyResult<T> = Result<T, Box<dyn Error>>;
@@ -86,37 +89,18 @@ fn count(v: f64) -> AnyResult<u32> {
     }
 }
 
-/// Reads a summary CSV for `model`.
+/// Reads a summary CSV for `model`, streaming it through [`SummaryCsv`]
+/// (exact numbers, errors that name the line and column).
 fn read_summaries(path: &str, model: &str) -> AnyResult<Summaries> {
-    let table = Table::read(path)?;
-    let f = table.require(&["frequency"])?;
-    let r = table.require(&["recency"])?;
-    let t = if model == "bgbb" {
-        table.require(&["periods", "n"])?
-    } else {
-        table.require(&["T"])?
-    };
-    let m = table.column(&["monetary_value"]);
-    let w = table.column(&["weights", "weight"]);
-    if model == "gammagamma" && m.is_none() {
+    let file = File::open(path).map_err(|e| format!("reading {path}: {e}"))?;
+    let reader = SummaryCsv::new(BufReader::with_capacity(1 << 16, file))
+        .map_err(|e| e.context(format_args!("reading {path}")))?;
+    if model == "gammagamma" && !reader.has_monetary() {
         return Err("gammagamma needs a monetary_value column".into());
     }
-    let mut data = Summaries::new();
-    for row in &table.rows {
-        let mut s = RfmSummary::new(
-            count(Table::number(row, f)?)?,
-            Table::number(row, r)?,
-            Table::number(row, t)?,
-        )?;
-        if let Some(m) = m {
-            s = s.with_monetary(Table::number(row, m)?)?;
-        }
-        match w {
-            Some(w) => data.push_weighted(s, count(Table::number(row, w)?)?.into())?,
-            None => data.push(s),
-        }
-    }
-    Ok(data)
+    Ok(reader
+        .read_all()
+        .map_err(|e| e.context(format_args!("reading {path}")))?)
 }
 
 fn fit_transaction_model(model: &str, data: &Summaries) -> AnyResult<Box<dyn TransactionModel>> {
@@ -148,7 +132,7 @@ fn fit_mode(path: &str, model: &str) -> AnyResult<serde_json::Value> {
             m.parameters(),
             m.log_likelihood(&data),
             customers,
-            m.report().copied(),
+            m.report().cloned(),
         )
     } else {
         let (m, report) = fit_with_report(model, &data)?;
@@ -166,10 +150,14 @@ fn fit_mode(path: &str, model: &str) -> AnyResult<serde_json::Value> {
         "parameters": json_parameters(&params),
         "log_likelihood": ll,
         "fit_seconds": seconds,
-        "iterations": report.map(|r| r.iterations()),
-        "evaluations": report.map(|r| r.evaluations()),
-        "gradient_norm": report.map(|r| r.gradient_norm()),
-        "rows": report.map(|r| r.rows()),
+        "iterations": report.as_ref().map(|r| r.iterations()),
+        "evaluations": report.as_ref().map(|r| r.evaluations()),
+        "gradient_norm": report.as_ref().map(|r| r.gradient_norm()),
+        "rows": report.as_ref().map(|r| r.rows()),
+        "standard_errors": report.as_ref().and_then(|r| r.standard_errors()).map(|se| {
+            json_parameters(&params.iter().zip(se).map(|((k, _), v)| (*k, *v)).collect::<Vec<_>>())
+        }),
+        "warnings": report.as_ref().map_or(Vec::new(), |r| r.warnings().iter().map(ToString::to_string).collect()),
     }))
 }
 
@@ -181,22 +169,22 @@ fn fit_with_report(
     Ok(match model {
         "bgnbd" => {
             let m = BgNbd::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         "mbgnbd" => {
             let m = MbgNbd::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         "pareto" => {
             let m = ParetoNbd::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         "bgbb" => {
             let m = BgBb::params().fit(data)?;
-            let r = m.report().copied();
+            let r = m.report().cloned();
             (Box::new(m), r)
         }
         other => return Err(format!("unknown transaction model {other:?}").into()),

@@ -45,6 +45,13 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::sentiment::LexiconScorer>();
     assert_auto::<custodia::clv::BgNbd>();
     assert_auto::<Box<dyn custodia::clv::TransactionModel>>();
+    assert_auto::<custodia::clv::FitReport>();
+    assert_auto::<custodia::clv::FitWarning>();
+    assert_auto::<custodia::clv::Interval>();
+    assert_auto::<custodia::clv::Sbg>();
+    assert_auto::<custodia::clv::SbgCohort>();
+    assert_auto::<custodia::clv::SbgParams>();
+    assert_auto::<custodia::clv::SummaryCsv<&'static [u8]>>();
     #[cfg(feature = "serde")]
     assert_auto::<custodia::ingest::Ingestor>();
 }

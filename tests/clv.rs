@@ -6,8 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 use custodia::clv::{
-    roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate, Fit, GammaGamma, MbgNbd,
-    ParetoNbd, Periods, RfmSummary, SpendModel, Summaries, TransactionModel,
+    prediction_interval, roc_auc, BgBb, BgNbd, ChurnEstimator, Clv, ClvEstimator, DiscountRate,
+    Fit, FitWarning, GammaGamma, MbgNbd, ParetoNbd, Periods, RfmSummary, Sbg, SbgCohort,
+    SpendModel, Summaries, SummaryCsv, TransactionModel,
 };
 use custodia::error::ErrorKind;
 use proptest::prelude::*;
@@ -1394,4 +1395,669 @@ mod fuzz {
             })
             .unwrap();
     }
+}
+
+/// Reads a file of `testdata/clv/` with [`SummaryCsv`].
+fn read_summary_csv(name: &str) -> custodia::Result<Summaries> {
+    let file = std::fs::File::open(format!("{DATA}{name}")).unwrap();
+    SummaryCsv::new(std::io::BufReader::new(file))?.read_all()
+}
+
+#[test]
+fn summary_csv_reads_the_published_files_exactly() {
+    assert_eq!(read_summary_csv("cdnow_summary.csv").unwrap(), cdnow(false));
+    assert_eq!(
+        read_summary_csv("cdnow_summary_monetary.csv").unwrap(),
+        cdnow(true)
+    );
+    assert_eq!(read_summary_csv("donations_rf.csv").unwrap(), donations());
+}
+
+#[test]
+fn summary_csv_errors_name_the_line_and_column() {
+    let cases = [
+        ("", "line 0: no header line"),
+        ("id,recency,T\n", "line 1: missing column frequency"),
+        ("frequency,recency,T,T\n1,1,2,2\n", "line 1, column T: column named twice"),
+        ("frequency,recency,T\n1,1\n", "line 2: 2 fields where the header has 3"),
+        ("frequency,recency,T\n1,1,2,3\n", "line 2: 4 fields where the header has 3"),
+        (
+            "frequency,recency,T\n\n1.5,1,2\n",
+            "line 3, column frequency: \"1.5\" is not a whole number",
+        ),
+        (
+            "frequency,recency,T\n-1,1,2\n",
+            "line 2, column frequency: \"-1\" is not a whole non-negative number",
+        ),
+        (
+            "frequency,recency,T\n4294967296,1,2\n",
+            "line 2, column frequency: \"4294967296\" exceeds the largest allowed value 4294967295",
+        ),
+        (
+            "frequency,recency,T\n1,1e999,2\n",
+            "line 2, column recency: \"1e999\" is not a finite number (it overflows or names infinity or NaN)",
+        ),
+        (
+            "frequency,recency,T\n1,1,NaN\n",
+            "line 2, column T: \"NaN\" is not a finite number (it overflows or names infinity or NaN)",
+        ),
+        (
+            "frequency,recency,T\n1,1,inf\n",
+            "line 2, column T: \"inf\" is not a finite number (it overflows or names infinity or NaN)",
+        ),
+        ("frequency,recency,T\n1,x,2\n", "line 2, column recency: \"x\" is not a number"),
+        ("frequency,recency,T\n1,-1,2\n", "line 2: recency -1 is negative"),
+        (
+            "frequency,recency,T\n1,3,2\n",
+            "line 2: recency 3 exceeds customer age 2",
+        ),
+        (
+            "frequency,recency,T,weights\n1,1,2,0\n",
+            "line 2: weight 0 is invalid: weights count customers and must be at least 1",
+        ),
+        (
+            "frequency,recency,T,monetary_value\n1,1,2,-5\n",
+            "line 2: monetary value -5 is negative",
+        ),
+    ];
+    for (text, expected) in cases {
+        let err = SummaryCsv::new(text.as_bytes()).and_then(|r| r.read_all());
+        let err = err.expect_err(text);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{text}");
+        assert_eq!(err.to_string(), expected, "{text}");
+    }
+    let bytes: &[u8] = b"frequency,recency,T\n1,\xff,2\n";
+    let err = SummaryCsv::new(bytes)
+        .and_then(|r| r.read_all())
+        .unwrap_err();
+    assert_eq!(err.to_string(), "line 2: not UTF-8 at byte 3");
+}
+
+#[test]
+fn summary_csv_takes_quotes_blank_lines_crlf_and_a_byte_order_mark() {
+    let text =
+        "\u{feff}\"id\",\"frequency\",recency,T,weights\r\n\r\n\"a\",\"2.0\", 30.43 ,38.86,3\r\n";
+    let reader = SummaryCsv::new(text.as_bytes()).unwrap();
+    assert!(reader.has_weights() && !reader.has_monetary());
+    let data = reader.read_all().unwrap();
+    let rows: Vec<_> = data.iter().map(|(s, w)| (*s, w)).collect();
+    assert_eq!(rows, vec![(RfmSummary::new(2, 30.43, 38.86).unwrap(), 3)]);
+}
+
+#[test]
+fn summary_csv_reads_100_kb_rows_and_lines() {
+    // Many rows.
+    let mut text = String::from("frequency,recency,T\n");
+    while text.len() < 100_000 {
+        text.push_str("3,12.25,38.5\n");
+    }
+    let rows = text.lines().count() as u64 - 1;
+    let data = SummaryCsv::new(text.as_bytes())
+        .unwrap()
+        .read_all()
+        .unwrap();
+    assert_eq!(data.customers(), rows);
+    // One 100 KB line: refused for its field count, not slowly.
+    let long = format!("frequency,recency,T\n1,1,{}\n", ",".repeat(100_000));
+    let err = SummaryCsv::new(long.as_bytes())
+        .unwrap()
+        .read_all()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 2: 100003 fields where the header has 3"
+    );
+    // A 100 KB number: exact digits, then refused as out of range.
+    let big = format!("frequency,recency,T\n{},1,2\n", "9".repeat(100_000));
+    assert!(SummaryCsv::new(big.as_bytes()).unwrap().read_all().is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Summaries written with Rust's shortest round-trip formatting read back
+    /// bit for bit, with their weights.
+    #[test]
+    fn summary_csv_round_trips_exactly(
+        rows in prop::collection::vec(
+            (any::<u32>(), 0.0f64..1e6, 0.0f64..1.0, 0.0f64..1e9, 1u64..u64::MAX),
+            0..60,
+        )
+    ) {
+        let mut text = String::from("id,frequency,recency,T,monetary_value,weights\n");
+        let mut expected = Summaries::new();
+        for (i, (x, age, share, m, w)) in rows.iter().enumerate() {
+            let recency = age * share;
+            let s = RfmSummary::new(*x, recency, *age).unwrap().with_monetary(*m).unwrap();
+            text.push_str(&format!("{i},{x},{recency},{age},{m},{w}\n"));
+            expected.push_weighted(s, *w).unwrap();
+        }
+        let read = SummaryCsv::new(text.as_bytes()).unwrap().read_all().unwrap();
+        prop_assert_eq!(read, expected);
+    }
+
+    /// Arbitrary text gives rows or a typed error, never a panic.
+    #[test]
+    fn summary_csv_never_panics(body in "[0-9a-zA-Z.,\"\\- \r\n]{0,400}") {
+        let text = format!("frequency,recency,T\n{body}");
+        match SummaryCsv::new(text.as_bytes()).and_then(|r| r.read_all()) {
+            Ok(data) => prop_assert!(data.len() <= body.lines().count()),
+            Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InvalidInput),
+        }
+    }
+}
+
+/// The first `n` customers of CDNOW, a small data set of real histories.
+fn cdnow_head(n: usize) -> Summaries {
+    cdnow(true).iter().take(n).map(|(s, _)| *s).collect()
+}
+
+#[test]
+fn bg_nbd_on_ten_customers_warns_and_advises() {
+    let m = BgNbd::params().fit(&cdnow_head(10)).unwrap();
+    let w = m.report().unwrap().warnings();
+    assert!(
+        w.contains(&FitWarning::FewCustomers {
+            customers: 10.0,
+            recommended: 100.0
+        }),
+        "{w:?}"
+    );
+    assert!(
+        w.contains(&FitWarning::FewRepeaters {
+            repeaters: 5.0,
+            recommended: 30.0
+        }),
+        "{w:?}"
+    );
+    // The dropout parameters run off, so they cannot be trusted.
+    assert!(
+        w.iter()
+            .any(|w| matches!(w, FitWarning::ParameterAtExtreme { .. })),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| matches!(
+            w,
+            FitWarning::SingularHessian | FitWarning::WeaklyIdentified { .. }
+        )),
+        "{w:?}"
+    );
+    for warning in w {
+        let text = warning.to_string();
+        assert!(text.ends_with(warning.advice()), "{text}");
+        assert!(warning.advice().contains("Historical"), "{text}");
+    }
+}
+
+#[test]
+fn gamma_gamma_on_five_repeaters_explains_itself() {
+    let repeaters: Summaries = cdnow(true)
+        .iter()
+        .filter(|(s, _)| s.frequency() > 0)
+        .take(5)
+        .map(|(s, _)| *s)
+        .collect();
+    match GammaGamma::params().fit(&repeaters) {
+        Err(e) => {
+            assert_eq!(e.kind(), ErrorKind::NotConverged);
+            let text = e.to_string();
+            assert!(
+                text.contains("on 5 customers") && text.contains("HistoricalSpend"),
+                "{text}"
+            );
+        }
+        Ok(m) => {
+            let w = m.report().unwrap().warnings();
+            assert!(
+                w.iter().any(
+                    |w| matches!(w, FitWarning::FewCustomers { customers, .. } if *customers == 5.0)
+                ),
+                "{w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fits_on_the_public_data_have_no_warnings() {
+    let data = cdnow(true);
+    let reports = [
+        BgNbd::params().fit(&data).unwrap().report().cloned(),
+        MbgNbd::params().fit(&data).unwrap().report().cloned(),
+        ParetoNbd::params().fit(&data).unwrap().report().cloned(),
+        GammaGamma::params().fit(&data).unwrap().report().cloned(),
+        BgBb::params().fit(&donations()).unwrap().report().cloned(),
+    ];
+    for report in reports {
+        let report = report.unwrap();
+        assert!(report.warnings().is_empty(), "{:?}", report.warnings());
+        assert!(report.standard_errors().is_some());
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn fit_warning_json_shape_is_frozen() {
+    let cases = [
+        (
+            FitWarning::FewCustomers {
+                customers: 10.0,
+                recommended: 100.0,
+            },
+            r#"{"kind":"few_customers","customers":10.0,"recommended":100.0}"#,
+        ),
+        (
+            FitWarning::FewRepeaters {
+                repeaters: 5.0,
+                recommended: 30.0,
+            },
+            r#"{"kind":"few_repeaters","repeaters":5.0,"recommended":30.0}"#,
+        ),
+        (
+            FitWarning::ParameterAtExtreme {
+                parameter: "a".to_owned(),
+                value: 692527.0,
+            },
+            r#"{"kind":"parameter_at_extreme","parameter":"a","value":692527.0}"#,
+        ),
+        (
+            FitWarning::WeaklyIdentified {
+                parameter: "b".to_owned(),
+                log_standard_error: 2.5,
+            },
+            r#"{"kind":"weakly_identified","parameter":"b","log_standard_error":2.5}"#,
+        ),
+        (
+            FitWarning::SingularHessian,
+            r#"{"kind":"singular_hessian"}"#,
+        ),
+    ];
+    for (warning, json) in cases {
+        assert_eq!(serde_json::to_string(&warning).unwrap(), json);
+        assert_eq!(serde_json::from_str::<FitWarning>(json).unwrap(), warning);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A fit on fewer than 100 customers either fails with a typed error or
+    /// says that the data are few.
+    #[test]
+    fn small_fits_warn_or_fail(
+        rows in prop::collection::vec((0u32..6, 0.0f64..1.0, 10.0f64..40.0), 2..40)
+    ) {
+        let data: Summaries = rows
+            .iter()
+            .map(|&(x, share, t)| RfmSummary::new(x, if x == 0 { 0.0 } else { share * t }, t).unwrap())
+            .collect();
+        match BgNbd::params().fit(&data) {
+            Ok(m) => {
+                let w = m.report().unwrap().warnings();
+                let few = w.iter().any(|w| matches!(w, FitWarning::FewCustomers { .. }));
+                prop_assert!(few, "{:?}", w);
+            }
+            Err(e) => prop_assert!(matches!(
+                e.kind(),
+                ErrorKind::InsufficientData | ErrorKind::NotConverged
+            )),
+        }
+    }
+}
+
+#[test]
+fn bg_nbd_standard_errors_on_cdnow_match_lifetimes() {
+    let m = BgNbd::params().fit(&cdnow(false)).unwrap();
+    let se = m.report().unwrap().standard_errors().unwrap();
+    // `lifetimes` 0.11.3, BetaGeoFitter(penalizer_coef=0).fit on
+    // cdnow_summary.csv, `standard_errors_` (autograd Hessian, inverted).
+    let reference = [0.012_557_32, 0.378_221_46, 0.185_719_07, 0.705_345_34];
+    for (name, (ours, theirs)) in ["r", "alpha", "a", "b"]
+        .iter()
+        .zip(se.iter().zip(reference))
+    {
+        assert_close(name, *ours, theirs, 1e-5);
+    }
+}
+
+#[test]
+fn every_model_has_consistent_standard_errors_and_intervals() {
+    let data = cdnow(true);
+    let reports = [
+        BgNbd::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        MbgNbd::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        ParetoNbd::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        GammaGamma::params()
+            .fit(&data)
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+        BgBb::params()
+            .fit(&donations())
+            .unwrap()
+            .report()
+            .cloned()
+            .unwrap(),
+    ];
+    for report in reports {
+        let cov = report.log_covariance().unwrap();
+        let se = report.standard_errors().unwrap();
+        let n = report.estimates().len();
+        assert_eq!(cov.len(), n);
+        let narrow = report.confidence_intervals(0.5).unwrap();
+        let wide = report.confidence_intervals(0.99).unwrap();
+        for i in 0..n {
+            assert_eq!(cov[i].len(), n);
+            assert!(cov[i][i] > 0.0);
+            for j in 0..n {
+                assert!((cov[i][j] - cov[j][i]).abs() <= 1e-9 * cov[i][i].max(cov[j][j]));
+            }
+            let theta = report.estimates()[i];
+            assert_close("se", se[i], theta * cov[i][i].sqrt(), 1e-12);
+            assert_eq!(wide[i].estimate(), theta);
+            assert!(0.0 < wide[i].lower() && wide[i].lower() < narrow[i].lower());
+            assert!(narrow[i].lower() < theta && theta < narrow[i].upper());
+            assert!(narrow[i].upper() < wide[i].upper());
+            // The log-scale interval is symmetric in ln θ.
+            assert_close(
+                "log symmetry",
+                (wide[i].upper() / theta).ln(),
+                (theta / wide[i].lower()).ln(),
+                1e-9,
+            );
+        }
+        for bad in [0.0, 1.0, 1.5, f64::NAN] {
+            let err = report.confidence_intervals(bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        }
+    }
+}
+
+#[test]
+fn delta_method_intervals_agree_with_the_parameter_intervals() {
+    let m = BgNbd::params().fit(&cdnow(false)).unwrap();
+    let report = m.report().unwrap();
+    // A parameter as a "prediction": the delta method must give its own interval.
+    let r = prediction_interval(&m, 0.95, BgNbd::r).unwrap();
+    let expected = report.confidence_intervals(0.95).unwrap()[0];
+    assert_close("r se", r.standard_error(), expected.standard_error(), 1e-6);
+    assert_close("r lower", r.lower(), expected.lower(), 1e-6);
+    // A customer's expected purchases: a positive interval around the estimate.
+    let c = RfmSummary::new(2, 30.43, 38.86).unwrap();
+    let h = Periods::new(39.0).unwrap();
+    let e = prediction_interval(&m, 0.95, |m| m.conditional_expected_purchases(&c, h)).unwrap();
+    assert_eq!(e.estimate(), m.conditional_expected_purchases(&c, h));
+    assert!(0.0 < e.lower() && e.lower() < e.estimate() && e.estimate() < e.upper());
+    assert!(e.standard_error() > 0.0 && e.standard_error() < 0.2 * e.estimate());
+    // Saved parameters carry no uncertainty.
+    let saved = BgNbd::from_parameters(m.r(), m.alpha(), m.a(), m.b()).unwrap();
+    let err = prediction_interval(&saved, 0.95, BgNbd::r).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InsufficientData);
+}
+
+#[test]
+fn clv_interval_adds_spend_uncertainty_to_purchase_uncertainty() {
+    let data = cdnow(true);
+    let purchases = BgNbd::params().fit(&data).unwrap();
+    let spend = GammaGamma::params().fit(&data).unwrap();
+    let clv = Clv::new(purchases.clone(), spend.clone());
+    let c = RfmSummary::new(2, 30.43, 38.86)
+        .unwrap()
+        .with_monetary(22.35)
+        .unwrap();
+    let (h, d) = (
+        Periods::new(52.0).unwrap(),
+        DiscountRate::new(0.002).unwrap(),
+    );
+    let i = clv.clv_interval(&c, h, d, 0.95).unwrap();
+    assert_eq!(i.estimate(), clv.clv(&c, h, d));
+    assert!(0.0 < i.lower() && i.lower() < i.estimate() && i.estimate() < i.upper());
+    // Holding spend fixed leaves only the purchase model's share.
+    let only_purchases = prediction_interval(&purchases, 0.95, |m| {
+        Clv::new(m.clone(), spend.clone()).clv(&c, h, d)
+    })
+    .unwrap();
+    assert!(i.standard_error() > only_purchases.standard_error());
+    assert!(clv.clv_interval(&c, h, d, 1.0).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any level in (0, 1) gives ordered bounds around the estimate, wider for higher levels.
+    #[test]
+    fn intervals_are_ordered_and_nested(level in 0.01f64..0.99, x in 0u32..20, t in 1.0f64..60.0) {
+        let m = GammaGamma::params().fit(&cdnow(true)).unwrap();
+        let c = RfmSummary::new(x, if x == 0 { 0.0 } else { t / 2.0 }, t).unwrap()
+            .with_monetary(if x == 0 { 0.0 } else { 30.0 }).unwrap();
+        let i = prediction_interval(&m, level, |m| m.expected_average_spend(&c)).unwrap();
+        let wider = prediction_interval(&m, (level + 1.0) / 2.0, |m| m.expected_average_spend(&c)).unwrap();
+        prop_assert!(i.lower() <= i.estimate() && i.estimate() <= i.upper());
+        prop_assert!(wider.lower() <= i.lower() && i.upper() <= wider.upper());
+    }
+}
+
+/// Customers alive at the start of years 0–7 in the two segments of Fader &
+/// Hardie (2007), "How to project customer retention", table 1.
+const SBG_REGULAR: [u64; 8] = [1000, 631, 468, 382, 326, 289, 262, 241];
+const SBG_HIGH_END: [u64; 8] = [1000, 869, 743, 653, 593, 551, 517, 491];
+
+/// The sBG log-likelihood written out by hand from the paper's recursion
+/// (eqs. 2–4): `P(T=1) = α/(α+β)`, `P(T=t) = (β+t−2)/(α+β+t−1) P(T=t−1)`,
+/// `S(t) = S(t−1) − P(T=t)`, and LL = Σ lost_t ln P(T=t) + survivors ln S(n).
+fn sbg_ll_by_hand(alpha: f64, beta: f64, alive: &[u64]) -> f64 {
+    let mut p = alpha / (alpha + beta);
+    let mut s = 1.0 - p;
+    let mut ll = (alive[0] - alive[1]) as f64 * p.ln();
+    for t in 2..alive.len() {
+        p *= (beta + t as f64 - 2.0) / (alpha + beta + t as f64 - 1.0);
+        s -= p;
+        ll += (alive[t - 1] - alive[t]) as f64 * p.ln();
+    }
+    ll + alive[alive.len() - 1] as f64 * s.ln()
+}
+
+#[test]
+fn sbg_on_the_fader_hardie_segments_matches_the_paper() {
+    for (alive, alpha, beta, ll) in [
+        (SBG_REGULAR, 0.704, 1.182, -1680.27),
+        (SBG_HIGH_END, 0.668, 3.806, -1611.16),
+    ] {
+        let cohort = SbgCohort::new(alive.to_vec()).unwrap();
+        let m = Sbg::params().fit(std::slice::from_ref(&cohort)).unwrap();
+        assert_digits("alpha", m.alpha(), alpha, 3);
+        assert_digits("beta", m.beta(), beta, 3);
+        let report = m.report().unwrap();
+        assert_digits("LL", report.log_likelihood(), ll, 2);
+        // The hand-written recursion agrees with the model's beta-function form.
+        let by_hand = sbg_ll_by_hand(m.alpha(), m.beta(), &alive);
+        assert_close("LL by hand", m.log_likelihood(&cohort), by_hand, 1e-12);
+        assert_digits(
+            "LL by hand at the paper's values",
+            sbg_ll_by_hand(alpha, beta, &alive),
+            ll,
+            2,
+        );
+        assert!(report.warnings().is_empty(), "{:?}", report.warnings());
+        let se = report.standard_errors().unwrap();
+        assert!(se.iter().all(|v| *v > 0.0 && v.is_finite()));
+        // Parameter uncertainty reaches the residual lifetime.
+        let d = DiscountRate::new(0.1).unwrap();
+        let derl = prediction_interval(&m, 0.95, |m| m.discounted_expected_residual_lifetime(d, 3))
+            .unwrap();
+        assert!(derl.lower() < derl.estimate() && derl.estimate() < derl.upper());
+        // Two cohorts of the same segment give the same estimates.
+        let twice = Sbg::params().fit(&[cohort.clone(), cohort]).unwrap();
+        assert_close("alpha twice", twice.alpha(), m.alpha(), 1e-5);
+    }
+}
+
+#[test]
+fn sbg_curves_agree_with_each_other() {
+    let m = Sbg::from_parameters(0.704, 1.182).unwrap();
+    let curve = m.survival_curve(12);
+    assert_eq!(curve.len(), 13);
+    for t in 1..=12u64 {
+        let s = m.survival(t).value();
+        assert_close("curve", curve[t as usize].value(), s, 1e-12);
+        let drop = m.survival(t - 1).value() - s;
+        assert_close("churn", m.churn_probability_at(t).value(), drop, 1e-10);
+        assert_close(
+            "retention",
+            m.retention_rate(t).value(),
+            s / m.survival(t - 1).value(),
+            1e-12,
+        );
+        assert!(m.retention_rate(t + 1).value() > m.retention_rate(t).value());
+    }
+    assert_eq!(m.survival(0).value(), 1.0);
+    assert_eq!(m.churn_probability_at(0).value(), 0.0);
+    // α ≤ 1: no finite mean lifetime. α > 1: (α+β−1)/(α−1), the sum of S(t).
+    assert_eq!(m.mean_lifetime(), None);
+    let m = Sbg::from_parameters(2.5, 3.0).unwrap();
+    let sum: f64 = (0..200_000u64).map(|t| m.survival(t).value()).sum();
+    assert_close(
+        "mean lifetime",
+        m.mean_lifetime().unwrap(),
+        4.5 / 1.5,
+        1e-12,
+    );
+    assert_close("sum of survival", sum, 3.0, 1e-6);
+}
+
+/// DERL as the long direct sum `Σ_{k≥1} S(n−1+k)/S(n−1) δ^(k−1)`, terms by recursion.
+fn derl_direct(alpha: f64, beta: f64, renewals: u64, d: f64) -> f64 {
+    let b = beta + renewals as f64;
+    let delta = 1.0 / (1.0 + d);
+    let mut term = b / (alpha + b); // k = 1
+    let mut sum = 0.0;
+    for k in 1..5_000_000u64 {
+        sum += term;
+        term *= (b + k as f64) / (alpha + b + k as f64) * delta;
+        if term < 1e-18 * sum {
+            break;
+        }
+    }
+    sum
+}
+
+#[test]
+fn sbg_derl_matches_a_long_direct_sum() {
+    for (alpha, beta) in [(0.704, 1.182), (0.668, 3.806), (2.5, 3.0)] {
+        let m = Sbg::from_parameters(alpha, beta).unwrap();
+        for d in [0.5, 0.1, 0.01, 0.001] {
+            for renewals in [0, 1, 4, 50, 1000] {
+                let ours = m
+                    .discounted_expected_residual_lifetime(DiscountRate::new(d).unwrap(), renewals);
+                assert_close(
+                    &format!("DERL α {alpha} β {beta} d {d} n−1 {renewals}"),
+                    ours,
+                    derl_direct(alpha, beta, renewals, d),
+                    1e-7,
+                );
+            }
+        }
+    }
+    // No discounting and α > 1: the expected residual lifetime b/(α − 1).
+    let m = Sbg::from_parameters(2.5, 3.0).unwrap();
+    let ours = m.discounted_expected_residual_lifetime(DiscountRate::new(0.0).unwrap(), 2);
+    assert_close("residual lifetime", ours, 5.0 / 1.5, 1e-6);
+    // α ≤ 1 without discounting: infinite, saturating.
+    let m = Sbg::from_parameters(0.704, 1.182).unwrap();
+    let ours = m.discounted_expected_residual_lifetime(DiscountRate::new(0.0).unwrap(), 2);
+    assert!(ours > 1e6 && ours.is_finite(), "{ours}");
+}
+
+#[test]
+fn sbg_cohorts_and_fits_refuse_bad_data() {
+    let cases: [(Vec<u64>, &str); 3] = [
+        (vec![100], "invalid cohort: a cohort needs its size (greater than 0) and at least one later count"),
+        (vec![0, 0], "invalid cohort: a cohort needs its size (greater than 0) and at least one later count"),
+        (vec![100, 80, 90], "invalid cohort: 90 customers are active at period 2 but only 80 at period 1; counts cannot rise"),
+    ];
+    for (alive, message) in cases {
+        let err = SbgCohort::new(alive).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.to_string(), message);
+    }
+    for alive in [vec![100, 100, 100], vec![100, 0]] {
+        let err = Sbg::params()
+            .fit(&[SbgCohort::new(alive).unwrap()])
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InsufficientData);
+    }
+    let err = Sbg::params().fit(&[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InsufficientData);
+    assert_eq!(err.to_string(), "cannot fit sBG: no cohort");
+    assert!(Sbg::from_parameters(0.0, 1.0).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Survival falls, retention rises, and DERL falls with the discount
+    /// rate, for any parameters and tenures (constant work for any `t`).
+    #[test]
+    fn sbg_predictions_are_monotone_and_finite(
+        alpha in 0.01f64..50.0,
+        beta in 0.01f64..50.0,
+        t in 0u64..1_000_000_000_000,
+        d in 0.001f64..1.0,
+    ) {
+        let m = Sbg::from_parameters(alpha, beta).unwrap();
+        prop_assert!(m.survival(t + 1).value() <= m.survival(t).value());
+        prop_assert!(m.retention_rate(t + 1).value() >= m.retention_rate(t).value());
+        let near = m.discounted_expected_residual_lifetime(DiscountRate::new(d).unwrap(), t);
+        let far = m.discounted_expected_residual_lifetime(DiscountRate::new(2.0 * d).unwrap(), t);
+        prop_assert!(near.is_finite() && far.is_finite() && far <= near * (1.0 + 1e-9), "{near} {far}");
+        prop_assert!(near <= 1.0 + 1.0 / d + 1e-9, "{near}");
+    }
+
+    /// Fitting takes any valid cohort: a model or a typed error.
+    #[test]
+    fn sbg_fits_any_cohort(drops in prop::collection::vec(0u64..200, 1..12)) {
+        let mut alive = vec![2000u64];
+        for d in drops {
+            let last = *alive.last().unwrap();
+            alive.push(last.saturating_sub(d));
+        }
+        match Sbg::params().fit(&[SbgCohort::new(alive).unwrap()]) {
+            Ok(m) => prop_assert!(m.alpha() > 0.0 && m.beta() > 0.0),
+            Err(e) => prop_assert!(matches!(e.kind(), ErrorKind::InsufficientData | ErrorKind::NotConverged)),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn fit_report_json_leaves_out_what_is_absent() {
+    let m = BgNbd::params().fit(&cdnow_head(10)).unwrap();
+    let report = m.report().unwrap();
+    let json = serde_json::to_value(report).unwrap();
+    // Ten customers: a singular Hessian, so no covariance and no standard errors.
+    assert!(json.get("log_covariance").is_none() && json.get("standard_errors").is_none());
+    assert_eq!(json["warnings"][0]["kind"], "few_customers");
+    let back: custodia::clv::FitReport = serde_json::from_value(json).unwrap();
+    assert_eq!(&back, report);
+    let m = BgNbd::params().fit(&cdnow(false)).unwrap();
+    let json = serde_json::to_value(m.report().unwrap()).unwrap();
+    assert!(json.get("warnings").is_none());
+    assert_eq!(json["standard_errors"].as_array().unwrap().len(), 4);
 }

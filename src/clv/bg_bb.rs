@@ -1,7 +1,7 @@
 //! The BG/BB model of discrete-time repeat transactions (Fader, Hardie & Shang 2010).
 
 use super::error::ClvError;
-use super::fit::{check_positive, fit_params, fit_positive, sum_rows, FitReport};
+use super::fit::{check_positive, fit_params, fit_positive, sum_rows, FitReport, Problem};
 use super::optim::central_gradient;
 use super::special::{ln_beta, ln_sum_smooth, log_add_exp};
 use super::summary::Summaries;
@@ -247,14 +247,17 @@ impl Fit for BgBbParams {
         let starts = [[0.0; 4], [0.5, -0.5, -0.5, 1.0], [-0.5, 0.5, 0.5, 0.5]];
         let mut settings = self.settings;
         settings.tolerance = settings.tolerance.max(1e-8);
-        let ([alpha, beta, gamma, delta], report) = fit_positive(
-            "BG/BB",
-            &settings,
-            &starts,
-            total,
-            rows.len(),
-            value_and_gradient,
-        )?;
+        let repeaters: f64 = rows.iter().filter(|r| r.0.x > 0.0).map(|r| r.1).sum();
+        let problem = Problem {
+            model: "BG/BB",
+            names: ["alpha", "beta", "gamma", "delta"],
+            customers: total,
+            repeaters: Some(repeaters),
+            rows: rows.len(),
+            starts: &starts,
+        };
+        let ([alpha, beta, gamma, delta], report) =
+            fit_positive(&problem, &settings, value_and_gradient)?;
         Ok(BgBb {
             alpha,
             beta,

@@ -2,7 +2,10 @@
 //! shares with the MBG/NBD.
 
 use super::error::ClvError;
-use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weight, FitReport};
+use super::fit::{
+    check_positive, fit_params, fit_positive, repeat_weight, sum_rows, total_weight, FitReport,
+    Problem,
+};
 use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, ln_sum_smooth, log_add_exp};
 use super::summary::{Row, Summaries};
 use super::{
@@ -239,7 +242,15 @@ pub(crate) fn fit_family(
     let by_frequency = frequency_weights(&rows);
     let indexed = IndexedRows::new(&rows);
     let starts = [[0.0; 4], [-1.0, 1.0, -1.0, 1.0], [0.5, 2.0, 0.5, 0.5]];
-    fit_positive(name, settings, &starts, total, rows.len(), |theta, _| {
+    let problem = Problem {
+        model: name,
+        names: ["r", "alpha", "a", "b"],
+        customers: total,
+        repeaters: Some(repeat_weight(&rows)),
+        rows: rows.len(),
+        starts: &starts,
+    };
+    fit_positive(&problem, settings, |theta, _| {
         let (f, g) = mean_nll(family, theta, &indexed, &by_frequency, total);
         (f, Some(g))
     })

@@ -41,9 +41,21 @@ pub(crate) enum ClvError {
         model: &'static str,
         iterations: usize,
         gradient: f64,
+        customers: f64,
+        repeaters: f64,
+        advice: &'static str,
     },
     /// The observation window ends before the calibration window.
     WindowOrder,
+    /// A field of a summary CSV that cannot be read; `column` is empty when
+    /// the problem is the whole line.
+    Csv {
+        line: u64,
+        column: String,
+        reason: String,
+    },
+    /// A contract cohort's counts that the sBG model cannot take.
+    Cohort { reason: String },
     /// A customer's total exceeds the range of `f64`.
     Overflow {
         field: &'static str,
@@ -79,14 +91,29 @@ impl fmt::Display for ClvError {
                 model,
                 iterations,
                 gradient,
+                customers,
+                repeaters,
+                advice,
             } => write!(
                 f,
-                "fitting {model} did not converge after {iterations} iterations (gradient {gradient:e})"
+                "fitting {model} did not converge after {iterations} iterations (gradient {gradient:e}) on {customers} customers, {repeaters} with repeat purchases; {advice}"
             ),
             ClvError::Overflow { field, customer } => write!(
                 f,
                 "{field} of customer {customer:?} exceeds the largest finite number"
             ),
+            ClvError::Csv {
+                line,
+                column,
+                reason,
+            } => {
+                if column.is_empty() {
+                    write!(f, "line {line}: {reason}")
+                } else {
+                    write!(f, "line {line}, column {column}: {reason}")
+                }
+            }
+            ClvError::Cohort { reason } => write!(f, "invalid cohort: {reason}"),
             ClvError::WindowOrder => {
                 f.write_str("observation end is before calibration end; the holdout must follow the calibration")
             }

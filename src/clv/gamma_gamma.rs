@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::error::ClvError;
-use super::fit::{check_positive, fit_params, fit_positive, sum_rows, FitReport};
+use super::fit::{check_positive, fit_params, fit_positive, sum_rows, FitReport, Problem};
 use super::special::{digamma, ln_gamma};
 use super::summary::Summaries;
 use super::{Fit, RfmSummary, SpendModel};
@@ -237,14 +237,15 @@ impl Fit for GammaGammaParams {
             (-ll / total, Some(g.map(|v| -v / total)))
         };
         let starts = [[0.0; 3], [1.0, 1.0, 2.0], [-1.0, 0.5, 1.0]];
-        let ([p, q, gamma], report) = fit_positive(
-            "Gamma-Gamma",
-            &self.settings,
-            &starts,
-            total,
-            rows.len(),
-            mean_nll,
-        )?;
+        let problem = Problem {
+            model: "Gamma-Gamma",
+            names: ["p", "q", "gamma"],
+            customers: total,
+            repeaters: None,
+            rows: rows.len(),
+            starts: &starts,
+        };
+        let ([p, q, gamma], report) = fit_positive(&problem, &self.settings, mean_nll)?;
         Ok(GammaGamma {
             p,
             q,

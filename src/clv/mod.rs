@@ -11,13 +11,15 @@
 //! | Pareto/NBD | [`ParetoNbd`] | Schmittlein, Morrison & Colombo (1987); Fader & Hardie (2005) note | continuous |
 //! | BG/BB | [`BgBb`] | Fader, Hardie & Shang (2010), Marketing Science 29(6) | discrete opportunities |
 //! | Gamma-Gamma | [`GammaGamma`] | Fader, Hardie & Lee (2005), JMR 42(4); Fader & Hardie (2013) note | spend per purchase |
+//! | sBG (contractual) | [`Sbg`] | Fader & Hardie (2007), J. Interactive Marketing 21(1) | contract periods |
 //! | historical | [`HistoricalSpend`], [`HistoricalClv`] | — | — |
 //!
 //! The pieces:
 //! - **Summaries**: [`summarize`] and [`calibration_holdout`] turn plain
 //!   [`Transaction`] rows into per-customer summaries in a chosen [`Period`];
 //!   [`Transaction::purchases`] takes them from the model's transaction
-//!   events; [`Summaries`] holds (weighted) summaries for fitting.
+//!   events; [`Summaries`] holds (weighted) summaries for fitting, and
+//!   [`SummaryCsv`] streams them from a summary CSV file.
 //! - **Fitting** is separate from the fitted models: `BgNbd::params().fit(&data)?`
 //!   (the [`Fit`] trait) returns a [`BgNbd`]; saved parameters load with
 //!   `BgNbd::from_parameters(..)?` or serde.
@@ -58,8 +60,19 @@
 //! in a transformed series that stays positive and short, and sums run in
 //! fixed chunks (in parallel under the `rayon` feature) so the result does not
 //! depend on the thread count. A fit that does not meet its tolerance is an
-//! [`ErrorKind::NotConverged`](crate::error::ErrorKind::NotConverged) error;
-//! a successful one keeps a [`FitReport`].
+//! [`ErrorKind::NotConverged`](crate::error::ErrorKind::NotConverged) error
+//! that says what to use instead; a successful one keeps a [`FitReport`].
+//!
+//! # Uncertainty and warnings
+//!
+//! Each [`FitReport`] holds the covariance of the log-parameters (the
+//! inverse of the observed information, a numerical Hessian at the
+//! optimum), the parameters' standard errors and confidence intervals, and
+//! [`FitWarning`]s when the data are too few or a parameter is not
+//! identified, each with advice (often: the [`HistoricalSpend`] and
+//! [`HistoricalClv`] estimators, which need no fit). Predictions get
+//! delta-method intervals through [`prediction_interval`] and
+//! [`Clv::clv_interval`], for every model implementing [`Estimated`].
 //!
 //! # Churn scores
 //!
@@ -83,8 +96,11 @@ mod historical;
 mod mbg_nbd;
 mod optim;
 mod pareto_nbd;
+mod sbg;
 mod special;
 mod summary;
+mod summary_csv;
+mod uncertainty;
 mod value;
 
 use std::fmt;
@@ -92,15 +108,18 @@ use std::fmt;
 pub use bg_bb::{BgBb, BgBbParams};
 pub use bg_nbd::{BgNbd, BgNbdParams};
 pub use evaluate::roc_auc;
-pub use fit::FitReport;
+pub use fit::{FitReport, FitWarning};
 pub use gamma_gamma::{GammaGamma, GammaGammaParams};
 pub use historical::{HistoricalClv, HistoricalSpend};
 pub use mbg_nbd::{MbgNbd, MbgNbdParams};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdParams};
+pub use sbg::{Sbg, SbgCohort, SbgParams};
 pub use summary::{
     calibration_holdout, summarize, CalibrationHoldout, CustomerSummary, Period, RfmSummary,
     Summaries, Transaction,
 };
+pub use summary_csv::SummaryCsv;
+pub use uncertainty::{prediction_interval, Estimated, Interval};
 pub use value::Clv;
 
 use crate::error::Result;

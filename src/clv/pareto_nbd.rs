@@ -2,7 +2,10 @@
 
 use super::bg_nbd::{log_table, IndexedRows};
 use super::error::ClvError;
-use super::fit::{check_positive, fit_params, fit_positive, sum_rows, total_weight, FitReport};
+use super::fit::{
+    check_positive, fit_params, fit_positive, repeat_weight, sum_rows, total_weight, FitReport,
+    Problem,
+};
 use super::special::gauss_legendre_64;
 use super::special::{digamma, ln_gamma, log_add_exp, log_sub_exp};
 use super::summary::Summaries;
@@ -413,14 +416,15 @@ impl Fit for ParetoNbdParams {
         };
         let starts = [[0.0; 4], [-0.5, 2.0, -0.5, 2.0], [0.5, 1.0, 0.5, 1.0]];
         let settings = self.settings;
-        let ([r, alpha, s, beta], report) = fit_positive(
-            "Pareto/NBD",
-            &settings,
-            &starts,
-            total,
-            rows.len(),
-            value_and_gradient,
-        )?;
+        let problem = Problem {
+            model: "Pareto/NBD",
+            names: ["r", "alpha", "s", "beta"],
+            customers: total,
+            repeaters: Some(repeat_weight(&rows)),
+            rows: rows.len(),
+            starts: &starts,
+        };
+        let ([r, alpha, s, beta], report) = fit_positive(&problem, &settings, value_and_gradient)?;
         Ok(ParetoNbd {
             r,
             alpha,

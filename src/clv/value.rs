@@ -1,7 +1,11 @@
 //! Customer lifetime value as a discounted cash flow of a transaction model's
 //! expected purchases and a spend model's expected spend.
 
+use super::uncertainty::{
+    interval_from_variance, normal_quantile_two_sided, prediction_variance, Estimated, Interval,
+};
 use super::{ClvEstimator, DiscountRate, Periods, RfmSummary, SpendModel, TransactionModel};
+use crate::error::Result;
 
 /// Periods [`discounted`] sums one by one; later ones go in blocks.
 const EXACT_PERIODS: f64 = 1000.0;
@@ -109,17 +113,68 @@ impl<T: TransactionModel, S: SpendModel> Clv<T, S> {
     }
 }
 
+impl<T, S> Clv<T, S>
+where
+    T: TransactionModel + Estimated,
+    S: SpendModel + Estimated,
+{
+    /// Returns the customer's value with a delta-method confidence interval
+    /// at `level` from the uncertainty of both models' parameters.
+    ///
+    /// The two models are fitted on separate likelihoods, so their parameter
+    /// estimates are taken as independent: the variance is
+    /// `g_Tᵀ C_T g_T + g_Sᵀ C_S g_S`, with `g` the gradients of the value with
+    /// respect to each model's log-parameters and `C` their covariances
+    /// ([`FitReport::log_covariance`](super::FitReport::log_covariance)). The
+    /// interval is taken on the log scale for a positive value (see
+    /// [`prediction_interval`](super::prediction_interval)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// when `level` is not in `(0, 1)`;
+    /// [`ErrorKind::InsufficientData`](crate::error::ErrorKind::InsufficientData)
+    /// when either model has no fit report or a singular Hessian.
+    pub fn clv_interval(
+        &self,
+        customer: &RfmSummary,
+        horizon: Periods,
+        discount: DiscountRate,
+        level: f64,
+    ) -> Result<Interval> {
+        normal_quantile_two_sided(level)?;
+        let estimate = self.clv(customer, horizon, discount);
+        let by_transactions = prediction_variance(&self.transactions, &|t: &T| {
+            clv_of(t, &self.spend, customer, horizon, discount)
+        })?;
+        let by_spend = prediction_variance(&self.spend, &|s: &S| {
+            clv_of(&self.transactions, s, customer, horizon, discount)
+        })?;
+        interval_from_variance(estimate, by_transactions + by_spend, level)
+    }
+}
+
+/// Returns the discounted value of `customer` under the two models.
+fn clv_of<T: TransactionModel, S: SpendModel>(
+    transactions: &T,
+    spend: &S,
+    customer: &RfmSummary,
+    horizon: Periods,
+    discount: DiscountRate,
+) -> f64 {
+    let spend = spend.expected_average_spend(customer);
+    let expected = |t: f64| {
+        Periods::new(t).map_or(0.0, |t| {
+            transactions.conditional_expected_purchases(customer, t)
+        })
+    };
+    super::saturate_signed(
+        discounted(horizon, discount, |from, to| expected(to) - expected(from)) * spend,
+    )
+}
+
 impl<T: TransactionModel, S: SpendModel> ClvEstimator for Clv<T, S> {
     fn clv(&self, customer: &RfmSummary, horizon: Periods, discount: DiscountRate) -> f64 {
-        let spend = self.spend.expected_average_spend(customer);
-        let expected = |t: f64| {
-            Periods::new(t).map_or(0.0, |t| {
-                self.transactions
-                    .conditional_expected_purchases(customer, t)
-            })
-        };
-        super::saturate_signed(
-            discounted(horizon, discount, |from, to| expected(to) - expected(from)) * spend,
-        )
+        clv_of(&self.transactions, &self.spend, customer, horizon, discount)
     }
 }
