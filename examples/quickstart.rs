@@ -10,6 +10,7 @@
 // An example's job is to print what it found.
 #![allow(clippy::print_stdout)]
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
@@ -175,10 +176,11 @@ fn main() -> custodia::Result<()> {
             println!("   (no bundled lexicon: bring one) {tag} {name:<16} {text}");
             continue;
         }
-        if !scorers.contains_key(&lang) {
-            scorers.insert(lang, LexiconScorer::params(lang).build()?);
-        }
-        let score = scorers[&lang].score(text).compound();
+        let scorer = match scorers.entry(lang) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(LexiconScorer::params(lang).build()?),
+        };
+        let score = scorer.score(text).compound();
         scored.entry(user.clone()).or_default().push((*at, score));
         println!("  {score:+.3} {tag:<5} {name:<16} {text}");
     }
