@@ -624,8 +624,9 @@ pub enum ScoreContext {
     General,
     /// The household model: the records share a family name and an
     /// address or phone, which a household's members share too, so only
-    /// the given name, birth date and personal identifiers count, with
-    /// weights trained on household pairs; shared fields weigh 0.
+    /// the given name, birth date, phone and personal identifiers count,
+    /// with weights trained on household pairs; the address fields and the
+    /// family name weigh 0.
     Household,
 }
 
@@ -986,10 +987,11 @@ impl Default for Training {
 
 /// The fields that tell apart two records of one household: what the
 /// household's members do not share.
-const HOUSEHOLD_FIELDS: [Field; 5] = [
+const HOUSEHOLD_FIELDS: [Field; 6] = [
     Field::GivenName,
     Field::BirthDate,
     Field::Email,
+    Field::Phone,
     Field::NationalId,
     Field::AccountId,
 ];
@@ -998,7 +1000,6 @@ const HOUSEHOLD_FIELDS: [Field; 5] = [
 /// to be of one household.
 const SHARED_IN_HOUSEHOLD: [Field; FIELDS - HOUSEHOLD_FIELDS.len()] = [
     Field::FamilyName,
-    Field::Phone,
     Field::StreetNumber,
     Field::Street,
     Field::AddressExtra,
@@ -1027,10 +1028,11 @@ fn is_household(v: &[u8; FIELDS]) -> bool {
 /// Fellegi–Sunter model over [`HOUSEHOLD_FIELDS`] only, trained by EM on the
 /// candidate pairs that share a family name and an address or phone.
 ///
-/// Among such pairs, the shared family name, address and phone are not
+/// Among such pairs, the shared family name and address are not
 /// independent evidence of one person: parents, children, twins and
 /// spouses share them too. What tells a typo'd duplicate from another
-/// member is the given name, the birth date and the personal identifiers,
+/// member is the given name, the birth date and the personal identifiers
+/// (a phone too: one landline is shared, each member's mobile is not),
 /// weighed by how often each level occurs among the household's members
 /// (`u`) and among its duplicates (`m`), both learned from the data (no
 /// fixed rule: a one-letter typo, a nickname and two distinct names are
