@@ -20,6 +20,7 @@ use crate::identity::compare::soundex_code;
 use crate::identity::error::check_param;
 use crate::identity::hash::{hash_parts, FixedSet, KeyHasher, TextSet};
 use crate::identity::record::NormalizedRecord;
+use crate::identity::score::mailbox;
 
 /// A blocking key: the rule's name and the value, as `rule:value`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -118,14 +119,18 @@ fn int_text(n: i32, buf: &mut [u8; 12]) -> &[u8] {
     &buf[i..]
 }
 
-/// The text of a date as its `Display` writes it (`YYYY-MM-DD` for years
-/// 0 to 9999, which need no allocation).
+/// The key of a date: `YYYY-LL-HH` with the smaller of month and day
+/// first, so that a date whose day and month were read the other way round
+/// (`10/12/1945` written as `MM/DD` and read as `DD/MM`) meets its own
+/// record; comparison tells the two apart (`day_month_swapped`). No
+/// allocation for years 0 to 9999.
 fn date_text(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [u8]> {
     let y = d.year();
+    let (lo, hi) = (d.month().min(d.day()), d.month().max(d.day()));
     if !(0..=9999).contains(&y) {
-        return std::borrow::Cow::Owned(d.to_string().into_bytes());
+        return std::borrow::Cow::Owned(format!("{y}-{lo:02}-{hi:02}").into_bytes());
     }
-    let (y, m, dd) = (y as u32, d.month(), d.day());
+    let (y, m, dd) = (y as u32, lo, hi);
     let digits = [
         y / 1000 % 10,
         y / 100 % 10,
@@ -155,14 +160,16 @@ pub enum BlockingRule {
     FamilyPhoneticBirthYear,
     /// Soundex of the given and of the family name.
     NamesPhonetic,
-    /// The full date of birth with an initial: one key for the given name's
-    /// and one for the family name's, so swapped names still meet.
+    /// The full date of birth, month and day in either order (a date read
+    /// the wrong way round still meets), with an initial: one key for the
+    /// given name's and one for the family name's, so swapped names still
+    /// meet.
     BirthDate,
     /// Postal code and the given and family names' initials.
     PostcodeInitial,
     /// Postal code and house number.
     PostcodeHouseNumber,
-    /// A normalised email.
+    /// A normalised email's mailbox, without a `+tag`.
     Email,
     /// A phone in E.164.
     Phone,
@@ -556,7 +563,11 @@ impl RuleBlocker {
                 BlockingRule::Email => {
                     for e in r.emails() {
                         if !self.generic.is_generic_email(e) {
-                            emit(&[e.as_bytes()]);
+                            // The mailbox, without a `+tag`: tagged and
+                            // untagged forms meet, and comparison tells
+                            // them apart (`same_mailbox`).
+                            let (local, domain) = mailbox(e);
+                            emit(&[local.as_bytes(), b"@", domain.as_bytes()]);
                         }
                     }
                 }
@@ -1080,6 +1091,55 @@ mod tests {
         a.postal_code = Text::new(postcode).ok();
         b.identity().addresses.push(a);
         normalize_record(&b.build().unwrap(), &NormalizeParams::default())
+    }
+
+    /// Days from 1900-01-01 to a date, as `record` takes them.
+    fn days(y: i32, m: u32, d: u32) -> i32 {
+        let from = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        (NaiveDate::from_ymd_opt(y, m, d).unwrap() - from).num_days() as i32
+    }
+
+    #[test]
+    fn tagged_mailboxes_and_swapped_dates_share_a_block() {
+        let shared = |rule: BlockingRule, a: &NormalizedRecord, b: &NormalizedRecord| {
+            let params = BlockingParams::default().rules(&[rule]);
+            let blocker = RuleBlocker::new(&params, GenericValues::default());
+            let (ka, kb) = (blocker.keys(a), blocker.keys(b));
+            ka.iter().any(|k| kb.contains(k))
+        };
+        let tagged = record(
+            "ana",
+            "silva",
+            days(1980, 9, 19),
+            "1000",
+            "ana.s+news@gmx.de",
+        );
+        let plain = record("ana", "silva", days(1980, 9, 19), "1000", "ana.s@gmx.de");
+        let other = record("ana", "silva", days(1980, 9, 19), "1000", "ana.t@gmx.de");
+        assert!(shared(BlockingRule::Email, &tagged, &plain));
+        assert!(!shared(BlockingRule::Email, &tagged, &other));
+        // Compared, the mailbox is its own level, below exact.
+        let g = GenericValues::default();
+        let email = crate::identity::score::Field::Email;
+        let level_of = |a, b| crate::identity::score::levels(a, b, &g)[email as usize];
+        assert_eq!(
+            email.levels()[usize::from(level_of(&tagged, &plain))],
+            "same_mailbox"
+        );
+        assert_eq!(
+            email.levels()[usize::from(level_of(&plain, &plain))],
+            "exact"
+        );
+        assert_eq!(
+            email.levels()[usize::from(level_of(&tagged, &other))],
+            "different"
+        );
+        // 12 Oct written as 10/12 and read as 10 Dec meets 12 Oct.
+        let october = record("raju", "narraman", days(1945, 10, 12), "", "");
+        let december = record("raju", "narraman", days(1945, 12, 10), "", "");
+        let later = record("raju", "narraman", days(1945, 12, 11), "", "");
+        assert!(shared(BlockingRule::BirthDate, &october, &december));
+        assert!(!shared(BlockingRule::BirthDate, &october, &later));
     }
 
     #[test]
