@@ -691,6 +691,35 @@ const CALLING_CODES: &[(&str, &str, &str)] = &[
     ("MY", "60", "0"),
     ("ZA", "27", "0"),
     ("MX", "52", ""),
+    ("VN", "84", "0"),
+    ("NG", "234", "0"),
+    ("GH", "233", "0"),
+    ("KE", "254", "0"),
+    ("EG", "20", "0"),
+    ("PH", "63", "0"),
+    ("TH", "66", "0"),
+    ("JP", "81", "0"),
+    ("KR", "82", "0"),
+    ("CN", "86", "0"),
+    ("PK", "92", "0"),
+    ("BD", "880", "0"),
+    ("TR", "90", "0"),
+    ("IL", "972", "0"),
+    ("AE", "971", "0"),
+    ("SA", "966", "0"),
+    ("AT", "43", "0"),
+    ("CH", "41", "0"),
+    ("BE", "32", "0"),
+    ("SE", "46", "0"),
+    ("FI", "358", "0"),
+    ("NO", "47", ""),
+    ("DK", "45", ""),
+    ("PL", "48", ""),
+    ("CZ", "420", ""),
+    ("GR", "30", ""),
+    ("RO", "40", "0"),
+    ("UA", "380", "0"),
+    ("AR", "54", "0"),
 ];
 
 /// Converts a telephone number as written to E.164 (`+` and up to 15
@@ -709,6 +738,8 @@ const CALLING_CODES: &[(&str, &str, &str)] = &[
 /// assert_eq!(normalize_phone("(06 1) 555-0199", "HU").as_deref(), Some("+3615550199"));
 /// assert_eq!(normalize_phone("+44 (0)20 7946 0958", "US").as_deref(), Some("+442079460958"));
 /// assert_eq!(normalize_phone("0812-3456-789", "ID").as_deref(), Some("+628123456789"));
+/// assert_eq!(normalize_phone("(0732) 910-054", "VN").as_deref(), Some("+84732910054"));
+/// assert_eq!(normalize_phone("0710 447 4934", "NG").as_deref(), Some("+2347104474934"));
 /// assert_eq!(normalize_phone("415.555.0100 ext 7", "US").as_deref(), Some("+14155550100"));
 /// assert_eq!(normalize_phone("12", "US"), None);
 /// ```
