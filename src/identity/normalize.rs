@@ -801,8 +801,9 @@ const MONTHS: &[&str] = &[
 /// Parses a date written in one of the common formats: `YYYYMMDD`,
 /// `YYYY-MM-DD`, `YYYY/MM/DD`, `DD/MM/YYYY` or `MM/DD/YYYY` (by `order`, with
 /// `/`, `-` or `.`), and `12 Mar 1990` / `March 12, 1990`. An all-numeric
-/// date whose first field exceeds 12 is read day-first whatever `order`
-/// says. Returns `None` for anything else.
+/// date whose first field exceeds 12 is read day-first, and one whose
+/// second field does month-first, whatever `order` says (`09/22/1958` can
+/// only be 22 September). Returns `None` for anything else.
 ///
 /// # Examples
 ///
@@ -813,6 +814,7 @@ const MONTHS: &[&str] = &[
 /// assert_eq!(parse_date("19560409", DateOrder::DayFirst), d);
 /// assert_eq!(parse_date("09.04.1956", DateOrder::DayFirst), d);
 /// assert_eq!(parse_date("04/09/1956", DateOrder::MonthFirst), d);
+/// assert_eq!(parse_date("04/22/1956", DateOrder::DayFirst), NaiveDate::from_ymd_opt(1956, 4, 22));
 /// assert_eq!(parse_date("9 April 1956", DateOrder::DayFirst), d);
 /// assert_eq!(parse_date("1956-02-30", DateOrder::DayFirst), None);
 /// ```
@@ -855,6 +857,7 @@ pub fn parse_date(text: &str, order: DateOrder) -> Option<NaiveDate> {
         }
         match order {
             _ if a > 12 => (y, b, a),
+            _ if b > 12 => (y, a, b),
             DateOrder::DayFirst => (y, b, a),
             DateOrder::MonthFirst => (y, a, b),
         }
