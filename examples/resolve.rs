@@ -666,6 +666,56 @@ fn run() -> Result<(), String> {
         let candidates =
             block(resolution.records(), &blocker, params).map_err(|e| e.to_string())?;
         eprintln!("blocking recall    {:.6}", candidates.recall(&truth_of));
+        if std::env::var_os("RESOLVE_ORACLE").is_some() {
+            let labelled: Vec<(u32, u32, bool)> = candidates
+                .pairs()
+                .iter()
+                .map(|&(a, b)| (a, b, truth_of[a as usize] == truth_of[b as usize]))
+                .collect();
+            let oracle = custodia::identity::MatchModel::from_labelled(
+                resolution.records(),
+                &labelled,
+                resolution.model().generic().clone(),
+                &custodia::identity::TrainParams::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let cand: std::collections::HashSet<(u32, u32)> =
+                candidates.pairs().iter().copied().collect();
+            let mut by_truth: HashMap<&str, Vec<u32>> = HashMap::new();
+            for (i, t) in truth_of.iter().enumerate() {
+                by_truth.entry(t).or_default().push(i as u32);
+            }
+            let mut shown = 0;
+            for members in by_truth.values() {
+                for (k, &a) in members.iter().enumerate() {
+                    for &b in &members[k + 1..] {
+                        let (a, b) = (a.min(b), a.max(b));
+                        if !cand.contains(&(a, b)) && shown < 40 {
+                            shown += 1;
+                            let r = resolution.records();
+                            eprintln!("UNBLOCKED {} {}", r[a as usize].id(), r[b as usize].id());
+                        }
+                    }
+                }
+            }
+            let model = resolution.model();
+            for f in Field::ALL {
+                let levels: Vec<String> = (1..f.levels().len() as u8)
+                    .map(|l| {
+                        format!(
+                            "{} em {:.1} (m {:.3}) oracle {:.1} (m {:.3}) u {:.4}",
+                            f.levels()[l as usize],
+                            model.level_weight(f, l),
+                            model.m(f, l),
+                            oracle.level_weight(f, l),
+                            oracle.m(f, l),
+                            model.u(f, l)
+                        )
+                    })
+                    .collect();
+                eprintln!("{f}: {}", levels.join("; "));
+            }
+        }
         score(&labels, &predicted);
         // With --show-wrong N: explain up to N links that joined records of
         // different people.
