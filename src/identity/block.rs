@@ -223,10 +223,14 @@ pub enum PairScope {
 }
 
 /// Values shared by so many otherwise different records that they stop
-/// identifying anyone (`info@…`, `0000000000`, `1900-01-01`).
+/// identifying anyone (`info@…`, `0000000000`, `1900-01-01`), and the given
+/// names common enough to be names in their own right.
 ///
-/// Detected from the data by [`GenericValues::detect`]; such values give no
-/// blocking key and no evidence when scoring.
+/// Detected from the data by [`GenericValues::detect`]; generic values give
+/// no blocking key and no evidence when scoring. Two similar given names
+/// that are both known names (Mia and Ria) are compared as another name
+/// (`other_name`), not as a typo of one (`one_edit`): a typo seldom makes
+/// a name that several families hold.
 #[derive(Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GenericValues {
@@ -234,7 +238,13 @@ pub struct GenericValues {
     phones: TextSet,
     national_ids: TextSet,
     birth_dates: FixedSet<chrono::NaiveDate>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    given_names: TextSet,
 }
+
+/// How many distinct family names must hold a given name for it to be a
+/// known name (see [`GenericValues::is_known_given_name`]).
+const KNOWN_NAME_FAMILIES: usize = 3;
 
 // The generic values are taken from the data (the emails, phones, ids and
 // birth dates shared by too many records), so outside `Unredacted` only
@@ -247,6 +257,7 @@ impl fmt::Debug for GenericValues {
                 .field("phones", &self.phones)
                 .field("national_ids", &self.national_ids)
                 .field("birth_dates", &self.birth_dates)
+                .field("given_names", &self.given_names)
                 .finish()
         } else {
             f.debug_struct("GenericValues")
@@ -254,6 +265,7 @@ impl fmt::Debug for GenericValues {
                 .field("phones", &self.phones.len())
                 .field("national_ids", &self.national_ids.len())
                 .field("birth_dates", &self.birth_dates.len())
+                .field("given_names", &self.given_names.len())
                 .finish()
         }
     }
@@ -319,10 +331,14 @@ impl GenericValues {
         // Values and names are grouped by their 64-bit hashes: no copy of
         // any text but the generic values themselves.
         let text = |s: &str| hash_parts(&[s.as_bytes()]);
-        let (mut emails, mut phones, mut ids, mut dates) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut emails, mut phones, mut ids, mut dates, mut given) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for r in records {
             let name = name_key(r);
+            if let Some(g) = r.given() {
+                let family = text(r.family().unwrap_or(""));
+                given.push((text(g), family, g));
+            }
             for e in r.emails() {
                 emails.push((text(e), name, e));
             }
@@ -349,7 +365,15 @@ impl GenericValues {
             phones: owned(generic_in(phones, min_holders, ratio)),
             national_ids: owned(generic_in(ids, min_holders, ratio)),
             birth_dates: generic_in(dates, min_holders, ratio),
+            given_names: owned(generic_in(given, KNOWN_NAME_FAMILIES, 0.0)),
         }
+    }
+
+    /// Returns `true` when the normalised given name is held under at least
+    /// three family names in the data [`GenericValues::detect`] read: a
+    /// name in its own right rather than a typo.
+    pub fn is_known_given_name(&self, name: &str) -> bool {
+        self.given_names.contains(name)
     }
 
     /// Returns `true` when the normalised email is generic.
@@ -372,7 +396,8 @@ impl GenericValues {
         self.birth_dates.contains(&date)
     }
 
-    /// Returns how many generic values there are of all kinds.
+    /// Returns how many generic values there are of all kinds (known given
+    /// names are not generic values and are not counted).
     pub fn len(&self) -> usize {
         self.emails.len() + self.phones.len() + self.national_ids.len() + self.birth_dates.len()
     }
@@ -1140,6 +1165,34 @@ mod tests {
         let later = record("raju", "narraman", days(1945, 12, 11), "", "");
         assert!(shared(BlockingRule::BirthDate, &october, &december));
         assert!(!shared(BlockingRule::BirthDate, &october, &later));
+    }
+
+    #[test]
+    fn similar_known_names_compare_as_another_name_and_typos_do_not() {
+        let mut records = Vec::new();
+        for (i, family) in ["silva", "nagy", "smith"].iter().enumerate() {
+            for given in ["mia", "ria", "jean"] {
+                records.push(record(given, family, i as i32, "", ""));
+            }
+        }
+        records.push(record("jwean", "smith", 9, "", ""));
+        let g = GenericValues::detect(&records, 10, 20.0);
+        assert!(g.is_known_given_name("mia") && g.is_known_given_name("jean"));
+        assert!(!g.is_known_given_name("jwean"));
+        // Known names are not generic values.
+        assert!(g.is_empty());
+        let given = crate::identity::score::Field::GivenName;
+        let label = |a: usize, b: usize| {
+            let v = crate::identity::score::levels(&records[a], &records[b], &g);
+            given.levels()[usize::from(v[given as usize])]
+        };
+        assert_eq!(label(0, 1), "other_name"); // mia, ria
+        assert_eq!(label(2, 9), "jw>=0.92"); // jean, jwean
+        assert_eq!(label(0, 3), "exact");
+        // Without the counts (the standard model), similar names are typos.
+        let none = GenericValues::default();
+        let v = crate::identity::score::levels(&records[0], &records[1], &none);
+        assert_eq!(given.levels()[usize::from(v[given as usize])], "one_edit");
     }
 
     #[test]

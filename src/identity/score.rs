@@ -35,7 +35,9 @@ use crate::model::RecordId;
 pub enum Field {
     /// Given name: exact, nickname, swapped with the family name,
     /// Jaro-Winkler ≥ 0.92, one edit (a typo or two letters swapped, as in
-    /// amy/may), Jaro-Winkler ≥ 0.80, an initial of the other, different.
+    /// amy/may), Jaro-Winkler ≥ 0.80, an initial of the other, another
+    /// name (similar, but both names that several families hold, as Mia and
+    /// Ria: see [`GenericValues::is_known_given_name`]), different.
     GivenName,
     /// Family name: exact, swapped, Jaro-Winkler ≥ 0.92, ≥ 0.80, different.
     FamilyName,
@@ -76,6 +78,7 @@ const GIVEN_LEVELS: &[&str] = &[
     "one_edit",
     "jw>=0.80",
     "initial",
+    "other_name",
     "different",
 ];
 const FAMILY_LEVELS: &[&str] = &[
@@ -388,16 +391,23 @@ pub(crate) fn level(
                 return 3;
             }
             let s = jw(x, y, 0.80);
-            if s >= 0.92 {
+            let similar = if s >= 0.92 {
                 4
             } else if edits_within(x, y, 1) == 1 {
                 5
             } else if s >= 0.80 {
                 6
             } else if is_initial_of(x, y) || is_initial_of(y, x) {
-                7
+                return 7;
             } else {
+                return 9;
+            };
+            // Two similar names that are both names in their own right
+            // (Mia, Ria) are more likely two people than a typo.
+            if generic.is_known_given_name(x) && generic.is_known_given_name(y) {
                 8
+            } else {
+                similar
             }
         }
         Field::FamilyName => {
@@ -824,25 +834,27 @@ impl TrainParams {
 
 /// `m` of the standard model, per field and level.
 const STANDARD_M: [&[f64]; FIELDS] = [
-    &[0.0, 0.586, 0.027, 0.0733, 0.173, 0.0817, 0.0093, 0.01, 0.05], // given_name
-    &[0.0, 0.719, 0.0396, 0.198, 0.0372, 0.00577],                   // family_name
-    &[0.0, 0.873, 0.015, 0.0554, 0.0303, 0.0263],                    // birth_date
-    &[0.0, 0.851, 0.115, 0.00225, 0.0314],                           // national_id
-    &[0.0, 0.784, 0.02, 0.196],                                      // email
-    &[0.0, 0.981, 0.0114, 0.0081],                                   // phone
-    &[0.0, 0.839, 0.161],                                            // street_number
-    &[0.0, 0.772, 0.118, 0.0547, 0.055],                             // street
-    &[0.0, 0.772, 0.118, 0.0547, 0.055],                             // address_extra
-    &[0.0, 0.841, 0.02, 0.159],                                      // locality
-    &[0.0, 0.811, 0.00151, 0.188],                                   // postcode
-    &[0.0, 0.848, 0.152],                                            // region
-    &[0.0, 0.9, 0.1],                                                // account_id
+    &[
+        0.0, 0.586, 0.027, 0.0733, 0.15, 0.07, 0.008, 0.01, 0.036, 0.05,
+    ], // given_name
+    &[0.0, 0.719, 0.0396, 0.198, 0.0372, 0.00577], // family_name
+    &[0.0, 0.873, 0.015, 0.0554, 0.0303, 0.0263],  // birth_date
+    &[0.0, 0.851, 0.115, 0.00225, 0.0314],         // national_id
+    &[0.0, 0.784, 0.02, 0.196],                    // email
+    &[0.0, 0.981, 0.0114, 0.0081],                 // phone
+    &[0.0, 0.839, 0.161],                          // street_number
+    &[0.0, 0.772, 0.118, 0.0547, 0.055],           // street
+    &[0.0, 0.772, 0.118, 0.0547, 0.055],           // address_extra
+    &[0.0, 0.841, 0.02, 0.159],                    // locality
+    &[0.0, 0.811, 0.00151, 0.188],                 // postcode
+    &[0.0, 0.848, 0.152],                          // region
+    &[0.0, 0.9, 0.1],                              // account_id
 ];
 
 /// `u` of the standard model, per field and level.
 const STANDARD_U: [&[f64]; FIELDS] = [
     &[
-        0.0, 0.00865, 0.000379, 0.000389, 0.00221, 0.00114, 0.00335, 2.51e-06, 0.984,
+        0.0, 0.00865, 0.000379, 0.000389, 0.0003, 0.0002, 0.0004, 2.51e-06, 0.0058, 0.984,
     ], // given_name
     &[0.0, 0.0013, 0.000376, 0.000309, 0.00323, 0.995], // family_name
     &[0.0, 4.34e-05, 1.28e-05, 0.00127, 0.0163, 0.982], // birth_date
@@ -861,7 +873,7 @@ const STANDARD_U: [&[f64]; FIELDS] = [
 /// `m` of the standard household model.
 const STANDARD_HOUSEHOLD_M: [&[f64]; FIELDS] = [
     &[
-        0.0, 0.661, 0.0319, 3.21e-05, 0.2, 0.0924, 0.0103, 0.01, 0.00438,
+        0.0, 0.661, 0.0319, 3.21e-05, 0.18, 0.08, 0.009, 0.01, 0.0244, 0.00438,
     ], // given_name
     &[0.0, 1.0, 3.2e-05, 3.2e-05, 3.2e-05, 3.2e-05], // family_name
     &[0.0, 0.897, 0.0143, 0.0564, 0.0315, 0.000726], // birth_date
@@ -880,7 +892,7 @@ const STANDARD_HOUSEHOLD_M: [&[f64]; FIELDS] = [
 /// `u` of the standard household model.
 const STANDARD_HOUSEHOLD_U: [&[f64]; FIELDS] = [
     &[
-        0.0, 0.67, 0.0262, 6.12e-05, 0.0692, 0.0231, 0.00415, 6.12e-05, 0.207,
+        0.0, 0.67, 0.0262, 6.12e-05, 0.0092, 0.0031, 0.00055, 6.12e-05, 0.084, 0.207,
     ], // given_name
     &[0.0, 1.0, 6.12e-05, 6.12e-05, 6.12e-05, 6.12e-05], // family_name
     &[0.0, 0.0558, 0.00037, 0.00576, 0.0205, 0.918],     // birth_date
@@ -2063,7 +2075,7 @@ impl MatchModel {
         // Clearly different given names (no typo, nickname or initial
         // apart), in one family, with birth dates that agree (twins), are
         // missing or generic, or differ by more than one typo.
-        let other_member = level(Field::GivenName) == 8
+        let other_member = level(Field::GivenName) == 9
             && match level(Field::FamilyName) {
                 1 => matches!(birth, 0 | 1 | 4),
                 0 => birth == 1,
