@@ -660,7 +660,9 @@ struct Phrase {
 ///    among the stems of the lexicon's words (stem both sides: `adorei` and
 ///    the entry `adorar` share the stem `ador`), weighted by `stem_weight`.
 ///    A lexicon word lends its valence to its stem only when the stemmer cut
-///    at most three bytes from it; among the entries of one stem, the one
+///    at most three bytes from its end (a word that lost a prefix, like
+///    Indonesian `dipakai` → `pakai`, lends nothing), and a token borrows
+///    only when the stemmer shortened it, from its end; among the entries of one stem, the one
 ///    sharing the longest prefix with the token gives the valence; a stem
 ///    whose entries disagree in sign, or that gathers more than 32 entries,
 ///    gives nothing. An exact entry always wins over a stem;
@@ -1092,11 +1094,13 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 if let Some(stemmer) = &self.stemmer {
                     let stem: Cow<'_, str> = stemmer.stem(key);
                     // As for the entries (see `stem_index`), a token reaches a
-                    // stem only by losing an ending.
+                    // stem only by losing an ending. A token that is its own
+                    // stem is a root: it does not borrow the valence of longer
+                    // words, mostly derivations (`pilih` is not `pilihan`).
                     let v = self
                         .stems
                         .get(stem.as_ref())
-                        .filter(|_| ends_only(key, &stem))
+                        .filter(|_| ends_only(key, &stem) && stem.len() < key.len())
                         .and_then(|entries| nearest_entry(entries, key));
                     if let Some(v) = v {
                         item.valence = v * self.stem_weight;
@@ -1730,8 +1734,9 @@ mod tests {
     /// Issue #14: the Indonesian stemmer strips prefixes (`meN-`, `di-`,
     /// `ke-`), which make new words rather than inflect them.
     #[test]
-    fn words_that_lose_a_prefix_neither_lend_nor_borrow_valence() -> Result<()> {
-        let lexicon = Lexicon::from_tsv("menyenangkan\t2.0\ndipakai\t-1.0\nbaik\t1.5\n")?;
+    fn only_words_that_lose_an_ending_lend_or_borrow_valence() -> Result<()> {
+        let lexicon =
+            Lexicon::from_tsv("menyenangkan\t2.0\ndipakai\t-1.0\nbaik\t1.5\npilihan\t1.6\n")?;
         let sc = LexiconScorer::params(Language::Indonesian)
             .lexicon(lexicon)
             .stem_weight(1.0)
@@ -1750,6 +1755,9 @@ mod tests {
         assert_eq!(lex("kebaikan"), (MatchKind::None, 0.0));
         // An ending alone (`-nya`) still reaches the entry.
         assert_eq!(lex("baiknya"), (MatchKind::Stem, f64::from(1.5f32)));
+        // A root does not borrow from a longer word (`pilihan` → `pilih`).
+        assert_eq!(stemmer.stem("pilihan"), "pilih");
+        assert_eq!(lex("pilih"), (MatchKind::None, 0.0));
         assert!(ends_only("loving", "love"));
         assert!(ends_only("happy", "happi"));
         assert!(!ends_only("dipakai", "pakai"));
