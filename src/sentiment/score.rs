@@ -520,6 +520,18 @@ fn shared_prefix(a: &str, b: &str) -> usize {
     a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
 }
 
+/// Whether `stem` is `word` with only its ending rewritten: all of the stem
+/// but its last letter starts the word (`adorar` → `ador`, `loving` → `love`,
+/// `happy` → `happi`). A stemmer that removed a prefix (Indonesian
+/// `menyenangkan` → `senang`, `dipakai` → `pakai`) or whose stem is one letter
+/// gives `false`: prefixes change a word's meaning more than endings do.
+fn ends_only(word: &str, stem: &str) -> bool {
+    let mut chars = stem.chars();
+    chars.next_back();
+    let kept = chars.as_str();
+    !kept.is_empty() && word.starts_with(kept)
+}
+
 /// Picks the valence of the entry sharing the longest prefix with `word`
 /// (the first in word order on a tie): `adorei` takes `adorar`'s valence
 /// rather than `adoravel`'s.
@@ -581,7 +593,10 @@ fn stem_index(
             continue;
         }
         let stem = stemmer.stem(word);
-        if stem.is_empty() || word.len() > stem.len() + MAX_INFLECTION {
+        // Only a word that is its stem plus a short ending lends valence: a
+        // word that lost a prefix (Indonesian `menyenangkan` → `senang`)
+        // changes meaning more often than one that lost an inflection.
+        if !ends_only(word, &stem) || word.len() > stem.len() + MAX_INFLECTION {
             continue;
         }
         let list = by_stem.entry(stem.as_ref().into()).or_default();
@@ -645,7 +660,9 @@ struct Phrase {
 ///    among the stems of the lexicon's words (stem both sides: `adorei` and
 ///    the entry `adorar` share the stem `ador`), weighted by `stem_weight`.
 ///    A lexicon word lends its valence to its stem only when the stemmer cut
-///    at most three bytes from it; among the entries of one stem, the one
+///    at most three bytes from its end (a word that lost a prefix, like
+///    Indonesian `dipakai` → `pakai`, lends nothing), and a token borrows
+///    only when the stemmer shortened it, from its end; among the entries of one stem, the one
 ///    sharing the longest prefix with the token gives the valence; a stem
 ///    whose entries disagree in sign, or that gathers more than 32 entries,
 ///    gives nothing. An exact entry always wins over a stem;
@@ -1076,9 +1093,14 @@ impl<T: Tokenizer> LexiconScorer<T> {
             {
                 if let Some(stemmer) = &self.stemmer {
                     let stem: Cow<'_, str> = stemmer.stem(key);
+                    // As for the entries (see `stem_index`), a token reaches a
+                    // stem only by losing an ending. A token that is its own
+                    // stem is a root: it does not borrow the valence of longer
+                    // words, mostly derivations (`pilih` is not `pilihan`).
                     let v = self
                         .stems
                         .get(stem.as_ref())
+                        .filter(|_| ends_only(key, &stem) && stem.len() < key.len())
                         .and_then(|entries| nearest_entry(entries, key));
                     if let Some(v) = v {
                         item.valence = v * self.stem_weight;
@@ -1706,6 +1728,40 @@ mod tests {
         assert_eq!(lex("affecting"), (MatchKind::None, 0.0));
         // `thoughtfulness` lost more than an ending: it lends `thought` nothing.
         assert_eq!(lex("thoughts"), (MatchKind::Stem, f64::from(0.5f32)));
+        Ok(())
+    }
+
+    /// Issue #14: the Indonesian stemmer strips prefixes (`meN-`, `di-`,
+    /// `ke-`), which make new words rather than inflect them.
+    #[test]
+    fn only_words_that_lose_an_ending_lend_or_borrow_valence() -> Result<()> {
+        let lexicon =
+            Lexicon::from_tsv("menyenangkan\t2.0\ndipakai\t-1.0\nbaik\t1.5\npilihan\t1.6\n")?;
+        let sc = LexiconScorer::params(Language::Indonesian)
+            .lexicon(lexicon)
+            .stem_weight(1.0)
+            .build()?;
+        let lex = |t: &str| {
+            let e = sc.explain(t);
+            let c = &e.contributions()[0];
+            (c.matched(), c.lexicon_valence())
+        };
+        let stemmer = crate::sentiment::IndonesianStemmer::new();
+        assert_eq!(stemmer.stem("menyenangkan"), "senang");
+        assert_eq!(stemmer.stem("kebaikan"), "baik");
+        assert_eq!(stemmer.stem("dipakai"), "pakai");
+        assert_eq!(lex("senang"), (MatchKind::None, 0.0));
+        assert_eq!(lex("pakai"), (MatchKind::None, 0.0));
+        assert_eq!(lex("kebaikan"), (MatchKind::None, 0.0));
+        // An ending alone (`-nya`) still reaches the entry.
+        assert_eq!(lex("baiknya"), (MatchKind::Stem, f64::from(1.5f32)));
+        // A root does not borrow from a longer word (`pilihan` → `pilih`).
+        assert_eq!(stemmer.stem("pilihan"), "pilih");
+        assert_eq!(lex("pilih"), (MatchKind::None, 0.0));
+        assert!(ends_only("loving", "love"));
+        assert!(ends_only("happy", "happi"));
+        assert!(!ends_only("dipakai", "pakai"));
+        assert!(!ends_only("ab", "a"));
         Ok(())
     }
 
