@@ -276,7 +276,7 @@ pub enum Stemming {
 /// | `rules` | [`Rules::for_language`] | negators, boosters, contrast, idioms | booster steps −10..=10, idiom valences within ±100 |
 /// | `stemming` | off for the bundled English lexicon, else [`Stemming::Language`] | stem words that miss the lexicon | |
 /// | `stem_weight` | 0.8 | factor on stem-only matches | 0..=1 |
-/// | `negation_window` | 3 | words before a sentiment word that negators and boosters reach | 1..=10 |
+/// | `negation_window` | 3 | words before a sentiment word, within its sentence, that negators and boosters reach | 1..=10 |
 /// | `negation_scalar` | −0.74 | factor a negator applies | −2..=0 |
 /// | `accents` | `Fold` for Portuguese, else `Keep` | fold accents before lookup | |
 #[derive(Debug)]
@@ -669,7 +669,8 @@ struct Phrase {
 ///    emoji and emoticons keep their own valence whatever precedes them;
 /// 3. idioms and multi-word entries replace their words' valences;
 /// 4. boosters/dampeners and negators in the `negation_window` words before a
-///    sentiment word scale it (VADER's ±0.293 steps, × −0.74), ALL CAPS among
+///    sentiment word, within its sentence (unlike VADER, they do not reach
+///    past a `.`, `!` or `?`), scale it (VADER's ±0.293 steps, × −0.74), ALL CAPS among
 ///    lower-case words adds 0.733, and a contrast word ("but") halves what
 ///    comes before it and multiplies what follows by 1.5;
 /// 5. `!` (up to four) and `?` (two or more) add emphasis, and the sum `s`
@@ -1188,6 +1189,16 @@ impl<T: Tokenizer> LexiconScorer<T> {
         let english = self.english;
         let negated =
             |j: usize| items[j].flags & NEGATOR != 0 || (english && word(j).contains("n't"));
+        // Whether a sentence ends between item `j` and the next: negators
+        // and boosters act within their sentence ("… tidak tahu. Itu
+        // menyebalkan!" does not negate "menyebalkan").
+        let sentence_ends_after = |j: usize| {
+            let from = items[j].span.end;
+            let to = items.get(j + 1).map_or(from, |next| next.span.start);
+            text.get(from..to).is_some_and(|gap| {
+                gap.contains(['.', '!', '?', '\u{3002}', '\u{ff01}', '\u{ff1f}'])
+            })
+        };
         let neg = self.negation_scalar;
         let mut note = |i: usize, rule: Rule| {
             if let Some(n) = notes.as_deref_mut() {
@@ -1249,6 +1260,9 @@ impl<T: Tokenizer> LexiconScorer<T> {
                 }
                 let j = i - d - 1;
                 let pj = items[j];
+                if sentence_ends_after(j) {
+                    break;
+                }
                 if pj.has_valence {
                     // A modifier belongs to the nearest sentiment word after
                     // it: in "don't care don't care" the first "don't" must
@@ -1636,6 +1650,31 @@ mod tests {
     }
 
     /// Issue #14: "NOT fast :(" scored +0.687, the negation flipping `:(`.
+    #[test]
+    fn negators_and_boosters_stay_in_their_sentence() {
+        let lexicon = Lexicon::from_tsv("great\t3.1\nmenyebalkan\t-2.0\n").unwrap_or_default();
+        let en = LexiconScorer::params(Language::English)
+            .lexicon(lexicon.clone())
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let c = |t: &str| en.score(t).compound();
+        assert!(c("I did not. Great service!") > 0.0);
+        assert_eq!(c("I did not. Great!"), c("I did. Great!"));
+        assert_eq!(c("Really? Great!"), c("Great!"));
+        assert!(c("not great!") < 0.0);
+        // Within a sentence a comma does not stop them.
+        assert!(c("not, great") < 0.0);
+        let id = LexiconScorer::params(Language::Indonesian)
+            .lexicon(lexicon)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = "jangan pura pura tidak tahu. Itu menyebalkan!";
+        assert!(id.score(text).compound() < 0.0);
+        let e = id.explain(text);
+        let last = e.contributions().iter().rev().find(|c| c.valence() != 0.0);
+        assert!(last.is_some_and(|c| c.rules().is_empty()));
+    }
+
     #[test]
     fn negation_does_not_reach_emoticons_or_emoji() {
         let lexicon = Lexicon::from_tsv("good\t1.9\n:(\t-1.9\n:D\t2.3\n😞\t-2.0\n😊\t3.2\n")
