@@ -1,7 +1,7 @@
 //! Resolves the people in one CSV file (deduplication) or two (linkage).
 //!
 //! ```text
-//! cargo run --release --example resolve -- FILE.csv [--link FILE_B.csv] --out clusters.csv [--truth COLUMN [--show-missed N] [--show-wrong N]]
+//! cargo run --release --example resolve -- FILE.csv [--link FILE_B.csv] --out clusters.csv [--truth COLUMN [--show-missed N] [--show-wrong N] [--versus-labels N]]
 //! ```
 //!
 //! The file needs a header. Columns are mapped onto the model by name (case
@@ -32,7 +32,12 @@
 //! writes `rec_id,cluster_id`, each cluster's members together.
 //! `--show-missed N` explains, field by field, up to N true pairs that were
 //! left in different clusters, and `--show-wrong N` up to N links that
-//! joined records of different people. `RESOLVE_PHASES=1` runs the steps
+//! joined records of different people. `--versus-labels N` prints each
+//! level's weight and `m` as unlabelled training learned them beside those a
+//! model trained on the truth labels of the candidate pairs gives
+//! (`MatchModel::from_labelled`), then up to N true pairs that blocking never
+//! proposed: where training or blocking goes wrong on a labelled set.
+//! `RESOLVE_PHASES=1` runs the steps
 //! one by one and prints the time of each on stderr.
 //!
 //! Every readable row becomes a record. Each field goes through the model's
@@ -42,14 +47,14 @@
 //! values were set aside per field. Only a row the CSV reader cannot read is
 //! reported as bad, never a crash.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use custodia::identity::{
-    block, normalize_record, parse_date, ClusterId, DateOrder, Field, Matcher, NormalizedRecord,
-    ResolveParams, Resolver, RuleBlocker,
+    block, normalize_record, parse_date, ClusterId, DateOrder, Field, MatchModel, Matcher,
+    NormalizedRecord, ResolveParams, Resolver, RuleBlocker, TrainParams,
 };
 use custodia::model::{
     Birth, CountryCode, EmailAddress, FieldPath, NationalId, NationalIdKind, PersonName,
@@ -107,6 +112,7 @@ struct Args {
     truth: Option<String>,
     show_missed: usize,
     show_wrong: usize,
+    versus_labels: Option<usize>,
 }
 
 fn args() -> Result<Args, String> {
@@ -114,6 +120,7 @@ fn args() -> Result<Args, String> {
     let (mut file, mut link, mut out, mut truth) = (None, None, None, None);
     let mut show_missed = 0;
     let mut show_wrong = 0;
+    let mut versus_labels = None;
     while let Some(a) = it.next() {
         match a.as_str() {
             "--link" => link = Some(it.next().ok_or("--link needs a file")?),
@@ -131,6 +138,13 @@ fn args() -> Result<Args, String> {
                     .and_then(|n| n.parse().ok())
                     .ok_or("--show-wrong needs a count")?;
             }
+            "--versus-labels" => {
+                versus_labels = Some(
+                    it.next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or("--versus-labels needs a count")?,
+                );
+            }
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
             _ => file = Some(a),
         }
@@ -144,6 +158,7 @@ fn args() -> Result<Args, String> {
         truth,
         show_missed,
         show_wrong,
+        versus_labels,
     })
 }
 
@@ -560,6 +575,69 @@ fn score(truth: &[(String, String)], predicted: &HashMap<&str, ClusterId>) {
     eprintln!("bcubed f1          {bf:.6}");
 }
 
+/// With `--versus-labels N`: each level's weight and `m` as training
+/// learned them beside those of a model trained on the truth labels of the
+/// candidate pairs, then up to `n` true pairs that blocking never proposed.
+fn versus_labels(
+    resolution: &custodia::identity::Resolution,
+    candidates: &custodia::identity::CandidatePairs,
+    truth_of: &[&str],
+    n: usize,
+) -> Result<(), String> {
+    let labelled: Vec<(u32, u32, bool)> = candidates
+        .pairs()
+        .iter()
+        .map(|&(a, b)| {
+            let (ta, tb) = (truth_of[a as usize], truth_of[b as usize]);
+            (a, b, !ta.is_empty() && ta == tb)
+        })
+        .collect();
+    let model = resolution.model();
+    let labels = MatchModel::from_labelled(
+        resolution.records(),
+        &labelled,
+        model.generic().clone(),
+        &TrainParams::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!("level: trained weight (m) | from labels weight (m) | u");
+    for f in Field::ALL {
+        let levels: Vec<String> = (1..f.levels().len() as u8)
+            .map(|l| {
+                format!(
+                    "{} {:.1} ({:.3}) | {:.1} ({:.3}) | {:.4}",
+                    f.levels()[l as usize],
+                    model.level_weight(f, l),
+                    model.m(f, l),
+                    labels.level_weight(f, l),
+                    labels.m(f, l),
+                    model.u(f, l)
+                )
+            })
+            .collect();
+        eprintln!("{f}: {}", levels.join("; "));
+    }
+    let proposed: HashSet<(u32, u32)> = candidates.pairs().iter().copied().collect();
+    let mut by_truth: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for (i, t) in truth_of.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
+        by_truth.entry(t).or_default().push(i as u32);
+    }
+    let records = resolution.records();
+    let mut shown = 0;
+    for members in by_truth.values() {
+        for (k, &a) in members.iter().enumerate() {
+            for &b in &members[k + 1..] {
+                if shown < n && !proposed.contains(&(a.min(b), a.max(b))) {
+                    shown += 1;
+                    let (x, y) = (&records[a as usize], &records[b as usize]);
+                    eprintln!("NEVER PROPOSED {} {}", x.id(), y.id());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn run() -> Result<(), String> {
     let args = args()?;
     let start = Instant::now();
@@ -666,55 +744,8 @@ fn run() -> Result<(), String> {
         let candidates =
             block(resolution.records(), &blocker, params).map_err(|e| e.to_string())?;
         eprintln!("blocking recall    {:.6}", candidates.recall(&truth_of));
-        if std::env::var_os("RESOLVE_ORACLE").is_some() {
-            let labelled: Vec<(u32, u32, bool)> = candidates
-                .pairs()
-                .iter()
-                .map(|&(a, b)| (a, b, truth_of[a as usize] == truth_of[b as usize]))
-                .collect();
-            let oracle = custodia::identity::MatchModel::from_labelled(
-                resolution.records(),
-                &labelled,
-                resolution.model().generic().clone(),
-                &custodia::identity::TrainParams::default(),
-            )
-            .map_err(|e| e.to_string())?;
-            let cand: std::collections::HashSet<(u32, u32)> =
-                candidates.pairs().iter().copied().collect();
-            let mut by_truth: HashMap<&str, Vec<u32>> = HashMap::new();
-            for (i, t) in truth_of.iter().enumerate() {
-                by_truth.entry(t).or_default().push(i as u32);
-            }
-            let mut shown = 0;
-            for members in by_truth.values() {
-                for (k, &a) in members.iter().enumerate() {
-                    for &b in &members[k + 1..] {
-                        let (a, b) = (a.min(b), a.max(b));
-                        if !cand.contains(&(a, b)) && shown < 40 {
-                            shown += 1;
-                            let r = resolution.records();
-                            eprintln!("UNBLOCKED {} {}", r[a as usize].id(), r[b as usize].id());
-                        }
-                    }
-                }
-            }
-            let model = resolution.model();
-            for f in Field::ALL {
-                let levels: Vec<String> = (1..f.levels().len() as u8)
-                    .map(|l| {
-                        format!(
-                            "{} em {:.1} (m {:.3}) oracle {:.1} (m {:.3}) u {:.4}",
-                            f.levels()[l as usize],
-                            model.level_weight(f, l),
-                            model.m(f, l),
-                            oracle.level_weight(f, l),
-                            oracle.m(f, l),
-                            model.u(f, l)
-                        )
-                    })
-                    .collect();
-                eprintln!("{f}: {}", levels.join("; "));
-            }
+        if let Some(unblocked) = args.versus_labels {
+            versus_labels(&resolution, &candidates, &truth_of, unblocked)?;
         }
         score(&labels, &predicted);
         // With --show-wrong N: explain up to N links that joined records of
