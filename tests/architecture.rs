@@ -23,6 +23,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("segment", &["model"]),
     ("sentiment", &[]),
     ("clv", &["model"]),
+    // 2026-12-05: the facade over resolution, consent and merging; reads
+    // purchases into `clv` transactions (issue #15).
+    (
+        "pipeline",
+        &["model", "consent", "identity", "merge", "clv"],
+    ),
 ];
 
 const MODULES: &[&str] = &[
@@ -36,6 +42,7 @@ const MODULES: &[&str] = &[
     "segment",
     "sentiment",
     "clv",
+    "pipeline",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
