@@ -85,7 +85,7 @@ use crate::merge::{
     ErasureReceipt, FieldSelection, FieldValue, InsertOutcome, ProfileStore, ProfileView,
     SurvivorshipPolicy, UnifiedProfile,
 };
-use crate::model::{Currency, FieldPath, LanguageTag, RecordId, SourceRecord};
+use crate::model::{Currency, EventKind, FieldPath, LanguageTag, RecordId, SourceRecord};
 
 /// The audit reason of cluster changes the pipeline applies to its store.
 const RESOLUTION: &str = "identity resolution";
@@ -829,6 +829,39 @@ impl Pipeline {
             profile.events().iter().map(|e| e.event()),
             currency,
         )
+    }
+
+    /// Returns a person's purchases as [`Pipeline::purchases`] does, one
+    /// list per currency they were paid in (by currency code), so that
+    /// nothing is dropped or mixed; summarise each currency on its own.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an id that resolves to no person.
+    pub fn purchases_by_currency(
+        &self,
+        person: PersonId,
+        purpose: &Purpose,
+        at: DateTime<Utc>,
+    ) -> Result<BTreeMap<Currency, Vec<clv::Transaction>>> {
+        let live = self.person_of(person).unwrap_or(person).to_string();
+        let profile = self.profile(person, purpose, at)?;
+        let mut by: BTreeMap<Currency, Vec<&crate::model::Event>> = BTreeMap::new();
+        for merged in profile.events() {
+            if let EventKind::Transaction(t) = merged.event().kind() {
+                by.entry(t.amount().currency())
+                    .or_default()
+                    .push(merged.event());
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (currency, events) in by {
+            let bought = clv::Transaction::purchases(&live, events, currency)?;
+            if !bought.is_empty() {
+                out.insert(currency, bought);
+            }
+        }
+        Ok(out)
     }
 
     /// Returns the feedback texts in a person's profile for `purpose` at
