@@ -24,10 +24,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sentiment", &[]),
     ("clv", &["model"]),
     // 2026-12-05: the facade over resolution, consent and merging; reads
-    // purchases into `clv` transactions (issue #15).
+    // purchases into `clv` transactions, and its feedback is what
+    // `sentiment` scores (its docs link `sentiment::Language`) (issue #15).
     (
         "pipeline",
-        &["model", "consent", "identity", "merge", "clv"],
+        &["model", "consent", "identity", "merge", "clv", "sentiment"],
     ),
 ];
 

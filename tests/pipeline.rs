@@ -286,6 +286,11 @@ fn a_person_gives_purchases_for_clv_and_feedback_with_language() {
     assert_eq!(summary.len(), 1);
     assert_eq!(summary[0].summary().frequency(), 1);
     assert_eq!(summary[0].summary().monetary(), 5.0);
+    let by_currency = p
+        .purchases_by_currency(ana, &Purpose::Analytics, at())
+        .unwrap();
+    assert_eq!(by_currency.len(), 1);
+    assert_eq!(by_currency[&eur], purchases);
     let usd = Currency::new("USD").unwrap();
     assert_eq!(
         p.purchases(ana, &Purpose::Analytics, at(), usd)
@@ -451,4 +456,80 @@ proptest! {
         }
         prop_assert!(live + erased.changes().removed().len() >= 1);
     }
+}
+
+#[test]
+fn purchases_in_two_currencies_are_kept_apart_not_mixed() {
+    let mut p = pipeline();
+    let mut b = SourceRecord::builder("shop-1", "shop", at()).unwrap();
+    b.identity()
+        .emails
+        .push(EmailAddress::new("ana@example.pt").unwrap());
+    b.event(order("o-1", 2, 1999, TransactionKind::Purchase));
+    let usd = Transaction::new(
+        "o-2",
+        TransactionKind::Purchase,
+        Money::from_minor(700, Currency::new("USD").unwrap()),
+        vec![],
+    )
+    .unwrap();
+    b.event(Event::new(
+        EventId::new("o-2").unwrap(),
+        Utc.with_ymd_and_hms(2026, 2, 3, 10, 0, 0).unwrap(),
+        EventKind::Transaction(usd),
+    ));
+    let ana = p.insert(b.build().unwrap()).unwrap().created()[0];
+    let eur = Currency::new("EUR").unwrap();
+    let err = p
+        .purchases(ana, &Purpose::Analytics, at(), eur)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let by = p
+        .purchases_by_currency(ana, &Purpose::Analytics, at())
+        .unwrap();
+    let amounts: Vec<(String, Vec<f64>)> = by
+        .iter()
+        .map(|(c, ts)| (c.to_string(), ts.iter().map(|t| t.amount()).collect()))
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            ("EUR".to_owned(), vec![19.99]),
+            ("USD".to_owned(), vec![7.0])
+        ]
+    );
+}
+
+#[test]
+fn a_large_input_one_record_at_a_time_equals_one_batch() {
+    // About 2 000 records (well over 100 KB of source data) and a feedback
+    // text near the model's 64 KB cap on one text.
+    let rows = synth::generate(2000, 0.4, 7);
+    let mut records: Vec<SourceRecord> = rows.iter().map(synth::to_source_record).collect();
+    let long = "Entrega rápida. ".repeat(60_000 / 17);
+    assert!(long.len() >= 59_000);
+    let mut b = SourceRecord::builder("zz-long", "surveys", at()).unwrap();
+    b.identity()
+        .emails
+        .push(EmailAddress::new("long@example.pt").unwrap());
+    b.event(Event::new(
+        EventId::new("rv-long").unwrap(),
+        at(),
+        EventKind::Review(Review::new(None, Some(&long), None).unwrap()),
+    ));
+    records.push(b.build().unwrap());
+    let mut batch = pipeline();
+    batch.extend(records.clone()).unwrap();
+    let mut single = pipeline();
+    for r in records.iter().rev() {
+        single.insert(r.clone()).unwrap();
+    }
+    assert_eq!(partition(&single), partition(&batch));
+    let person = single
+        .person_of_record(&RecordId::new("zz-long").unwrap())
+        .unwrap();
+    let said = single.feedback(person, &Purpose::Analytics, at()).unwrap();
+    assert_eq!(said.len(), 1);
+    // Text trims the trailing space; nothing else changes.
+    assert_eq!(said[0].text(), long.trim_end());
 }
