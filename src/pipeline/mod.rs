@@ -74,6 +74,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use self::alias::Aliases;
+
 use crate::clv;
 use crate::consent::{ConsentLedger, Purpose, SubjectKey};
 use crate::error::{Error, ErrorKind, Result};
@@ -86,6 +88,8 @@ use crate::merge::{
     SurvivorshipPolicy, UnifiedProfile,
 };
 use crate::model::{Currency, EventKind, FieldPath, LanguageTag, RecordId, SourceRecord};
+
+mod alias;
 
 /// The audit reason of cluster changes the pipeline applies to its store.
 const RESOLUTION: &str = "identity resolution";
@@ -370,10 +374,8 @@ pub struct Pipeline {
     /// Live persons and their clusters, both ways.
     cluster_of: HashMap<PersonId, ClusterId>,
     person_at: HashMap<ClusterId, PersonId>,
-    /// Merged-away ids and the live person each resolves to.
-    merged_into: HashMap<PersonId, PersonId>,
-    /// For each live person, the ids merged into it.
-    absorbed: HashMap<PersonId, Vec<PersonId>>,
+    /// The live person each issued id resolves to.
+    aliases: Aliases,
 }
 
 impl Default for Pipeline {
@@ -391,10 +393,9 @@ impl Pipeline {
     pub fn new() -> Pipeline {
         let params = ResolveParams::default();
         let model = MatchModel::standard();
-        // OK because the default parameters are valid and the standard model
-        // already links at the default probability.
+        // The standard model already links at the default probability.
         let index = ResolutionIndex::new(params.clone(), model.clone())
-            .unwrap_or_else(|_| unreachable!("the default resolution parameters are valid"));
+            .expect("the default resolution parameters are valid");
         Pipeline::assemble(
             params,
             index,
@@ -445,8 +446,7 @@ impl Pipeline {
             next_person: 1,
             cluster_of: HashMap::new(),
             person_at: HashMap::new(),
-            merged_into: HashMap::new(),
-            absorbed: HashMap::new(),
+            aliases: Aliases::default(),
         }
     }
 
@@ -471,8 +471,20 @@ impl Pipeline {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] when the pipeline would hold more than
-    /// `u32::MAX` records.
+    /// `u32::MAX` records; nothing is changed then.
     pub fn extend(&mut self, records: impl IntoIterator<Item = SourceRecord>) -> Result<Changes> {
+        let records: Vec<SourceRecord> = records.into_iter().collect();
+        // The index numbers records with `u32`: refuse before anything moves.
+        if u32::try_from(self.index.len().saturating_add(records.len())).is_err() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format_args!(
+                    "{} records with the {} held exceed u32::MAX",
+                    records.len(),
+                    self.index.len()
+                ),
+            ));
+        }
         let mut changes = Changes::default();
         let mut fresh: Vec<NormalizedRecord> = Vec::new();
         let mut slot: HashMap<RecordId, usize> = HashMap::new();
@@ -613,7 +625,7 @@ impl Pipeline {
                     // Sorted: BTreeMap iteration pushed them in id order.
                     let survivor = persons[0];
                     for &p in &persons[1..] {
-                        self.merge_person(p, survivor);
+                        self.aliases.merge(p, survivor);
                         changes.merged.push(Merged {
                             absorbed: p,
                             survivor,
@@ -625,6 +637,7 @@ impl Pipeline {
                 None => {
                     let p = PersonId(self.next_person);
                     self.next_person += 1;
+                    self.aliases.issue(p);
                     changes.created.push(p);
                     changes.changed.push(p);
                     p
@@ -636,22 +649,10 @@ impl Pipeline {
         for p in old {
             if !earliest.contains_key(&p) {
                 // Every record gone: the id and those merged into it retire.
-                for a in self.absorbed.remove(&p).unwrap_or_default() {
-                    self.merged_into.remove(&a);
-                }
+                self.aliases.erase(p);
                 changes.removed.push(p);
             }
         }
-    }
-
-    fn merge_person(&mut self, from: PersonId, into: PersonId) {
-        let mut moved = self.absorbed.remove(&from).unwrap_or_default();
-        for a in &moved {
-            self.merged_into.insert(*a, into);
-        }
-        self.merged_into.insert(from, into);
-        moved.push(from);
-        self.absorbed.entry(into).or_default().extend(moved);
     }
 
     /// Erases every record `subject` covers, everywhere: the store (with
@@ -706,11 +707,9 @@ impl Pipeline {
     /// Returns the live person an id resolves to: itself while it exists,
     /// the older person it was merged into (however many merges ago), or
     /// `None` for an id never issued or whose records were all erased.
+    /// A lookup follows at most log₂ of the ids issued.
     pub fn person_of(&self, id: PersonId) -> Option<PersonId> {
-        if self.cluster_of.contains_key(&id) {
-            return Some(id);
-        }
-        self.merged_into.get(&id).copied()
+        self.aliases.resolve(id)
     }
 
     /// Returns the person a record belongs to, or `None` for a record the
