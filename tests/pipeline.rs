@@ -482,6 +482,59 @@ proptest! {
         }
         prop_assert!(live + erased.changes().removed().len() >= 1);
     }
+
+    /// Any run of inserts, replacements and erasures leaves the partition
+    /// and profiles that one batch of the records still held gives, and
+    /// every issued id resolves to nothing or to an older-or-equal live
+    /// person.
+    #[test]
+    fn any_run_of_inserts_and_erasures_equals_a_fresh_batch(
+        seed in any::<u64>(),
+        n in 5usize..40,
+        ops in proptest::collection::vec((0u8..4, any::<prop::sample::Index>()), 1..30),
+    ) {
+        let rows = synth::generate(n, 0.6, seed);
+        let pool: Vec<SourceRecord> = rows.iter().map(synth::to_source_record).collect();
+        let mut p = pipeline();
+        let mut issued: BTreeSet<PersonId> = BTreeSet::new();
+        for (op, i) in ops {
+            let r = i.get(&pool);
+            let changes = if op == 0 && p.store().record(r.id()).is_some() {
+                p.erase(&SubjectKey::record(r.id().clone()), "request")
+                    .unwrap()
+                    .changes()
+                    .clone()
+            } else {
+                p.insert(r.clone()).unwrap()
+            };
+            issued.extend(changes.created().iter().copied());
+            for gone in changes.removed() {
+                prop_assert_eq!(p.person_of(*gone), None);
+            }
+            for id in &issued {
+                if let Some(live) = p.person_of(*id) {
+                    prop_assert!(live <= *id);
+                    prop_assert!(p.persons().contains(&live));
+                }
+            }
+        }
+        let held: Vec<SourceRecord> = pool
+            .iter()
+            .filter(|r| p.store().record(r.id()).is_some())
+            .cloned()
+            .collect();
+        let mut fresh = pipeline();
+        fresh.extend(held).unwrap();
+        prop_assert_eq!(partition(&p), partition(&fresh));
+        for person in p.persons() {
+            let first = p.members(person).unwrap()[0].clone();
+            let other = fresh.person_of_record(&first).unwrap();
+            prop_assert_eq!(
+                p.profile(person, &Purpose::Analytics, at()).unwrap(),
+                fresh.profile(other, &Purpose::Analytics, at()).unwrap()
+            );
+        }
+    }
 }
 
 #[test]
