@@ -15,17 +15,18 @@ use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
 
-use custodia::clv::{summarize, BgNbd, Period, Periods, Transaction, TransactionModel};
+use custodia::clv::{summarize, BgNbd, Period, Periods, TransactionModel};
 use custodia::consent::{
     ConsentEvent, ConsentLedger, ConsentStatus, LawfulBasis, Purpose, SubjectKey,
 };
-use custodia::identity::{ResolveParams, Resolver};
+use custodia::identity::Matcher;
 use custodia::ingest::Ingestor;
-use custodia::merge::{FieldSelection, ProfileStore, SurvivorshipPolicy};
+use custodia::merge::FieldSelection;
 use custodia::model::{
     Currency, EventKind, ExternalId, FieldAccess, FieldPath, RecordId, SourceId, SourceRecord,
     Value,
 };
+use custodia::pipeline::Pipeline;
 use custodia::segment::Segment;
 use custodia::sentiment::{
     AggregateParams, Language, LexiconScorer, SentimentScorer, SentimentSummary,
@@ -102,16 +103,36 @@ fn main() -> custodia::Result<()> {
     // 2b. Identity resolution: which records are the same person. Web
     //     sign-ups spell names and emails differently from the CRM; orders,
     //     tickets and surveys carry only the pipeline's user id.
+    //
+    //     The pipeline holds everything from here on: the resolution index,
+    //     the consent ledger and the profile store. It trains a match model
+    //     on this first batch and resolves it; records inserted later are
+    //     resolved against these, and each person keeps its id as it grows.
+    //     Analytics rests on legitimate interests; marketing needs consent
+    //     (recorded in section 7).
     println!("\n== 2b. Identity resolution");
-    let people = &records;
-    let resolution = Resolver::new(ResolveParams::default())?.resolve(people)?;
-    let clusters = resolution.clustering().clusters();
-    println!("  {} records -> {} people", people.len(), clusters.len());
-    for cluster in clusters.iter().filter(|c| c.members().len() > 1) {
-        let ids: Vec<&str> = cluster.members().iter().map(|m| m.as_str()).collect();
-        println!("  {}  {}", cluster.id(), ids.join(" + "));
-        if let [a, b, ..] = ids.as_slice() {
-            if let Some(why) = resolution.explain(a, b) {
+    let ledger = ConsentLedger::builder()
+        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+        .build()?;
+    let (mut pipeline, resolved) = Pipeline::builder()
+        .ledger(ledger)
+        .train_on(records.clone())?;
+    println!(
+        "  {} records -> {} people",
+        pipeline.len(),
+        resolved.created().len()
+    );
+    for person in pipeline.persons() {
+        let members = pipeline.members(person)?;
+        if members.len() < 2 {
+            continue;
+        }
+        let ids: Vec<&str> = members.iter().map(|m| m.as_str()).collect();
+        println!("  {person:<5} {}", ids.join(" + "));
+        if let [a, b, ..] = members {
+            let index = pipeline.index();
+            if let (Some(ra), Some(rb)) = (index.record(a), index.record(b)) {
+                let why = pipeline.model().explain(ra, rb);
                 println!("    {a} ~ {b}: {:.1} bits, rule {:?}", why.weight, why.rule);
             }
         }
@@ -122,7 +143,6 @@ fn main() -> custodia::Result<()> {
     println!("\n== 3. Events");
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
     let mut revenue: BTreeMap<String, i64> = BTreeMap::new();
-    let mut feedback = Vec::new();
     for r in &records {
         for e in r.events() {
             *by_name.entry(e.name().to_owned()).or_default() += 1;
@@ -130,14 +150,6 @@ fn main() -> custodia::Result<()> {
                 *revenue
                     .entry(t.amount().currency().to_string())
                     .or_default() += t.signed_amount().minor();
-            }
-            if let Some(text) = e.feedback_text() {
-                let user = r
-                    .identity()
-                    .external_ids
-                    .first()
-                    .map_or(String::new(), |id| id.value.to_string());
-                feedback.push((e.at(), user, e.name().to_owned(), text.to_owned()));
             }
         }
     }
@@ -154,35 +166,38 @@ fn main() -> custodia::Result<()> {
     //    lexicons are bundled, other languages bring their own lexicon (or
     //    learn one from labelled feedback).
     println!("\n== 4. Feedback sentiment (compound score in [-1, 1])");
-    let language_of: BTreeMap<String, String> = records
-        .iter()
-        .filter_map(|r| {
-            let user = r.identity().external_ids.first()?.value.to_string();
-            let lang = r.demographic().language.as_ref()?.to_string();
-            Some((user, lang))
-        })
-        .collect();
+    //    Each person's feedback comes with the language of the record that
+    //    carried it (or the person's own), read from the person's analytics
+    //    profile: consent decides what flows.
+    let now = Utc
+        .with_ymd_and_hms(2026, 3, 31, 0, 0, 0)
+        .single()
+        .expect("a valid time");
     let mut scorers: BTreeMap<Language, LexiconScorer> = BTreeMap::new();
     let english = LexiconScorer::english()?;
-    let mut scored: BTreeMap<String, Vec<_>> = BTreeMap::new();
-    feedback.sort();
-    for (at, user, name, text) in &feedback {
-        let tag = language_of.get(user).map_or("?", String::as_str);
-        let Ok(lang) = tag.parse::<Language>() else {
-            println!("   (unknown language {tag:?}) {name:<16} {text}");
-            continue;
-        };
-        if !lang.has_bundled_lexicon() {
-            println!("   (no bundled lexicon: bring one) {tag} {name:<16} {text}");
-            continue;
+    let mut scored: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    let mut latest = None;
+    for person in pipeline.persons() {
+        for said in pipeline.feedback(person, &Purpose::Analytics, now)? {
+            let (name, text) = (said.event(), said.text());
+            latest = latest.max(Some(said.at()));
+            let tag = said.language().map_or("?", |t| t.as_str());
+            let Ok(lang) = tag.parse::<Language>() else {
+                println!("   (unknown language {tag:?}) {person:<5} {name:<16} {text}");
+                continue;
+            };
+            if !lang.has_bundled_lexicon() {
+                println!("   (no bundled lexicon: bring one) {tag} {person:<5} {name:<16} {text}");
+                continue;
+            }
+            let scorer = match scorers.entry(lang) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(LexiconScorer::params(lang).build()?),
+            };
+            let score = scorer.score(text).compound();
+            scored.entry(person).or_default().push((said.at(), score));
+            println!("  {score:+.3} {tag:<5} {person:<5} {name:<16} {text}");
         }
-        let scorer = match scorers.entry(lang) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(LexiconScorer::params(lang).build()?),
-        };
-        let score = scorer.score(text).compound();
-        scored.entry(user.clone()).or_default().push((*at, score));
-        println!("  {score:+.3} {tag:<5} {name:<16} {text}");
     }
     let strongest =
         english.explain("The speaker arrived with a cracked grille. Really disappointed.");
@@ -194,15 +209,15 @@ fn main() -> custodia::Result<()> {
     {
         println!("    {:<14} {:+.2} {:?}", c.token(), c.valence(), c.rules());
     }
-    if let Some((at, ..)) = feedback.last() {
-        for (user, scores) in scored.iter().filter(|(_, s)| s.len() > 1) {
-            let summary = SentimentSummary::from_scores(scores, *at, AggregateParams::default())?;
+    if let Some(at) = latest {
+        for (person, scores) in scored.iter().filter(|(_, s)| s.len() > 1) {
+            let summary = SentimentSummary::from_scores(scores, at, AggregateParams::default())?;
             let fields: Vec<String> = summary
                 .fields()
                 .iter()
                 .map(|(k, v)| format!("{k}={v:.3}"))
                 .collect();
-            println!("  {user}: {}", fields.join(" "));
+            println!("  {person}: {}", fields.join(" "));
         }
     }
 
@@ -213,31 +228,20 @@ fn main() -> custodia::Result<()> {
     let model = BgNbd::from_parameters(0.2426, 4.4135, 0.7929, 2.4258)?;
     let end = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).expect("a valid date");
     let quarter = Periods::new(13.0)?;
-    let mut orders: BTreeMap<String, Vec<Transaction>> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.source().as_str() == "shop") {
-        let Some(user) = r.identity().external_ids.first() else {
-            continue;
-        };
-        for e in r.events() {
-            if let EventKind::Transaction(t) = e.kind() {
-                let currency = t.amount().currency();
-                let bought = Transaction::purchases(user.value.as_str(), [e], currency)?;
-                orders
-                    .entry(user.value.to_string())
-                    .or_default()
-                    .extend(bought);
+    //    Each person's purchases, from all of their records (web, shop,
+    //    support), summarised per currency they paid in.
+    for person in pipeline.persons() {
+        let paid = pipeline.purchases_by_currency(person, &Purpose::Analytics, now)?;
+        for (currency, purchases) in &paid {
+            for customer in summarize(purchases, Period::Week, end)? {
+                let s = customer.summary();
+                println!(
+                    "  {person:<5} {currency}: {} repeat purchase(s), P(alive) {:.2}, P(buys in next 13 weeks) {:.2}",
+                    s.frequency(),
+                    model.probability_alive(s).value(),
+                    model.probability_of_purchase_within(s, quarter).value(),
+                );
             }
-        }
-    }
-    for (user, purchases) in &orders {
-        for customer in summarize(purchases, Period::Week, end)? {
-            let s = customer.summary();
-            println!(
-                "  {user}: {} repeat purchase(s), P(alive) {:.2}, P(buys in next 13 weeks) {:.2}",
-                s.frequency(),
-                model.probability_alive(s).value(),
-                model.probability_of_purchase_within(s, quarter).value(),
-            );
         }
     }
 
@@ -245,10 +249,6 @@ fn main() -> custodia::Result<()> {
     //    (unknown fields and type errors are caught before anything runs),
     //    then evaluated at an explicit time.
     println!("\n== 6. Segments (at 2026-03-31)");
-    let now = Utc
-        .with_ymd_and_hms(2026, 3, 31, 0, 0, 0)
-        .single()
-        .expect("a valid time");
     let audiences = [
         (
             "detractors",
@@ -292,13 +292,7 @@ fn main() -> custodia::Result<()> {
     //    (u-009) granted marketing consent in January and unsubscribed on
     //    12 February; analytics rests on legitimate interests.
     println!("\n== 7. Consent (Lena Müller's CRM record)");
-    let mut ledger = ConsentLedger::builder()
-        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
-        .build()?;
-    let lena = records
-        .iter()
-        .find(|r| r.id().as_str() == "crm-009")
-        .expect("the sample has Lena's CRM record");
+    let lena_id = RecordId::new("crm-009")?;
     let key = SubjectKey::external_id(ExternalId::new("accounts/user_id", "u-009")?);
     let centre = SourceId::new("preference-centre")?;
     let day = |m: u32, d: u32| {
@@ -306,6 +300,7 @@ fn main() -> custodia::Result<()> {
             .single()
             .expect("a valid time")
     };
+    let ledger = pipeline.ledger_mut();
     ledger.add(
         ConsentEvent::builder(
             key.clone(),
@@ -333,10 +328,14 @@ fn main() -> custodia::Result<()> {
         (Purpose::Analytics, day(3, 1)),
         (Purpose::Advertising, day(3, 1)),
     ] {
+        let lena = pipeline
+            .store()
+            .record(&lena_id)
+            .expect("the sample has Lena's CRM record");
         println!(
             "  {}: {}",
             at.format("%Y-%m-%d"),
-            ledger.decide(lena, &purpose, at)
+            pipeline.ledger().decide(lena, &purpose, at)
         );
     }
 
@@ -344,15 +343,10 @@ fn main() -> custodia::Result<()> {
     //    time, every value with the record, source, time and rule behind it.
     //    Only records whose own consent covers the purpose contribute.
     println!("\n== 8. Unified profiles (Lena, from the ledger above)");
-    let mut store = ProfileStore::new(ledger, SurvivorshipPolicy::default());
-    for r in &records {
-        store.insert(r.clone());
-    }
-    store.apply_clustering(resolution.clustering(), "identity resolution");
-    let lena_cluster = store
-        .cluster_of(&RecordId::new("crm-009")?)
-        .expect("Lena's record is stored");
-    let profile = store.profile(lena_cluster, &Purpose::Analytics, day(3, 1))?;
+    let lena = pipeline
+        .person_of_record(&lena_id)
+        .expect("Lena's record is held");
+    let profile = pipeline.profile(lena, &Purpose::Analytics, day(3, 1))?;
     for (path, survived) in profile.fields().take(5) {
         let p = survived.provenance();
         println!(
@@ -374,8 +368,8 @@ fn main() -> custodia::Result<()> {
         (Purpose::Marketing, day(3, 1)),
         (Purpose::Analytics, day(3, 1)),
     ] {
-        let view = store.view_for(lena_cluster, &purpose, at, &all)?;
-        let minimal = store.view_for(lena_cluster, &purpose, at, &contact)?;
+        let view = pipeline.view_for(lena, &purpose, at, &all)?;
+        let minimal = pipeline.view_for(lena, &purpose, at, &contact)?;
         println!(
             "  {purpose:<9} export at {}: {} fields, {} events; contact-only export: {} fields",
             at.format("%Y-%m-%d"),
@@ -387,7 +381,7 @@ fn main() -> custodia::Result<()> {
     // Audiences evaluate over unified profiles as over records.
     let spenders =
         Segment::parse("count(purchase within 90d) >= 2")?.compile(UnifiedProfile::schema())?;
-    let profiles = store.derive_all(&Purpose::Analytics, now);
+    let profiles = pipeline.store().derive_all(&Purpose::Analytics, now);
     let repeat = profiles
         .iter()
         .filter(|p| spenders.matches_at(*p, now))
@@ -398,6 +392,9 @@ fn main() -> custodia::Result<()> {
     );
 
     // A wrong link, undone: the split part is exactly what it was before.
+    // Links and splits by hand act on a profile store directly; here on a
+    // copy of the pipeline's, which keeps following identity resolution.
+    let mut store = pipeline.store().clone();
     let (ana, joao) = (RecordId::new("crm-001")?, RecordId::new("crm-002")?);
     let ana_cluster = store.cluster_of(&ana).expect("stored");
     let ana_part = store.members(ana_cluster).unwrap_or_default().to_vec();
@@ -412,26 +409,28 @@ fn main() -> custodia::Result<()> {
         after == before
     );
 
-    // Right to be forgotten: every record carrying u-012 goes, a receipt says
+    // Right to be forgotten: every record carrying u-012 goes (from the
+    // store, the resolution index and the trained model), a receipt says
     // what was removed, and a tombstone keeps re-ingested copies out.
     let forgotten = SubjectKey::external_id(ExternalId::new("accounts/user_id", "u-012")?);
-    let copy = store
-        .record(&RecordId::new("crm-012")?)
-        .cloned()
-        .expect("stored");
-    let receipt = store.erase(&forgotten, "erasure request 2026-03-30");
+    let crm_012 = RecordId::new("crm-012")?;
+    let copy = pipeline.store().record(&crm_012).cloned().expect("stored");
+    let gone = pipeline.person_of_record(&crm_012).expect("stored");
+    let erasure = pipeline.erase(&forgotten, "erasure request 2026-03-30")?;
+    let receipt = erasure.receipt();
     println!(
-        "  erased {} records ({} fields, {} events); re-ingesting crm-012: {:?}",
+        "  erased {} records ({} fields, {} events), person {gone} removed: {}; re-ingesting crm-012 refused: {}",
         receipt.records().len(),
         receipt.fields(),
         receipt.events(),
-        store.insert(copy)
+        erasure.changes().removed() == [gone],
+        pipeline.insert(copy)?.refused() == [crm_012]
     );
+    let audit = pipeline.store().audit();
     println!(
         "  audit log: {} events; the last: {}",
-        store.audit().len(),
-        serde_json::to_string(store.audit().last().expect("events were logged"))
-            .unwrap_or_default()
+        audit.len(),
+        serde_json::to_string(audit.last().expect("events were logged")).unwrap_or_default()
     );
 
     // 9. Everything a source sent beyond the typed sections is kept.

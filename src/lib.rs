@@ -77,6 +77,7 @@
 //! | [`segment`] | audience expressions, parsed, checked and evaluated |
 //! | [`sentiment`] | lexicon-based sentiment of customer feedback |
 //! | [`clv`] | customer lifetime value and churn estimators |
+//! | [`pipeline`] | one type from records to persons: incremental resolution, consent and profiles, with each person's purchases and feedback |
 //!
 //! # Crate features
 //!
@@ -110,6 +111,7 @@ pub mod identity;
 pub mod ingest;
 pub mod merge;
 pub mod model;
+pub mod pipeline;
 pub mod segment;
 pub mod sentiment;
 

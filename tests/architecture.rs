@@ -23,6 +23,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("segment", &["model"]),
     ("sentiment", &[]),
     ("clv", &["model"]),
+    // 2026-12-05: the facade over resolution, consent and merging; reads
+    // purchases into `clv` transactions, and its feedback is what
+    // `sentiment` scores (its docs link `sentiment::Language`) (issue #15).
+    (
+        "pipeline",
+        &["model", "consent", "identity", "merge", "clv", "sentiment"],
+    ),
 ];
 
 const MODULES: &[&str] = &[
@@ -36,6 +43,7 @@ const MODULES: &[&str] = &[
     "segment",
     "sentiment",
     "clv",
+    "pipeline",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

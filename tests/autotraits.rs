@@ -38,6 +38,13 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::merge::UnifiedProfile>();
     assert_auto::<custodia::merge::ProfileStore>();
     assert_auto::<custodia::merge::ProfileView>();
+    assert_auto::<custodia::pipeline::Pipeline>();
+    assert_auto::<custodia::pipeline::PipelineBuilder>();
+    assert_auto::<custodia::pipeline::PersonId>();
+    assert_auto::<custodia::pipeline::Changes>();
+    assert_auto::<custodia::pipeline::Merged>();
+    assert_auto::<custodia::pipeline::Erasure>();
+    assert_auto::<custodia::pipeline::Feedback>();
     assert_auto::<Box<dyn custodia::merge::SurvivorshipRule>>();
     assert_auto::<custodia::segment::CompiledSegment>();
     assert_auto::<custodia::segment::SegmentAt<'static>>();

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod households;
-mod synth;
+pub(crate) mod synth;
 mod synth_b;
 
 use std::collections::{BTreeSet, HashMap};

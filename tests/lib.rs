@@ -11,5 +11,6 @@ mod identity;
 mod ingest;
 mod merge;
 mod model;
+mod pipeline;
 mod segment;
 mod sentiment;

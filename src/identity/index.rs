@@ -59,6 +59,10 @@ pub struct ResolutionIndex {
     cluster_of: Vec<ClusterId>,
     clusters: HashMap<ClusterId, Cluster>,
     refusals: HashMap<(RecordId, RecordId), Refusal>,
+    /// The ids of the records clustered again since the last
+    /// [`ResolutionIndex::take_touched`], when a caller asked to be told
+    /// (the `pipeline` module keeps a profile store in step with them).
+    touched: Option<Vec<RecordId>>,
 }
 
 // The block keys are hashes of folded names, emails and phones under a
@@ -109,7 +113,30 @@ impl ResolutionIndex {
             cluster_of: Vec::new(),
             clusters: HashMap::new(),
             refusals: HashMap::new(),
+            touched: None,
         })
+    }
+
+    /// Starts recording the ids of the records that each later change
+    /// clusters again (read them with [`ResolutionIndex::take_touched`]).
+    pub(crate) fn track_touched(&mut self) {
+        self.touched.get_or_insert_with(Vec::new);
+    }
+
+    /// Returns the ids of the records clustered again since the last call
+    /// (with repeats), or nothing when tracking is off. Every member of a
+    /// cluster that changed is among them: reclustering takes whole link
+    /// components, and a cluster lies within one.
+    pub(crate) fn take_touched(&mut self) -> Vec<RecordId> {
+        self.touched
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Returns a cluster by id, or `None` for an unknown id.
+    pub(crate) fn cluster(&self, id: &ClusterId) -> Option<&Cluster> {
+        self.clusters.get(id)
     }
 
     /// Returns the number of records.
@@ -320,6 +347,9 @@ impl ResolutionIndex {
         for &g in &component {
             let old = self.cluster_of[g as usize];
             self.clusters.remove(&old);
+        }
+        if let Some(touched) = self.touched.as_mut() {
+            touched.extend(sub.iter().map(|r| r.id().clone()));
         }
         let members: HashSet<&RecordId> = sub.iter().map(NormalizedRecord::id).collect();
         self.refusals.retain(|(a, _), _| !members.contains(a));

@@ -203,6 +203,12 @@ impl ResolveParams {
         &self.clustering
     }
 
+    /// Returns the match probability from which a pair is a link (for a
+    /// standard model built for these parameters).
+    pub(crate) fn link_probability_value(&self) -> f64 {
+        self.link_probability
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         self.blocking.validate()?;
         self.clustering.validate()?;

@@ -606,7 +606,7 @@ impl ProfileStore {
     /// Returns the ids of the records `subject` covers, sorted: those
     /// holding one of its identifiers as written, or as the identity
     /// normalisers read it.
-    fn covered(&self, subject: &SubjectKey) -> Vec<RecordId> {
+    pub(crate) fn covered(&self, subject: &SubjectKey) -> Vec<RecordId> {
         let texts = subject_texts(subject);
         let mut ids: Vec<RecordId> = self
             .records
