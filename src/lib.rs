@@ -124,4 +124,5 @@ struct ReadmeDoctests;
 pub use consent::{ConsentLedger, Purpose};
 pub use merge::UnifiedProfile;
 pub use model::{RecordId, SourceRecord};
+pub use pipeline::{PersonId, Pipeline};
 pub use segment::Segment;
