@@ -1107,7 +1107,8 @@ impl HouseholdModel {
     }
 
     /// Estimates both `m` and `u` by EM over household pairs' `patterns`,
-    /// starting from the whole model's `m` and `u`.
+    /// starting from `m0` (the initial `m` of every EM session) and `u0` (the
+    /// whole model's `u`, from random pairs).
     fn train(
         patterns: &[([u8; FIELDS], f64)],
         m0: &[Vec<f64>],
@@ -1694,15 +1695,18 @@ impl MatchModel {
             all_pairs,
             params.max_training_pairs,
         )));
-        let household: Vec<([u8; FIELDS], f64)> = patterns
-            .iter()
-            .filter(|(v, _)| is_household(v))
-            .cloned()
-            .collect();
-        let seen: f64 = household.iter().map(|p| p.1).sum();
-        let initial: Vec<Vec<f64>> = Field::ALL.iter().map(|f| initial_m(*f)).collect();
-        let h = (seen >= MIN_HOUSEHOLD_PAIRS)
-            .then(|| HouseholdModel::train(&household, &initial, &model.u, params.em_iterations));
+        let h = {
+            let household: Vec<([u8; FIELDS], f64)> = patterns
+                .iter()
+                .filter(|(v, _)| is_household(v))
+                .cloned()
+                .collect();
+            let seen: f64 = household.iter().map(|p| p.1).sum();
+            let initial: Vec<Vec<f64>> = Field::ALL.iter().map(|f| initial_m(*f)).collect();
+            (seen >= MIN_HOUSEHOLD_PAIRS).then(|| {
+                HouseholdModel::train(&household, &initial, &model.u, params.em_iterations)
+            })
+        };
         // A household pair is a match as the household model judges it:
         // its members share the family name, address and phone, so the
         // general model, which counts those as independent evidence, would
@@ -1774,15 +1778,9 @@ impl MatchModel {
         // name-only agreement would be overrated).
         let matches = prior * all_pairs.len() as f64;
         model.prior = (matches / total_pairs.max(1.0)).clamp(1e-12, 1.0 - 1e-6);
-        // Household pairs among the same sample: told apart by their own
-        // model when there are enough of them to train it.
-        let household: Vec<([u8; FIELDS], f64)> = patterns
-            .into_iter()
-            .filter(|(v, _)| is_household(v))
-            .collect();
-        let seen: f64 = household.iter().map(|p| p.1).sum();
-        if seen >= MIN_HOUSEHOLD_PAIRS {
-            let h = HouseholdModel::train(&household, &model.m, &model.u, params.em_iterations);
+        // Household pairs are told apart by the household model trained
+        // above (when there were enough of them to train it).
+        if let Some(h) = h {
             model.iterations = model.iterations.max(h.iterations);
             converged &= h.converged;
             model.household = Some(h);
