@@ -111,17 +111,23 @@ pub fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
+/// The English scorer as `LexiconScorer::english()` builds it: the VADER
+/// lexicon, exact matching.
+fn english_scorer() -> LexiconScorer {
+    let lexicon = Lexicon::from_vader(include_str!("../data/sentiment/vader_en.txt"))
+        .expect("the bundled VADER lexicon parses");
+    LexiconScorer::params(Language::English)
+        .lexicon(lexicon)
+        .stemming(Stemming::Off)
+        .build()
+        .expect("the English scorer builds")
+}
+
 /// One 400 KB text (the sentences repeated): `explain` against `score` in
 /// the same run. Both are linear in the text, so their ratio stays the same
 /// at any length; `explain` costs more only for building the contributions.
 pub fn long_text(c: &mut Criterion) {
-    let lexicon = Lexicon::from_vader(include_str!("../data/sentiment/vader_en.txt"))
-        .expect("the bundled VADER lexicon parses");
-    let scorer = LexiconScorer::params(Language::English)
-        .lexicon(lexicon)
-        .stemming(Stemming::Off)
-        .build()
-        .expect("the English scorer builds");
+    let scorer = english_scorer();
     let mut text = String::new();
     while text.len() < 400 * 1024 {
         for s in SENTENCES {
@@ -166,13 +172,7 @@ fn csv_100k() -> Vec<u8> {
 
 /// The example's whole path on 100k rows against scoring alone.
 pub fn csv_100k_whole_path(c: &mut Criterion) {
-    let lexicon = Lexicon::from_vader(include_str!("../data/sentiment/vader_en.txt"))
-        .expect("the bundled VADER lexicon parses");
-    let scorer = LexiconScorer::params(Language::English)
-        .lexicon(lexicon)
-        .stemming(Stemming::Off)
-        .build()
-        .expect("the English scorer builds");
+    let scorer = english_scorer();
     let input = csv_100k();
     let texts: Vec<String> = {
         let mut rd = example_csv::reader(input.as_slice());

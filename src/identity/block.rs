@@ -124,7 +124,7 @@ fn int_text(n: i32, buf: &mut [u8; 12]) -> &[u8] {
 /// (`10/12/1945` written as `MM/DD` and read as `DD/MM`) meets its own
 /// record; comparison tells the two apart (`day_month_swapped`). No
 /// allocation for years 0 to 9999.
-fn date_text(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [u8]> {
+fn date_key(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [u8]> {
     let y = d.year();
     let (lo, hi) = (d.month().min(d.day()), d.month().max(d.day()));
     if !(0..=9999).contains(&y) {
@@ -556,7 +556,7 @@ impl RuleBlocker {
                 BlockingRule::BirthDate => {
                     if let Some(d) = birth {
                         let mut buf = [0u8; 10];
-                        let text = date_text(d, &mut buf);
+                        let text = date_key(d, &mut buf);
                         // Either initial, whichever field it is in, so
                         // that swapped names still meet.
                         let mut ib = [0u8; 4];

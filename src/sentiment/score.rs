@@ -1743,6 +1743,13 @@ mod tests {
         Ok(())
     }
 
+    /// How the first word of `text` met the lexicon, and the valence found.
+    fn first_match(sc: &LexiconScorer, text: &str) -> (MatchKind, f64) {
+        let e = sc.explain(text);
+        let c = &e.contributions()[0];
+        (c.matched(), c.lexicon_valence())
+    }
+
     #[test]
     fn inflections_meet_lemmas_but_opposite_derivations_stay_apart() -> Result<()> {
         let lexicon = Lexicon::from_tsv(
@@ -1753,11 +1760,7 @@ mod tests {
             .lexicon(lexicon)
             .stem_weight(1.0)
             .build()?;
-        let lex = |t: &str| {
-            let e = sc.explain(t);
-            let c = &e.contributions()[0];
-            (c.matched(), c.lexicon_valence())
-        };
+        let lex = |t: &str| first_match(&sc, t);
         // Inflections reach their lemma (the nearest one by shared prefix).
         assert_eq!(lex("loved"), (MatchKind::Stem, f64::from(3.2f32)));
         assert_eq!(lex("challenges"), (MatchKind::Stem, f64::from(0.3f32)));
@@ -1780,11 +1783,7 @@ mod tests {
             .lexicon(lexicon)
             .stem_weight(1.0)
             .build()?;
-        let lex = |t: &str| {
-            let e = sc.explain(t);
-            let c = &e.contributions()[0];
-            (c.matched(), c.lexicon_valence())
-        };
+        let lex = |t: &str| first_match(&sc, t);
         let stemmer = crate::sentiment::IndonesianStemmer::new();
         assert_eq!(stemmer.stem("menyenangkan"), "senang");
         assert_eq!(stemmer.stem("kebaikan"), "baik");
