@@ -78,6 +78,7 @@
 //! | [`sentiment`] | lexicon-based sentiment of customer feedback |
 //! | [`clv`] | customer lifetime value and churn estimators |
 //! | [`pipeline`] | one type from records to persons: incremental resolution, consent and profiles, with each person's purchases and feedback |
+//! | [`insights`] | survey metrics, RFM scores and segments, cohorts and retention, as pure functions |
 //!
 //! # Crate features
 //!
@@ -109,6 +110,7 @@ pub mod identity;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs_custodia, doc(cfg(feature = "serde")))]
 pub mod ingest;
+pub mod insights;
 pub mod merge;
 pub mod model;
 pub mod pipeline;

@@ -28,8 +28,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // `sentiment` scores (its docs link `sentiment::Language`) (issue #15).
     (
         "pipeline",
-        &["model", "consent", "identity", "merge", "clv", "sentiment"],
+        &[
+            "model",
+            "consent",
+            "identity",
+            "merge",
+            "clv",
+            "sentiment",
+            "insights",
+        ],
     ),
+    // 2026-12-05: analyses over plain inputs (survey answers, RFM summaries,
+    // purchase dates); the pipeline feeds them, never the reverse (issue #15).
+    ("insights", &["model", "clv", "sentiment"]),
 ];
 
 const MODULES: &[&str] = &[
@@ -44,6 +55,7 @@ const MODULES: &[&str] = &[
     "sentiment",
     "clv",
     "pipeline",
+    "insights",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
