@@ -3,6 +3,6 @@
 //!
 //! Every analysis here is a pure function of plain, documented inputs
 //! (answers, summaries, first and last purchase dates), so it can be run on
-//! the output of a [`Pipeline`](crate::pipeline::Pipeline), on rows read from
+//! the output of a pipeline (`custodia::Pipeline`), on rows read from
 //! a warehouse, or on a test's hand-made values alike. None of them reads a
 //! clock: the time an analysis is "as of" is always an argument.
