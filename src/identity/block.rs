@@ -1171,7 +1171,7 @@ mod tests {
     fn similar_known_names_compare_as_another_name_and_typos_do_not() {
         let mut records = Vec::new();
         for (i, family) in ["silva", "nagy", "smith"].iter().enumerate() {
-            for given in ["mia", "ria", "jean"] {
+            for given in ["mia", "ria", "jean", "vero", "veronique"] {
                 records.push(record(given, family, i as i32, "", ""));
             }
         }
@@ -1186,9 +1186,10 @@ mod tests {
             let v = crate::identity::score::levels(&records[a], &records[b], &g);
             given.levels()[usize::from(v[given as usize])]
         };
-        assert_eq!(label(0, 1), "other_name"); // mia, ria
-        assert_eq!(label(2, 9), "jw>=0.92"); // jean, jwean
-        assert_eq!(label(0, 3), "exact");
+        assert_eq!(label(0, 1), "other_name_one_edit"); // mia, ria
+        assert_eq!(label(3, 4), "other_name"); // vero, veronique
+        assert_eq!(label(2, 15), "jw>=0.92"); // jean, jwean
+        assert_eq!(label(0, 5), "exact");
         // Without the counts (the standard model), similar names are typos.
         let none = GenericValues::default();
         let v = crate::identity::score::levels(&records[0], &records[1], &none);

@@ -36,8 +36,9 @@ pub enum Field {
     /// Given name: exact, nickname, swapped with the family name,
     /// Jaro-Winkler ≥ 0.92, one edit (a typo or two letters swapped, as in
     /// amy/may), Jaro-Winkler ≥ 0.80, an initial of the other, another
-    /// name (similar, but both names that several families hold, as Mia and
-    /// Ria: see [`GenericValues::is_known_given_name`]), different.
+    /// name (similar, but both names that several families hold, as Vero and
+    /// Veronique: see [`GenericValues::is_known_given_name`]), another name
+    /// one edit away (Mia and Ria, Paul and Paula), different.
     GivenName,
     /// Family name: exact, swapped, Jaro-Winkler ≥ 0.92, ≥ 0.80, different.
     FamilyName,
@@ -79,6 +80,7 @@ const GIVEN_LEVELS: &[&str] = &[
     "jw>=0.80",
     "initial",
     "other_name",
+    "other_name_one_edit",
     "different",
 ];
 const FAMILY_LEVELS: &[&str] = &[
@@ -400,12 +402,19 @@ pub(crate) fn level(
             } else if is_initial_of(x, y) || is_initial_of(y, x) {
                 return 7;
             } else {
-                return 9;
+                return 10;
             };
-            // Two similar names that are both names in their own right
-            // (Mia, Ria) are more likely two people than a typo.
+            // Two similar names that are both names in their own right are
+            // another name rather than a typo: one edit apart (Mia, Ria;
+            // Paul, Paula), as twins are often named, or further apart, as
+            // a name and its short form are (Vero, Veronique). Training
+            // weighs each.
             if generic.is_known_given_name(x) && generic.is_known_given_name(y) {
-                8
+                if edits_within(x, y, 1) <= 1 {
+                    9
+                } else {
+                    8
+                }
             } else {
                 similar
             }
@@ -658,7 +667,10 @@ pub enum ScoreContext {
     /// address or phone, which a household's members share too, so only
     /// the given name, birth date, phone and personal identifiers count,
     /// with weights trained on household pairs; the address fields and the
-    /// family name weigh 0.
+    /// family name weigh 0. The given name and the birth date are weighed
+    /// together (twins share the one and often have similar other): the
+    /// given name's comparison carries the weight of both levels at once,
+    /// and the birth date's weighs 0.
     Household,
 }
 
@@ -835,7 +847,7 @@ impl TrainParams {
 /// `m` of the standard model, per field and level.
 const STANDARD_M: [&[f64]; FIELDS] = [
     &[
-        0.0, 0.586, 0.027, 0.0733, 0.15, 0.07, 0.008, 0.01, 0.036, 0.05,
+        0.0, 0.586, 0.027, 0.0733, 0.15, 0.07, 0.008, 0.01, 0.030, 0.006, 0.05,
     ], // given_name
     &[0.0, 0.719, 0.0396, 0.198, 0.0372, 0.00577], // family_name
     &[0.0, 0.873, 0.015, 0.0554, 0.0303, 0.0263],  // birth_date
@@ -854,7 +866,7 @@ const STANDARD_M: [&[f64]; FIELDS] = [
 /// `u` of the standard model, per field and level.
 const STANDARD_U: [&[f64]; FIELDS] = [
     &[
-        0.0, 0.00865, 0.000379, 0.000389, 0.0003, 0.0002, 0.0004, 2.51e-06, 0.0058, 0.984,
+        0.0, 0.00865, 0.000379, 0.000389, 0.0003, 0.0002, 0.0004, 2.51e-06, 0.0029, 0.0029, 0.984,
     ], // given_name
     &[0.0, 0.0013, 0.000376, 0.000309, 0.00323, 0.995], // family_name
     &[0.0, 4.34e-05, 1.28e-05, 0.00127, 0.0163, 0.982], // birth_date
@@ -873,7 +885,7 @@ const STANDARD_U: [&[f64]; FIELDS] = [
 /// `m` of the standard household model.
 const STANDARD_HOUSEHOLD_M: [&[f64]; FIELDS] = [
     &[
-        0.0, 0.661, 0.0319, 3.21e-05, 0.18, 0.08, 0.009, 0.01, 0.0244, 0.00438,
+        0.0, 0.661, 0.0319, 3.21e-05, 0.18, 0.08, 0.009, 0.01, 0.0204, 0.004, 0.00438,
     ], // given_name
     &[0.0, 1.0, 3.2e-05, 3.2e-05, 3.2e-05, 3.2e-05], // family_name
     &[0.0, 0.897, 0.0143, 0.0564, 0.0315, 0.000726], // birth_date
@@ -892,7 +904,7 @@ const STANDARD_HOUSEHOLD_M: [&[f64]; FIELDS] = [
 /// `u` of the standard household model.
 const STANDARD_HOUSEHOLD_U: [&[f64]; FIELDS] = [
     &[
-        0.0, 0.67, 0.0262, 6.12e-05, 0.0092, 0.0031, 0.00055, 6.12e-05, 0.084, 0.207,
+        0.0, 0.67, 0.0262, 6.12e-05, 0.0092, 0.0031, 0.00055, 6.12e-05, 0.024, 0.06, 0.207,
     ], // given_name
     &[0.0, 1.0, 6.12e-05, 6.12e-05, 6.12e-05, 6.12e-05], // family_name
     &[0.0, 0.0558, 0.00037, 0.00576, 0.0205, 0.918],     // birth_date
@@ -1058,9 +1070,69 @@ fn is_household(v: &[u8; FIELDS]) -> bool {
             || (level(Field::Postcode) == 1 && level(Field::StreetNumber) == 1))
 }
 
+/// The number of levels of the household model's joint given name and
+/// birth date (see [`household_levels`]).
+const JOINT_LEVELS: usize = GIVEN_LEVELS.len() * DATE_LEVELS.len();
+
+/// Returns the levels of a household pair as the household model reads
+/// them: the given name and the birth date as one joint level (in the
+/// given name's place; the birth date's is left missing).
+///
+/// Within a household the two are not independent evidence: twins share a
+/// birth date and are often given names one letter apart (Mia and Ria),
+/// while a duplicate's typo'd name comes with its own birth date too; only
+/// their combination, weighed by how often it occurs among duplicates and
+/// among the household's other members, tells the two apart.
+fn household_levels(v: &[u8; FIELDS]) -> [u8; FIELDS] {
+    let mut h = *v;
+    let (g, d) = (Field::GivenName.index(), Field::BirthDate.index());
+    // At most 11 × 6 = 66: fits a u8.
+    h[g] = v[g] * DATE_LEVELS.len() as u8 + v[d];
+    h[d] = 0;
+    h
+}
+
+/// Returns per-field distributions over the household model's levels from
+/// `d` over the general levels: the joint given name and birth date as the
+/// product of their distributions (a missing level counting as certain),
+/// renormalised over the joint levels that are not both missing.
+fn joint_distributions(d: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let (g, b) = (Field::GivenName.index(), Field::BirthDate.index());
+    let mut out = d.to_vec();
+    let at = |x: &[f64], l: usize| {
+        if l == 0 {
+            1.0
+        } else {
+            x.get(l).copied().unwrap_or(0.0)
+        }
+    };
+    let mut joint = vec![0.0; JOINT_LEVELS];
+    for gl in 0..GIVEN_LEVELS.len() {
+        for dl in 0..DATE_LEVELS.len() {
+            if gl + dl > 0 {
+                joint[gl * DATE_LEVELS.len() + dl] = at(&d[g], gl) * at(&d[b], dl);
+            }
+        }
+    }
+    let total: f64 = joint.iter().sum();
+    if total > 0.0 {
+        joint.iter_mut().for_each(|p| *p /= total);
+    }
+    out[g] = joint;
+    out
+}
+
+/// Empty counts over the household model's levels.
+fn household_counts() -> Vec<Vec<f64>> {
+    let mut c = empty_counts();
+    c[Field::GivenName.index()] = vec![0.0; JOINT_LEVELS];
+    c
+}
+
 /// How pairs within one household are told apart: a second
-/// Fellegi–Sunter model over [`HOUSEHOLD_FIELDS`] only, trained by EM on the
-/// candidate pairs that share a family name and an address or phone.
+/// Fellegi–Sunter model over [`HOUSEHOLD_FIELDS`] only (the given name and
+/// birth date as one joint field, see [`household_levels`]), trained by EM
+/// on the candidate pairs that share a family name and an address or phone.
 ///
 /// Among such pairs, the shared family name and address are not
 /// independent evidence of one person: parents, children, twins and
@@ -1084,8 +1156,10 @@ struct HouseholdModel {
 }
 
 impl HouseholdModel {
+    /// Returns the weight of a level of the household model's levels (see
+    /// [`household_levels`]): the given name's levels are the joint ones.
     fn level_weight(&self, field: Field, level: u8) -> f64 {
-        if level == 0 || SHARED_IN_HOUSEHOLD.contains(&field) {
+        if level == 0 || SHARED_IN_HOUSEHOLD.contains(&field) || field == Field::BirthDate {
             return 0.0;
         }
         let at = |d: &Vec<Vec<f64>>| {
@@ -1115,15 +1189,19 @@ impl HouseholdModel {
         u0: &[Vec<f64>],
         iterations: usize,
     ) -> HouseholdModel {
-        let (mut m, mut u) = (m0.to_vec(), u0.to_vec());
+        let patterns: Vec<([u8; FIELDS], f64)> = patterns
+            .iter()
+            .map(|(v, c)| (household_levels(v), *c))
+            .collect();
+        let (mut m, mut u) = (joint_distributions(m0), joint_distributions(u0));
         let mut prior = 0.5;
         let mut done = 0;
         let mut converged = false;
         for it in 0..iterations {
             let (ln_m, ln_u) = (logs(&m), logs(&u));
-            let (mut mc, mut uc) = (empty_counts(), empty_counts());
+            let (mut mc, mut uc) = (household_counts(), household_counts());
             let (mut mt, mut total) = (0.0, 0.0);
-            for (v, c) in patterns {
+            for (v, c) in &patterns {
                 let p = posterior(v, prior, &ln_m, &ln_u, &SHARED_IN_HOUSEHOLD);
                 mt += p * c;
                 total += c;
@@ -1514,8 +1592,8 @@ impl MatchModel {
             iterations: 0,
             household: Some(HouseholdModel {
                 prior: STANDARD_HOUSEHOLD_PRIOR,
-                m: table(&STANDARD_HOUSEHOLD_M),
-                u: table(&STANDARD_HOUSEHOLD_U),
+                m: joint_distributions(&table(&STANDARD_HOUSEHOLD_M)),
+                u: joint_distributions(&table(&STANDARD_HOUSEHOLD_U)),
                 iterations: 0,
                 converged: true,
             }),
@@ -1714,7 +1792,15 @@ impl MatchModel {
         let household_posterior = h.as_ref().map(|h| {
             let (ln_m, ln_u) = (logs(&h.m), logs(&h.u));
             move |v: &[u8; FIELDS]| {
-                is_household(v).then(|| posterior(v, h.prior, &ln_m, &ln_u, &SHARED_IN_HOUSEHOLD))
+                is_household(v).then(|| {
+                    posterior(
+                        &household_levels(v),
+                        h.prior,
+                        &ln_m,
+                        &ln_u,
+                        &SHARED_IN_HOUSEHOLD,
+                    )
+                })
             }
         });
         let known = |v: &[u8; FIELDS]| household_posterior.as_ref().and_then(|f| f(v));
@@ -1822,7 +1908,7 @@ impl MatchModel {
         let mut mcounts = empty_counts();
         // Household pairs train the household model: its `m` from the
         // matches, its `u` from the household's other members.
-        let (mut hm, mut hu, mut household) = (empty_counts(), empty_counts(), [0.0f64; 2]);
+        let (mut hm, mut hu, mut household) = (household_counts(), household_counts(), [0.0f64; 2]);
         for &(a, b, is_match) in labelled {
             let v = levels(&records[a as usize], &records[b as usize], &model.generic);
             if is_match {
@@ -1833,7 +1919,7 @@ impl MatchModel {
             if is_household(&v) {
                 household[usize::from(is_match)] += 1.0;
                 let counts = if is_match { &mut hm } else { &mut hu };
-                for (i, l) in v.iter().enumerate() {
+                for (i, l) in household_levels(&v).iter().enumerate() {
                     counts[i][*l as usize] += 1.0;
                 }
             }
@@ -1924,9 +2010,12 @@ impl MatchModel {
                 Field::ALL
                     .iter()
                     .map(|f| {
-                        (0..f.levels().len() as u8)
-                            .map(|l| h.level_weight(*f, l))
-                            .collect()
+                        let levels = if *f == Field::GivenName {
+                            JOINT_LEVELS
+                        } else {
+                            f.levels().len()
+                        };
+                        (0..levels as u8).map(|l| h.level_weight(*f, l)).collect()
                     })
                     .collect()
             }),
@@ -2046,6 +2135,7 @@ impl MatchModel {
         } else {
             h.prior_weight()
         };
+        let v = household_levels(v);
         for f in HOUSEHOLD_FIELDS {
             let l = v[f.index()];
             weight += if cached {
@@ -2073,7 +2163,7 @@ impl MatchModel {
         // Clearly different given names (no typo, nickname or initial
         // apart), in one family, with birth dates that agree (twins), are
         // missing or generic, or differ by more than one typo.
-        let other_member = level(Field::GivenName) == 9
+        let other_member = level(Field::GivenName) == 10
             && match level(Field::FamilyName) {
                 1 => matches!(birth, 0 | 1 | 4),
                 0 => birth == 1,
@@ -2156,6 +2246,7 @@ impl Matcher for MatchModel {
         let (a, b) = ordered(a, b);
         let v = levels(a, b, &self.generic);
         let household = self.household.as_ref().filter(|_| is_household(&v));
+        let joint = household_levels(&v);
         let prior_weight = match household {
             Some(h) => h.prior_weight(),
             None => self.prior_weight(),
@@ -2168,7 +2259,7 @@ impl Matcher for MatchModel {
                 level: v[i],
                 label: f.levels()[v[i] as usize].to_owned(),
                 weight: match household {
-                    Some(h) => h.level_weight(*f, v[i]),
+                    Some(h) => h.level_weight(*f, joint[i]),
                     None => self.level_weight(*f, v[i]),
                 },
                 tf_adjustment: match household {
