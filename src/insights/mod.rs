@@ -6,3 +6,11 @@
 //! the output of a pipeline (`custodia::Pipeline`), on rows read from
 //! a warehouse, or on a test's hand-made values alike. None of them reads a
 //! clock: the time an analysis is "as of" is always an argument.
+
+mod error;
+mod period;
+mod stats;
+pub mod survey;
+
+pub use period::{Granularity, Period};
+pub use stats::Interval;

@@ -1,0 +1,856 @@
+//! Survey metrics: NPS, CES and CSAT per group, source and period, with
+//! confidence intervals, trends and period-to-period changes.
+//!
+//! The input is a slice of [`SurveyRow`]s, which a caller builds from
+//! anything: a time, the scores of one answer (or a whole
+//! [`SurveyAnswer`]), a source and a group key of the caller's choosing (a
+//! segment name, an RFM group, a country, `()` for none). [`survey_metrics`]
+//! cuts time into [`Granularity`] periods (UTC) and returns, for every series
+//! chosen by [`Split`], one [`PeriodMetrics`] per period with answers.
+//!
+//! # The metrics and their intervals
+//!
+//! | metric | value | interval |
+//! |---|---|---|
+//! | NPS | `100 · (p₊ − p₋)` in −100..=100: promoters answer 9–10, detractors 0–6 | Wald, with the variance of the difference of two proportions of one multinomial sample: `var = (p₊ + p₋ − (p₊ − p₋)²) / n` (from `Cov(p̂ᵢ, p̂ⱼ) = −pᵢpⱼ/n`; Agresti, *Categorical Data Analysis*, 3rd ed., 2013, ch. 1), clamped to −100..=100 |
+//! | CES | mean effort score, 1..=7 | Student-t with `n − 1` degrees of freedom and the sample variance |
+//! | CSAT | `100 · satisfied / n`, satisfied meaning 4 or 5 of 1–5 | Wilson score interval (Wilson 1927; Newcombe, *Statistics in Medicine* 17, 1998, method 3) |
+//!
+//! Every estimate carries its `n`; with `n` of 0 there is no estimate and with
+//! `n` of 1 there is an estimate but no standard error and no interval (both
+//! are `None`): a single answer says nothing about its spread. No metric is
+//! ever NaN. All counts and sums are integers, so the results do not depend
+//! on the order of the rows.
+//!
+//! Changes between two periods ([`SurveySeries::change`]) treat the periods
+//! as independent samples: NPS by the Wald interval of the difference
+//! (variances add), CES by Welch's t interval (Welch–Satterthwaite degrees of
+//! freedom), CSAT by Newcombe's hybrid score interval (Newcombe 1998, method
+//! 10). A change is significant when its interval excludes zero.
+//!
+//! Trends ([`SurveySeries::trend`]) are the ordinary least-squares slope of a
+//! metric's period values on the period index (periods without answers are
+//! gaps, not zeros; every period weighs the same), in metric units per
+//! period, with the classic t interval of the slope (residual variance,
+//! `k − 2` degrees of freedom for `k` periods): two periods give a slope
+//! without an interval, three or more give both.
+//!
+//! # Time
+//!
+//! The analysis is as of an instant given by the caller: rows after it are
+//! left out and counted ([`SurveyReport::rows_after_as_of`]), and a period
+//! that has not ended by then is marked incomplete
+//! ([`PeriodMetrics::is_complete`]) but still reported and used in the
+//! trend, since its answers are a sample like any other.
+//!
+//! # Examples
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use custodia::insights::survey::{survey_metrics, Metric, SurveyParams, SurveyRow};
+//! use custodia::insights::Granularity;
+//! use custodia::model::Nps;
+//!
+//! let jan = Utc.with_ymd_and_hms(2026, 1, 10, 9, 0, 0).unwrap();
+//! let feb = Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0).unwrap();
+//! let mut rows = Vec::new();
+//! for (at, score) in [(jan, 10), (jan, 9), (jan, 3), (jan, 8), (feb, 10), (feb, 2), (feb, 1)] {
+//!     rows.push(SurveyRow::new(at, "email", "gold").nps(Nps::new(score)?));
+//! }
+//! let params = SurveyParams::default().granularity(Granularity::Month);
+//! let as_of = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+//! let report = survey_metrics(&rows, &params, as_of)?;
+//! let gold = &report.series()[0];
+//! assert_eq!(gold.group(), Some(&"gold"));
+//! // January: 2 promoters, 1 detractor of 4 → 100 · (2 − 1) / 4 = 25.
+//! assert_eq!(gold.periods()[0].nps().map(|e| e.value()), Some(25.0));
+//! // February: 1 promoter, 2 detractors of 3 → −33.3.
+//! let change = gold.latest_change(Metric::Nps).expect("two periods with answers");
+//! assert!((change.difference() - (-100.0 / 3.0 - 25.0)).abs() < 1e-9);
+//! assert!(!change.is_significant()); // seven answers prove little
+//! # Ok::<(), custodia::Error>(())
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+use chrono::{DateTime, Utc};
+
+use super::period::{Granularity, Period};
+use super::stats::{wilson, Interval, Quantiles};
+use crate::error::Result;
+use crate::model::{Csat, EffortScore, Nps, SurveyAnswer};
+
+/// One survey answer as the analysis sees it: when, from which source, in
+/// which group, and its scores (any of NPS, effort, CSAT; none is allowed and
+/// is counted in [`PeriodMetrics::rows`]).
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::insights::survey::SurveyRow;
+/// use custodia::model::{Csat, Nps, SurveyAnswer};
+///
+/// let answer = SurveyAnswer::builder("q1").nps(Nps::new(9)?).csat(Csat::new(4)?).build()?;
+/// let at = Utc.with_ymd_and_hms(2026, 1, 10, 9, 0, 0).unwrap();
+/// let row = SurveyRow::from_answer(at, &answer, "app", 42_u64);
+/// assert_eq!(row.group(), &42);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SurveyRow<S, G> {
+    at: DateTime<Utc>,
+    source: S,
+    group: G,
+    nps: Option<Nps>,
+    effort: Option<EffortScore>,
+    csat: Option<Csat>,
+}
+
+impl<S, G> SurveyRow<S, G> {
+    /// Starts a row answered at `at` through `source`, in `group`, with no
+    /// scores yet.
+    pub fn new(at: DateTime<Utc>, source: S, group: G) -> SurveyRow<S, G> {
+        SurveyRow {
+            at,
+            source,
+            group,
+            nps: None,
+            effort: None,
+            csat: None,
+        }
+    }
+
+    /// Returns a row with the scores of `answer` (its comment is not used).
+    pub fn from_answer(
+        at: DateTime<Utc>,
+        answer: &SurveyAnswer,
+        source: S,
+        group: G,
+    ) -> SurveyRow<S, G> {
+        SurveyRow {
+            at,
+            source,
+            group,
+            nps: answer.nps(),
+            effort: answer.effort(),
+            csat: answer.csat(),
+        }
+    }
+
+    /// Sets the NPS answer.
+    pub fn nps(mut self, nps: Nps) -> SurveyRow<S, G> {
+        self.nps = Some(nps);
+        self
+    }
+
+    /// Sets the effort score answer.
+    pub fn effort(mut self, effort: EffortScore) -> SurveyRow<S, G> {
+        self.effort = Some(effort);
+        self
+    }
+
+    /// Sets the satisfaction answer.
+    pub fn csat(mut self, csat: Csat) -> SurveyRow<S, G> {
+        self.csat = Some(csat);
+        self
+    }
+
+    /// Returns when the answer was given.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// Returns the source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// Returns the group key.
+    pub fn group(&self) -> &G {
+        &self.group
+    }
+}
+
+/// Which keys split the rows into series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Split {
+    /// One series per group, all sources together.
+    #[default]
+    Group,
+    /// One series per source, all groups together.
+    Source,
+    /// One series per group and source.
+    GroupAndSource,
+    /// One series for all rows.
+    Overall,
+}
+
+/// The metrics [`survey_metrics`] computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Metric {
+    /// Net Promoter Score, −100..=100.
+    Nps,
+    /// Customer Effort Score, the mean on 1..=7.
+    Ces,
+    /// Customer satisfaction, the percentage answering 4 or 5 of 1–5.
+    Csat,
+}
+
+const METRICS: [Metric; 3] = [Metric::Nps, Metric::Ces, Metric::Csat];
+
+/// Parameters of [`survey_metrics`].
+///
+/// | parameter | default | meaning | valid |
+/// |---|---|---|---|
+/// | `granularity` | [`Granularity::Month`] | length of a period (UTC) | any |
+/// | `level` | 0.95 | confidence level of every interval | strictly between 0 and 1 |
+/// | `split` | [`Split::Group`] | which keys make a series | any |
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SurveyParams {
+    granularity: Granularity,
+    level: f64,
+    split: Split,
+}
+
+impl Default for SurveyParams {
+    fn default() -> SurveyParams {
+        SurveyParams {
+            granularity: Granularity::Month,
+            level: 0.95,
+            split: Split::Group,
+        }
+    }
+}
+
+impl SurveyParams {
+    /// Sets the length of a period.
+    pub fn granularity(mut self, granularity: Granularity) -> SurveyParams {
+        self.granularity = granularity;
+        self
+    }
+
+    /// Sets the confidence level of every interval; checked by
+    /// [`survey_metrics`].
+    pub fn level(mut self, level: f64) -> SurveyParams {
+        self.level = level;
+        self
+    }
+
+    /// Sets which keys make a series.
+    pub fn split(mut self, split: Split) -> SurveyParams {
+        self.split = split;
+        self
+    }
+}
+
+/// A metric's value in one period, with its sample size and uncertainty.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Estimate {
+    value: f64,
+    n: u64,
+    standard_error: Option<f64>,
+    interval: Option<Interval>,
+}
+
+impl Estimate {
+    /// Returns the value, in the metric's units (NPS points, mean effort,
+    /// CSAT percent).
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// Returns the number of answers behind the value.
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// Returns the standard error, `None` when `n` is 1. For CSAT it is the
+    /// Wald one, `100 · sqrt(p (1 − p) / n)`, given for reference; the
+    /// interval is Wilson's.
+    pub fn standard_error(&self) -> Option<f64> {
+        self.standard_error
+    }
+
+    /// Returns the confidence interval, `None` when `n` is 1. It always
+    /// contains the value.
+    pub fn interval(&self) -> Option<Interval> {
+        self.interval
+    }
+}
+
+/// Integer tallies of one cell; exact, so the order of rows cannot matter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    rows: u64,
+    nps_n: u64,
+    promoters: u64,
+    detractors: u64,
+    effort_n: u64,
+    effort_sum: u64,
+    effort_sum_sq: u64,
+    csat_n: u64,
+    satisfied: u64,
+}
+
+impl Tally {
+    fn add<S, G>(&mut self, row: &SurveyRow<S, G>) {
+        self.rows += 1;
+        if let Some(nps) = row.nps {
+            self.nps_n += 1;
+            self.promoters += u64::from(nps.is_promoter());
+            self.detractors += u64::from(nps.is_detractor());
+        }
+        if let Some(effort) = row.effort {
+            let e = u64::from(effort.get());
+            self.effort_n += 1;
+            self.effort_sum += e;
+            self.effort_sum_sq += e * e;
+        }
+        if let Some(csat) = row.csat {
+            self.csat_n += 1;
+            self.satisfied += u64::from(csat.get() >= 4);
+        }
+    }
+}
+
+/// The metrics of one series in one period.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PeriodMetrics {
+    #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_period"))]
+    period: Period,
+    complete: bool,
+    rows: u64,
+    promoters: u64,
+    detractors: u64,
+    satisfied: u64,
+    nps: Option<Estimate>,
+    ces: Option<Estimate>,
+    csat: Option<Estimate>,
+}
+
+#[cfg(feature = "serde")]
+fn serialize_period<Z: serde::Serializer>(
+    p: &Period,
+    s: Z,
+) -> std::result::Result<Z::Ok, Z::Error> {
+    s.collect_str(p)
+}
+
+impl PeriodMetrics {
+    /// Returns the period.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// Returns `true` when the period had ended by the analysis's "as of".
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Returns the number of rows in the period, with or without scores.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Returns the number of NPS answers of 9 or 10.
+    pub fn promoters(&self) -> u64 {
+        self.promoters
+    }
+
+    /// Returns the number of NPS answers of 0 to 6.
+    pub fn detractors(&self) -> u64 {
+        self.detractors
+    }
+
+    /// Returns the number of CSAT answers of 4 or 5.
+    pub fn satisfied(&self) -> u64 {
+        self.satisfied
+    }
+
+    /// Returns the NPS, `None` without NPS answers.
+    pub fn nps(&self) -> Option<Estimate> {
+        self.nps
+    }
+
+    /// Returns the CES (mean effort), `None` without effort answers.
+    pub fn ces(&self) -> Option<Estimate> {
+        self.ces
+    }
+
+    /// Returns the CSAT percentage, `None` without CSAT answers.
+    pub fn csat(&self) -> Option<Estimate> {
+        self.csat
+    }
+
+    /// Returns the estimate of `metric`.
+    pub fn get(&self, metric: Metric) -> Option<Estimate> {
+        match metric {
+            Metric::Nps => self.nps,
+            Metric::Ces => self.ces,
+            Metric::Csat => self.csat,
+        }
+    }
+}
+
+/// The least-squares slope of a metric across periods.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Trend {
+    slope: f64,
+    periods: usize,
+    interval: Option<Interval>,
+}
+
+impl Trend {
+    /// Returns the slope, in metric units per period.
+    pub fn slope(&self) -> f64 {
+        self.slope
+    }
+
+    /// Returns the number of periods with answers behind the slope (2 or
+    /// more).
+    pub fn periods(&self) -> usize {
+        self.periods
+    }
+
+    /// Returns the slope's confidence interval, `None` with only two
+    /// periods.
+    pub fn interval(&self) -> Option<Interval> {
+        self.interval
+    }
+
+    /// Returns `true` when the interval exists and excludes zero.
+    pub fn is_significant(&self) -> bool {
+        self.interval.is_some_and(|i| i.excludes_zero())
+    }
+}
+
+/// The change of a metric from one period to another.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Change {
+    metric: Metric,
+    from: Period,
+    to: Period,
+    difference: f64,
+    interval: Interval,
+}
+
+impl Change {
+    /// Returns the metric.
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// Returns the earlier period.
+    pub fn from(&self) -> Period {
+        self.from
+    }
+
+    /// Returns the later period.
+    pub fn to(&self) -> Period {
+        self.to
+    }
+
+    /// Returns the later value minus the earlier one.
+    pub fn difference(&self) -> f64 {
+        self.difference
+    }
+
+    /// Returns the confidence interval of the difference; it contains the
+    /// difference.
+    pub fn interval(&self) -> Interval {
+        self.interval
+    }
+
+    /// Returns `true` when the interval excludes zero.
+    pub fn is_significant(&self) -> bool {
+        self.interval.excludes_zero()
+    }
+}
+
+/// The metrics of one series (a group, a source, both or all rows) period
+/// by period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurveySeries<S, G> {
+    group: Option<G>,
+    source: Option<S>,
+    level: f64,
+    periods: Vec<PeriodMetrics>,
+    trends: [Option<Trend>; 3],
+}
+
+impl<S, G> SurveySeries<S, G> {
+    /// Returns the group, `None` when the split does not use groups.
+    pub fn group(&self) -> Option<&G> {
+        self.group.as_ref()
+    }
+
+    /// Returns the source, `None` when the split does not use sources.
+    pub fn source(&self) -> Option<&S> {
+        self.source.as_ref()
+    }
+
+    /// Returns the periods with rows, in time order.
+    pub fn periods(&self) -> &[PeriodMetrics] {
+        &self.periods
+    }
+
+    /// Returns the least-squares trend of `metric`, `None` when fewer than two
+    /// periods have answers for it.
+    pub fn trend(&self, metric: Metric) -> Option<Trend> {
+        self.trends[metric_slot(metric)]
+    }
+
+    /// Returns the change of `metric` from period `from` to period `to`, at
+    /// the report's confidence level; `None` when either period has fewer
+    /// than two answers for the metric.
+    pub fn change(&self, metric: Metric, from: Period, to: Period) -> Option<Change> {
+        let find = |p: Period| {
+            self.periods
+                .binary_search_by(|m| m.period.cmp(&p))
+                .ok()
+                .and_then(|i| self.periods[i].get(metric))
+        };
+        let (a, b) = (find(from)?, find(to)?);
+        let mut q = Quantiles::new(self.level).ok()?;
+        change(metric, from, to, a, b, &mut q)
+    }
+
+    /// Returns the change of `metric` between the last two periods with at
+    /// least two answers for it.
+    pub fn latest_change(&self, metric: Metric) -> Option<Change> {
+        let mut with = self
+            .periods
+            .iter()
+            .rev()
+            .filter(|m| m.get(metric).is_some_and(|e| e.n >= 2));
+        let to = with.next()?.period;
+        let from = with.next()?.period;
+        self.change(metric, from, to)
+    }
+}
+
+/// The result of [`survey_metrics`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SurveyReport<S, G> {
+    granularity: Granularity,
+    level: f64,
+    series: Vec<SurveySeries<S, G>>,
+    rows_after_as_of: u64,
+}
+
+impl<S, G> SurveyReport<S, G> {
+    /// Returns the series, ordered by group then source (absent keys first).
+    pub fn series(&self) -> &[SurveySeries<S, G>] {
+        &self.series
+    }
+
+    /// Returns the number of rows left out because they came after "as of".
+    pub fn rows_after_as_of(&self) -> u64 {
+        self.rows_after_as_of
+    }
+
+    /// Returns the granularity of the periods.
+    pub fn granularity(&self) -> Granularity {
+        self.granularity
+    }
+
+    /// Returns the confidence level of every interval.
+    pub fn level(&self) -> f64 {
+        self.level
+    }
+}
+
+fn metric_slot(metric: Metric) -> usize {
+    match metric {
+        Metric::Nps => 0,
+        Metric::Ces => 1,
+        Metric::Csat => 2,
+    }
+}
+
+/// Computes NPS, CES and CSAT per series and period, with intervals and
+/// trends, from the rows at or before `as_of`.
+///
+/// See the [module documentation](self) for the formulas. Runs in
+/// `O(n + c log c)` for `n` rows and `c` non-empty cells, with one hash
+/// lookup per row; the keys are borrowed, and cloned once per series.
+///
+/// # Errors
+///
+/// - [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+///   when the confidence level is not strictly between 0 and 1.
+/// - [`ErrorKind::LimitExceeded`](crate::error::ErrorKind::LimitExceeded)
+///   when the period of `as_of` or of a row cannot be represented (years
+///   beyond ±262,000).
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::insights::survey::{survey_metrics, Split, SurveyParams, SurveyRow};
+/// use custodia::model::EffortScore;
+///
+/// let at = Utc.with_ymd_and_hms(2026, 5, 4, 0, 0, 0).unwrap();
+/// let rows: Vec<_> = [(2, "app"), (4, "app"), (6, "web")]
+///     .into_iter()
+///     .map(|(e, source)| Ok(SurveyRow::new(at, source, ()).effort(EffortScore::new(e)?)))
+///     .collect::<custodia::Result<_>>()?;
+/// let params = SurveyParams::default().split(Split::Source);
+/// let report = survey_metrics(&rows, &params, at)?;
+/// let app = &report.series()[0];
+/// assert_eq!(app.source(), Some(&"app"));
+/// assert_eq!(app.periods()[0].ces().map(|e| e.value()), Some(3.0));
+/// assert!(!app.periods()[0].is_complete());
+/// # Ok::<(), custodia::Error>(())
+/// ```
+pub fn survey_metrics<S, G>(
+    rows: &[SurveyRow<S, G>],
+    params: &SurveyParams,
+    as_of: DateTime<Utc>,
+) -> Result<SurveyReport<S, G>>
+where
+    S: Clone + Ord + Hash,
+    G: Clone + Ord + Hash,
+{
+    let mut q = Quantiles::new(params.level)?;
+    let g = params.granularity;
+    g.period_of(as_of)?;
+    let (use_group, use_source) = match params.split {
+        Split::Group => (true, false),
+        Split::Source => (false, true),
+        Split::GroupAndSource => (true, true),
+        Split::Overall => (false, false),
+    };
+    let mut cells: HashMap<(Option<&G>, Option<&S>, Period), Tally> = HashMap::new();
+    let mut rows_after_as_of = 0;
+    for row in rows {
+        if row.at > as_of {
+            rows_after_as_of += 1;
+            continue;
+        }
+        let period = g.period_of(row.at)?;
+        let key = (
+            use_group.then_some(&row.group),
+            use_source.then_some(&row.source),
+            period,
+        );
+        cells.entry(key).or_default().add(row);
+    }
+    let mut by_series: BTreeMap<(Option<&G>, Option<&S>), Vec<(Period, Tally)>> = BTreeMap::new();
+    for ((group, source, period), tally) in cells {
+        by_series
+            .entry((group, source))
+            .or_default()
+            .push((period, tally));
+    }
+    let series = by_series
+        .into_iter()
+        .map(|((group, source), mut cells)| {
+            cells.sort_unstable_by_key(|&(p, _)| p);
+            let periods: Vec<PeriodMetrics> = cells
+                .iter()
+                .map(|&(period, t)| period_metrics(period, t, as_of, &mut q))
+                .collect();
+            let trends = METRICS.map(|m| trend(&periods, m, &mut q));
+            SurveySeries {
+                group: group.cloned(),
+                source: source.cloned(),
+                level: q.level(),
+                periods,
+                trends,
+            }
+        })
+        .collect();
+    Ok(SurveyReport {
+        granularity: g,
+        level: q.level(),
+        series,
+        rows_after_as_of,
+    })
+}
+
+fn period_metrics(
+    period: Period,
+    t: Tally,
+    as_of: DateTime<Utc>,
+    q: &mut Quantiles,
+) -> PeriodMetrics {
+    PeriodMetrics {
+        period,
+        complete: period.is_complete_at(as_of),
+        rows: t.rows,
+        promoters: t.promoters,
+        detractors: t.detractors,
+        satisfied: t.satisfied,
+        nps: nps_estimate(t.promoters, t.detractors, t.nps_n, q.z(), q.level()),
+        ces: ces_estimate(t.effort_sum, t.effort_sum_sq, t.effort_n, q),
+        csat: csat_estimate(t.satisfied, t.csat_n, q.z(), q.level()),
+    }
+}
+
+fn nps_estimate(promoters: u64, detractors: u64, n: u64, z: f64, level: f64) -> Option<Estimate> {
+    if n == 0 {
+        return None;
+    }
+    let nf = n as f64;
+    let (pp, pd) = (promoters as f64 / nf, detractors as f64 / nf);
+    let value = 100.0 * (pp - pd);
+    let (standard_error, interval) = if n >= 2 {
+        // Var(p̂₊ − p̂₋) = (p₊(1 − p₊) + p₋(1 − p₋) + 2 p₊ p₋) / n
+        //             = (p₊ + p₋ − (p₊ − p₋)²) / n.
+        let var = ((pp + pd - (pp - pd).powi(2)) / nf).max(0.0);
+        let se = 100.0 * var.sqrt();
+        let lower = (value - z * se).clamp(-100.0, value);
+        let upper = (value + z * se).clamp(value, 100.0);
+        (Some(se), Some(Interval::new(lower, upper, level)))
+    } else {
+        (None, None)
+    };
+    Some(Estimate {
+        value,
+        n,
+        standard_error,
+        interval,
+    })
+}
+
+fn ces_estimate(sum: u64, sum_sq: u64, n: u64, q: &mut Quantiles) -> Option<Estimate> {
+    if n == 0 {
+        return None;
+    }
+    let nf = n as f64;
+    let value = sum as f64 / nf;
+    let (standard_error, interval) = if n >= 2 {
+        // s² = (n Σx² − (Σx)²) / (n (n − 1)), numerator exact in integers.
+        let num = u128::from(n) * u128::from(sum_sq) - u128::from(sum) * u128::from(sum);
+        let var = num as f64 / (nf * (nf - 1.0));
+        let se = (var / nf).sqrt();
+        let t = q.t(nf - 1.0);
+        // Rounding must not move the bounds past the mean or the scale.
+        let lower = (value - t * se).min(value);
+        let upper = (value + t * se).max(value);
+        (Some(se), Some(Interval::new(lower, upper, q.level())))
+    } else {
+        (None, None)
+    };
+    Some(Estimate {
+        value,
+        n,
+        standard_error,
+        interval,
+    })
+}
+
+fn csat_estimate(satisfied: u64, n: u64, z: f64, level: f64) -> Option<Estimate> {
+    if n == 0 {
+        return None;
+    }
+    let nf = n as f64;
+    let p = satisfied as f64 / nf;
+    let (standard_error, interval) = if n >= 2 {
+        let (lo, hi) = wilson(satisfied, n, z);
+        let se = 100.0 * (p * (1.0 - p) / nf).sqrt();
+        (Some(se), Some(Interval::new(100.0 * lo, 100.0 * hi, level)))
+    } else {
+        (None, None)
+    };
+    Some(Estimate {
+        value: 100.0 * p,
+        n,
+        standard_error,
+        interval,
+    })
+}
+
+/// Returns the change from `a` (in `from`) to `b` (in `to`), `None` when
+/// either has fewer than two answers.
+fn change(
+    metric: Metric,
+    from: Period,
+    to: Period,
+    a: Estimate,
+    b: Estimate,
+    q: &mut Quantiles,
+) -> Option<Change> {
+    let (ia, ib) = (a.interval?, b.interval?);
+    let (sa, sb) = (a.standard_error?, b.standard_error?);
+    let d = b.value - a.value;
+    let (lower, upper) = match metric {
+        Metric::Nps => {
+            let half = q.z() * sa.hypot(sb);
+            (d - half, d + half)
+        }
+        Metric::Csat => {
+            // Newcombe (1998), method 10, from the two Wilson intervals.
+            let lower = d - (b.value - ib.lower()).hypot(ia.upper() - a.value);
+            let upper = d + (ib.upper() - b.value).hypot(a.value - ia.lower());
+            (lower, upper)
+        }
+        Metric::Ces => {
+            // Welch's interval, Welch-Satterthwaite degrees of freedom.
+            let (va, vb) = (sa * sa, sb * sb);
+            let var = va + vb;
+            if var > 0.0 {
+                let (na, nb) = (a.n as f64 - 1.0, b.n as f64 - 1.0);
+                let df = var * var / (va * va / na + vb * vb / nb);
+                let half = q.t(df) * var.sqrt();
+                (d - half, d + half)
+            } else {
+                (d, d)
+            }
+        }
+    };
+    Some(Change {
+        metric,
+        from,
+        to,
+        difference: d,
+        interval: Interval::new(lower.min(d), upper.max(d), q.level()),
+    })
+}
+
+/// Returns the least-squares slope of `metric` on the period index.
+fn trend(periods: &[PeriodMetrics], metric: Metric, q: &mut Quantiles) -> Option<Trend> {
+    let first = periods.first()?.period.index();
+    // Offsets from the first period keep the sums small and exact-ish.
+    let points: Vec<(f64, f64)> = periods
+        .iter()
+        .filter_map(|m| Some(((m.period.index() - first) as f64, m.get(metric)?.value)))
+        .collect();
+    let k = points.len();
+    if k < 2 {
+        return None;
+    }
+    let kf = k as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / kf;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / kf;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    // Periods are distinct, so sxx > 0 for k >= 2.
+    let slope = sxy / sxx;
+    let interval = (k >= 3).then(|| {
+        let rss: f64 = points
+            .iter()
+            .map(|p| (p.1 - mean_y - slope * (p.0 - mean_x)).powi(2))
+            .sum();
+        let se = (rss / (kf - 2.0) / sxx).sqrt();
+        let half = q.t(kf - 2.0) * se;
+        Interval::new(
+            (slope - half).min(slope),
+            (slope + half).max(slope),
+            q.level(),
+        )
+    });
+    Some(Trend {
+        slope,
+        periods: k,
+        interval,
+    })
+}
