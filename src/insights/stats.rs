@@ -335,10 +335,10 @@ mod tests {
     fn wilson_matches_a_hand_computation() {
         // 8 of 10, z = 1.96: p = 0.8, z² = 3.8416, denom = 1.38416,
         // centre = (0.8 + 0.19208) / 1.38416 = 0.716738,
-        // half = 1.96 / 1.38416 · sqrt(0.016 + 0.009604) = 0.226625.
+        // half = 1.96 / 1.38416 · sqrt(0.016 + 0.009604) = 0.226576.
         let (lo, hi) = wilson(8, 10, 1.96);
-        assert_relative_eq!(lo, 0.490_1, epsilon = 1e-4);
-        assert_relative_eq!(hi, 0.943_4, epsilon = 1e-4);
+        assert_relative_eq!(lo, 0.716_738 - 0.226_576, epsilon = 1e-5);
+        assert_relative_eq!(hi, 0.716_738 + 0.226_576, epsilon = 1e-5);
         let (lo, hi) = wilson(0, 5, 1.96);
         assert_eq!(lo, 0.0);
         assert!(hi > 0.0 && hi < 1.0);

@@ -854,3 +854,377 @@ fn trend(periods: &[PeriodMetrics], metric: Metric, q: &mut Quantiles) -> Option
         interval,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use approx::assert_relative_eq;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn at(m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0).unwrap()
+    }
+
+    fn nps_row(t: DateTime<Utc>, score: i64) -> SurveyRow<&'static str, &'static str> {
+        SurveyRow::new(t, "web", "all").nps(Nps::new(score).unwrap())
+    }
+
+    fn csat_row(t: DateTime<Utc>, score: i64) -> SurveyRow<&'static str, &'static str> {
+        SurveyRow::new(t, "web", "all").csat(Csat::new(score).unwrap())
+    }
+
+    fn one_series<S: Clone, G: Clone>(r: &SurveyReport<S, G>) -> SurveySeries<S, G> {
+        assert_eq!(r.series().len(), 1);
+        r.series()[0].clone()
+    }
+
+    const Z95: f64 = 1.959_963_984_540_054;
+    const END: (u32, u32) = (12, 31);
+
+    #[test]
+    fn nps_and_its_multinomial_interval_match_a_hand_computation() {
+        // 5 promoters (10, 10, 9, 9, 9), 3 passives (7, 8, 8), 2 detractors (0, 6):
+        // p₊ = 0.5, p₋ = 0.2, NPS = 100 · 0.3 = 30;
+        // var = (0.5 + 0.2 − 0.3²) / 10 = 0.061, se = 100 · √0.061 = 24.6982;
+        // interval = 30 ± 1.959964 · 24.6982 = [−18.4075, 78.4075].
+        let rows: Vec<_> = [10, 10, 9, 9, 9, 7, 8, 8, 0, 6]
+            .into_iter()
+            .map(|s| nps_row(at(3, 2), s))
+            .collect();
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let m = one_series(&r).periods()[0];
+        assert_eq!((m.promoters(), m.detractors(), m.rows()), (5, 2, 10));
+        let e = m.nps().unwrap();
+        assert_relative_eq!(e.value(), 30.0, epsilon = 1e-12);
+        assert_relative_eq!(
+            e.standard_error().unwrap(),
+            100.0 * 0.061_f64.sqrt(),
+            epsilon = 1e-12
+        );
+        let i = e.interval().unwrap();
+        assert_relative_eq!(
+            i.lower(),
+            30.0 - Z95 * 24.698_178_070_456_94,
+            epsilon = 1e-6
+        );
+        assert_relative_eq!(i.upper(), 78.407_539_501_852_57, epsilon = 1e-6);
+        assert_eq!(i.level(), 0.95);
+        assert!(m.is_complete());
+    }
+
+    #[test]
+    fn ces_uses_the_student_t_interval() {
+        // Efforts 2, 4, 4, 6: mean 4, s² = (4 + 0 + 0 + 4) / 3 = 8/3,
+        // se = √(8/3 / 4) = 0.816497; t(0.975, 3 df) = 3.182446;
+        // interval = 4 ± 2.598457 = [1.401543, 6.598457].
+        let rows: Vec<_> = [2, 4, 4, 6]
+            .into_iter()
+            .map(|e| SurveyRow::new(at(3, 2), 'a', 1).effort(EffortScore::new(e).unwrap()))
+            .collect();
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let e = r.series()[0].periods()[0].ces().unwrap();
+        assert_eq!((e.value(), e.n()), (4.0, 4));
+        assert_relative_eq!(
+            e.standard_error().unwrap(),
+            (2.0_f64 / 3.0).sqrt(),
+            epsilon = 1e-12
+        );
+        let i = e.interval().unwrap();
+        assert_relative_eq!(
+            i.lower(),
+            4.0 - 3.182_446_305_284_263 * 0.816_496_580_927_726,
+            epsilon = 1e-8
+        );
+        assert_relative_eq!(i.upper(), 6.598_457, epsilon = 1e-6);
+    }
+
+    #[test]
+    fn csat_uses_the_wilson_interval() {
+        // 5, 4, 4, 5, 2: 4 of 5 satisfied, 80%. Wilson, z² = 3.841459:
+        // denom = 1 + z²/5 = 1.768292, centre = (0.8 + z²/10) / denom = 0.669656,
+        // half = z / denom · √(0.8 · 0.2 / 5 + z²/100) = 0.294121 → [37.5535%, 96.3776%].
+        let rows: Vec<_> = [5, 4, 4, 5, 2]
+            .into_iter()
+            .map(|s| csat_row(at(3, 2), s))
+            .collect();
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let e = r.series()[0].periods()[0].csat().unwrap();
+        assert_relative_eq!(e.value(), 80.0, epsilon = 1e-12);
+        let i = e.interval().unwrap();
+        assert_relative_eq!(i.lower(), 37.553_462_976_252_53, epsilon = 1e-6);
+        assert_relative_eq!(i.upper(), 96.377_589_136_756_98, epsilon = 1e-6);
+        assert_eq!(r.series()[0].periods()[0].satisfied(), 4);
+    }
+
+    #[test]
+    fn one_answer_has_a_value_but_no_interval_and_none_has_no_estimate() {
+        let rows = [nps_row(at(3, 2), 9)];
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let m = r.series()[0].periods()[0];
+        let e = m.nps().unwrap();
+        assert_eq!((e.value(), e.n()), (100.0, 1));
+        assert_eq!((e.standard_error(), e.interval()), (None, None));
+        assert_eq!((m.ces(), m.csat()), (None, None));
+        assert_eq!(r.series()[0].trend(Metric::Nps), None);
+        let empty: [SurveyRow<u8, u8>; 0] = [];
+        let r = survey_metrics(&empty, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        assert!(r.series().is_empty());
+    }
+
+    #[test]
+    fn trend_is_the_least_squares_slope_with_a_t_interval_and_gaps() {
+        // CSAT in January 2/4 = 50%, February 3/4 = 75%, April 4/4 = 100%
+        // (no answers in March): x = 0, 1, 3; y = 50, 75, 100.
+        // x̄ = 4/3, ȳ = 75, Sxx = 42/9, Sxy = 75, slope = 75 · 9 / 42 = 16.0714.
+        // Residuals −3.5714, 5.3571, −1.7857; RSS = 44.6429; se = √(RSS / 1 / Sxx) = 3.09295;
+        // t(0.975, 1 df) = 12.706205 → [−23.2282, 55.3711]: not significant.
+        let mut rows = Vec::new();
+        for (m, scores) in [(1, [5, 5, 1, 2]), (2, [5, 4, 4, 1]), (4, [4, 4, 5, 5])] {
+            rows.extend(scores.into_iter().map(|s| csat_row(at(m, 15), s)));
+        }
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let s = one_series(&r);
+        assert_eq!(s.periods().len(), 3);
+        let t = s.trend(Metric::Csat).unwrap();
+        assert_relative_eq!(t.slope(), 675.0 / 42.0, epsilon = 1e-10);
+        assert_eq!(t.periods(), 3);
+        let i = t.interval().unwrap();
+        assert_relative_eq!(i.lower(), -23.228_200_311_476_577, epsilon = 1e-6);
+        assert_relative_eq!(i.upper(), 55.371_057_454_333_716, epsilon = 1e-6);
+        assert!(!t.is_significant());
+        assert_eq!(s.trend(Metric::Nps), None);
+        // Two periods: a slope, no interval.
+        let two: Vec<_> = rows.iter().filter(|r| r.at() < at(3, 1)).cloned().collect();
+        let r = survey_metrics(&two, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let t = r.series()[0].trend(Metric::Csat).unwrap();
+        assert_eq!((t.slope(), t.interval()), (25.0, None));
+    }
+
+    #[test]
+    fn csat_change_uses_newcombes_hybrid_score_interval() {
+        // January 2/4 (Wilson [15.0039%, 84.9961%]), April 4/4 (Wilson
+        // [51.0109%, 100%]); d = 50;
+        // L = 50 − √((100 − 51.0109)² + (84.9961 − 50)²) = −10.2051,
+        // U = 50 + √((100 − 100)² + (50 − 15.0039)²) = 84.9961.
+        let mut rows = Vec::new();
+        rows.extend([5, 5, 1, 2].map(|s| csat_row(at(1, 15), s)));
+        rows.extend([4, 4, 5, 5].map(|s| csat_row(at(4, 15), s)));
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let s = one_series(&r);
+        let c = s.latest_change(Metric::Csat).unwrap();
+        assert_eq!(c.from().to_string(), "2026-01");
+        assert_eq!(c.to().to_string(), "2026-04");
+        assert_relative_eq!(c.difference(), 50.0, epsilon = 1e-12);
+        assert_relative_eq!(c.interval().lower(), -10.205_127_751_366_35, epsilon = 1e-6);
+        assert_relative_eq!(c.interval().upper(), 84.996_101_084_785_05, epsilon = 1e-6);
+        assert!(!c.is_significant());
+        assert_eq!(c.metric(), Metric::Csat);
+    }
+
+    #[test]
+    fn nps_change_adds_the_variances_and_can_be_significant() {
+        // March: 20 answers of 10 and 20 of 0 → NPS 0, var = (0.5 + 0.5 − 0)/40,
+        // se = 100 · √(1/40) = 15.8114. April: 36 of 10 and 4 of 0 → NPS 80,
+        // var = (0.9 + 0.1 − 0.64)/40 = 0.009, se = 9.48683.
+        // d = 80, se(d) = √(250 + 90) = 18.4391, half = 36.1399 → [43.8601, 116.1399].
+        // (The normal quantile is good to about 1e-9, hence the tolerance.)
+        let mut rows = Vec::new();
+        rows.extend((0..20).map(|_| nps_row(at(3, 5), 10)));
+        rows.extend((0..20).map(|_| nps_row(at(3, 6), 0)));
+        rows.extend((0..36).map(|_| nps_row(at(4, 5), 10)));
+        rows.extend((0..4).map(|_| nps_row(at(4, 6), 0)));
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let c = r.series()[0].latest_change(Metric::Nps).unwrap();
+        assert_relative_eq!(c.difference(), 80.0, epsilon = 1e-9);
+        assert_relative_eq!(
+            c.interval().lower(),
+            80.0 - Z95 * 340.0_f64.sqrt(),
+            epsilon = 1e-9
+        );
+        assert!(c.is_significant());
+    }
+
+    #[test]
+    fn ces_change_uses_welch() {
+        // A: 2, 4, 4, 6 (mean 4, s² = 8/3, n = 4); B: 5, 6, 7 (mean 6, s² = 1, n = 3).
+        // va = 2/3, vb = 1/3, var = 1; df = 1 / ((4/9)/3 + (1/9)/2) = 1 / (0.148148 + 0.055556)
+        // = 4.909091; t(0.975, 4.909) ≈ 2.58 (between 2.776 at 4 and 2.571 at 5).
+        let mut rows = Vec::new();
+        rows.extend(
+            [2, 4, 4, 6]
+                .map(|e| SurveyRow::new(at(1, 3), 0, 0).effort(EffortScore::new(e).unwrap())),
+        );
+        rows.extend(
+            [5, 6, 7].map(|e| SurveyRow::new(at(2, 3), 0, 0).effort(EffortScore::new(e).unwrap())),
+        );
+        let r = survey_metrics(&rows, &SurveyParams::default(), at(END.0, END.1)).unwrap();
+        let c = r.series()[0].latest_change(Metric::Ces).unwrap();
+        assert_relative_eq!(c.difference(), 2.0, epsilon = 1e-12);
+        let half = c.interval().upper() - 2.0;
+        assert!(half > 2.571 && half < 2.776, "{half}");
+        assert_relative_eq!(2.0 - c.interval().lower(), half, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn splits_make_the_series_and_late_rows_are_counted() {
+        let rows = vec![
+            SurveyRow::new(at(1, 1), "app", "gold").nps(Nps::new(10).unwrap()),
+            SurveyRow::new(at(1, 2), "web", "gold").nps(Nps::new(0).unwrap()),
+            SurveyRow::new(at(1, 3), "web", "silver").nps(Nps::new(9).unwrap()),
+            SurveyRow::new(at(6, 3), "web", "silver").nps(Nps::new(9).unwrap()),
+        ];
+        let as_of = at(2, 1);
+        let count = |split| {
+            let r = survey_metrics(&rows, &SurveyParams::default().split(split), as_of).unwrap();
+            assert_eq!(r.rows_after_as_of(), 1);
+            r.series()
+                .iter()
+                .map(|s| {
+                    (
+                        s.group().copied(),
+                        s.source().copied(),
+                        s.periods()[0].rows(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            count(Split::Group),
+            [(Some("gold"), None, 2), (Some("silver"), None, 1)]
+        );
+        assert_eq!(
+            count(Split::Source),
+            [(None, Some("app"), 1), (None, Some("web"), 2)]
+        );
+        assert_eq!(
+            count(Split::GroupAndSource),
+            [
+                (Some("gold"), Some("app"), 1),
+                (Some("gold"), Some("web"), 1),
+                (Some("silver"), Some("web"), 1)
+            ]
+        );
+        assert_eq!(count(Split::Overall), [(None, None, 3)]);
+    }
+
+    #[test]
+    fn iso_weeks_split_at_mondays_across_the_year_end() {
+        // 2026-12-31 (Thursday) and 2027-01-03 (Sunday) are both in 2026-W53;
+        // 2027-01-04 (Monday) opens 2027-W01.
+        let t = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 8, 0, 0).unwrap();
+        let rows = [
+            nps_row(t(2026, 12, 31), 9),
+            nps_row(t(2027, 1, 3), 9),
+            nps_row(t(2027, 1, 4), 9),
+        ];
+        let params = SurveyParams::default().granularity(Granularity::IsoWeek);
+        let r = survey_metrics(&rows, &params, t(2027, 2, 1)).unwrap();
+        let shown: Vec<_> = r.series()[0]
+            .periods()
+            .iter()
+            .map(|m| (m.period().to_string(), m.rows()))
+            .collect();
+        assert_eq!(
+            shown,
+            [("2026-W53".to_string(), 2), ("2027-W01".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn a_bad_level_is_an_invalid_parameter() {
+        let rows = [nps_row(at(1, 1), 9)];
+        for level in [0.0, 1.0, f64::NAN] {
+            let err =
+                survey_metrics(&rows, &SurveyParams::default().level(level), at(2, 1)).unwrap_err();
+            assert_eq!(err.kind(), crate::error::ErrorKind::InvalidParameter);
+        }
+    }
+
+    fn arb_rows() -> impl Strategy<Value = Vec<SurveyRow<u8, u8>>> {
+        let row = (
+            -3_000_000_000i64..3_000_000_000i64,
+            proptest::option::of(0i64..=10),
+            proptest::option::of(1i64..=7),
+            proptest::option::of(1i64..=5),
+            0u8..3,
+            0u8..3,
+        )
+            .prop_map(|(secs, nps, effort, csat, source, group)| {
+                let mut r =
+                    SurveyRow::new(DateTime::from_timestamp(secs, 0).unwrap(), source, group);
+                if let Some(s) = nps {
+                    r = r.nps(Nps::new(s).unwrap());
+                }
+                if let Some(s) = effort {
+                    r = r.effort(EffortScore::new(s).unwrap());
+                }
+                if let Some(s) = csat {
+                    r = r.csat(Csat::new(s).unwrap());
+                }
+                r
+            });
+        proptest::collection::vec(row, 0..200)
+    }
+
+    fn check_estimate(e: Option<Estimate>, lo: f64, hi: f64) -> Result<(), TestCaseError> {
+        if let Some(e) = e {
+            prop_assert!(e.n() >= 1);
+            prop_assert!(e.value().is_finite() && (lo..=hi).contains(&e.value()));
+            prop_assert_eq!(e.interval().is_some(), e.n() >= 2);
+            prop_assert_eq!(e.standard_error().is_some(), e.n() >= 2);
+            if let Some(i) = e.interval() {
+                prop_assert!(i.contains(e.value()), "{:?}", e);
+                prop_assert!(i.lower().is_finite() && i.upper().is_finite());
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn metrics_stay_in_range_and_ignore_row_order(
+            rows in arb_rows(),
+            as_of in -3_000_000_000i64..3_000_000_000i64,
+            g in 0usize..4,
+            split in 0usize..4,
+            rotate in 0usize..200,
+        ) {
+            let as_of = DateTime::from_timestamp(as_of, 0).unwrap();
+            let g = [Granularity::Day, Granularity::IsoWeek, Granularity::Month, Granularity::Quarter][g];
+            let split = [Split::Group, Split::Source, Split::GroupAndSource, Split::Overall][split];
+            let params = SurveyParams::default().granularity(g).split(split);
+            let report = survey_metrics(&rows, &params, as_of).unwrap();
+            let mut total = report.rows_after_as_of();
+            for s in report.series() {
+                for m in s.periods() {
+                    total += m.rows();
+                    prop_assert!(m.period().start() <= as_of);
+                    check_estimate(m.nps(), -100.0, 100.0)?;
+                    check_estimate(m.ces(), 1.0, 7.0)?;
+                    check_estimate(m.csat(), 0.0, 100.0)?;
+                }
+                for metric in METRICS {
+                    if let Some(t) = s.trend(metric) {
+                        prop_assert!(t.slope().is_finite());
+                        if let Some(i) = t.interval() {
+                            prop_assert!(i.contains(t.slope()));
+                        }
+                    }
+                    if let Some(c) = s.latest_change(metric) {
+                        prop_assert!(c.interval().contains(c.difference()));
+                    }
+                }
+            }
+            prop_assert_eq!(total, rows.len() as u64);
+            let mut shuffled = rows.clone();
+            shuffled.reverse();
+            if !shuffled.is_empty() {
+                let k = rotate % shuffled.len();
+                shuffled.rotate_left(k);
+            }
+            prop_assert_eq!(survey_metrics(&shuffled, &params, as_of).unwrap(), report);
+        }
+    }
+}
