@@ -1041,7 +1041,7 @@ mod tests {
         assert_relative_eq!(
             c.interval().lower(),
             80.0 - Z95 * 340.0_f64.sqrt(),
-            epsilon = 1e-9
+            epsilon = 1e-6
         );
         assert!(c.is_significant());
     }
