@@ -19,6 +19,8 @@ pub(crate) enum Detail {
     },
     /// An analysis whose output would exceed its documented cap.
     TooManyCells { cells: u128, max: usize },
+    /// More distinct customers than 32-bit ids can number.
+    TooManyCustomers,
 }
 
 impl fmt::Display for Detail {
@@ -34,6 +36,11 @@ impl fmt::Display for Detail {
                 "the cohort table would have {cells} cells, more than the limit of {max}; \
                  use a coarser granularity, a horizon or a higher limit"
             ),
+            Detail::TooManyCustomers => write!(
+                f,
+                "more than {} distinct customers in one cohort analysis",
+                u32::MAX
+            ),
         }
     }
 }
@@ -43,7 +50,9 @@ impl From<Detail> for Error {
     fn from(d: Detail) -> Error {
         let kind = match d {
             Detail::Setting { .. } => ErrorKind::InvalidParameter,
-            Detail::OutOfCalendar { .. } | Detail::TooManyCells { .. } => ErrorKind::LimitExceeded,
+            Detail::OutOfCalendar { .. }
+            | Detail::TooManyCells { .. }
+            | Detail::TooManyCustomers => ErrorKind::LimitExceeded,
         };
         Error::new(kind, d)
     }

@@ -7,6 +7,7 @@
 //! a warehouse, or on a test's hand-made values alike. None of them reads a
 //! clock: the time an analysis is "as of" is always an argument.
 
+pub mod cohort;
 mod error;
 mod period;
 mod stats;
