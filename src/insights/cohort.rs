@@ -254,7 +254,8 @@ impl CohortReport {
 /// use custodia::insights::cohort::transaction_activity;
 ///
 /// let day = NaiveDate::from_ymd_opt(2026, 1, 5).expect("valid date");
-/// let rows = transaction_activity(&[Transaction::new("c1", day, 12.5)?]);
+/// let transactions = [Transaction::new("c1", day, 12.5)?];
+/// let rows = transaction_activity(&transactions);
 /// assert_eq!(rows[0].0, "c1");
 /// assert_eq!(rows[0].1.to_rfc3339(), "2026-01-05T00:00:00+00:00");
 /// # Ok::<(), custodia::Error>(())
