@@ -317,54 +317,75 @@ where
         acquired_after_as_of: 0,
     };
 
-    // Dense ids and acquisition times.
+    // Dense ids and acquisition times. With acquisition at first activity
+    // the acquisition rows are the activity rows, so their ids are kept to
+    // spare a second lookup.
     let mut ids: HashMap<&K, u32> = HashMap::new();
     let mut acquired: Vec<DateTime<Utc>> = Vec::new();
-    let given = match acquisition {
-        Acquisition::FirstActivity => false,
-        Acquisition::Given(_) => true,
+    let (acquisitions, given): (&[(K, DateTime<Utc>)], bool) = match acquisition {
+        Acquisition::FirstActivity => (activity, false),
+        Acquisition::Given(rows) => (rows, true),
     };
-    let acquisitions: &[(K, DateTime<Utc>)] = match acquisition {
-        Acquisition::FirstActivity => activity,
-        Acquisition::Given(rows) => rows,
-    };
+    let mut row_ids: Vec<u32> = Vec::with_capacity(if given { 0 } else { activity.len() });
     for (key, at) in acquisitions {
         if *at > as_of {
             if !given {
                 report.rows_after_as_of += 1;
+                row_ids.push(u32::MAX);
             }
             continue;
         }
-        match ids.entry(key) {
+        let id = match ids.entry(key) {
             Entry::Occupied(e) => {
-                let slot = &mut acquired[*e.get() as usize];
+                let id = *e.get();
+                let slot = &mut acquired[id as usize];
                 *slot = (*slot).min(*at);
+                id
             }
             Entry::Vacant(e) => {
-                let id = u32::try_from(acquired.len()).map_err(|_| Detail::TooManyCustomers)?;
+                // u32::MAX marks rows after "as of", so ids stay below it.
+                let id = u32::try_from(acquired.len())
+                    .ok()
+                    .filter(|&id| id < u32::MAX)
+                    .ok_or(Detail::TooManyCustomers)?;
                 e.insert(id);
                 acquired.push(*at);
+                id
             }
+        };
+        if !given {
+            row_ids.push(id);
         }
     }
     if given {
         // Customers given with a time after "as of" are in no cohort.
-        let mut late: HashMap<&K, ()> = HashMap::new();
-        for (key, at) in acquisitions {
-            if *at > as_of && !ids.contains_key(key) {
-                late.insert(key, ());
-            }
-        }
+        let late: std::collections::HashSet<&K> = acquisitions
+            .iter()
+            .filter(|(key, at)| *at > as_of && !ids.contains_key(key))
+            .map(|(key, _)| key)
+            .collect();
         report.acquired_after_as_of = late.len() as u64;
     }
 
-    // Cohorts: the acquisition period of every customer.
+    // Cohorts: the acquisition period of every customer. Its period must be
+    // representable; every later instant up to `as_of` then is too.
     let mut cohort_of: Vec<i64> = Vec::with_capacity(acquired.len());
-    let mut sizes: BTreeMap<Period, u64> = BTreeMap::new();
+    let mut sizes: BTreeMap<i64, u64> = BTreeMap::new();
     for at in &acquired {
-        let c = g.period_of(*at)?;
-        cohort_of.push(c.index());
+        let c = g.index_of(*at);
+        cohort_of.push(c);
         *sizes.entry(c).or_default() += 1;
+    }
+    let mut table: Vec<Cohort> = Vec::with_capacity(sizes.len());
+    for (&c, &size) in &sizes {
+        let period = Period::from_index(g, c).ok_or(Detail::OutOfCalendar {
+            at: acquired[cohort_of.iter().position(|&x| x == c).unwrap_or(0)],
+        })?;
+        table.push(Cohort {
+            period,
+            size,
+            active: Vec::new(),
+        });
     }
     // Curve lengths, and the cap, before any allocation that depends on them.
     let horizon = params.horizon.map(i64::from);
@@ -372,65 +393,83 @@ where
         let len = (last_observed - c + 1).max(0);
         horizon.map_or(len, |h| len.min(h + 1))
     };
-    // Offsets are packed into 32 bits below, hence the second bound.
+    // Offsets are stored in 32 bits below, hence the second bound.
     let max = params.max_cells.min(u32::MAX as usize);
-    let cells: u128 = sizes.keys().map(|c| length(c.index()) as u128).sum();
+    let cells: u128 = sizes.keys().map(|&c| length(c) as u128).sum();
     if cells > max as u128 {
         return Err(Detail::TooManyCells { cells, max }.into());
     }
-    let position: HashMap<i64, usize> = sizes
-        .keys()
-        .enumerate()
-        .map(|(i, c)| (c.index(), i))
+    for cohort in &mut table {
+        cohort.active = vec![0; length(cohort.period.index()) as usize];
+    }
+    let cohort_indices: Vec<i64> = sizes.into_keys().collect();
+    let position: Vec<u32> = cohort_of
+        .iter()
+        .map(|c| cohort_indices.binary_search(c).unwrap_or(0) as u32)
         .collect();
-    let table: Vec<Cohort> = sizes
-        .into_iter()
-        .map(|(period, size)| Cohort {
-            period,
-            size,
-            active: vec![0; length(period.index()) as usize],
-        })
-        .collect();
-    let mut table = table;
 
-    // (customer, offset) pairs of observed activity, deduplicated by sorting.
-    let mut pairs: Vec<u64> = Vec::with_capacity(activity.len());
-    for (key, at) in activity {
+    // (customer, offset) pairs of observed activity.
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(activity.len());
+    for (row, (key, at)) in activity.iter().enumerate() {
         if *at > as_of {
             if given {
                 report.rows_after_as_of += 1;
             }
             continue;
         }
-        let Some(&id) = ids.get(key) else {
-            report.rows_without_acquisition += 1;
-            continue;
+        let id = if given {
+            match ids.get(key) {
+                Some(&id) => id,
+                None => {
+                    report.rows_without_acquisition += 1;
+                    continue;
+                }
+            }
+        } else {
+            row_ids[row]
         };
         if *at < acquired[id as usize] {
             report.rows_before_acquisition += 1;
             continue;
         }
         let c = cohort_of[id as usize];
-        let k = g.period_of(*at)?.index() - c;
-        if k < 0 {
-            // `at >= acquired` puts `at` in the same period or a later one;
-            // this guard only keeps a bug from indexing out of range.
-            report.rows_before_acquisition += 1;
-            continue;
-        }
+        // `acquired <= at <= as_of`, so the period of `at` lies between two
+        // representable periods, at or after the cohort's.
+        let k = g.index_of(*at) - c;
         if k >= length(c) {
             report.rows_in_open_period += 1;
             continue;
         }
-        // 0 <= k < length(c) <= max <= u32::MAX, so k fits in 32 bits.
-        pairs.push(u64::from(id) << 32 | k as u64);
+        // 0 <= k < length(c) <= max <= u32::MAX.
+        pairs.push((id, k as u32));
     }
-    pairs.sort_unstable();
-    pairs.dedup();
-    for pair in pairs {
-        let id = (pair >> 32) as usize;
-        let k = (pair & u64::from(u32::MAX)) as usize;
-        table[position[&cohort_of[id]]].active[k] += 1;
+    // Group the pairs by customer (a counting sort on the dense ids), then
+    // count each customer's distinct offsets once.
+    let mut start = vec![0usize; acquired.len() + 1];
+    for &(id, _) in &pairs {
+        start[id as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut fill = start.clone();
+    let mut offsets = vec![0u32; pairs.len()];
+    for &(id, k) in &pairs {
+        offsets[fill[id as usize]] = k;
+        fill[id as usize] += 1;
+    }
+    drop(pairs);
+    for id in 0..acquired.len() {
+        let mine = &mut offsets[start[id]..start[id + 1]];
+        mine.sort_unstable();
+        let active = &mut table[position[id] as usize].active;
+        let mut previous = None;
+        for &k in mine.iter() {
+            if previous != Some(k) {
+                active[k as usize] += 1;
+                previous = Some(k);
+            }
+        }
     }
     report.cohorts = table;
     Ok(report)

@@ -63,8 +63,15 @@ impl Granularity {
     /// when the period's start or end (the next period's start) falls outside
     /// the dates `chrono` can represent (years beyond ±262,000).
     pub fn period_of(self, at: DateTime<Utc>) -> Result<Period> {
+        Period::from_index(self, self.index_of(at))
+            .ok_or_else(|| Detail::OutOfCalendar { at }.into())
+    }
+
+    /// Returns the index of the period that contains `at`, which may not be
+    /// representable as a [`Period`] at the very ends of the calendar.
+    pub(crate) fn index_of(self, at: DateTime<Utc>) -> i64 {
         let date = at.date_naive();
-        let index = match self {
+        match self {
             Granularity::Day => i64::from(date.num_days_from_ce()),
             Granularity::IsoWeek => {
                 // 0001-01-01 (day 1 from the common era) is a Monday, so
@@ -75,8 +82,7 @@ impl Granularity {
             }
             Granularity::Month => i64::from(date.year()) * 12 + i64::from(date.month0()),
             Granularity::Quarter => i64::from(date.year()) * 4 + i64::from(date.month0() / 3),
-        };
-        Period::from_index(self, index).ok_or_else(|| Detail::OutOfCalendar { at }.into())
+        }
     }
 
     /// Returns the start date of the period `index`, if representable.

@@ -628,27 +628,31 @@ where
         Split::GroupAndSource => (true, true),
         Split::Overall => (false, false),
     };
-    let mut cells: HashMap<(Option<&G>, Option<&S>, Period), Tally> = HashMap::new();
+    // Cells are keyed by period index; each cell's period is checked once.
+    let mut cells: HashMap<(Option<&G>, Option<&S>, i64), (Tally, DateTime<Utc>)> = HashMap::new();
     let mut rows_after_as_of = 0;
     for row in rows {
         if row.at > as_of {
             rows_after_as_of += 1;
             continue;
         }
-        let period = g.period_of(row.at)?;
         let key = (
             use_group.then_some(&row.group),
             use_source.then_some(&row.source),
-            period,
+            g.index_of(row.at),
         );
-        cells.entry(key).or_default().add(row);
+        cells
+            .entry(key)
+            .or_insert((Tally::default(), row.at))
+            .0
+            .add(row);
     }
     let mut by_series: BTreeMap<(Option<&G>, Option<&S>), Vec<(Period, Tally)>> = BTreeMap::new();
-    for ((group, source, period), tally) in cells {
+    for ((group, source, _), (tally, at)) in cells {
         by_series
             .entry((group, source))
             .or_default()
-            .push((period, tally));
+            .push((g.period_of(at)?, tally));
     }
     let series = by_series
         .into_iter()
