@@ -641,11 +641,10 @@ where
             use_source.then_some(&row.source),
             g.index_of(row.at),
         );
-        cells
-            .entry(key)
-            .or_insert((Tally::default(), row.at))
-            .0
-            .add(row);
+        let cell = cells.entry(key).or_insert((Tally::default(), row.at));
+        cell.0.add(row);
+        // The earliest instant names the cell in an error, whatever the order.
+        cell.1 = cell.1.min(row.at);
     }
     let mut by_series: BTreeMap<(Option<&G>, Option<&S>), Vec<(Period, Tally)>> = BTreeMap::new();
     for ((group, source, _), (tally, at)) in cells {
