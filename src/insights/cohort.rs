@@ -126,20 +126,10 @@ impl CohortParams {
 
 /// One acquisition cohort and its retention.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Cohort {
-    #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_period"))]
     period: Period,
     size: u64,
     active: Vec<u64>,
-}
-
-#[cfg(feature = "serde")]
-fn serialize_period<Z: serde::Serializer>(
-    p: &Period,
-    s: Z,
-) -> std::result::Result<Z::Ok, Z::Error> {
-    s.collect_str(p)
 }
 
 impl Cohort {

@@ -29,7 +29,6 @@ use crate::error::Result;
 /// # Ok::<(), custodia::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Interval {
     lower: f64,
     upper: f64,

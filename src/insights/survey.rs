@@ -249,7 +249,6 @@ impl SurveyParams {
 
 /// A metric's value in one period, with its sample size and uncertainty.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Estimate {
     value: f64,
     n: u64,
@@ -320,9 +319,7 @@ impl Tally {
 
 /// The metrics of one series in one period.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PeriodMetrics {
-    #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_period"))]
     period: Period,
     complete: bool,
     rows: u64,
@@ -332,14 +329,6 @@ pub struct PeriodMetrics {
     nps: Option<Estimate>,
     ces: Option<Estimate>,
     csat: Option<Estimate>,
-}
-
-#[cfg(feature = "serde")]
-fn serialize_period<Z: serde::Serializer>(
-    p: &Period,
-    s: Z,
-) -> std::result::Result<Z::Ok, Z::Error> {
-    s.collect_str(p)
 }
 
 impl PeriodMetrics {
@@ -400,7 +389,6 @@ impl PeriodMetrics {
 
 /// The least-squares slope of a metric across periods.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Trend {
     slope: f64,
     periods: usize,
