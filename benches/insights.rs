@@ -14,6 +14,8 @@
 
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
+// A bench over fixed, valid data: a failing unwrap is a broken bench.
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 

@@ -258,7 +258,8 @@ impl Quantiles {
 }
 
 fn t_quantile(level: f64, z: f64, df: f64) -> f64 {
-    if !(df > 0.0) {
+    // Callers pass df >= 1 (or Welch's df, above 1); NaN marks misuse.
+    if df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     if df >= 200.0 {

@@ -555,6 +555,12 @@ impl<S, G> SurveyReport<S, G> {
     }
 }
 
+/// A series: its group and source, each absent when the split ignores it.
+type SeriesKey<'r, S, G> = (Option<&'r G>, Option<&'r S>);
+
+/// A cell: a series and a period index.
+type CellKey<'r, S, G> = (Option<&'r G>, Option<&'r S>, i64);
+
 fn metric_slot(metric: Metric) -> usize {
     match metric {
         Metric::Nps => 0,
@@ -617,7 +623,7 @@ where
         Split::Overall => (false, false),
     };
     // Cells are keyed by period index; each cell's period is checked once.
-    let mut cells: HashMap<(Option<&G>, Option<&S>, i64), (Tally, DateTime<Utc>)> = HashMap::new();
+    let mut cells: HashMap<CellKey<'_, S, G>, (Tally, DateTime<Utc>)> = HashMap::new();
     let mut rows_after_as_of = 0;
     for row in rows {
         if row.at > as_of {
@@ -634,7 +640,7 @@ where
         // The earliest instant names the cell in an error, whatever the order.
         cell.1 = cell.1.min(row.at);
     }
-    let mut by_series: BTreeMap<(Option<&G>, Option<&S>), Vec<(Period, Tally)>> = BTreeMap::new();
+    let mut by_series: BTreeMap<SeriesKey<'_, S, G>, Vec<(Period, Tally)>> = BTreeMap::new();
     for ((group, source, _), (tally, at)) in cells {
         by_series
             .entry((group, source))
