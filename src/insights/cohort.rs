@@ -266,8 +266,9 @@ pub fn transaction_activity(transactions: &[Transaction]) -> Vec<(&str, DateTime
 /// retention curve over the fully observed periods as of `as_of`.
 ///
 /// See the [module documentation](self) for the definitions. Runs in
-/// `O(n log n)` for `n` rows (one hash lookup per row, one sort of the
-/// `(customer, offset)` pairs) plus the size of the table, at most
+/// `O(n)` for `n` rows (one or two hash lookups per row, a counting sort of
+/// the `(customer, offset)` pairs by customer, then a sort of each
+/// customer's own few offsets) plus the size of the table, at most
 /// `max_cells`.
 ///
 /// # Errors
