@@ -9,6 +9,7 @@ mod clv;
 mod consent;
 mod identity;
 mod ingest;
+mod insights;
 mod merge;
 mod model;
 mod pipeline;
