@@ -12,5 +12,6 @@ mod ingest;
 mod merge;
 mod model;
 mod pipeline;
+mod rfm;
 mod segment;
 mod sentiment;
