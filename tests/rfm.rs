@@ -102,7 +102,7 @@ fn pipeline_profiles_are_segmented_on_their_rfm() {
 
     let schema = extend_schema(UnifiedProfile::schema()).unwrap();
     let compile = |text: &str| Segment::parse(text).unwrap().compile(&schema).unwrap();
-    let at_risk = compile("rfm.segment == \"at_risk\" and rfm.monetary >= 4");
+    let at_risk = compile("rfm.segment = \"at_risk\" and rfm.monetary >= 4");
     let best = compile("rfm.score = 555 and count(purchase) >= 9 and geographic.country = \"PT\"");
 
     let mut seen = Vec::new();

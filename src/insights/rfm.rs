@@ -913,7 +913,7 @@ pub fn extend_schema(base: &Schema) -> Result<Schema> {
 /// use custodia::Segment;
 ///
 /// let schema = extend_schema(SourceRecord::schema())?;
-/// let segment = Segment::parse("rfm.segment == \"at_risk\" and rfm.monetary >= 4")?
+/// let segment = Segment::parse("rfm.segment = \"at_risk\" and rfm.monetary >= 4")?
 ///     .compile(&schema)?;
 ///
 /// let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();

@@ -97,9 +97,6 @@ pub(crate) fn lex(text: &str) -> Result<Vec<(Tok, Span)>, LexError> {
             b',' => (Tok::Comma, 1),
             b'+' => (Tok::Plus, 1),
             b'-' => (Tok::Minus, 1),
-            // `==` is accepted for `=`, as many query languages spell it;
-            // it prints back as `=`.
-            b'=' if two == Some(b'=') => (Tok::Eq, 2),
             b'=' => (Tok::Eq, 1),
             b'!' if two == Some(b'=') => (Tok::Ne, 2),
             b'~' if two == Some(b'=') => (Tok::TildeEq, 2),
@@ -315,14 +312,6 @@ mod tests {
                 Tok::Eof
             ]
         );
-    }
-
-    #[test]
-    fn double_equals_is_equals() {
-        assert_eq!(toks("a == 1"), toks("a = 1"));
-        assert_eq!(toks("a==1"), toks("a = 1"));
-        // Three signs are `==` then `=`, which the parser refuses.
-        assert_eq!(toks("a === 1")[1..3], [Tok::Eq, Tok::Eq]);
     }
 
     #[test]

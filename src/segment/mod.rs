@@ -61,7 +61,7 @@
 //!             | "in_segment" "(" string ")"
 //!             | operand cmp_op operand
 //!             | operand "in" "[" [ literal { "," literal } ] "]" ;
-//! cmp_op      = "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "~="
+//! cmp_op      = "=" | "!=" | "<" | "<=" | ">" | ">=" | "~="
 //!             | "contains" | "starts_with" | "ends_with" ;
 //! operand     = aggregate | "now" [ ( "-" | "+" ) duration ] | path | literal ;
 //! aggregate   = "count" "(" ( event | string ) [ "where" expr ] [ "within" duration ] ")"
