@@ -24,7 +24,7 @@
 //! - sort the `n` values from worst to best; a value with `below` values
 //!   worse than it and `equal` values equal to it (itself included) has the
 //!   mid-rank `below + (equal − 1) / 2`, counted from 0;
-//! - its score is `1 + ⌊5 · (2·below + equal) / (2n)⌋`, that is quintile of
+//! - its score is `1 + ⌊5 · (2·below + equal) / (2n)⌋`, that is the quintile of
 //!   `(mid-rank + ½) / n`, computed in integers.
 //!
 //! With `n` distinct values, the worst fifth scores 1 and the best fifth 5
