@@ -13,5 +13,6 @@ mod insights;
 mod merge;
 mod model;
 mod pipeline;
+mod rfm;
 mod segment;
 mod sentiment;

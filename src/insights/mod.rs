@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`survey`] | NPS, CES and CSAT per group, source and period, with confidence intervals, trends and changes |
 //! | [`cohort`] | acquisition cohorts, retention curves over fully observed periods, churn per cohort |
+//! | [`rfm`] | recency, frequency and monetary scores 1–5 on quintiles, named segments, readable in segment expressions |
 //!
 //! Time is cut into [`Period`]s of a [`Granularity`] (day, ISO 8601 week,
 //! month, quarter), always in UTC.
@@ -50,11 +51,41 @@
 //! # Ok::<(), custodia::Error>(())
 //! ```
 
+//!
+//! # RFM
+//!
+//! [`rfm`] scores recency, frequency and monetary value from 1 to 5 on
+//! quintiles and names the segment of each customer:
+//!
+//! ```
+//! use custodia::insights::rfm::{self, RfmSegment, RfmValues};
+//!
+//! // Days since the last purchase, purchases, total spend.
+//! let customers = [
+//!     RfmValues::new(3.0, 9, 640.0)?,
+//!     RfmValues::new(210.0, 7, 510.0)?,
+//!     RfmValues::new(400.0, 1, 12.0)?,
+//!     RfmValues::new(30.0, 2, 40.0)?,
+//!     RfmValues::new(90.0, 3, 80.0)?,
+//! ];
+//! // Five distinct values per dimension: one customer per quintile.
+//! let scores = rfm::score(&customers)?;
+//! assert_eq!(scores[0].to_string(), "555");
+//! assert_eq!(scores[0].segment(), RfmSegment::Champions);
+//! assert_eq!(scores[1].to_string(), "244"); // bought much, long ago
+//! assert_eq!(scores[1].segment(), RfmSegment::AtRisk);
+//! assert_eq!(scores[2].segment(), RfmSegment::Lost);
+//! assert_eq!(scores[3].segment(), RfmSegment::PotentialLoyalist);
+//! assert_eq!(scores[4].segment(), RfmSegment::NeedAttention);
+//! # Ok::<(), custodia::Error>(())
+//! ```
+
 mod error;
 mod period;
 mod stats;
 
 pub mod cohort;
+pub mod rfm;
 pub mod survey;
 
 pub use period::{Granularity, Period};

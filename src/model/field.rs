@@ -609,6 +609,34 @@ impl Schema {
     pub fn events(&self) -> impl Iterator<Item = &EventSpec> {
         self.events.values()
     }
+
+    /// Starts a builder that holds this schema's fields, open prefixes and
+    /// events, to declare more: the schema of a wrapper that adds fields
+    /// to a profile extends the profile's own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::model::{Cardinality, FieldPath, FieldType, SourceRecord};
+    ///
+    /// let schema = SourceRecord::schema()
+    ///     .to_builder()
+    ///     .field("score", FieldType::Float, Cardinality::One, "a computed score")?
+    ///     .build();
+    /// assert!(schema.field(&FieldPath::new("score")?).is_some());
+    /// assert!(schema.field(&FieldPath::new("geographic.country")?).is_some());
+    /// // Declaring a field the schema already has is refused.
+    /// assert!(SourceRecord::schema()
+    ///     .to_builder()
+    ///     .field("geographic.country", FieldType::Text, Cardinality::One, "again")
+    ///     .is_err());
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn to_builder(&self) -> SchemaBuilder {
+        SchemaBuilder {
+            schema: self.clone(),
+        }
+    }
 }
 
 /// Builds a [`Schema`]; see [`Schema::builder`].
