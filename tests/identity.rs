@@ -766,3 +766,32 @@ proptest! {
         prop_assert_eq!(model, again);
     }
 }
+
+#[test]
+fn stored_models_round_trip_and_other_shapes_are_refused() {
+    let model = trained();
+    let json = serde_json::to_value(model).unwrap();
+    let back: MatchModel = serde_json::from_value(json.clone()).unwrap();
+    // Weights are derived data: the model read back scores every level alike.
+    for f in Field::ALL {
+        for l in 0..f.levels().len() as u8 {
+            assert_eq!(back.level_weight(f, l), model.level_weight(f, l), "{f} {l}");
+        }
+    }
+    // A model stored with the given-name levels of an earlier version
+    // (one level fewer) would read "different" as another level: refused.
+    let mut old = json.clone();
+    old["m"][0].as_array_mut().unwrap().pop();
+    let err = serde_json::from_value::<MatchModel>(old).unwrap_err();
+    assert!(err.to_string().contains("train the model again"), "{err}");
+    // The household model's joint given name and birth date, likewise.
+    let mut old = json.clone();
+    if !old["household"].is_null() {
+        old["household"]["u"][0] = serde_json::json!([0.0, 0.5, 0.5]);
+        assert!(serde_json::from_value::<MatchModel>(old).is_err());
+    }
+    let mut bad = json;
+    bad["u"][2][1] = serde_json::json!(1.5);
+    let err = serde_json::from_value::<MatchModel>(bad).unwrap_err();
+    assert!(err.to_string().contains("outside 0..=1"), "{err}");
+}

@@ -961,6 +961,51 @@ impl TermFrequencies {
     }
 }
 
+/// Reads a stored table of `m` or `u` whose shape is `levels(field)` per
+/// field: a model stored with other levels (by an earlier version, whose
+/// levels meant other things) is refused rather than read wrongly.
+#[cfg(feature = "serde")]
+fn checked_table<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    levels: impl Fn(Field) -> usize,
+) -> std::result::Result<Vec<Vec<f64>>, D::Error> {
+    use serde::Deserialize;
+    let table = Vec::<Vec<f64>>::deserialize(d)?;
+    let shape_ok = table.len() == FIELDS
+        && Field::ALL
+            .iter()
+            .zip(&table)
+            .all(|(f, row)| row.len() == levels(*f));
+    if !shape_ok {
+        return Err(serde::de::Error::custom(
+            "the model's comparison levels differ from this version's: train the model again",
+        ));
+    }
+    if !table.iter().flatten().all(|p| (0.0..=1.0).contains(p)) {
+        return Err(serde::de::Error::custom(
+            "the model holds a probability outside 0..=1",
+        ));
+    }
+    Ok(table)
+}
+
+#[cfg(feature = "serde")]
+fn stored_table<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<Vec<f64>>, D::Error> {
+    checked_table(d, |f| f.levels().len())
+}
+
+#[cfg(feature = "serde")]
+fn stored_household_table<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<Vec<f64>>, D::Error> {
+    checked_table(d, |f| match f {
+        Field::GivenName => JOINT_LEVELS,
+        _ => f.levels().len(),
+    })
+}
+
 /// A trained Fellegi–Sunter model: `m` and `u` per level, a prior, term
 /// frequencies and the generic values of the training data.
 ///
@@ -971,7 +1016,9 @@ impl TermFrequencies {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MatchModel {
     prior: f64,
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "stored_table"))]
     m: Vec<Vec<f64>>,
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "stored_table"))]
     u: Vec<Vec<f64>>,
     tf: Vec<TermFrequencies>,
     generic: GenericValues,
@@ -1148,7 +1195,9 @@ fn household_counts() -> Vec<Vec<f64>> {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct HouseholdModel {
     prior: f64,
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "stored_household_table"))]
     m: Vec<Vec<f64>>,
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "stored_household_table"))]
     u: Vec<Vec<f64>>,
     iterations: usize,
     #[cfg_attr(feature = "serde", serde(default))]
