@@ -767,6 +767,7 @@ proptest! {
     }
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn stored_models_round_trip_and_other_shapes_are_refused() {
     let model = trained();
