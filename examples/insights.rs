@@ -1,0 +1,337 @@
+//! From messages to answers: the questions a business asks of its customers,
+//! on the quickstart's sample and the months before it.
+//!
+//! The quickstart's twelve customers (`examples/data/`) and their history
+//! since November 2025 (`examples/data/history/`: older orders, email and
+//! in-app surveys, support CSAT surveys, reviews) go through the same
+//! `Pipeline` as in the quickstart. Every figure below is read from the
+//! pipeline's persons and profiles, never from the raw messages: who said
+//! what and who bought what is whatever identity resolution and consent
+//! make of the records.
+//!
+//! Run it with `cargo run --release --example insights`.
+
+// An example's job is to print what it found.
+#![allow(clippy::print_stdout)]
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use custodia::clv::Transaction;
+use custodia::consent::{ConsentLedger, LawfulBasis, Purpose};
+use custodia::ingest::Ingestor;
+use custodia::insights::cohort::{cohorts, transaction_activity, Acquisition, CohortParams};
+use custodia::insights::rfm::{self, extend_schema, RfmFields, RfmScore, RfmValues};
+use custodia::insights::survey::{
+    survey_metrics, Estimate, Metric, Split, SurveyParams, SurveyRow, SurveySeries,
+};
+use custodia::insights::Granularity;
+use custodia::model::{Currency, EventKind, FieldAccess, FieldPath, SourceId, SourceRecord, Value};
+use custodia::pipeline::{PersonId, Pipeline};
+use custodia::sentiment::{Language, LexiconScorer, SentimentScorer};
+use custodia::{Segment, UnifiedProfile};
+
+/// Each source's messages, embedded so the example runs anywhere: first the
+/// quickstart's, then the months before them.
+const SOURCES: &[(&str, &str)] = &[
+    ("crm", include_str!("data/crm.json")),
+    ("web", include_str!("data/web.json")),
+    ("shop", include_str!("data/shop.json")),
+    ("support", include_str!("data/support.json")),
+    ("surveys", include_str!("data/surveys.json")),
+    ("shop", include_str!("data/history/shop.json")),
+    ("surveys", include_str!("data/history/surveys.json")),
+    ("web", include_str!("data/history/web.json")),
+    ("support", include_str!("data/history/support.json")),
+];
+
+/// Euros per unit of each currency the customers paid in (fixed for the
+/// example). RFM compares spend across customers, so it needs one currency;
+/// the pipeline never converts on its own.
+const EUR_PER_UNIT: &[(&str, f64)] = &[
+    ("EUR", 1.0),
+    ("USD", 0.92),
+    ("GBP", 1.17),
+    ("BRL", 0.17),
+    ("HUF", 0.0025),
+    ("IDR", 0.000_056),
+];
+
+fn main() -> custodia::Result<()> {
+    // The report is as of the first instant of April: March is the last
+    // complete month. Nothing below reads a clock.
+    let as_of = Utc
+        .with_ymd_and_hms(2026, 4, 1, 0, 0, 0)
+        .single()
+        .expect("a valid time");
+    let analytics = Purpose::Analytics;
+
+    // 1. The pipeline, built as the quickstart builds it: one shared
+    //    account id space, analytics on legitimate interests.
+    let accounts = SourceId::new("accounts")?;
+    let mut records: Vec<SourceRecord> = Vec::new();
+    for (source, json) in SOURCES {
+        let ingestor = Ingestor::new(source)?
+            .default_currency(Currency::new("EUR")?)
+            .id_space(accounts.clone());
+        records.extend(ingestor.batch(json)?);
+    }
+    let ledger = ConsentLedger::builder()
+        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+        .build()?;
+    let (pipeline, _) = Pipeline::builder().ledger(ledger).train_on(records)?;
+
+    // Each person's analytics profile as of the report: everything below
+    // reads these.
+    let mut profiles: BTreeMap<PersonId, UnifiedProfile> = BTreeMap::new();
+    for person in pipeline.persons() {
+        profiles.insert(person, pipeline.profile(person, &analytics, as_of)?);
+    }
+
+    println!("== 1. Persons ({} records)", pipeline.len());
+    let path = |p: &str| FieldPath::new(p);
+    let (given, family, country) = (
+        path("identity.given_name")?,
+        path("identity.family_name")?,
+        path("geographic.country")?,
+    );
+    let text = |profile: &UnifiedProfile, p: &FieldPath| match profile.first(p) {
+        Some(Value::Text(t)) => t.to_owned(),
+        _ => String::from("?"),
+    };
+    let mut names: BTreeMap<PersonId, String> = BTreeMap::new();
+    let mut market: BTreeMap<PersonId, &'static str> = BTreeMap::new();
+    for (&person, profile) in &profiles {
+        let name = match (text(profile, &given), text(profile, &family)) {
+            (g, f) if g == "?" && f == "?" => String::from("(anonymous visitor)"),
+            (g, f) => format!("{g} {f}"),
+        };
+        let home = text(profile, &country);
+        // Groups for the survey report: the market each person lives in.
+        let region = match home.as_str() {
+            "BR" | "US" => "Americas",
+            "ID" => "Asia",
+            "?" => "unknown",
+            _ => "Europe",
+        };
+        println!(
+            "  {:<5} {name:<19} {home:<2} {region:<8} {:>2} records, {:>2} events",
+            person.to_string(),
+            pipeline.members(person)?.len(),
+            profile.events().len()
+        );
+        names.insert(person, name);
+        market.insert(person, region);
+    }
+
+    // 2. Survey metrics. Each answer in a profile becomes a row: when, the
+    //    source whose record carried it (email surveys, the web app's
+    //    in-app prompt, support's post-ticket survey) and the person's
+    //    market.
+    let mut answers: Vec<SurveyRow<String, &str>> = Vec::new();
+    let mut nps_rows: Vec<(PersonId, DateTime<Utc>, custodia::model::Nps)> = Vec::new();
+    for (&person, profile) in &profiles {
+        for merged in profile.events() {
+            let EventKind::Survey(answer) = merged.event().kind() else {
+                continue;
+            };
+            let source = merged
+                .records()
+                .filter_map(|id| pipeline.store().record(id))
+                .map(|r| r.source().to_string())
+                .next()
+                .unwrap_or_default();
+            let at = merged.event().at();
+            answers.push(SurveyRow::from_answer(at, answer, source, market[&person]));
+            if let Some(nps) = answer.nps() {
+                nps_rows.push((person, at, nps));
+            }
+        }
+    }
+    let monthly = SurveyParams::default().granularity(Granularity::Month);
+    println!(
+        "\n== 2. Survey metrics ({} answers, 95% intervals)",
+        answers.len()
+    );
+    let overall = survey_metrics(&answers, &monthly.split(Split::Overall), as_of)?;
+    for series in overall.series() {
+        print_series("all", series);
+    }
+    println!("  per source:");
+    let by_source = survey_metrics(&answers, &monthly.split(Split::Source), as_of)?;
+    for series in by_source.series() {
+        let name = series.source().map_or("?", String::as_str);
+        print_series(name, series);
+    }
+    println!("  per market:");
+    let by_market = survey_metrics(&answers, &monthly, as_of)?;
+    for series in by_market.series() {
+        print_series(series.group().copied().unwrap_or("?"), series);
+    }
+
+    // 3. RFM. Each person's purchases (refunds do not count), converted to
+    //    euros, scored on quintiles of this population as of 31 March.
+    println!("\n== 3. RFM scores and segments (as of 2026-03-31, EUR)");
+    let rates: BTreeMap<&str, f64> = EUR_PER_UNIT.iter().copied().collect();
+    let mut purchases: Vec<Transaction> = Vec::new();
+    for &person in profiles.keys() {
+        for (currency, bought) in pipeline.purchases_by_currency(person, &analytics, as_of)? {
+            let code = currency.to_string();
+            let Some(rate) = rates.get(code.as_str()) else {
+                println!("  {person}: no rate for {code}, its purchases are left out");
+                continue;
+            };
+            for t in bought {
+                purchases.push(Transaction::new(t.customer(), t.at(), t.amount() * rate)?);
+            }
+        }
+    }
+    let last_day = as_of.date_naive().pred_opt().expect("a valid date");
+    let values = rfm::values_from_transactions(&purchases, last_day)?;
+    let population: Vec<_> = values.iter().map(|(_, v)| *v).collect();
+    let scores = rfm::score(&population)?;
+    // Purchases are keyed by the person's id (its text form).
+    let rfm_of: BTreeMap<&str, (RfmValues, RfmScore)> = values
+        .iter()
+        .zip(&scores)
+        .map(|((who, v), score)| (who.as_str(), (*v, *score)))
+        .collect();
+    for &person in profiles.keys() {
+        let Some((v, score)) = rfm_of.get(person.to_string().as_str()) else {
+            continue; // never bought
+        };
+        println!(
+            "  {:<5} {:<19} {:>3} days, {:>2} purchase days, {:>7.2} EUR -> {score} {}",
+            person.to_string(),
+            names[&person],
+            v.recency(),
+            v.frequency(),
+            v.monetary(),
+            score.segment()
+        );
+    }
+    //    Scores are profile fields in segment expressions: an audience for a
+    //    win-back campaign, people who spent well but are slipping away.
+    let text_of_audience = r#"rfm.segment in ["at_risk", "cant_lose_them", "about_to_sleep"] or (rfm.recency <= 2 and rfm.monetary >= 3)"#;
+    let audience =
+        Segment::parse(text_of_audience)?.compile(&extend_schema(UnifiedProfile::schema())?)?;
+    let mut win_back = Vec::new();
+    for (&person, profile) in &profiles {
+        if let Some((_, score)) = rfm_of.get(person.to_string().as_str()) {
+            if audience.matches_at(&RfmFields::new(profile, *score), as_of) {
+                win_back.push(format!("{person} ({})", names[&person]));
+            }
+        }
+    }
+    println!("  win-back audience `{text_of_audience}`:");
+    println!("    {}", win_back.join(", "));
+
+    // 4. Acquisition cohorts: each person joins the cohort of the month of
+    //    their first purchase; retention counts who bought again k months
+    //    later, over the months fully observed by 31 March.
+    println!("\n== 4. Acquisition cohorts (first purchase, monthly)");
+    let activity = transaction_activity(&purchases);
+    let report = cohorts(
+        &activity,
+        Acquisition::FirstActivity,
+        &CohortParams::default().granularity(Granularity::Month),
+        as_of,
+    )?;
+    for cohort in report.cohorts() {
+        let curve: Vec<String> = cohort
+            .retention_curve()
+            .iter()
+            .map(|r| format!("{:>3.0}%", 100.0 * r))
+            .collect();
+        let churn = cohort
+            .churn()
+            .map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", 100.0 * c));
+        println!(
+            "  {} {:>2} people, retention {}, churn {churn}",
+            cohort.period(),
+            cohort.size(),
+            curve.join(" ")
+        );
+    }
+
+    // 5. Sentiment of each person's feedback, in the language of the record
+    //    that carried it (or the person's own). English and Portuguese
+    //    lexicons are bundled; other languages bring their own.
+    println!("\n== 5. Feedback sentiment (compound score in [-1, 1])");
+    let mut scorers: BTreeMap<Language, LexiconScorer> = BTreeMap::new();
+    let mut sentiment_rows: Vec<(PersonId, DateTime<Utc>, f64)> = Vec::new();
+    for &person in profiles.keys() {
+        for said in pipeline.feedback(person, &analytics, as_of)? {
+            let tag = said.language().map_or("?", |t| t.as_str());
+            let lang = tag
+                .parse::<Language>()
+                .ok()
+                .filter(|l| l.has_bundled_lexicon());
+            let Some(lang) = lang else {
+                println!("  (no lexicon for {tag}) {person} {}", said.text());
+                continue;
+            };
+            let scorer = match scorers.entry(lang) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(LexiconScorer::params(lang).build()?),
+            };
+            let score = scorer.score(said.text()).compound();
+            sentiment_rows.push((person, said.at(), score));
+            println!(
+                "  {score:+.3} {} {:<5} {}",
+                said.at().format("%Y-%m-%d"),
+                person.to_string(),
+                said.text()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Prints one survey series: NPS, CES and CSAT per month with intervals,
+/// then the trend of each metric.
+fn print_series(name: &str, series: &SurveySeries<String, &str>) {
+    println!("  {name}");
+    for m in series.periods() {
+        let complete = if m.is_complete() { "" } else { " (open)" };
+        println!(
+            "    {}{complete}: NPS {}  CES {}  CSAT {}",
+            m.period(),
+            show(m.nps(), 0),
+            show(m.ces(), 1),
+            show(m.csat(), 0)
+        );
+    }
+    for metric in [Metric::Nps, Metric::Ces, Metric::Csat] {
+        if let Some(trend) = series.trend(metric) {
+            let interval = trend.interval().map_or_else(String::new, |i| {
+                format!(" [{:+.1}, {:+.1}]", i.lower(), i.upper())
+            });
+            let verdict = if trend.is_significant() {
+                "significant"
+            } else {
+                "not significant"
+            };
+            println!(
+                "    trend {metric:?}: {:+.1} per month{interval} over {} months, {verdict}",
+                trend.slope(),
+                trend.periods()
+            );
+        }
+    }
+}
+
+/// Formats an estimate as `value [lower, upper] (n)`, or `-` when absent.
+fn show(estimate: Option<Estimate>, decimals: usize) -> String {
+    match estimate {
+        None => "-".to_owned(),
+        Some(e) => {
+            let interval = e.interval().map_or_else(String::new, |i| {
+                format!(" [{:.d$}, {:.d$}]", i.lower(), i.upper(), d = decimals)
+            });
+            format!("{:.d$}{interval} (n={})", e.value(), e.n(), d = decimals)
+        }
+    }
+}
