@@ -21,6 +21,8 @@ pub(crate) enum Detail {
     TooManyCells { cells: u128, max: usize },
     /// More distinct customers than 32-bit ids can number.
     TooManyCustomers,
+    /// A sentiment score outside −1..=1, or not a number.
+    Score { at: DateTime<Utc>, score: f64 },
 }
 
 impl fmt::Display for Detail {
@@ -41,6 +43,9 @@ impl fmt::Display for Detail {
                 "more than {} distinct customers in one cohort analysis",
                 u32::MAX
             ),
+            Detail::Score { at, score } => {
+                write!(f, "sentiment score {score} at {at} is outside -1..=1")
+            }
         }
     }
 }
@@ -50,6 +55,7 @@ impl From<Detail> for Error {
     fn from(d: Detail) -> Error {
         let kind = match d {
             Detail::Setting { .. } => ErrorKind::InvalidParameter,
+            Detail::Score { .. } => ErrorKind::InvalidInput,
             Detail::OutOfCalendar { .. }
             | Detail::TooManyCells { .. }
             | Detail::TooManyCustomers => ErrorKind::LimitExceeded,

@@ -1,5 +1,5 @@
 //! Answers to the questions a business asks of its customers: survey
-//! metrics, RFM scores and segments, cohorts and retention.
+//! metrics, RFM scores and segments, cohorts and retention, alerts.
 //!
 //! Every analysis here is a pure function of plain, documented inputs
 //! (answers, summaries, first and last purchase dates), so it can be run on
@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`survey`] | NPS, CES and CSAT per group, source and period, with confidence intervals, trends and changes |
 //! | [`cohort`] | acquisition cohorts, retention curves over fully observed periods, churn per cohort |
+//! | [`alert`] | customers whose feedback turns negative (sentiment drop, NPS drop) and segments whose NPS or sentiment moves past a threshold, with their evidence |
 //! | [`rfm`] | recency, frequency and monetary scores 1–5 on quintiles, named segments, readable in segment expressions |
 //!
 //! Time is cut into [`Period`]s of a [`Granularity`] (day, ISO 8601 week,
@@ -84,6 +85,7 @@ mod error;
 mod period;
 mod stats;
 
+pub mod alert;
 pub mod cohort;
 pub mod rfm;
 pub mod survey;
