@@ -4,10 +4,11 @@
 //! The quickstart's twelve customers (`examples/data/`) and their history
 //! since November 2025 (`examples/data/history/`: older orders, email and
 //! in-app surveys, support CSAT surveys, reviews) go through the same
-//! `Pipeline` as in the quickstart. Every figure below is read from the
-//! pipeline's persons and profiles, never from the raw messages: who said
-//! what and who bought what is whatever identity resolution and consent
-//! make of the records.
+//! `Pipeline` as in the quickstart, and out come the report's six parts:
+//! persons, survey metrics, RFM segments, cohorts, feedback sentiment and
+//! alerts. Every figure is read from the pipeline's persons and profiles,
+//! never from the raw messages: who said what and who bought what is
+//! whatever identity resolution and consent make of the records.
 //!
 //! Run it with `cargo run --release --example insights`.
 
@@ -22,6 +23,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use custodia::clv::Transaction;
 use custodia::consent::{ConsentLedger, LawfulBasis, Purpose};
 use custodia::ingest::Ingestor;
+use custodia::insights::alert::{
+    nps_alerts, segment_nps_alerts, segment_sentiment_alerts, sentiment_alerts, AlertParams,
+    Reason, Significance,
+};
 use custodia::insights::cohort::{cohorts, transaction_activity, Acquisition, CohortParams};
 use custodia::insights::rfm::{self, extend_schema, RfmFields, RfmScore, RfmValues};
 use custodia::insights::survey::{
@@ -286,6 +291,85 @@ fn main() -> custodia::Result<()> {
                 said.text()
             );
         }
+    }
+
+    // 6. Alerts: who needs attention, why, since when, with the evidence,
+    //    as data a program can act on (open a ticket, call the customer,
+    //    hold a campaign).
+    println!("\n== 6. Alerts");
+    let params = AlertParams::default();
+    //    A customer whose feedback turned negative: the mean of their last
+    //    two scores is negative and at least 0.5 below their earlier mean,
+    //    or both of their last two scores are negative.
+    for alert in sentiment_alerts(&sentiment_rows, &params, as_of)? {
+        let who = *alert.subject();
+        println!(
+            "  {who} {}: since {}, {}",
+            names[&who],
+            alert.since().format("%Y-%m-%d"),
+            alert.reason()
+        );
+        if let Reason::SentimentDrop {
+            earlier, recent, ..
+        } = alert.reason()
+        {
+            let show = |scores: &[(DateTime<Utc>, f64)]| -> String {
+                let parts: Vec<String> = scores
+                    .iter()
+                    .map(|(at, s)| format!("{} {s:+.2}", at.format("%m-%d")))
+                    .collect();
+                parts.join(", ")
+            };
+            println!(
+                "    evidence: earlier [{}], recent [{}]",
+                show(earlier.scores()),
+                show(recent.scores())
+            );
+        }
+    }
+    //    A customer whose latest NPS answer is a detractor's after a
+    //    promoter's or passive's.
+    for alert in nps_alerts(&nps_rows, &params, as_of)? {
+        let who = *alert.subject();
+        println!(
+            "  {who} {}: since {}, {}",
+            names[&who],
+            alert.since().format("%Y-%m-%d"),
+            alert.reason()
+        );
+    }
+    //    A market whose NPS or mean sentiment moved 20 points (0.25) or more
+    //    between its last two months with two answers. A dozen customers
+    //    prove little, so significance is not required here; the evidence
+    //    says whether the move was significant. (A month in which every
+    //    answer was a promoter's has a Wald interval of no width, so with
+    //    this few answers even "significant" deserves a second look.)
+    let segments = params.significance(Significance::NotRequired);
+    for alert in segment_nps_alerts(&by_market, &segments)? {
+        let (market, _) = alert.subject();
+        let verdict = if alert.reason().is_significant() {
+            "significant"
+        } else {
+            "not significant"
+        };
+        println!(
+            "  market {}: since {}, {} ({verdict})",
+            market.unwrap_or("?"),
+            alert.since().format("%Y-%m-%d"),
+            alert.reason()
+        );
+    }
+    let market_scores: Vec<(&str, DateTime<Utc>, f64)> = sentiment_rows
+        .iter()
+        .map(|&(person, at, score)| (market[&person], at, score))
+        .collect();
+    for alert in segment_sentiment_alerts(&market_scores, &segments, as_of)? {
+        println!(
+            "  market {}: since {}, {}",
+            alert.subject(),
+            alert.since().format("%Y-%m-%d"),
+            alert.reason()
+        );
     }
     Ok(())
 }
