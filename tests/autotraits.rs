@@ -55,6 +55,12 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::insights::cohort::CohortParams>();
     assert_auto::<custodia::insights::cohort::CohortReport>();
     assert_auto::<custodia::insights::cohort::Cohort>();
+    assert_auto::<custodia::insights::alert::AlertParams>();
+    assert_auto::<custodia::insights::alert::Significance>();
+    assert_auto::<custodia::insights::alert::Alert<String>>();
+    assert_auto::<custodia::insights::alert::Reason>();
+    assert_auto::<custodia::insights::alert::ScoreWindow>();
+    assert_auto::<custodia::insights::alert::PeriodMean>();
     assert_auto::<custodia::pipeline::Pipeline>();
     assert_auto::<custodia::pipeline::PipelineBuilder>();
     assert_auto::<custodia::pipeline::PersonId>();

@@ -1,7 +1,10 @@
-//! Survey metrics and cohorts through the public API.
+//! Survey metrics, cohorts and alerts through the public API.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use custodia::error::ErrorKind;
+use custodia::insights::alert::{
+    nps_alerts, segment_nps_alerts, segment_sentiment_alerts, sentiment_alerts, AlertParams, Reason,
+};
 use custodia::insights::cohort::{cohorts, Acquisition, CohortParams};
 use custodia::insights::survey::{survey_metrics, Metric, Split, SurveyParams, SurveyRow};
 use custodia::insights::Granularity;
@@ -138,4 +141,92 @@ fn granularity_json_shape() {
     ]
     "#
     );
+}
+
+#[test]
+fn a_hundred_kilobytes_of_scores_raise_one_alert_per_customer_that_turned() {
+    // 5,000 scores (over 100 KB of rows) of 50 customers over a year: each
+    // customer's scores are positive, and the even customers' last two
+    // are negative.
+    let mut rows: Vec<(u32, DateTime<Utc>, f64)> = Vec::new();
+    for i in 0..5_000u32 {
+        let customer = i % 50;
+        let at = t(2025, 1, 1) + Duration::hours(i64::from(i) * 7 / 4);
+        let turned = customer % 2 == 0 && i >= 4_900;
+        rows.push((customer, at, if turned { -0.6 } else { 0.4 }));
+    }
+    assert!(std::mem::size_of_val(rows.as_slice()) >= 100_000);
+    let params = AlertParams::default();
+    let alerts = sentiment_alerts(&rows, &params, t(2026, 1, 1)).unwrap();
+    let who: Vec<u32> = alerts.iter().map(|a| *a.subject()).collect();
+    assert_eq!(who, (0..50).step_by(2).collect::<Vec<u32>>());
+    for a in &alerts {
+        let Reason::SentimentDrop {
+            earlier, recent, ..
+        } = a.reason()
+        else {
+            panic!("{a:?}");
+        };
+        assert_eq!(earlier.scores().len(), 98);
+        assert!((recent.mean() + 0.6).abs() < 1e-12);
+        assert!((earlier.mean() - 0.4).abs() < 1e-12);
+    }
+    // Per segment (even and odd customers), by month: December's mean
+    // falls in the even segment only, from 0.4 in November.
+    let segments: Vec<(u32, DateTime<Utc>, f64)> =
+        rows.iter().map(|&(c, at, s)| (c % 2, at, s)).collect();
+    let december: Vec<f64> = segments
+        .iter()
+        .filter(|r| r.0 == 0 && r.1 >= t(2025, 12, 1) - Duration::hours(12))
+        .map(|r| r.2)
+        .collect();
+    let expected = december.iter().sum::<f64>() / december.len() as f64 - 0.4;
+    assert!(expected < -0.2);
+    let params = params.sentiment_change(0.2);
+    let moved = segment_sentiment_alerts(&segments, &params, t(2026, 1, 1)).unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(*moved[0].subject(), 0);
+    let Reason::SegmentSentiment { difference, .. } = moved[0].reason() else {
+        panic!("{:?}", moved[0]);
+    };
+    assert!(
+        (difference - expected).abs() < 1e-9,
+        "{difference} vs {expected}"
+    );
+}
+
+#[test]
+fn alerts_read_nps_answers_and_survey_reports() {
+    let nine = Nps::new(9).unwrap();
+    let three = Nps::new(3).unwrap();
+    let answers = [
+        ("ana", t(2026, 1, 5), nine),
+        ("ana", t(2026, 2, 5), three),
+        ("bob", t(2026, 1, 5), nine),
+    ];
+    let alerts = nps_alerts(&answers, &AlertParams::default(), t(2026, 3, 1)).unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].since(), t(2026, 2, 5));
+
+    let mut rows = Vec::new();
+    for d in 1..=25 {
+        rows.push(SurveyRow::new(t(2026, 1, d), "email", "gold").nps(nine));
+        rows.push(SurveyRow::new(t(2026, 2, d), "email", "gold").nps(three));
+    }
+    let report = survey_metrics(&rows, &SurveyParams::default(), t(2026, 3, 1)).unwrap();
+    let alerts = segment_nps_alerts(&report, &AlertParams::default()).unwrap();
+    assert_eq!(alerts[0].subject(), &(Some("gold"), None));
+    let Reason::SegmentNps { change, .. } = alerts[0].reason() else {
+        panic!("{:?}", alerts[0]);
+    };
+    assert_eq!(change.difference(), -200.0);
+}
+
+#[test]
+fn bad_alert_thresholds_are_typed_errors() {
+    let rows: [(u8, DateTime<Utc>, f64); 0] = [];
+    let err =
+        sentiment_alerts(&rows, &AlertParams::default().recent(0), t(2026, 1, 1)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    assert_eq!(err.to_string(), "recent 0 must be at least 1");
 }
