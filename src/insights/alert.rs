@@ -289,8 +289,8 @@ pub enum Reason {
         /// The last `recent` scores.
         recent: ScoreWindow,
     },
-    /// Each of a customer's last `recent` scores is negative (with no
-    /// earlier scores, or no drop from them).
+    /// Each of a customer's last `recent` scores is at or below
+    /// `negative_level` (with no earlier scores, or no drop from them).
     #[non_exhaustive]
     NegativeSentiment {
         /// The last `recent` scores.
@@ -728,7 +728,8 @@ where
 /// The interval of the difference is Welch's t interval (Welch–
 /// Satterthwaite degrees of freedom) at the parameters' level; with
 /// [`Significance::Required`] only differences whose interval excludes zero
-/// count. The alert ([`Reason::SegmentSentiment`]) is
+/// count; when both periods' scores are all alike the interval has no
+/// width, so any move is significant. The alert ([`Reason::SegmentSentiment`]) is
 /// [`since`](Alert::since) the start of the later period. Runs in
 /// `O(n log n)` for `n` rows (one sort).
 ///
