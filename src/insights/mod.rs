@@ -87,6 +87,7 @@ mod stats;
 pub mod cohort;
 pub mod rfm;
 pub mod survey;
+pub mod text;
 
 pub use period::{Granularity, Period};
 pub use stats::Interval;

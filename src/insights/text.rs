@@ -1,0 +1,1328 @@
+//! Key phrases of feedback texts per group and period, and the phrases
+//! rising and falling between two periods.
+//!
+//! The input is a slice of plain rows `(group, at, language, text)`: a group
+//! key of the caller's choosing (a segment name, an RFM group, `()` for
+//! none), the time of the feedback, its [`Language`] and its text.
+//! [`key_phrases`] cuts time into [`Granularity`] periods (UTC) and returns
+//! the best phrases of every group and period; [`phrase_shifts`] compares two
+//! periods of each group by the share of texts that use each phrase.
+//!
+//! # The method: YAKE over one group and period
+//!
+//! Phrases are found with YAKE (Campos, Mangaravite, Pasquali, Jorge,
+//! Nunes, Jatowt, *YAKE! Keyword extraction from single documents using
+//! multiple local features*, Information Sciences 509, 2020), an
+//! unsupervised method that needs no training data and no dictionary beyond
+//! a stopword list, so it works alike in every language. The texts of one
+//! group and period form the corpus; everything below is counted over it.
+//!
+//! 1. **Tokens.** Each text is split by the sentiment tokenizer
+//!    ([`TextTokenizer`](crate::sentiment::TextTokenizer): words of any
+//!    script, numbers, emoji, punctuation). A *sentence* ends at `.`, `!`,
+//!    `?`, `…`, `؟`, `。`, `！`, `？` or a line break. A *term* is a word,
+//!    lower-cased (`’` read as `'`). Numbers, words with digits (`2nd`,
+//!    `b2b`), words longer than [`MAX_WORD_BYTES`], emoji, emoticons and
+//!    punctuation are not terms: they break phrases and co-occurrence.
+//! 2. **Stopwords.** A term is a stopword in a text when the text's
+//!    language lists it (small lists of grammatical words bundled for every
+//!    [`Language`]; sources and licences in `data/text/README.md`) or when it
+//!    has fewer than three characters, as in YAKE's reference code.
+//! 3. **Term features** (paper, section 3.2), for each term `t` with `TF(t)`
+//!    occurrences:
+//!    - casing `T_Case = max(TF_U, TF_A) / (1 + ln TF)`, `TF_U` counting
+//!      capitalised occurrences that do not start a sentence and `TF_A` all
+//!      upper-case ones (two letters or more);
+//!    - position `T_Pos = ln(ln(3 + median))` of the sentence numbers
+//!      (0, 1, …) *within each text* where `t` occurs, once per sentence;
+//!      numbers above 7 count as 7, so a long text's tail weighs like its
+//!      eighth sentence;
+//!    - frequency `T_FNorm = TF / (mean + σ)` of the `TF` of the terms that
+//!      are stopwords in no text (population σ);
+//!    - relatedness `T_Rel = 1 + (D_L + D_R) · TF / max TF`, where `D_L` is the
+//!      number of distinct terms right before `t` over the number of times a
+//!      term stands right before it (window 1), `D_R` likewise after it;
+//!    - sentences `T_Sent` = sentences holding `t` / all sentences with terms;
+//!    - score `S(t) = T_Rel · T_Pos / (T_Case + T_FNorm / T_Rel + T_Sent / T_Rel)`.
+//! 4. **Candidates** are the runs of one to `max_words` (at most 3) terms
+//!    inside a sentence, unbroken, that neither start nor end with a
+//!    stopword of the text's language; a phrase's text is its terms joined by
+//!    one space.
+//! 5. **Phrase score** (eq. 12 of the paper) `S(kw) = Π S(t) / (TF(kw) · (1 + Σ S(t)))`,
+//!    where a stopword `s` inside the phrase between `a` and `b` contributes
+//!    `1 + (1 − P)` to the product and `−(1 − P)` to the sum, with
+//!    `P = (#a s / TF(a)) · (#s b / TF(b))`, the chance of the pair
+//!    following each other (a term that is a stopword in any text counts as
+//!    one inside a phrase). **Lower is better.**
+//! 6. **Near-duplicates** are dropped while taking phrases in order of
+//!    score: a phrase whose normalised Levenshtein similarity (over
+//!    characters) to one already taken exceeds `dedup_threshold` (0.9, as in
+//!    YAKE) is skipped. Ties in score are taken in the order of the phrase
+//!    texts.
+//!
+//! Every feature is computed from integer counts, so the results do not
+//! depend on the order of the rows, the thread count or the feature set.
+//!
+//! # Rising and falling phrases
+//!
+//! [`phrase_shifts`] takes, for each group, the best `top` phrases of each
+//! of two periods, and for each phrase in either list the number of texts of
+//! each period in which it is a candidate. Its *share* in a period is that
+//! number over the period's texts; the change is `share(to) − share(from)`
+//! with Newcombe's hybrid score interval (Newcombe, *Statistics in Medicine*
+//! 17, 1998, method 10, from the two Wilson intervals). Rising phrases have a
+//! positive change, falling ones a negative change; the counts are kept as
+//! evidence.
+//!
+//! # Cost and caps
+//!
+//! Each text is read up to [`MAX_TEXT_BYTES`] (100 KiB); a longer text is
+//! cut at the last character boundary before it (the cut may split a word)
+//! and counted in [`PhrasePeriod::truncated_texts`], never silently. The work
+//! is linear in the bytes read: hash lookups per word for the term, its pair
+//! with the previous term and its at most three candidates, then a sort of
+//! each corpus's candidates by score (`c log c`), and dedup against at most
+//! `top` (≤ [`MAX_TOP`]) phrases of at most `3 · MAX_WORD_BYTES + 2`
+//! bytes each. Under the `rayon` feature the groups and periods are
+//! analysed in parallel.
+//!
+//! # Examples
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use custodia::insights::text::{key_phrases, phrase_shifts, PhraseParams};
+//! use custodia::insights::Granularity;
+//! use custodia::sentiment::Language;
+//!
+//! let jan = Utc.with_ymd_and_hms(2026, 1, 12, 9, 0, 0).unwrap();
+//! let feb = Utc.with_ymd_and_hms(2026, 2, 9, 9, 0, 0).unwrap();
+//! let en = Language::English;
+//! let rows = [
+//!     ("vip", jan, en, "Late delivery again."),
+//!     ("vip", jan, en, "Late delivery, friendly support."),
+//!     ("vip", jan, en, "Friendly support as always."),
+//!     ("vip", feb, en, "The app crashes at login."),
+//!     ("vip", feb, en, "App crashes, friendly support though."),
+//!     ("vip", feb, en, "Support was friendly, but the app crashes."),
+//! ];
+//! let params = PhraseParams::default().granularity(Granularity::Month).top(3);
+//! let report = key_phrases(&rows, &params)?;
+//! let vip = &report.series()[0];
+//! let january: Vec<&str> = vip.periods()[0].phrases().iter().map(|p| p.text()).collect();
+//! assert_eq!(january, ["friendly support", "late delivery", "friendly"]);
+//!
+//! let (from, to) = (vip.periods()[0].period(), vip.periods()[1].period());
+//! let shifts = phrase_shifts(&rows, &params, from, to)?;
+//! let vip = &shifts.series()[0];
+//! let crashes = vip.rising().iter().find(|s| s.text() == "app crashes").expect("new in February");
+//! assert_eq!((crashes.from_texts(), crashes.to_texts()), (0, 3));
+//! assert!(crashes.is_significant()); // none of three, then all three
+//! // "late delivery": 2 of 3 texts → 0 of 3, the steepest fall.
+//! assert_eq!(vip.falling()[0].text(), "late delivery");
+//! assert_eq!(vip.falling()[0].difference(), -2.0 / 3.0);
+//! # Ok::<(), custodia::Error>(())
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+
+use super::error::Detail;
+use super::period::{Granularity, Period};
+use super::stats::{wilson, Interval, Quantiles};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sentiment::{FxHashMap, Language, TextTokenizer, TokenKind, Tokenizer};
+
+/// The most bytes of one text that are read: 100 KiB. A longer text is cut
+/// at the last character boundary at or before this many bytes and counted
+/// as truncated.
+pub const MAX_TEXT_BYTES: usize = 100 * 1024;
+
+/// The longest word, in bytes, that counts as a term; a longer one (a URL, a
+/// hash, a run of letters) breaks phrases like punctuation.
+pub const MAX_WORD_BYTES: usize = 64;
+
+/// The most phrases [`PhraseParams::top`] may ask for per group and period.
+pub const MAX_TOP: usize = 1000;
+
+/// Sentence numbers within a text above this one count as this one in the
+/// position feature.
+const LAST_POSITION: usize = 7;
+
+/// Settings of [`key_phrases`] and [`phrase_shifts`].
+///
+/// | setting | default | meaning | valid |
+/// |---|---|---|---|
+/// | `granularity` | `Month` | how time is cut into periods | any [`Granularity`] |
+/// | `top` | 10 | phrases kept per group and period | `1..=`[`MAX_TOP`] |
+/// | `max_words` | 3 | the longest phrase, in terms | `1..=3` |
+/// | `dedup_threshold` | 0.9 | similarity above which a phrase is a near-duplicate of a better one; 1 keeps all | `0..=1` |
+/// | `level` | 0.95 | confidence level of the change intervals | strictly between 0 and 1 |
+///
+/// Setters only record values; [`key_phrases`] and [`phrase_shifts`] check
+/// them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhraseParams {
+    granularity: Granularity,
+    top: usize,
+    max_words: usize,
+    dedup_threshold: f64,
+    level: f64,
+}
+
+impl Default for PhraseParams {
+    fn default() -> PhraseParams {
+        PhraseParams {
+            granularity: Granularity::Month,
+            top: 10,
+            max_words: 3,
+            dedup_threshold: 0.9,
+            level: 0.95,
+        }
+    }
+}
+
+impl PhraseParams {
+    /// Sets how time is cut into periods.
+    pub fn granularity(mut self, granularity: Granularity) -> PhraseParams {
+        self.granularity = granularity;
+        self
+    }
+
+    /// Sets how many phrases are kept per group and period.
+    pub fn top(mut self, top: usize) -> PhraseParams {
+        self.top = top;
+        self
+    }
+
+    /// Sets the longest phrase, in terms (1 to 3).
+    pub fn max_words(mut self, max_words: usize) -> PhraseParams {
+        self.max_words = max_words;
+        self
+    }
+
+    /// Sets the similarity (0 to 1) above which a phrase counts as a
+    /// near-duplicate of a better one.
+    pub fn dedup_threshold(mut self, threshold: f64) -> PhraseParams {
+        self.dedup_threshold = threshold;
+        self
+    }
+
+    /// Sets the confidence level of the change intervals of
+    /// [`phrase_shifts`].
+    pub fn level(mut self, level: f64) -> PhraseParams {
+        self.level = level;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |name, value: f64, rule| -> Result<()> {
+            Err(Detail::Setting { name, value, rule }.into())
+        };
+        if !(1..=MAX_TOP).contains(&self.top) {
+            return bad("top", self.top as f64, "between 1 and 1000");
+        }
+        if !(1..=3).contains(&self.max_words) {
+            return bad("max_words", self.max_words as f64, "between 1 and 3");
+        }
+        if !(0.0..=1.0).contains(&self.dedup_threshold) {
+            return bad("dedup_threshold", self.dedup_threshold, "between 0 and 1");
+        }
+        Quantiles::new(self.level).map(|_| ())
+    }
+}
+
+/// One key phrase of a group and period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyPhrase {
+    text: String,
+    score: f64,
+    occurrences: u64,
+    texts: u64,
+}
+
+impl KeyPhrase {
+    /// Returns the phrase: its terms, lower-cased, joined by one space.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Returns the YAKE score; lower is better, always positive.
+    pub fn score(&self) -> f64 {
+        self.score
+    }
+
+    /// Returns how many times the phrase occurs as a candidate.
+    pub fn occurrences(&self) -> u64 {
+        self.occurrences
+    }
+
+    /// Returns how many texts use the phrase.
+    pub fn texts(&self) -> u64 {
+        self.texts
+    }
+}
+
+/// The key phrases of one group in one period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhrasePeriod {
+    period: Period,
+    texts: u64,
+    truncated_texts: u64,
+    phrases: Vec<KeyPhrase>,
+}
+
+impl PhrasePeriod {
+    /// Returns the period.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// Returns the number of texts of the group in the period.
+    pub fn texts(&self) -> u64 {
+        self.texts
+    }
+
+    /// Returns how many of those texts were longer than [`MAX_TEXT_BYTES`]
+    /// and read only up to it.
+    pub fn truncated_texts(&self) -> u64 {
+        self.truncated_texts
+    }
+
+    /// Returns the best phrases, best (lowest score) first, at most `top`.
+    pub fn phrases(&self) -> &[KeyPhrase] {
+        &self.phrases
+    }
+}
+
+/// The key phrases of one group, period by period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhraseSeries<G> {
+    group: G,
+    periods: Vec<PhrasePeriod>,
+}
+
+impl<G> PhraseSeries<G> {
+    /// Returns the group key.
+    pub fn group(&self) -> &G {
+        &self.group
+    }
+
+    /// Returns the periods with texts, in time order.
+    pub fn periods(&self) -> &[PhrasePeriod] {
+        &self.periods
+    }
+}
+
+/// The result of [`key_phrases`]: one series per group, in group order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhraseReport<G> {
+    granularity: Granularity,
+    series: Vec<PhraseSeries<G>>,
+}
+
+impl<G> PhraseReport<G> {
+    /// Returns the series, one per group with texts, in the groups' order.
+    pub fn series(&self) -> &[PhraseSeries<G>] {
+        &self.series
+    }
+
+    /// Returns the granularity of the periods.
+    pub fn granularity(&self) -> Granularity {
+        self.granularity
+    }
+
+    /// Returns the number of texts read only up to [`MAX_TEXT_BYTES`], over
+    /// all groups and periods.
+    pub fn truncated_texts(&self) -> u64 {
+        self.series
+            .iter()
+            .flat_map(|s| &s.periods)
+            .map(|p| p.truncated_texts)
+            .sum()
+    }
+}
+
+/// How one phrase's share of texts changed between two periods.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhraseShift {
+    text: String,
+    from_texts: u64,
+    from_total: u64,
+    to_texts: u64,
+    to_total: u64,
+    interval: Interval,
+}
+
+impl PhraseShift {
+    /// Returns the phrase.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Returns the number of texts of the first period that use the phrase.
+    pub fn from_texts(&self) -> u64 {
+        self.from_texts
+    }
+
+    /// Returns the number of texts of the second period that use the phrase.
+    pub fn to_texts(&self) -> u64 {
+        self.to_texts
+    }
+
+    /// Returns the phrase's share of the first period's texts, in 0..=1.
+    pub fn from_share(&self) -> f64 {
+        self.from_texts as f64 / self.from_total as f64
+    }
+
+    /// Returns the phrase's share of the second period's texts, in 0..=1.
+    pub fn to_share(&self) -> f64 {
+        self.to_texts as f64 / self.to_total as f64
+    }
+
+    /// Returns the change of share, `to_share − from_share`, in −1..=1.
+    pub fn difference(&self) -> f64 {
+        self.to_share() - self.from_share()
+    }
+
+    /// Returns the change's confidence interval (Newcombe's hybrid score
+    /// interval).
+    pub fn interval(&self) -> Interval {
+        self.interval
+    }
+
+    /// Returns `true` when the interval excludes zero.
+    pub fn is_significant(&self) -> bool {
+        self.interval.excludes_zero()
+    }
+}
+
+/// The rising and falling phrases of one group between two periods.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShiftSeries<G> {
+    group: G,
+    from_total: u64,
+    to_total: u64,
+    rising: Vec<PhraseShift>,
+    falling: Vec<PhraseShift>,
+}
+
+impl<G> ShiftSeries<G> {
+    /// Returns the group key.
+    pub fn group(&self) -> &G {
+        &self.group
+    }
+
+    /// Returns the number of the group's texts in the first period.
+    pub fn from_texts(&self) -> u64 {
+        self.from_total
+    }
+
+    /// Returns the number of the group's texts in the second period.
+    pub fn to_texts(&self) -> u64 {
+        self.to_total
+    }
+
+    /// Returns the phrases whose share grew, largest growth first (ties in
+    /// phrase order). Empty when either period has no texts.
+    pub fn rising(&self) -> &[PhraseShift] {
+        &self.rising
+    }
+
+    /// Returns the phrases whose share shrank, largest fall first (ties in
+    /// phrase order). Empty when either period has no texts.
+    pub fn falling(&self) -> &[PhraseShift] {
+        &self.falling
+    }
+}
+
+/// The result of [`phrase_shifts`]: one series per group with texts in
+/// either period, in group order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShiftReport<G> {
+    from: Period,
+    to: Period,
+    series: Vec<ShiftSeries<G>>,
+}
+
+impl<G> ShiftReport<G> {
+    /// Returns the first period.
+    pub fn from(&self) -> Period {
+        self.from
+    }
+
+    /// Returns the second period.
+    pub fn to(&self) -> Period {
+        self.to
+    }
+
+    /// Returns the series, one per group, in the groups' order.
+    pub fn series(&self) -> &[ShiftSeries<G>] {
+        &self.series
+    }
+}
+
+/// Returns the best `top` phrases of every group and period of `rows`.
+///
+/// Each row is `(group, at, language, text)`. See the [module
+/// documentation](self) for the method. Runs in time linear in the bytes
+/// read (each text up to [`MAX_TEXT_BYTES`]) plus `c log c` for the `c`
+/// distinct candidates of each group and period.
+///
+/// # Errors
+///
+/// - [`ErrorKind::InvalidParameter`] when a setting is out of its range
+///   (see [`PhraseParams`]).
+/// - [`ErrorKind::LimitExceeded`] when the period of a row cannot be
+///   represented (years beyond ±262,000), or one group and period holds more
+///   than `u32::MAX` distinct terms.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::insights::text::{key_phrases, PhraseParams};
+/// use custodia::sentiment::Language;
+///
+/// let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+/// let rows = [
+///     ((), at, Language::Portuguese, "Entrega rápida e produto excelente."),
+///     ((), at, Language::Portuguese, "Produto excelente, recomendo!"),
+/// ];
+/// let report = key_phrases(&rows, &PhraseParams::default())?;
+/// let march = &report.series()[0].periods()[0];
+/// assert_eq!(march.texts(), 2);
+/// assert_eq!(march.phrases()[0].text(), "produto excelente");
+/// assert_eq!(march.phrases()[0].texts(), 2);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+pub fn key_phrases<G, T>(
+    rows: &[(G, DateTime<Utc>, Language, T)],
+    params: &PhraseParams,
+) -> Result<PhraseReport<G>>
+where
+    G: Ord + Clone,
+    T: AsRef<str>,
+{
+    params.check()?;
+    let buckets = Buckets::new(rows, params.granularity, |_| true)?;
+    let results = buckets.analyse(rows, |corpus| {
+        let phrases = corpus.best(params.top, params.dedup_threshold, params.max_words);
+        (corpus.texts, corpus.truncated, phrases)
+    })?;
+    let mut series: Vec<PhraseSeries<G>> = Vec::new();
+    let mut previous = None;
+    for ((gid, index), (texts, truncated_texts, phrases)) in buckets.keys.iter().zip(results) {
+        let period = Period::from_index(params.granularity, *index)
+            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, TextDetail::Period))?;
+        let entry = PhrasePeriod {
+            period,
+            texts,
+            truncated_texts,
+            phrases: phrases.into_iter().map(|(p, _)| p).collect(),
+        };
+        match series.last_mut() {
+            Some(s) if previous == Some(*gid) => s.periods.push(entry),
+            _ => series.push(PhraseSeries {
+                group: buckets.group(*gid).clone(),
+                periods: vec![entry],
+            }),
+        }
+        previous = Some(*gid);
+    }
+    Ok(PhraseReport {
+        granularity: params.granularity,
+        series,
+    })
+}
+
+/// Returns, for every group, the phrases whose share of texts rose and fell
+/// from period `from` to period `to`.
+///
+/// The phrases compared are the best `top` of each period (after
+/// near-duplicates are dropped); see the [module documentation](self).
+/// Phrases whose share did not change are in neither list. Runs like
+/// [`key_phrases`] on the rows of the two periods; rows of other periods
+/// cost one period lookup each.
+///
+/// # Errors
+///
+/// - [`ErrorKind::InvalidParameter`] when a setting is out of its range, or
+///   `from` or `to` is not of the granularity of `params`.
+/// - [`ErrorKind::LimitExceeded`] as for [`key_phrases`].
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::insights::text::{phrase_shifts, PhraseParams};
+/// use custodia::insights::Granularity;
+/// use custodia::sentiment::Language;
+///
+/// let q1 = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+/// let q2 = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+/// let de = Language::German;
+/// let rows = [
+///     ("web", q1, de, "Die Lieferung war pünktlich."),
+///     ("web", q1, de, "Pünktliche Lieferung, danke."),
+///     ("web", q2, de, "Die Lieferung kam zu spät."),
+///     ("web", q2, de, "Verspätete Lieferung und kaputte Verpackung."),
+/// ];
+/// let params = PhraseParams::default().granularity(Granularity::Quarter);
+/// let from = Granularity::Quarter.period_of(q1)?;
+/// let to = Granularity::Quarter.period_of(q2)?;
+/// let report = phrase_shifts(&rows, &params, from, to)?;
+/// let web = &report.series()[0];
+/// assert_eq!((web.from_texts(), web.to_texts()), (2, 2));
+/// assert!(web.rising().iter().any(|s| s.text() == "kaputte verpackung"));
+/// assert!(web.falling().iter().any(|s| s.text() == "pünktlich"));
+/// // "lieferung" is in every text of both quarters: no change, not listed.
+/// assert!(web.rising().iter().chain(web.falling()).all(|s| s.text() != "lieferung"));
+/// # Ok::<(), custodia::Error>(())
+/// ```
+pub fn phrase_shifts<G, T>(
+    rows: &[(G, DateTime<Utc>, Language, T)],
+    params: &PhraseParams,
+    from: Period,
+    to: Period,
+) -> Result<ShiftReport<G>>
+where
+    G: Ord + Clone,
+    T: AsRef<str>,
+{
+    params.check()?;
+    for p in [from, to] {
+        if p.granularity() != params.granularity {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                TextDetail::Granularity {
+                    period: p,
+                    expected: params.granularity,
+                },
+            ));
+        }
+    }
+    let z = Quantiles::new(params.level)?.z();
+    let (fi, ti) = (from.index(), to.index());
+    let buckets = Buckets::new(rows, params.granularity, |i| i == fi || i == ti)?;
+    let results = buckets.analyse(rows, |corpus| Side {
+        texts: corpus.texts,
+        best: corpus
+            .best(params.top, params.dedup_threshold, params.max_words)
+            .into_iter()
+            .map(|(p, key)| (p.text, key))
+            .collect(),
+        corpus,
+    })?;
+    // Gather both sides of each group.
+    let mut sides: BTreeMap<usize, [Option<Side>; 2]> = BTreeMap::new();
+    for ((gid, index), side) in buckets.keys.iter().zip(results) {
+        let slot = sides.entry(*gid).or_default();
+        if *index == fi {
+            slot[0] = Some(side);
+        } else {
+            slot[1] = Some(side);
+        }
+    }
+    let mut series = Vec::new();
+    for (gid, [a, b]) in &sides {
+        // With `from == to` the one corpus is both sides.
+        let b = if fi == ti { a } else { b };
+        let group = buckets.group(*gid).clone();
+        let from_total = a.as_ref().map_or(0, |s| s.texts);
+        let to_total = b.as_ref().map_or(0, |s| s.texts);
+        let (mut rising, mut falling) = (Vec::new(), Vec::new());
+        if let (Some(a), Some(b)) = (a, b) {
+            let mut phrases: Vec<&str> = a
+                .best
+                .iter()
+                .chain(&b.best)
+                .map(|(t, _)| t.as_str())
+                .collect();
+            phrases.sort_unstable();
+            phrases.dedup();
+            for text in phrases {
+                let (x, y) = (a.texts_with(text), b.texts_with(text));
+                if x * to_total == y * from_total {
+                    continue;
+                }
+                let shift = shift(text, (x, from_total), (y, to_total), z, params.level);
+                if shift.difference() > 0.0 {
+                    rising.push(shift);
+                } else {
+                    falling.push(shift);
+                }
+            }
+        }
+        // Compare exactly, in integers: y/n_to − x/n_from.
+        let key = |s: &PhraseShift| {
+            i128::from(s.to_texts) * i128::from(from_total)
+                - i128::from(s.from_texts) * i128::from(to_total)
+        };
+        rising.sort_by(|p, q| key(q).cmp(&key(p)).then_with(|| p.text.cmp(&q.text)));
+        falling.sort_by(|p, q| key(p).cmp(&key(q)).then_with(|| p.text.cmp(&q.text)));
+        series.push(ShiftSeries {
+            group,
+            from_total,
+            to_total,
+            rising,
+            falling,
+        });
+    }
+    Ok(ShiftReport { from, to, series })
+}
+
+fn shift(text: &str, from: (u64, u64), to: (u64, u64), z: f64, level: f64) -> PhraseShift {
+    let (pa, pb) = (
+        from.0 as f64 / from.1 as f64,
+        to.0 as f64 / to.1 as f64,
+    );
+    let (la, ua) = wilson(from.0, from.1, z);
+    let (lb, ub) = wilson(to.0, to.1, z);
+    let d = pb - pa;
+    // Newcombe (1998), method 10.
+    let lower = d - (pb - lb).hypot(ua - pa);
+    let upper = d + (ub - pb).hypot(pa - la);
+    PhraseShift {
+        text: text.to_owned(),
+        from_texts: from.0,
+        from_total: from.1,
+        to_texts: to.0,
+        to_total: to.1,
+        interval: Interval::new(lower.max(-1.0), upper.min(1.0), level),
+    }
+}
+
+/// One period of one group in [`phrase_shifts`].
+struct Side {
+    texts: u64,
+    best: Vec<(String, [u32; 3])>,
+    corpus: Corpus,
+}
+
+impl Side {
+    /// Returns the number of texts in which `phrase` is a candidate.
+    fn texts_with(&self, phrase: &str) -> u64 {
+        let mut key = [NONE; 3];
+        for (slot, word) in key.iter_mut().zip(phrase.split(' ')) {
+            match self.corpus.terms.get(word) {
+                Some(&id) => *slot = id,
+                None => return 0,
+            }
+        }
+        self.corpus.candidates.get(&key).map_or(0, |c| c.texts)
+    }
+}
+
+/// Why a text analysis failed, beyond the shared insights details.
+#[derive(Debug)]
+enum TextDetail {
+    /// A period asked for with another granularity than the analysis's.
+    Granularity {
+        period: Period,
+        expected: Granularity,
+    },
+    /// More distinct terms in one group and period than `u32` ids number.
+    TooManyTerms,
+    /// A period index whose dates cannot be represented (checked earlier).
+    Period,
+}
+
+impl fmt::Display for TextDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextDetail::Granularity { period, expected } => write!(
+                f,
+                "period {period} is a {:?} period, but the analysis cuts time by {expected:?}",
+                period.granularity()
+            ),
+            TextDetail::TooManyTerms => write!(
+                f,
+                "more than {} distinct terms in one group and period",
+                u32::MAX
+            ),
+            TextDetail::Period => f.write_str("a period cannot be represented"),
+        }
+    }
+}
+
+/// The rows of each (group, period), grouped.
+struct Buckets<'r, G> {
+    /// The distinct groups, in key order.
+    groups: Vec<&'r G>,
+    /// (group index in `groups`, period index) of each bucket, sorted.
+    keys: Vec<(usize, i64)>,
+    /// Where each bucket's rows start in `rows_by_bucket`, and its end.
+    starts: Vec<usize>,
+    rows_by_bucket: Vec<usize>,
+}
+
+impl<'r, G: Ord> Buckets<'r, G> {
+    fn new<T>(
+        rows: &'r [(G, DateTime<Utc>, Language, T)],
+        granularity: Granularity,
+        keep: impl Fn(i64) -> bool,
+    ) -> Result<Buckets<'r, G>> {
+        let mut ids: BTreeMap<&G, usize> = BTreeMap::new();
+        let mut tagged: Vec<(usize, i64, usize)> = Vec::with_capacity(rows.len());
+        let mut last: Option<(&G, usize)> = None;
+        for (i, (group, at, _, _)) in rows.iter().enumerate() {
+            let index = granularity.period_of(*at)?.index();
+            if !keep(index) {
+                continue;
+            }
+            // Rows often come sorted by group: skip the map on repeats.
+            let id = match last {
+                Some((g, id)) if g == group => id,
+                _ => {
+                    let next = ids.len();
+                    let id = *ids.entry(group).or_insert(next);
+                    last = Some((group, id));
+                    id
+                }
+            };
+            tagged.push((id, index, i));
+        }
+        // Renumber the groups in key order.
+        let mut rank = vec![0; ids.len()];
+        let mut groups = Vec::with_capacity(ids.len());
+        for (r, (g, id)) in ids.into_iter().enumerate() {
+            rank[id] = r;
+            groups.push(g);
+        }
+        for t in &mut tagged {
+            t.0 = rank[t.0];
+        }
+        tagged.sort_unstable();
+        let mut keys = Vec::new();
+        let mut starts = Vec::new();
+        let mut rows_by_bucket = Vec::with_capacity(tagged.len());
+        for (k, &(g, p, i)) in tagged.iter().enumerate() {
+            if keys.last() != Some(&(g, p)) {
+                keys.push((g, p));
+                starts.push(k);
+            }
+            rows_by_bucket.push(i);
+        }
+        starts.push(rows_by_bucket.len());
+        Ok(Buckets {
+            groups,
+            keys,
+            starts,
+            rows_by_bucket,
+        })
+    }
+
+    fn group(&self, index: usize) -> &'r G {
+        self.groups[index]
+    }
+
+    /// Builds the corpus of every bucket and maps it through `f`, in bucket
+    /// order (in parallel under `rayon`).
+    fn analyse<T, R, F>(&self, rows: &[(G, DateTime<Utc>, Language, T)], f: F) -> Result<Vec<R>>
+    where
+        T: AsRef<str>,
+        R: Send,
+        F: Fn(Corpus) -> R + Sync,
+    {
+        // Plain `(text, language)` pairs, so that the parallel part needs no
+        // bound on the caller's types.
+        let texts: Vec<(&str, Language)> = self
+            .rows_by_bucket
+            .iter()
+            .map(|&i| (rows[i].3.as_ref(), rows[i].2))
+            .collect();
+        let starts = &self.starts;
+        let one = |b: usize| -> Result<R> {
+            let mut corpus = Corpus::default();
+            for &(text, language) in &texts[starts[b]..starts[b + 1]] {
+                corpus.add(text, language)?;
+            }
+            Ok(f(corpus))
+        };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            (0..self.keys.len()).into_par_iter().map(one).collect()
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            (0..self.keys.len()).map(one).collect()
+        }
+    }
+}
+
+/// Marks the unused slots of a candidate's key.
+const NONE: u32 = u32::MAX;
+
+/// Counts of one term over a corpus.
+#[derive(Debug, Default)]
+struct TermStats {
+    tf: u64,
+    tf_acronym: u64,
+    tf_capital: u64,
+    /// Sentences holding the term.
+    sentences: u64,
+    /// The corpus-wide number of the last sentence counted in `sentences`.
+    last_sentence: u64,
+    /// How many of those sentences are the 1st, 2nd, … of their text.
+    positions: [u64; LAST_POSITION + 1],
+    /// One bit per language (`language_index`): a stopword in its texts.
+    stop_in: u32,
+    /// One bit per language: looked up already.
+    checked: u32,
+}
+
+/// Counts of one candidate phrase over a corpus.
+#[derive(Debug, Default)]
+struct Candidate {
+    occurrences: u64,
+    texts: u64,
+    /// The number of the last text counted in `texts`.
+    last_text: u64,
+}
+
+/// The counts of the texts of one group and period.
+#[derive(Debug, Default)]
+struct Corpus {
+    terms: FxHashMap<Box<str>, u32>,
+    stats: Vec<TermStats>,
+    /// How often term `a` stands right before term `b`, keyed `a << 32 | b`.
+    pairs: FxHashMap<u64, u64>,
+    candidates: FxHashMap<[u32; 3], Candidate>,
+    sentences: u64,
+    texts: u64,
+    truncated: u64,
+    /// Scratch: the lower-cased word being interned.
+    lower: String,
+    /// Scratch: the unbroken run of `(term, is a stopword here)`.
+    run: Vec<(u32, bool)>,
+}
+
+#[inline]
+fn pair(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+/// Returns whether a punctuation run ends a sentence.
+fn ends_sentence(punctuation: &str) -> bool {
+    punctuation
+        .chars()
+        .any(|c| matches!(c, '.' | '!' | '?' | '…' | '؟' | '。' | '！' | '？'))
+}
+
+/// Returns whether a word token can be a term: no digits, not too long.
+fn is_term(word: &str) -> bool {
+    word.len() <= MAX_WORD_BYTES && !word.bytes().any(|b| b.is_ascii_digit())
+        && !word.chars().any(char::is_numeric)
+}
+
+/// Returns whether `word` starts with an upper-case letter and has no other
+/// (YAKE's strict capital: `Paypal`, not `PayPal`).
+fn is_capitalised(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase) && !chars.any(char::is_uppercase)
+}
+
+/// Returns the longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+impl Corpus {
+    /// Adds one text in `language`.
+    fn add(&mut self, text: &str, language: Language) -> Result<()> {
+        self.texts += 1;
+        let text = if text.len() > MAX_TEXT_BYTES {
+            self.truncated += 1;
+            prefix(text, MAX_TEXT_BYTES)
+        } else {
+            text
+        };
+        let (bit, stops) = stopwords(language);
+        let bytes = text.as_bytes();
+        let mut sentence_in_text = 0usize;
+        let mut sentence_has_terms = false;
+        let mut first_word = true;
+        let mut previous: Option<u32> = None;
+        let mut last_end = 0;
+        self.run.clear();
+        for token in TextTokenizer::new().tokens(text) {
+            let span = token.span();
+            let line_break = bytes[last_end..span.start].contains(&b'\n');
+            last_end = span.end;
+            let word = token.text();
+            let ends = match token.kind() {
+                TokenKind::Word if is_term(word) => false,
+                TokenKind::Punctuation => ends_sentence(word),
+                _ => false,
+            };
+            if line_break || ends {
+                if sentence_has_terms {
+                    sentence_in_text += 1;
+                }
+                sentence_has_terms = false;
+                first_word = true;
+                previous = None;
+                self.flush();
+                if ends {
+                    continue;
+                }
+            }
+            if token.kind() != TokenKind::Word || !is_term(word) {
+                // Numbers, long words, emoji and punctuation break phrases.
+                previous = None;
+                self.flush();
+                first_word &= token.kind() == TokenKind::Punctuation;
+                continue;
+            }
+            if !sentence_has_terms {
+                self.sentences += 1;
+                sentence_has_terms = true;
+            }
+            let id = self.intern(word)?;
+            let stop = self.is_stopword(id, bit, stops);
+            let sentence = self.sentences;
+            let st = &mut self.stats[id as usize];
+            st.tf += 1;
+            if token.is_all_caps() && word.chars().nth(1).is_some() {
+                st.tf_acronym += 1;
+            } else if !first_word && is_capitalised(word) {
+                st.tf_capital += 1;
+            }
+            if st.last_sentence != sentence {
+                st.last_sentence = sentence;
+                st.sentences += 1;
+                st.positions[sentence_in_text.min(LAST_POSITION)] += 1;
+            }
+            if let Some(p) = previous {
+                *self.pairs.entry(pair(p, id)).or_default() += 1;
+            }
+            previous = Some(id);
+            self.run.push((id, stop));
+            first_word = false;
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// Returns the id of the lower-cased `word`, adding it if new.
+    fn intern(&mut self, word: &str) -> Result<u32> {
+        self.lower.clear();
+        if word.is_ascii() {
+            self.lower
+                .extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            for c in word.chars() {
+                if c == '’' {
+                    self.lower.push('\'');
+                } else {
+                    self.lower.extend(c.to_lowercase());
+                }
+            }
+        }
+        if let Some(&id) = self.terms.get(self.lower.as_str()) {
+            return Ok(id);
+        }
+        let id = u32::try_from(self.stats.len())
+            .ok()
+            .filter(|&id| id != NONE)
+            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, TextDetail::TooManyTerms))?;
+        self.terms.insert(self.lower.as_str().into(), id);
+        self.stats.push(TermStats::default());
+        Ok(id)
+    }
+
+    /// Returns whether term `id` (whose text is in `self.lower`) is a
+    /// stopword in the language of `bit`, looking it up once per language.
+    fn is_stopword(&mut self, id: u32, bit: u32, stops: &HashSet<&'static str>) -> bool {
+        let st = &mut self.stats[id as usize];
+        if st.checked & bit == 0 {
+            st.checked |= bit;
+            let short = self.lower.chars().nth(2).is_none();
+            if short || stops.contains(self.lower.as_str()) {
+                st.stop_in |= bit;
+            }
+        }
+        st.stop_in & bit != 0
+    }
+
+    /// Counts the candidates of the current run and clears it.
+    fn flush(&mut self) {
+        let run = &self.run;
+        for i in 0..run.len() {
+            if run[i].1 {
+                continue;
+            }
+            for n in 1..=3 {
+                let j = i + n - 1;
+                let Some(&(_, stop)) = run.get(j) else {
+                    break;
+                };
+                if stop {
+                    continue;
+                }
+                let mut key = [NONE; 3];
+                for (slot, (id, _)) in key.iter_mut().zip(&run[i..=j]) {
+                    *slot = *id;
+                }
+                let c = self.candidates.entry(key).or_default();
+                c.occurrences += 1;
+                if c.last_text != self.texts {
+                    c.last_text = self.texts;
+                    c.texts += 1;
+                }
+            }
+        }
+        self.run.clear();
+    }
+
+    /// Returns `S(t)` of every term (module documentation, step 3).
+    fn term_scores(&self) -> Vec<f64> {
+        let n = self.stats.len();
+        let (mut k, mut sum, mut sum2, mut max_tf) = (0u128, 0u128, 0u128, 0u64);
+        for st in &self.stats {
+            max_tf = max_tf.max(st.tf);
+            if st.stop_in == 0 {
+                k += 1;
+                sum += u128::from(st.tf);
+                sum2 += u128::from(st.tf) * u128::from(st.tf);
+            }
+        }
+        // Mean and population σ from integer sums, so that they do not
+        // depend on the order of the terms.
+        let norm = if k == 0 {
+            1.0
+        } else {
+            let mean = sum as f64 / k as f64;
+            let var = (k * sum2 - sum * sum) as f64 / (k * k) as f64;
+            let norm = mean + var.sqrt();
+            if norm > 0.0 {
+                norm
+            } else {
+                1.0
+            }
+        };
+        // (distinct neighbours, co-occurrences) on each side.
+        let mut left = vec![(0u64, 0u64); n];
+        let mut right = vec![(0u64, 0u64); n];
+        for (&key, &count) in &self.pairs {
+            let (a, b) = ((key >> 32) as usize, (key & u64::from(u32::MAX)) as usize);
+            right[a].0 += 1;
+            right[a].1 += count;
+            left[b].0 += 1;
+            left[b].1 += count;
+        }
+        let dispersion = |(distinct, total): (u64, u64)| {
+            if total == 0 {
+                0.0
+            } else {
+                distinct as f64 / total as f64
+            }
+        };
+        let sentences = self.sentences.max(1) as f64;
+        let max_tf = max_tf.max(1) as f64;
+        self.stats
+            .iter()
+            .enumerate()
+            .map(|(t, st)| {
+                let tf = st.tf as f64;
+                let casing = st.tf_acronym.max(st.tf_capital) as f64 / (1.0 + tf.ln());
+                let position = (3.0 + median(&st.positions)).ln().ln();
+                let frequency = tf / norm;
+                let relatedness = 1.0 + (dispersion(left[t]) + dispersion(right[t])) * tf / max_tf;
+                let spread = st.sentences as f64 / sentences;
+                relatedness * position
+                    / (casing + frequency / relatedness + spread / relatedness)
+            })
+            .collect()
+    }
+
+    /// Returns the best `top` candidates of at most `max_words` terms,
+    /// near-duplicates dropped, with their keys.
+    fn best(&self, top: usize, threshold: f64, max_words: usize) -> Vec<(KeyPhrase, [u32; 3])> {
+        let scores = self.term_scores();
+        let mut names: Vec<&str> = vec![""; self.stats.len()];
+        for (name, &id) in &self.terms {
+            names[id as usize] = name;
+        }
+        let words = |key: &[u32; 3]| key.iter().take_while(|&&t| t != NONE).count();
+        let text = |key: &[u32; 3]| {
+            let mut s = String::new();
+            for &t in key.iter().take_while(|&&t| t != NONE) {
+                if !s.is_empty() {
+                    s.push(' ');
+                }
+                s.push_str(names[t as usize]);
+            }
+            s
+        };
+        let mut scored: Vec<(f64, &[u32; 3], &Candidate)> = self
+            .candidates
+            .iter()
+            .filter(|(key, _)| words(key) <= max_words)
+            .map(|(key, c)| (self.phrase_score(&key[..words(key)], c, &scores), key, c))
+            .collect();
+        scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut chosen: Vec<(KeyPhrase, [u32; 3])> = Vec::new();
+        let mut i = 0;
+        while i < scored.len() && chosen.len() < top {
+            // Equal scores are taken in the order of their texts.
+            let score = scored[i].0;
+            let j = i + scored[i..]
+                .iter()
+                .take_while(|s| s.0.to_bits() == score.to_bits())
+                .count();
+            let mut tied: Vec<(String, usize)> = (i..j).map(|k| (text(scored[k].1), k)).collect();
+            tied.sort_unstable();
+            for (phrase, k) in tied {
+                if chosen.len() == top {
+                    break;
+                }
+                let near = chosen
+                    .iter()
+                    .any(|(p, _)| strsim::normalized_levenshtein(&p.text, &phrase) > threshold);
+                if near {
+                    continue;
+                }
+                let (_, key, c) = scored[k];
+                chosen.push((
+                    KeyPhrase {
+                        text: phrase,
+                        score,
+                        occurrences: c.occurrences,
+                        texts: c.texts,
+                    },
+                    *key,
+                ));
+            }
+            i = j;
+        }
+        chosen
+    }
+
+    /// Returns `S(kw)` of a candidate (module documentation, step 5).
+    fn phrase_score(&self, words: &[u32], c: &Candidate, scores: &[f64]) -> f64 {
+        let tf = |t: u32| self.stats[t as usize].tf.max(1) as f64;
+        let follows = |a: u32, b: u32| self.pairs.get(&pair(a, b)).copied().unwrap_or(0) as f64;
+        let (mut product, mut sum) = (1.0, 0.0);
+        for (j, &t) in words.iter().enumerate() {
+            let inner = j > 0 && j + 1 < words.len();
+            if inner && self.stats[t as usize].stop_in != 0 {
+                let (a, b) = (words[j - 1], words[j + 1]);
+                let p = (follows(a, t) / tf(a)) * (follows(t, b) / tf(b));
+                product *= 2.0 - p;
+                sum -= 1.0 - p;
+            } else {
+                product *= scores[t as usize];
+                sum += scores[t as usize];
+            }
+        }
+        product / (c.occurrences as f64 * (1.0 + sum))
+    }
+}
+
+/// Returns the median of the values `0..=LAST_POSITION` counted in `hist`
+/// (the mean of the two middle values for an even count), 0 when empty.
+fn median(hist: &[u64; LAST_POSITION + 1]) -> f64 {
+    let m: u64 = hist.iter().sum();
+    if m == 0 {
+        return 0.0;
+    }
+    let at = |rank: u64| {
+        let mut seen = 0;
+        for (value, &count) in hist.iter().enumerate() {
+            seen += count;
+            if rank < seen {
+                return value as f64;
+            }
+        }
+        LAST_POSITION as f64
+    };
+    0.5 * (at((m - 1) / 2) + at(m / 2))
+}
+
+/// The bundled stopword lists, one per language (see `data/text/README.md`).
+fn stopword_list(language: Language) -> (usize, &'static str) {
+    macro_rules! list {
+        ($i:expr, $code:literal) => {
+            (
+                $i,
+                include_str!(concat!("../../data/text/stopwords/", $code, ".txt")),
+            )
+        };
+    }
+    match language {
+        Language::Arabic => list!(0, "ar"),
+        Language::Danish => list!(1, "da"),
+        Language::Dutch => list!(2, "nl"),
+        Language::English => list!(3, "en"),
+        Language::Finnish => list!(4, "fi"),
+        Language::French => list!(5, "fr"),
+        Language::German => list!(6, "de"),
+        Language::Greek => list!(7, "el"),
+        Language::Hungarian => list!(8, "hu"),
+        Language::Indonesian => list!(9, "id"),
+        Language::Italian => list!(10, "it"),
+        Language::Norwegian => list!(11, "no"),
+        Language::Portuguese => list!(12, "pt"),
+        Language::Romanian => list!(13, "ro"),
+        Language::Russian => list!(14, "ru"),
+        Language::Spanish => list!(15, "es"),
+        Language::Swedish => list!(16, "sv"),
+        Language::Tamil => list!(17, "ta"),
+        Language::Turkish => list!(18, "tr"),
+    }
+}
+
+const LANGUAGES: usize = 19;
+
+/// Returns the bit of `language` and its stopword set, parsed on first use.
+fn stopwords(language: Language) -> (u32, &'static HashSet<&'static str>) {
+    static SETS: [OnceLock<HashSet<&'static str>>; LANGUAGES] =
+        [const { OnceLock::new() }; LANGUAGES];
+    let (index, list) = stopword_list(language);
+    let set = SETS[index].get_or_init(|| {
+        list.lines()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .collect()
+    });
+    (1 << index, set)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn scratch() {
+        let jan = Utc.with_ymd_and_hms(2026, 1, 12, 9, 0, 0).unwrap();
+        let feb = Utc.with_ymd_and_hms(2026, 2, 9, 9, 0, 0).unwrap();
+        let en = Language::English;
+        let rows = [
+            ("vip", jan, en, "Late delivery again."),
+            ("vip", jan, en, "Late delivery, friendly support."),
+            ("vip", jan, en, "Friendly support as always."),
+            ("vip", feb, en, "The app crashes at login."),
+            ("vip", feb, en, "App crashes, friendly support though."),
+            ("vip", feb, en, "Support was friendly, but the app crashes."),
+        ];
+        let params = PhraseParams::default().granularity(Granularity::Month).top(3);
+        let report = key_phrases(&rows, &params).unwrap();
+        println!("{report:#?}");
+        let vip = &report.series()[0];
+        let (from, to) = (vip.periods()[0].period(), vip.periods()[1].period());
+        let shifts = phrase_shifts(&rows, &params, from, to).unwrap();
+        println!("{shifts:#?}");
+    }
+}
