@@ -675,10 +675,7 @@ where
 }
 
 fn shift(text: &str, from: (u64, u64), to: (u64, u64), z: f64, level: f64) -> PhraseShift {
-    let (pa, pb) = (
-        from.0 as f64 / from.1 as f64,
-        to.0 as f64 / to.1 as f64,
-    );
+    let (pa, pb) = (from.0 as f64 / from.1 as f64, to.0 as f64 / to.1 as f64);
     let (la, ua) = wilson(from.0, from.1, z);
     let (lb, ub) = wilson(to.0, to.1, z);
     let d = pb - pa;
@@ -735,8 +732,19 @@ impl fmt::Display for TextDetail {
         match self {
             TextDetail::Granularity { period, expected } => write!(
                 f,
-                "period {period} is a {:?} period, but the analysis cuts time by {expected:?}",
-                period.granularity()
+                "period {period} is {}, but the analysis cuts time by {}",
+                match period.granularity() {
+                    Granularity::Day => "a day",
+                    Granularity::IsoWeek => "an ISO week",
+                    Granularity::Month => "a month",
+                    Granularity::Quarter => "a quarter",
+                },
+                match expected {
+                    Granularity::Day => "day",
+                    Granularity::IsoWeek => "ISO week",
+                    Granularity::Month => "month",
+                    Granularity::Quarter => "quarter",
+                }
             ),
             TextDetail::TooManyTerms => write!(
                 f,
@@ -915,7 +923,8 @@ fn ends_sentence(punctuation: &str) -> bool {
 
 /// Returns whether a word token can be a term: no digits, not too long.
 fn is_term(word: &str) -> bool {
-    word.len() <= MAX_WORD_BYTES && !word.bytes().any(|b| b.is_ascii_digit())
+    word.len() <= MAX_WORD_BYTES
+        && !word.bytes().any(|b| b.is_ascii_digit())
         && !word.chars().any(char::is_numeric)
 }
 
@@ -1139,8 +1148,7 @@ impl Corpus {
                 let frequency = tf / norm;
                 let relatedness = 1.0 + (dispersion(left[t]) + dispersion(right[t])) * tf / max_tf;
                 let spread = st.sentences as f64 / sentences;
-                relatedness * position
-                    / (casing + frequency / relatedness + spread / relatedness)
+                relatedness * position / (casing + frequency / relatedness + spread / relatedness)
             })
             .collect()
     }
@@ -1300,29 +1308,531 @@ fn stopwords(language: Language) -> (u32, &'static HashSet<&'static str>) {
 
 #[cfg(test)]
 mod tests {
+    use approx::assert_relative_eq;
     use chrono::TimeZone;
+    use proptest::prelude::*;
 
     use super::*;
 
+    fn at(month: u32, day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, month, day, 12, 0, 0).unwrap()
+    }
+
+    /// The phrases and scores of one text in English.
+    fn phrases(texts: &[&str], params: &PhraseParams) -> Vec<(String, f64)> {
+        let rows: Vec<_> = texts
+            .iter()
+            .map(|t| ((), at(3, 1), Language::English, *t))
+            .collect();
+        let report = key_phrases(&rows, params).unwrap();
+        report.series()[0].periods()[0]
+            .phrases()
+            .iter()
+            .map(|p| (p.text().to_owned(), p.score()))
+            .collect()
+    }
+
+    fn corpus(texts: &[(&str, Language)]) -> Corpus {
+        let mut c = Corpus::default();
+        for (t, l) in texts {
+            c.add(t, *l).unwrap();
+        }
+        c
+    }
+
+    fn stats<'c>(c: &'c Corpus, term: &str) -> &'c TermStats {
+        &c.stats[c.terms[term] as usize]
+    }
+
+    /// `S(t)` of a term alone in the first sentence, with the frequency
+    /// norm 1 and `T_Rel` as given: `T_Rel · ln ln 3 / (1/T_Rel + 1/T_Rel)`.
+    fn lone_score(relatedness: f64) -> f64 {
+        relatedness * 3f64.ln().ln() / (2.0 / relatedness)
+    }
+
     #[test]
-    fn scratch() {
-        let jan = Utc.with_ymd_and_hms(2026, 1, 12, 9, 0, 0).unwrap();
-        let feb = Utc.with_ymd_and_hms(2026, 2, 9, 9, 0, 0).unwrap();
-        let en = Language::English;
-        let rows = [
-            ("vip", jan, en, "Late delivery again."),
-            ("vip", jan, en, "Late delivery, friendly support."),
-            ("vip", jan, en, "Friendly support as always."),
-            ("vip", feb, en, "The app crashes at login."),
-            ("vip", feb, en, "App crashes, friendly support though."),
-            ("vip", feb, en, "Support was friendly, but the app crashes."),
+    fn two_words_score_as_computed_by_hand() {
+        // "slow" and "delivery": TF 1 each (mean 1, σ 0, so T_FNorm = 1),
+        // one sentence (T_Sent = 1, T_Pos = ln ln 3), no casing (the
+        // capital starts the sentence), and each the other's only neighbour:
+        // T_Rel = 1 + 1 · 1/1 = 2, so S = 2 ln ln 3 / (1/2 + 1/2) = 0.1880956.
+        let s = lone_score(2.0);
+        assert_relative_eq!(s, 0.188_095_6, max_relative = 1e-6);
+        let got = phrases(&["Slow delivery."], &PhraseParams::default());
+        let names: Vec<&str> = got.iter().map(|p| p.0.as_str()).collect();
+        // S(kw) = S² / (1 · (1 + 2S)) for the pair, S / (1 + S) alone; the
+        // two single words tie and come in text order.
+        assert_eq!(names, ["slow delivery", "delivery", "slow"]);
+        assert_relative_eq!(got[0].1, s * s / (1.0 + 2.0 * s), max_relative = 1e-12);
+        assert_relative_eq!(got[1].1, s / (1.0 + s), max_relative = 1e-12);
+        assert_eq!(got[1].1, got[2].1);
+    }
+
+    #[test]
+    fn a_stopword_inside_a_phrase_weighs_by_how_often_the_pair_follows() {
+        // "of" always follows "quality" and precedes "service": P = 1, so it
+        // adds 1 + (1 − 1) to the product and −(1 − 1) to the sum, and
+        // "quality of service" scores like "quality service" would. Its
+        // neighbours have T_Rel = 2 as above; "quality of" and "of
+        // service" end or start with a stopword and are no candidates.
+        let s = lone_score(2.0);
+        let got = phrases(&["Quality of service."], &PhraseParams::default());
+        let names: Vec<&str> = got.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(names, ["quality of service", "quality", "service"]);
+        assert_relative_eq!(got[0].1, s * s / (1.0 + 2.0 * s), max_relative = 1e-12);
+
+        // Twice "of" after "quality" but once "of" before "service": P = 1/2
+        // · 1/1 … and the pair probability changes the score.
+        let c = corpus(&[("Quality of service. Quality of life.", Language::English)]);
+        let of = c.terms["of"];
+        let (q, sv) = (c.terms["quality"], c.terms["service"]);
+        assert_eq!(c.pairs[&pair(q, of)], 2);
+        assert_eq!(c.pairs[&pair(of, sv)], 1);
+        let scores = c.term_scores();
+        let cand = &c.candidates[&[q, of, sv]];
+        let p = (2.0 / 2.0) * (1.0 / 1.0);
+        let want = scores[q as usize] * (2.0 - p) * scores[sv as usize]
+            / (1.0 * (1.0 + scores[q as usize] + scores[sv as usize] - (1.0 - p)));
+        assert_relative_eq!(
+            c.phrase_score(&[q, of, sv], cand, &scores),
+            want,
+            max_relative = 1e-12
+        );
+    }
+
+    #[test]
+    fn casing_counts_capitals_inside_sentences_and_acronyms() {
+        let c = corpus(&[(
+            "We love Acme and the NPS survey. Acme rocks! PayPal works. X",
+            Language::English,
+        )]);
+        // "Acme" once inside a sentence (counted), once at its start (not).
+        let acme = stats(&c, "acme");
+        assert_eq!((acme.tf, acme.tf_capital, acme.tf_acronym), (2, 1, 0));
+        assert_eq!(stats(&c, "nps").tf_acronym, 1);
+        // Strict capitals only: "PayPal" has an inner capital.
+        assert_eq!(stats(&c, "paypal").tf_capital, 0);
+        // One letter is no acronym.
+        assert_eq!(stats(&c, "x").tf_acronym, 0);
+        // Sentences: "We … survey", "Acme rocks", "PayPal works", "X".
+        assert_eq!(c.sentences, 4);
+        assert_eq!(acme.sentences, 2);
+        assert_eq!(acme.positions[..2], [1, 1]);
+    }
+
+    #[test]
+    fn positions_count_sentences_within_each_text() {
+        let c = corpus(&[
+            ("Great app.\nSlow refunds.", Language::English),
+            ("Slow refunds!", Language::English),
+        ]);
+        // A line break ends a sentence; each text counts from 0.
+        assert_eq!(stats(&c, "refunds").positions[..2], [1, 1]);
+        assert_eq!(stats(&c, "great").positions[..2], [1, 0]);
+        assert_eq!(c.sentences, 3);
+        assert_eq!(median(&stats(&c, "refunds").positions), 0.5);
+    }
+
+    #[test]
+    fn median_reads_the_histogram() {
+        let h = |v: &[u64]| {
+            let mut a = [0; LAST_POSITION + 1];
+            a[..v.len()].copy_from_slice(v);
+            a
+        };
+        assert_eq!(median(&h(&[])), 0.0);
+        assert_eq!(median(&h(&[1])), 0.0);
+        assert_eq!(median(&h(&[1, 0, 1])), 1.0);
+        assert_eq!(median(&h(&[2, 1])), 0.0);
+        assert_eq!(median(&h(&[0, 1, 0, 0, 1])), 2.5);
+        assert_eq!(median(&h(&[0, 0, 0, 0, 0, 0, 0, 3])), 7.0);
+    }
+
+    #[test]
+    fn numbers_emoji_and_punctuation_break_phrases() {
+        let c = corpus(&[(
+            "order 123 arrived 😀 broken, box b2b crushed",
+            Language::English,
+        )]);
+        let t = |w: &str| c.terms[w];
+        assert!(!c.candidates.contains_key(&[t("order"), t("arrived"), NONE]));
+        assert!(!c
+            .candidates
+            .contains_key(&[t("arrived"), t("broken"), NONE]));
+        assert!(!c.candidates.contains_key(&[t("broken"), t("box"), NONE]));
+        assert!(!c.terms.contains_key("123") && !c.terms.contains_key("b2b"));
+        assert!(!c.pairs.contains_key(&pair(t("box"), t("crushed"))));
+        let long = "a".repeat(MAX_WORD_BYTES + 1);
+        let c = corpus(&[(&format!("cold {long} coffee"), Language::English)]);
+        assert!(!c.terms.contains_key(long.as_str()));
+        assert!(!c
+            .pairs
+            .contains_key(&pair(c.terms["cold"], c.terms["coffee"])));
+    }
+
+    #[test]
+    fn every_language_has_a_clean_stopword_list() {
+        let samples = [
+            (Language::Arabic, "في"),
+            (Language::Danish, "og"),
+            (Language::Dutch, "het"),
+            (Language::English, "the"),
+            (Language::Finnish, "ja"),
+            (Language::French, "les"),
+            (Language::German, "und"),
+            (Language::Greek, "και"),
+            (Language::Hungarian, "az"),
+            (Language::Indonesian, "yang"),
+            (Language::Italian, "della"),
+            (Language::Norwegian, "og"),
+            (Language::Portuguese, "que"),
+            (Language::Romanian, "și"),
+            (Language::Russian, "и"),
+            (Language::Spanish, "los"),
+            (Language::Swedish, "och"),
+            (Language::Tamil, "அது"),
+            (Language::Turkish, "ve"),
         ];
-        let params = PhraseParams::default().granularity(Granularity::Month).top(3);
-        let report = key_phrases(&rows, &params).unwrap();
-        println!("{report:#?}");
-        let vip = &report.series()[0];
-        let (from, to) = (vip.periods()[0].period(), vip.periods()[1].period());
-        let shifts = phrase_shifts(&rows, &params, from, to).unwrap();
-        println!("{shifts:#?}");
+        assert_eq!(samples.len(), Language::all().count());
+        let mut bits = 0u32;
+        for (language, word) in samples {
+            let (bit, set) = stopwords(language);
+            assert!(set.contains(word), "{language}: {word}");
+            assert!(set.len() >= 40, "{language}: {} words", set.len());
+            assert_eq!(bits & bit, 0, "{language} shares a bit");
+            bits |= bit;
+            let (_, list) = stopword_list(language);
+            let words: Vec<&str> = list.lines().collect();
+            for w in &words {
+                assert_eq!(*w, w.trim(), "{language}: {w:?}");
+                assert_eq!(w.to_lowercase(), *w, "{language}: {w}");
+            }
+            assert_eq!(words.len(), set.len(), "{language}: duplicates");
+        }
+    }
+
+    #[test]
+    fn phrases_never_start_or_end_with_a_stopword_in_any_language() {
+        let rows = [
+            (
+                "hu",
+                at(2, 2),
+                Language::Hungarian,
+                "A szállítás nagyon lassú volt, de a termék kiváló.",
+            ),
+            (
+                "id",
+                at(2, 2),
+                Language::Indonesian,
+                "Pengiriman sangat lambat dan barang yang datang rusak.",
+            ),
+            (
+                "es",
+                at(2, 2),
+                Language::Spanish,
+                "El envío fue muy lento, pero el producto es excelente.",
+            ),
+            (
+                "fr",
+                at(2, 2),
+                Language::French,
+                "La livraison était très lente mais le produit est excellent.",
+            ),
+            (
+                "it",
+                at(2, 2),
+                Language::Italian,
+                "La consegna è stata molto lenta, ma il prodotto è ottimo.",
+            ),
+            (
+                "ta",
+                at(2, 2),
+                Language::Tamil,
+                "டெலிவரி மிகவும் தாமதம் ஆனால் பொருள் நல்லது.",
+            ),
+        ];
+        let report = key_phrases(&rows, &PhraseParams::default().top(50)).unwrap();
+        assert_eq!(report.series().len(), rows.len());
+        for (series, (_, _, language, _)) in report.series().iter().zip(&rows) {
+            let (_, stops) = stopwords(*language);
+            let phrases = series.periods()[0].phrases();
+            assert!(!phrases.is_empty(), "{language}");
+            for p in phrases {
+                let words: Vec<&str> = p.text().split(' ').collect();
+                for w in [words[0], words[words.len() - 1]] {
+                    assert!(
+                        !stops.contains(w) && w.chars().count() >= 3,
+                        "{language}: {}",
+                        p.text()
+                    );
+                }
+            }
+        }
+        let id = report.series().iter().find(|s| *s.group() == "id").unwrap();
+        let texts: Vec<&str> = id.periods()[0].phrases().iter().map(|p| p.text()).collect();
+        assert!(texts.contains(&"pengiriman sangat lambat"), "{texts:?}");
+        assert!(texts.contains(&"barang"), "{texts:?}");
+    }
+
+    #[test]
+    fn near_duplicates_give_way_to_the_better_phrase() {
+        let texts = ["App crash again.", "App crashes daily.", "App crash."];
+        // "app crash" vs "app crashes": 2 edits in 11 characters, 0.818 alike.
+        let all = phrases(
+            &texts,
+            &PhraseParams::default().dedup_threshold(1.0).top(50),
+        );
+        let kept = phrases(
+            &texts,
+            &PhraseParams::default().dedup_threshold(0.8).top(50),
+        );
+        let has = |v: &[(String, f64)], t: &str| v.iter().any(|p| p.0 == t);
+        assert!(has(&all, "app crash") && has(&all, "app crashes"));
+        assert!(has(&kept, "app crash") != has(&kept, "app crashes"));
+        assert!(kept.len() < all.len());
+        // Whatever is kept is pairwise less alike than the threshold.
+        for (i, a) in kept.iter().enumerate() {
+            for b in &kept[i + 1..] {
+                assert!(strsim::normalized_levenshtein(&a.0, &b.0) <= 0.8);
+            }
+        }
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_a_character_boundary_and_counted() {
+        // "é" is two bytes: the cut falls inside one and steps back.
+        let mut text = "café ".repeat(MAX_TEXT_BYTES / 6 + 1);
+        assert!(text.len() > MAX_TEXT_BYTES);
+        text.push_str(" unseenword");
+        let rows = [
+            ((), at(5, 5), Language::French, text.as_str()),
+            ((), at(5, 6), Language::French, "café"),
+        ];
+        let report = key_phrases(&rows, &PhraseParams::default()).unwrap();
+        assert_eq!(report.truncated_texts(), 1);
+        let may = &report.series()[0].periods()[0];
+        assert_eq!((may.texts(), may.truncated_texts()), (2, 1));
+        assert!(may
+            .phrases()
+            .iter()
+            .all(|p| !p.text().contains("unseenword")));
+        assert_eq!(prefix("aé", 2), "a");
+        assert_eq!(prefix("aé", 3), "aé");
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused() {
+        let rows = [("g", at(1, 1), Language::English, "fine")];
+        for params in [
+            PhraseParams::default().top(0),
+            PhraseParams::default().top(MAX_TOP + 1),
+            PhraseParams::default().max_words(0),
+            PhraseParams::default().max_words(4),
+            PhraseParams::default().dedup_threshold(1.5),
+            PhraseParams::default().dedup_threshold(f64::NAN),
+            PhraseParams::default().level(1.0),
+        ] {
+            let err = key_phrases(&rows, &params).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{params:?}");
+        }
+        let week = Granularity::IsoWeek.period_of(at(1, 1)).unwrap();
+        let month = Granularity::Month.period_of(at(1, 1)).unwrap();
+        let err = phrase_shifts(&rows, &PhraseParams::default(), week, month).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+        assert_eq!(
+            err.to_string(),
+            "period 2026-W01 is an ISO week, but the analysis cuts time by month"
+        );
+    }
+
+    #[test]
+    fn max_words_limits_phrase_length() {
+        let got = phrases(
+            &["Very slow delivery service today."],
+            &PhraseParams::default().max_words(1),
+        );
+        assert!(got.iter().all(|p| !p.0.contains(' ')), "{got:?}");
+        let got = phrases(
+            &["Very slow delivery service today."],
+            &PhraseParams::default().max_words(2),
+        );
+        assert!(got.iter().all(|p| p.0.split(' ').count() <= 2));
+        assert!(got.iter().any(|p| p.0.contains(' ')));
+    }
+
+    #[test]
+    fn shifts_count_texts_and_compare_shares() {
+        let en = Language::English;
+        let mut rows = Vec::new();
+        // March: 4 texts, 3 with "late delivery"; April: 5 texts, 1 with it
+        // and 4 with "broken screen".
+        for t in [
+            "Late delivery.",
+            "Late delivery again.",
+            "Late delivery, sad.",
+            "Nice shop.",
+        ] {
+            rows.push(("all", at(3, 10), en, t));
+        }
+        for t in [
+            "Broken screen.",
+            "Broken screen again.",
+            "Broken screen, sad.",
+            "Broken screen!",
+            "Late delivery.",
+        ] {
+            rows.push(("all", at(4, 10), en, t));
+        }
+        rows.push(("other", at(3, 10), en, "Only in March."));
+        let params = PhraseParams::default();
+        let (from, to) = (
+            Granularity::Month.period_of(at(3, 1)).unwrap(),
+            Granularity::Month.period_of(at(4, 1)).unwrap(),
+        );
+        let report = phrase_shifts(&rows, &params, from, to).unwrap();
+        assert_eq!((report.from(), report.to()), (from, to));
+        let all = &report.series()[0];
+        assert_eq!(*all.group(), "all");
+        assert_eq!((all.from_texts(), all.to_texts()), (4, 5));
+        let late = all
+            .falling()
+            .iter()
+            .find(|s| s.text() == "late delivery")
+            .unwrap();
+        assert_eq!((late.from_texts(), late.to_texts()), (3, 1));
+        assert_relative_eq!(late.difference(), 1.0 / 5.0 - 3.0 / 4.0);
+        let screen = &all.rising()[0];
+        assert!(
+            screen.text() == "broken screen"
+                || screen.text() == "broken"
+                || screen.text() == "screen"
+        );
+        assert_eq!((screen.from_texts(), screen.to_texts()), (0, 4));
+        assert!(screen.interval().contains(screen.difference()));
+        assert!(screen.is_significant());
+        // Rising in decreasing, falling in increasing order of change.
+        assert!(all
+            .rising()
+            .windows(2)
+            .all(|w| w[0].difference() >= w[1].difference()));
+        assert!(all
+            .falling()
+            .windows(2)
+            .all(|w| w[0].difference() <= w[1].difference()));
+        assert!(all.rising().iter().all(|s| s.difference() > 0.0));
+        assert!(all.falling().iter().all(|s| s.difference() < 0.0));
+        // A group with texts in one period only has no shifts.
+        let other = &report.series()[1];
+        assert_eq!((other.from_texts(), other.to_texts()), (1, 0));
+        assert!(other.rising().is_empty() && other.falling().is_empty());
+        // The same period twice: nothing moves.
+        let same = phrase_shifts(&rows, &params, from, from).unwrap();
+        assert!(same
+            .series()
+            .iter()
+            .all(|s| s.rising().is_empty() && s.falling().is_empty()));
+        assert_eq!(same.series()[0].to_texts(), 4);
+    }
+
+    #[test]
+    fn shift_intervals_follow_newcombe() {
+        // 0 of 3 → 3 of 3 at 95%: Wilson [0, 0.561497] and [0.438503, 1];
+        // d = 1, L = 1 − √2 · 0.561497 = 0.205923, U = 1.
+        let s = shift("x", (0, 3), (3, 3), 1.959_963_985, 0.95);
+        assert_relative_eq!(s.interval().lower(), 0.205_923, max_relative = 1e-5);
+        assert_relative_eq!(s.interval().upper(), 1.0);
+        assert_eq!(s.difference(), 1.0);
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "late",
+                "delivery",
+                "the",
+                "app",
+                "crashes",
+                "Great",
+                "SUPPORT",
+                "não",
+                "entrega",
+                "és",
+                "a",
+                "szállítás",
+                "yang",
+                "lambat",
+                "😀",
+                ":)",
+                ".",
+                ",",
+                "!",
+                "\n",
+                "42",
+                "b2b",
+                "’s",
+                "of",
+            ])
+            .prop_map(str::to_owned),
+            "\\PC{1,6}",
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(word(), 0..30).prop_map(|w| w.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn arbitrary_text_up_to_100_kb_never_panics(
+            seed in "\\PC{0,200}",
+            words in text(),
+            repeat in 1usize..160,
+            language in prop::sample::select(Language::all().collect::<Vec<_>>()),
+        ) {
+            let big = format!("{seed} {words}").repeat(repeat);
+            let rows = [((), at(6, 1), language, big.as_str()), ((), at(6, 2), language, seed.as_str())];
+            let report = key_phrases(&rows, &PhraseParams::default()).unwrap();
+            let truncated = u64::from(big.len() > MAX_TEXT_BYTES);
+            prop_assert_eq!(report.truncated_texts(), truncated);
+            for p in report.series().iter().flat_map(|s| s.periods()).flat_map(|p| p.phrases()) {
+                prop_assert!(p.score().is_finite() && p.score() > 0.0);
+                prop_assert!(p.text().split(' ').count() <= 3);
+                prop_assert!(p.texts() >= 1 && p.texts() <= 2 && p.occurrences() >= p.texts());
+            }
+        }
+
+        #[test]
+        fn results_do_not_depend_on_row_order(
+            rows in prop::collection::vec((0u8..3, 0u32..60, 0usize..3, text()), 0..40),
+            seed in any::<u64>(),
+        ) {
+            let languages = [Language::English, Language::Portuguese, Language::Hungarian];
+            let rows: Vec<_> = rows
+                .into_iter()
+                .map(|(g, day, l, t)| (g, at(1, 1) + chrono::Duration::days(i64::from(day)), languages[l], t))
+                .collect();
+            // A reproducible shuffle.
+            let mut shuffled = rows.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let params = PhraseParams::default().top(5);
+            let a = key_phrases(&rows, &params).unwrap();
+            let b = key_phrases(&shuffled, &params).unwrap();
+            prop_assert_eq!(&a, &b);
+            let (from, to) = (
+                Granularity::Month.period_of(at(1, 15)).unwrap(),
+                Granularity::Month.period_of(at(2, 15)).unwrap(),
+            );
+            let a = phrase_shifts(&rows, &params, from, to).unwrap();
+            let b = phrase_shifts(&shuffled, &params, from, to).unwrap();
+            prop_assert_eq!(a, b);
+        }
     }
 }
