@@ -59,7 +59,9 @@ fn rows() -> Vec<Row> {
         "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "fa", "go", "hu", "pe", "qui", "ba",
         "zo",
     ];
-    const STOP: [&str; 10] = ["the", "and", "was", "is", "a", "of", "to", "it", "very", "but"];
+    const STOP: [&str; 10] = [
+        "the", "and", "was", "is", "a", "of", "to", "it", "very", "but",
+    ];
     let vocabulary: Vec<String> = (0..3000u64)
         .map(|i| {
             let mut w = String::new();

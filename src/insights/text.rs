@@ -614,7 +614,8 @@ where
             .into_iter()
             .map(|(p, key)| (p.text, key))
             .collect(),
-        corpus,
+        // Kept to count the other period's phrases in.
+        corpus: std::mem::take(corpus),
     })?;
     // Gather both sides of each group.
     let mut sides: BTreeMap<usize, [Option<Side>; 2]> = BTreeMap::new();
@@ -702,14 +703,19 @@ struct Side {
 impl Side {
     /// Returns the number of texts in which `phrase` is a candidate.
     fn texts_with(&self, phrase: &str) -> u64 {
+        let c = &self.corpus;
         let mut key = [NONE; 3];
         for (slot, word) in key.iter_mut().zip(phrase.split(' ')) {
-            match self.corpus.terms.get(word) {
+            match c.terms.get(word) {
                 Some(&id) => *slot = id,
                 None => return 0,
             }
         }
-        self.corpus.candidates.get(&key).map_or(0, |c| c.texts)
+        match key {
+            [a, NONE, _] => c.stats[a as usize].candidate.texts,
+            [a, b, NONE] => c.pairs.get(&pair(a, b)).map_or(0, |p| p.candidate.texts),
+            _ => c.triples.get(&key).map_or(0, |t| t.texts),
+        }
     }
 }
 
@@ -833,7 +839,7 @@ impl<'r, G: Ord> Buckets<'r, G> {
     where
         T: AsRef<str>,
         R: Send,
-        F: Fn(Corpus) -> R + Sync,
+        F: Fn(&mut Corpus) -> R + Sync,
     {
         // Plain `(text, language)` pairs, so that the parallel part needs no
         // bound on the caller's types.
@@ -843,8 +849,9 @@ impl<'r, G: Ord> Buckets<'r, G> {
             .map(|&i| (rows[i].3.as_ref(), rows[i].2))
             .collect();
         let starts = &self.starts;
-        let one = |b: usize| -> Result<R> {
-            let mut corpus = Corpus::default();
+        // One corpus per thread, cleared between buckets to keep its tables.
+        let one = |corpus: &mut Corpus, b: usize| -> Result<R> {
+            corpus.clear();
             for &(text, language) in &texts[starts[b]..starts[b + 1]] {
                 corpus.add(text, language)?;
             }
@@ -853,11 +860,15 @@ impl<'r, G: Ord> Buckets<'r, G> {
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
-            (0..self.keys.len()).into_par_iter().map(one).collect()
+            (0..self.keys.len())
+                .into_par_iter()
+                .map_init(Corpus::default, one)
+                .collect()
         }
         #[cfg(not(feature = "rayon"))]
         {
-            (0..self.keys.len()).map(one).collect()
+            let mut corpus = Corpus::default();
+            (0..self.keys.len()).map(|b| one(&mut corpus, b)).collect()
         }
     }
 }
@@ -877,36 +888,60 @@ struct TermStats {
     last_sentence: u64,
     /// How many of those sentences are the 1st, 2nd, … of their text.
     positions: [u64; LAST_POSITION + 1],
-    /// One bit per language (`language_index`): a stopword in its texts.
+    /// One bit per language (`stopwords`): a stopword in its texts.
     stop_in: u32,
     /// One bit per language: looked up already.
     checked: u32,
+    /// The term as a one-word candidate.
+    candidate: Counts,
 }
 
-/// Counts of one candidate phrase over a corpus.
-#[derive(Debug, Default)]
-struct Candidate {
+/// How often a candidate phrase occurs, and in how many texts.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
     occurrences: u64,
     texts: u64,
     /// The number of the last text counted in `texts`.
     last_text: u64,
 }
 
+impl Counts {
+    #[inline]
+    fn hit(&mut self, text: u64) {
+        self.occurrences += 1;
+        if self.last_text != text {
+            self.last_text = text;
+            self.texts += 1;
+        }
+    }
+}
+
+/// Counts of two terms standing next to each other.
+#[derive(Debug, Default)]
+struct PairStats {
+    /// How often the first stands right before the second.
+    follows: u64,
+    /// The pair as a two-word candidate.
+    candidate: Counts,
+}
+
 /// The counts of the texts of one group and period.
+///
+/// One- and two-word candidates live in `stats` and `pairs`, so a word
+/// costs three hash lookups at most: its term, its pair with the previous
+/// term, and the three-word candidate it ends.
 #[derive(Debug, Default)]
 struct Corpus {
     terms: FxHashMap<Box<str>, u32>,
     stats: Vec<TermStats>,
-    /// How often term `a` stands right before term `b`, keyed `a << 32 | b`.
-    pairs: FxHashMap<u64, u64>,
-    candidates: FxHashMap<[u32; 3], Candidate>,
+    /// Keyed `a << 32 | b` for term `a` right before term `b`.
+    pairs: FxHashMap<u64, PairStats>,
+    triples: FxHashMap<[u32; 3], Counts>,
     sentences: u64,
     texts: u64,
     truncated: u64,
     /// Scratch: the lower-cased word being interned.
     lower: String,
-    /// Scratch: the unbroken run of `(term, is a stopword here)`.
-    run: Vec<(u32, bool)>,
 }
 
 #[inline]
@@ -960,35 +995,33 @@ impl Corpus {
         let mut sentence_in_text = 0usize;
         let mut sentence_has_terms = false;
         let mut first_word = true;
-        let mut previous: Option<u32> = None;
+        // The last two terms of the current unbroken run, with whether each
+        // is a stopword in this text.
+        let mut last: Option<(u32, bool)> = None;
+        let mut before_last: Option<(u32, bool)> = None;
         let mut last_end = 0;
-        self.run.clear();
+        let text_id = self.texts;
         for token in TextTokenizer::new().tokens(text) {
             let span = token.span();
             let line_break = bytes[last_end..span.start].contains(&b'\n');
             last_end = span.end;
             let word = token.text();
-            let ends = match token.kind() {
-                TokenKind::Word if is_term(word) => false,
-                TokenKind::Punctuation => ends_sentence(word),
-                _ => false,
-            };
+            let is_word = token.kind() == TokenKind::Word && is_term(word);
+            let ends = token.kind() == TokenKind::Punctuation && ends_sentence(word);
             if line_break || ends {
                 if sentence_has_terms {
                     sentence_in_text += 1;
                 }
                 sentence_has_terms = false;
                 first_word = true;
-                previous = None;
-                self.flush();
+                (last, before_last) = (None, None);
                 if ends {
                     continue;
                 }
             }
-            if token.kind() != TokenKind::Word || !is_term(word) {
+            if !is_word {
                 // Numbers, long words, emoji and punctuation break phrases.
-                previous = None;
-                self.flush();
+                (last, before_last) = (None, None);
                 first_word &= token.kind() == TokenKind::Punctuation;
                 continue;
             }
@@ -1011,15 +1044,34 @@ impl Corpus {
                 st.sentences += 1;
                 st.positions[sentence_in_text.min(LAST_POSITION)] += 1;
             }
-            if let Some(p) = previous {
-                *self.pairs.entry(pair(p, id)).or_default() += 1;
+            if !stop {
+                st.candidate.hit(text_id);
             }
-            previous = Some(id);
-            self.run.push((id, stop));
+            if let Some((p, p_stop)) = last {
+                let entry = self.pairs.entry(pair(p, id)).or_default();
+                entry.follows += 1;
+                if !p_stop && !stop {
+                    entry.candidate.hit(text_id);
+                }
+                if let Some((a, a_stop)) = before_last {
+                    if !a_stop && !stop {
+                        self.triples.entry([a, p, id]).or_default().hit(text_id);
+                    }
+                }
+            }
+            (before_last, last) = (last, Some((id, stop)));
             first_word = false;
         }
-        self.flush();
         Ok(())
+    }
+
+    /// Empties the corpus, keeping its allocations.
+    fn clear(&mut self) {
+        self.terms.clear();
+        self.stats.clear();
+        self.pairs.clear();
+        self.triples.clear();
+        (self.sentences, self.texts, self.truncated) = (0, 0, 0);
     }
 
     /// Returns the id of the lower-cased `word`, adding it if new.
@@ -1063,36 +1115,6 @@ impl Corpus {
         st.stop_in & bit != 0
     }
 
-    /// Counts the candidates of the current run and clears it.
-    fn flush(&mut self) {
-        let run = &self.run;
-        for i in 0..run.len() {
-            if run[i].1 {
-                continue;
-            }
-            for n in 1..=3 {
-                let j = i + n - 1;
-                let Some(&(_, stop)) = run.get(j) else {
-                    break;
-                };
-                if stop {
-                    continue;
-                }
-                let mut key = [NONE; 3];
-                for (slot, (id, _)) in key.iter_mut().zip(&run[i..=j]) {
-                    *slot = *id;
-                }
-                let c = self.candidates.entry(key).or_default();
-                c.occurrences += 1;
-                if c.last_text != self.texts {
-                    c.last_text = self.texts;
-                    c.texts += 1;
-                }
-            }
-        }
-        self.run.clear();
-    }
-
     /// Returns `S(t)` of every term (module documentation, step 3).
     fn term_scores(&self) -> Vec<f64> {
         let n = self.stats.len();
@@ -1122,7 +1144,8 @@ impl Corpus {
         // (distinct neighbours, co-occurrences) on each side.
         let mut left = vec![(0u64, 0u64); n];
         let mut right = vec![(0u64, 0u64); n];
-        for (&key, &count) in &self.pairs {
+        for (&key, p) in &self.pairs {
+            let count = p.follows;
             let (a, b) = ((key >> 32) as usize, (key & u64::from(u32::MAX)) as usize);
             right[a].0 += 1;
             right[a].1 += count;
@@ -1172,23 +1195,53 @@ impl Corpus {
             }
             s
         };
-        let mut scored: Vec<(f64, &[u32; 3], &Candidate)> = self
-            .candidates
-            .iter()
-            .filter(|(key, _)| words(key) <= max_words)
-            .map(|(key, c)| (self.phrase_score(&key[..words(key)], c, &scores), key, c))
-            .collect();
-        scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut scored: Vec<(f64, [u32; 3], Counts)> = Vec::new();
+        let mut push = |key: [u32; 3], c: &Counts| {
+            let n = words(&key);
+            if n <= max_words && c.occurrences > 0 {
+                scored.push((self.phrase_score(&key[..n], c, &scores), key, *c));
+            }
+        };
+        for (t, st) in self.stats.iter().enumerate() {
+            // `t` < `stats.len()` <= u32::MAX, checked by `intern`.
+            push([t as u32, NONE, NONE], &st.candidate);
+        }
+        for (&k, p) in &self.pairs {
+            push([(k >> 32) as u32, k as u32, NONE], &p.candidate);
+        }
+        for (key, c) in &self.triples {
+            push(*key, c);
+        }
+        let by_score =
+            |a: &(f64, [u32; 3], Counts), b: &(f64, [u32; 3], Counts)| a.0.total_cmp(&b.0);
+        // Sort only the head that will most likely hold the answer, with
+        // every candidate tied with its last; the rest if dedup exhausts it.
+        let mut head = scored.len().min(4 * top + 32);
+        if head < scored.len() {
+            scored.select_nth_unstable_by(head - 1, by_score);
+            let pivot = scored[head - 1].0;
+            for k in head..scored.len() {
+                if scored[k].0.total_cmp(&pivot).is_le() {
+                    scored.swap(head, k);
+                    head += 1;
+                }
+            }
+        }
+        scored[..head].sort_unstable_by(by_score);
         let mut chosen: Vec<(KeyPhrase, [u32; 3])> = Vec::new();
         let mut i = 0;
         while i < scored.len() && chosen.len() < top {
-            // Equal scores are taken in the order of their texts.
+            if i == head {
+                scored[head..].sort_unstable_by(by_score);
+            }
+            // Equal scores are taken in the order of their texts; ties never
+            // straddle `head`.
             let score = scored[i].0;
             let j = i + scored[i..]
                 .iter()
                 .take_while(|s| s.0.to_bits() == score.to_bits())
                 .count();
-            let mut tied: Vec<(String, usize)> = (i..j).map(|k| (text(scored[k].1), k)).collect();
+            let mut tied: Vec<(String, usize)> = (i..j).map(|k| (text(&scored[k].1), k)).collect();
             tied.sort_unstable();
             for (phrase, k) in tied {
                 if chosen.len() == top {
@@ -1208,7 +1261,7 @@ impl Corpus {
                         occurrences: c.occurrences,
                         texts: c.texts,
                     },
-                    *key,
+                    key,
                 ));
             }
             i = j;
@@ -1217,9 +1270,9 @@ impl Corpus {
     }
 
     /// Returns `S(kw)` of a candidate (module documentation, step 5).
-    fn phrase_score(&self, words: &[u32], c: &Candidate, scores: &[f64]) -> f64 {
+    fn phrase_score(&self, words: &[u32], c: &Counts, scores: &[f64]) -> f64 {
         let tf = |t: u32| self.stats[t as usize].tf.max(1) as f64;
-        let follows = |a: u32, b: u32| self.pairs.get(&pair(a, b)).copied().unwrap_or(0) as f64;
+        let follows = |a: u32, b: u32| self.pairs.get(&pair(a, b)).map_or(0, |p| p.follows) as f64;
         let (mut product, mut sum) = (1.0, 0.0);
         for (j, &t) in words.iter().enumerate() {
             let inner = j > 0 && j + 1 < words.len();
@@ -1386,10 +1439,10 @@ mod tests {
         let c = corpus(&[("Quality of service. Quality of life.", Language::English)]);
         let of = c.terms["of"];
         let (q, sv) = (c.terms["quality"], c.terms["service"]);
-        assert_eq!(c.pairs[&pair(q, of)], 2);
-        assert_eq!(c.pairs[&pair(of, sv)], 1);
+        assert_eq!(c.pairs[&pair(q, of)].follows, 2);
+        assert_eq!(c.pairs[&pair(of, sv)].follows, 1);
         let scores = c.term_scores();
-        let cand = &c.candidates[&[q, of, sv]];
+        let cand = &c.triples[&[q, of, sv]];
         let p = (2.0 / 2.0) * (1.0 / 1.0);
         let want = scores[q as usize] * (2.0 - p) * scores[sv as usize]
             / (1.0 * (1.0 + scores[q as usize] + scores[sv as usize] - (1.0 - p)));
@@ -1455,11 +1508,9 @@ mod tests {
             Language::English,
         )]);
         let t = |w: &str| c.terms[w];
-        assert!(!c.candidates.contains_key(&[t("order"), t("arrived"), NONE]));
-        assert!(!c
-            .candidates
-            .contains_key(&[t("arrived"), t("broken"), NONE]));
-        assert!(!c.candidates.contains_key(&[t("broken"), t("box"), NONE]));
+        assert!(!c.pairs.contains_key(&pair(t("order"), t("arrived"))));
+        assert!(!c.pairs.contains_key(&pair(t("arrived"), t("broken"))));
+        assert!(!c.pairs.contains_key(&pair(t("broken"), t("box"))));
         assert!(!c.terms.contains_key("123") && !c.terms.contains_key("b2b"));
         assert!(!c.pairs.contains_key(&pair(t("box"), t("crushed"))));
         let long = "a".repeat(MAX_WORD_BYTES + 1);
@@ -1801,6 +1852,17 @@ mod tests {
                 prop_assert!(p.text().split(' ').count() <= 3);
                 prop_assert!(p.texts() >= 1 && p.texts() <= 2 && p.occurrences() >= p.texts());
             }
+        }
+
+        #[test]
+        fn fewer_phrases_are_a_prefix_of_more(texts in prop::collection::vec(text(), 1..60), top in 1usize..8) {
+            // Only the head of the candidates is sorted for a small `top`.
+            let rows: Vec<_> = texts.iter().map(|t| ((), at(7, 1), Language::English, t.as_str())).collect();
+            let few = key_phrases(&rows, &PhraseParams::default().top(top)).unwrap();
+            let many = key_phrases(&rows, &PhraseParams::default().top(MAX_TOP)).unwrap();
+            let (few, many) = (few.series()[0].periods()[0].phrases(), many.series()[0].periods()[0].phrases());
+            prop_assert_eq!(few, &many[..few.len()]);
+            prop_assert!(few.len() == top || few.len() == many.len());
         }
 
         #[test]
