@@ -510,7 +510,7 @@ where
     let buckets = Buckets::new(rows, params.granularity, |_| true)?;
     let results = buckets.analyse(rows, |corpus| {
         let phrases = corpus.best(params.top, params.dedup_threshold, params.max_words);
-        (corpus.texts, corpus.truncated, phrases)
+        (u64::from(corpus.texts), corpus.truncated, phrases)
     })?;
     let mut series: Vec<PhraseSeries<G>> = Vec::new();
     let mut previous = None;
@@ -608,7 +608,7 @@ where
     let (fi, ti) = (from.index(), to.index());
     let buckets = Buckets::new(rows, params.granularity, |i| i == fi || i == ti)?;
     let results = buckets.analyse(rows, |corpus| Side {
-        texts: corpus.texts,
+        texts: u64::from(corpus.texts),
         best: corpus
             .best(params.top, params.dedup_threshold, params.max_words)
             .into_iter()
@@ -711,11 +711,11 @@ impl Side {
                 None => return 0,
             }
         }
-        match key {
+        u64::from(match key {
             [a, NONE, _] => c.stats[a as usize].candidate.texts,
             [a, b, NONE] => c.pairs.get(&pair(a, b)).map_or(0, |p| p.candidate.texts),
             _ => c.triples.get(&key).map_or(0, |t| t.texts),
-        }
+        })
     }
 }
 
@@ -727,8 +727,8 @@ enum TextDetail {
         period: Period,
         expected: Granularity,
     },
-    /// More distinct terms in one group and period than `u32` ids number.
-    TooManyTerms,
+    /// More than `u32::MAX` texts or bytes in one group and period.
+    TooMuchText,
     /// A period index whose dates cannot be represented (checked earlier).
     Period,
 }
@@ -752,9 +752,9 @@ impl fmt::Display for TextDetail {
                     Granularity::Quarter => "quarter",
                 }
             ),
-            TextDetail::TooManyTerms => write!(
+            TextDetail::TooMuchText => write!(
                 f,
-                "more than {} distinct terms in one group and period",
+                "more than {} texts or bytes of text in one group and period",
                 u32::MAX
             ),
             TextDetail::Period => f.write_str("a period cannot be represented"),
@@ -879,15 +879,15 @@ const NONE: u32 = u32::MAX;
 /// Counts of one term over a corpus.
 #[derive(Debug, Default)]
 struct TermStats {
-    tf: u64,
-    tf_acronym: u64,
-    tf_capital: u64,
+    tf: u32,
+    tf_acronym: u32,
+    tf_capital: u32,
     /// Sentences holding the term.
-    sentences: u64,
+    sentences: u32,
     /// The corpus-wide number of the last sentence counted in `sentences`.
-    last_sentence: u64,
+    last_sentence: u32,
     /// How many of those sentences are the 1st, 2nd, … of their text.
-    positions: [u64; LAST_POSITION + 1],
+    positions: [u32; LAST_POSITION + 1],
     /// One bit per language (`stopwords`): a stopword in its texts.
     stop_in: u32,
     /// One bit per language: looked up already.
@@ -897,17 +897,20 @@ struct TermStats {
 }
 
 /// How often a candidate phrase occurs, and in how many texts.
+///
+/// `u32` counts keep the tables small; [`Corpus::add`] refuses a corpus
+/// whose counts could overflow them.
 #[derive(Clone, Copy, Debug, Default)]
 struct Counts {
-    occurrences: u64,
-    texts: u64,
+    occurrences: u32,
+    texts: u32,
     /// The number of the last text counted in `texts`.
-    last_text: u64,
+    last_text: u32,
 }
 
 impl Counts {
     #[inline]
-    fn hit(&mut self, text: u64) {
+    fn hit(&mut self, text: u32) {
         self.occurrences += 1;
         if self.last_text != text {
             self.last_text = text;
@@ -920,7 +923,7 @@ impl Counts {
 #[derive(Debug, Default)]
 struct PairStats {
     /// How often the first stands right before the second.
-    follows: u64,
+    follows: u32,
     /// The pair as a two-word candidate.
     candidate: Counts,
 }
@@ -937,9 +940,11 @@ struct Corpus {
     /// Keyed `a << 32 | b` for term `a` right before term `b`.
     pairs: FxHashMap<u64, PairStats>,
     triples: FxHashMap<[u32; 3], Counts>,
-    sentences: u64,
-    texts: u64,
+    sentences: u32,
+    texts: u32,
     truncated: u64,
+    /// Bytes read, at most `u32::MAX`: every count above is at most this.
+    bytes: u64,
     /// Scratch: the lower-cased word being interned.
     lower: String,
 }
@@ -982,14 +987,23 @@ fn prefix(text: &str, max: usize) -> &str {
 
 impl Corpus {
     /// Adds one text in `language`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LimitExceeded`] past `u32::MAX` texts or bytes read.
     fn add(&mut self, text: &str, language: Language) -> Result<()> {
-        self.texts += 1;
         let text = if text.len() > MAX_TEXT_BYTES {
             self.truncated += 1;
             prefix(text, MAX_TEXT_BYTES)
         } else {
             text
         };
+        self.bytes += text.len() as u64;
+        self.texts = self
+            .texts
+            .checked_add(1)
+            .filter(|_| self.bytes <= u64::from(u32::MAX))
+            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, TextDetail::TooMuchText))?;
         let (bit, stops) = stopwords(language);
         let bytes = text.as_bytes();
         let mut sentence_in_text = 0usize;
@@ -1071,7 +1085,7 @@ impl Corpus {
         self.stats.clear();
         self.pairs.clear();
         self.triples.clear();
-        (self.sentences, self.texts, self.truncated) = (0, 0, 0);
+        (self.sentences, self.texts, self.truncated, self.bytes) = (0, 0, 0, 0);
     }
 
     /// Returns the id of the lower-cased `word`, adding it if new.
@@ -1095,7 +1109,7 @@ impl Corpus {
         let id = u32::try_from(self.stats.len())
             .ok()
             .filter(|&id| id != NONE)
-            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, TextDetail::TooManyTerms))?;
+            .ok_or_else(|| Error::new(ErrorKind::LimitExceeded, TextDetail::TooMuchText))?;
         self.terms.insert(self.lower.as_str().into(), id);
         self.stats.push(TermStats::default());
         Ok(id)
@@ -1120,7 +1134,7 @@ impl Corpus {
         let n = self.stats.len();
         let (mut k, mut sum, mut sum2, mut max_tf) = (0u128, 0u128, 0u128, 0u64);
         for st in &self.stats {
-            max_tf = max_tf.max(st.tf);
+            max_tf = max_tf.max(u64::from(st.tf));
             if st.stop_in == 0 {
                 k += 1;
                 sum += u128::from(st.tf);
@@ -1145,7 +1159,7 @@ impl Corpus {
         let mut left = vec![(0u64, 0u64); n];
         let mut right = vec![(0u64, 0u64); n];
         for (&key, p) in &self.pairs {
-            let count = p.follows;
+            let count = u64::from(p.follows);
             let (a, b) = ((key >> 32) as usize, (key & u64::from(u32::MAX)) as usize);
             right[a].0 += 1;
             right[a].1 += count;
@@ -1258,8 +1272,8 @@ impl Corpus {
                     KeyPhrase {
                         text: phrase,
                         score,
-                        occurrences: c.occurrences,
-                        texts: c.texts,
+                        occurrences: u64::from(c.occurrences),
+                        texts: u64::from(c.texts),
                     },
                     key,
                 ));
@@ -1292,15 +1306,15 @@ impl Corpus {
 
 /// Returns the median of the values `0..=LAST_POSITION` counted in `hist`
 /// (the mean of the two middle values for an even count), 0 when empty.
-fn median(hist: &[u64; LAST_POSITION + 1]) -> f64 {
-    let m: u64 = hist.iter().sum();
+fn median(hist: &[u32; LAST_POSITION + 1]) -> f64 {
+    let m: u64 = hist.iter().map(|&c| u64::from(c)).sum();
     if m == 0 {
         return 0.0;
     }
     let at = |rank: u64| {
         let mut seen = 0;
         for (value, &count) in hist.iter().enumerate() {
-            seen += count;
+            seen += u64::from(count);
             if rank < seen {
                 return value as f64;
             }
@@ -1488,7 +1502,7 @@ mod tests {
 
     #[test]
     fn median_reads_the_histogram() {
-        let h = |v: &[u64]| {
+        let h = |v: &[u32]| {
             let mut a = [0; LAST_POSITION + 1];
             a[..v.len()].copy_from_slice(v);
             a
