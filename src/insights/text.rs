@@ -1238,7 +1238,9 @@ impl Corpus {
         if head < scored.len() {
             scored.select_nth_unstable_by(head - 1, by_score);
             let pivot = scored[head - 1].0;
-            for k in head..scored.len() {
+            // `head` grows as ties move forward; the scan covers the rest.
+            let rest = head;
+            for k in rest..scored.len() {
                 if scored[k].0.total_cmp(&pivot).is_le() {
                     scored.swap(head, k);
                     head += 1;
