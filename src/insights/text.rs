@@ -18,7 +18,7 @@
 //! group and period form the corpus; everything below is counted over it.
 //!
 //! 1. **Tokens.** Each text is split by the sentiment tokenizer
-//!    ([`TextTokenizer`](crate::sentiment::TextTokenizer): words of any
+//!    ([`TextTokenizer`]: words of any
 //!    script, numbers, emoji, punctuation). A *sentence* ends at `.`, `!`,
 //!    `?`, `…`, `؟`, `。`, `！`, `？` or a line break. A *term* is a word,
 //!    lower-cased (`’` read as `'`). Numbers, words with digits (`2nd`,
