@@ -61,6 +61,14 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::insights::alert::Reason>();
     assert_auto::<custodia::insights::alert::ScoreWindow>();
     assert_auto::<custodia::insights::alert::PeriodMean>();
+    assert_auto::<custodia::insights::text::PhraseParams>();
+    assert_auto::<custodia::insights::text::PhraseReport<String>>();
+    assert_auto::<custodia::insights::text::PhraseSeries<String>>();
+    assert_auto::<custodia::insights::text::PhrasePeriod>();
+    assert_auto::<custodia::insights::text::KeyPhrase>();
+    assert_auto::<custodia::insights::text::ShiftReport<String>>();
+    assert_auto::<custodia::insights::text::ShiftSeries<String>>();
+    assert_auto::<custodia::insights::text::PhraseShift>();
     assert_auto::<custodia::pipeline::Pipeline>();
     assert_auto::<custodia::pipeline::PipelineBuilder>();
     assert_auto::<custodia::pipeline::PersonId>();

@@ -1,10 +1,11 @@
 //! Answers to the questions a business asks of its customers: survey
-//! metrics, RFM scores and segments, cohorts and retention, alerts.
+//! metrics, RFM scores and segments, cohorts and retention, alerts, key
+//! phrases of feedback.
 //!
 //! Every analysis here is a pure function of plain, documented inputs
-//! (answers, summaries, first and last purchase dates), so it can be run on
-//! the output of a pipeline (`custodia::Pipeline`), on rows read from
-//! a warehouse, or on a test's hand-made values alike. None of them reads a
+//! (answers, summaries, first and last purchase dates, feedback texts), so
+//! it can be run on the output of a pipeline (`custodia::Pipeline`), on rows
+//! read from a warehouse, or on a test's hand-made values alike. None of them reads a
 //! clock: the time an analysis is "as of" is always an argument.
 //!
 //! | module | answers |
@@ -13,6 +14,7 @@
 //! | [`cohort`] | acquisition cohorts, retention curves over fully observed periods, churn per cohort |
 //! | [`alert`] | customers whose feedback turns negative (sentiment drop, NPS drop) and segments whose NPS or sentiment moves past a threshold, with their evidence |
 //! | [`rfm`] | recency, frequency and monetary scores 1–5 on quintiles, named segments, readable in segment expressions |
+//! | [`text`] | key phrases of feedback per group and period (YAKE, every [`Language`](crate::sentiment::Language)), phrases rising and falling between two periods |
 //!
 //! Time is cut into [`Period`]s of a [`Granularity`] (day, ISO 8601 week,
 //! month, quarter), always in UTC.
@@ -89,6 +91,7 @@ pub mod alert;
 pub mod cohort;
 pub mod rfm;
 pub mod survey;
+pub mod text;
 
 pub use period::{Granularity, Period};
 pub use stats::Interval;

@@ -60,6 +60,9 @@ mod score;
 mod stem;
 mod tokenize;
 
+/// The fast hash map of word lookups, shared with `insights::text`.
+pub(crate) use hash::FxHashMap;
+
 pub use aggregate::{AggregateParams, SentimentSummary};
 pub use induce::{InducerParams, LabelledText, LexiconInducer};
 pub use language::Language;
