@@ -12,6 +12,7 @@
 //! | [`survey`] | NPS, CES and CSAT per group, source and period, with confidence intervals, trends and changes |
 //! | [`cohort`] | acquisition cohorts, retention curves over fully observed periods, churn per cohort |
 //! | [`rfm`] | recency, frequency and monetary scores 1–5 on quintiles, named segments, readable in segment expressions |
+//! | [`persona`] | personas: k-prototypes clustering of mixed customer data, k chosen by silhouette, each persona described by its distinguishing features |
 //!
 //! Time is cut into [`Period`]s of a [`Granularity`] (day, ISO 8601 week,
 //! month, quarter), always in UTC.
@@ -85,6 +86,7 @@ mod period;
 mod stats;
 
 pub mod cohort;
+pub mod persona;
 pub mod rfm;
 pub mod survey;
 
