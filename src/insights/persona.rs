@@ -34,18 +34,26 @@
 //! Without categorical columns this is plain **k-means**; without numeric
 //! ones, **k-modes** (with `γ = 1`).
 //!
-//! Fitting is deterministic for a given [`PersonaParams::seed`]: each of
+//! Fitting is deterministic for a given [`PersonaParams::seed`]. Each of
 //! the [`restarts`](PersonaParams::restarts) starts from a seeded k-means++
 //! choice of prototypes (Arthur and Vassilvitskii 2007, with the
-//! dissimilarity above), alternates assigning rows and updating prototypes
-//! until no row changes persona or the [iteration
-//! cap](PersonaParams::max_iterations) is reached (reported by
-//! [`PersonaReport::hit_iteration_cap`]), and the restart with the lowest
-//! total dissimilarity wins. A persona left empty takes the row farthest
-//! from its own prototype. Ties go to the lower index everywhere, and sums
-//! are taken over fixed blocks of rows in order, so the result is the same
-//! with or without the `rayon` feature and on any number of threads.
-//! Personas are numbered by size, largest first.
+//! dissimilarity above) and alternates assigning rows and updating
+//! prototypes (Huang's algorithm with batch updates) until no row changes
+//! persona or the [iteration cap](PersonaParams::max_iterations) is
+//! reached; the restart with the lowest total dissimilarity wins. A persona
+//! left empty takes the row farthest from its own prototype. Ties go to the
+//! lower index everywhere, and sums are taken over fixed blocks of rows in
+//! order, so the result is the same with or without the `rayon` feature
+//! and on any number of threads. Personas are numbered by size, largest
+//! first.
+//!
+//! On large tables the restarts run on a seeded sample: with more than
+//! [`PersonaParams::selection_rows`] rows (default 50,000), restarts and
+//! candidate `k`s are fitted on a sample of that many rows, and the
+//! winner's prototypes are then refined on every row by the same
+//! iterations, whose count and whether they hit the cap are reported
+//! ([`PersonaReport::iterations`], [`PersonaReport::hit_iteration_cap`]).
+//! With fewer rows, everything runs on all rows.
 //!
 //! # Choosing k
 //!
@@ -53,17 +61,12 @@
 //! its mean **silhouette** (Rousseeuw 1987; distance `√dissimilarity`, which
 //! is Euclidean distance for k-means; a row alone in its persona scores 0),
 //! and the best wins (ties: the smaller `k`). Silhouettes cost `O(m²)` for
-//! `m` rows, so:
-//!
-//! - the candidates are fitted on a seeded sample of at most
-//!   [`PersonaParams::selection_rows`] rows (default 50,000; all rows when
-//!   there are fewer), and only the chosen `k` is then fitted on every row;
-//! - each silhouette is computed on a seeded sample of at most
-//!   [`SILHOUETTE_ROWS`] (2,000) of those rows.
-//!
-//! The score of every `k` tried is in [`PersonaReport::k_scores`]. With a
-//! single `k` ([`PersonaParams::k`]) no selection runs; the silhouette of
-//! the fit is still reported, computed the same way.
+//! `m` rows, so each is computed on a seeded sample of at most
+//! [`SILHOUETTE_ROWS`] (2,000) of the rows the candidates are fitted on
+//! (see above), with the candidate's own assignment of them. The score of
+//! every `k` tried is in [`PersonaReport::k_scores`]; with a single `k`
+//! ([`PersonaParams::k`]) its silhouette is still reported, computed the
+//! same way.
 //!
 //! # Descriptions
 //!
@@ -88,8 +91,9 @@
 //!
 //! # Cost and limits
 //!
-//! A fit costs `O(restarts · iterations · n · k · columns)` plus the
-//! selection above; memory is `O(n · columns)`. `k` is at most [`MAX_K`],
+//! A fit costs `O(iterations · n · k · columns)` on all rows, plus the
+//! restarts and candidates on at most `selection_rows` rows and
+//! `O(SILHOUETTE_ROWS² · columns)` per candidate; memory is `O(n · columns)`. `k` is at most [`MAX_K`],
 //! a table has at most [`MAX_COLUMNS`] columns, and a categorical column
 //! at most [`MAX_CATEGORIES`] distinct values ([`ErrorKind::LimitExceeded`]
 //! beyond).
@@ -440,7 +444,8 @@ impl PersonaParams {
         self
     }
 
-    /// Sets the most rows the candidates of a `k` range are fitted on.
+    /// Sets the most rows the restarts and the candidate `k`s are fitted on
+    /// (a seeded sample when the data has more; see the [module docs](self)).
     pub fn selection_rows(mut self, rows: usize) -> PersonaParams {
         self.selection_rows = rows;
         self
@@ -498,58 +503,46 @@ impl PersonaParams {
         let n = full.n;
         let mut rng = Rng::new(self.seed);
 
+        // Restarts and candidate k's run on a seeded sample of the rows;
+        // the winner is then refined on every row.
+        let rows = sample_indices(n, self.selection_rows, &mut rng);
+        let sel = if rows.len() == n {
+            None
+        } else {
+            Some(full.subset(&rows))
+        };
+        let sel_data = sel.as_ref().unwrap_or(&full);
+        let sample = sample_indices(sel_data.n, SILHOUETTE_ROWS, &mut rng);
         let mut k_scores = Vec::new();
-        let silhouette_rows;
-        let (selection_used, run) = if self.k_min == self.k_max {
-            let k = self.k_min;
-            let run = self
-                .best_run(&full, k, &mut rng)?
-                .ok_or_else(|| too_few_distinct(k))?;
-            let sample = sample_indices(n, SILHOUETTE_ROWS, &mut rng);
-            silhouette_rows = sample.len();
-            let s = silhouette(&full, &run.labels, &sample);
+        let mut best: Option<(f64, usize, Run)> = None;
+        for k in self.k_min..=self.k_max {
+            let Some(run) = self.best_run(sel_data, k, &mut rng) else {
+                k_scores.push(KScore {
+                    k,
+                    silhouette: None,
+                });
+                continue;
+            };
+            let s = silhouette(sel_data, &run.labels, &sample);
             k_scores.push(KScore {
                 k,
                 silhouette: Some(s),
             });
-            (n, run)
-        } else {
-            let rows = sample_indices(n, self.selection_rows, &mut rng);
-            let sel = if rows.len() == n {
-                None
-            } else {
-                Some(full.subset(&rows))
-            };
-            let sel_data = sel.as_ref().unwrap_or(&full);
-            let sample = sample_indices(sel_data.n, SILHOUETTE_ROWS, &mut rng);
-            silhouette_rows = sample.len();
-            let mut best: Option<(f64, usize, Run)> = None;
-            for k in self.k_min..=self.k_max {
-                let Some(run) = self.best_run(sel_data, k, &mut rng)? else {
-                    k_scores.push(KScore {
-                        k,
-                        silhouette: None,
-                    });
-                    continue;
-                };
-                let s = silhouette(sel_data, &run.labels, &sample);
-                k_scores.push(KScore {
-                    k,
-                    silhouette: Some(s),
-                });
-                if best.as_ref().is_none_or(|(b, _, _)| s > *b) {
-                    best = Some((s, k, run));
-                }
+            if best.as_ref().is_none_or(|(b, _, _)| s > *b) {
+                best = Some((s, k, run));
             }
-            let (_, k, run) = best.ok_or_else(|| too_few_distinct(self.k_min))?;
-            let run = match sel {
-                None => run,
-                Some(_) => self
-                    .best_run(&full, k, &mut rng)?
-                    .ok_or_else(|| too_few_distinct(k))?,
-            };
-            (sel_data.n, run)
+        }
+        let run = match (best, &sel) {
+            (Some((_, _, run)), None) => run,
+            (Some((_, _, run)), Some(_)) => lloyd(&full, run.protos, self.max_iterations),
+            // The sample may repeat rows that differ elsewhere in the data.
+            (None, Some(_)) => self
+                .best_run(&full, self.k_min, &mut rng)
+                .ok_or_else(|| too_few_distinct(self.k_min))?,
+            (None, None) => return Err(too_few_distinct(self.k_min)),
         };
+        let silhouette_rows = sample.len();
+        let selection_used = sel_data.n;
         Ok(finish(
             model_base,
             data,
@@ -564,21 +557,19 @@ impl PersonaParams {
 
     /// The best of the restarts at `k`, or `None` when the rows have fewer
     /// than `k` distinct values.
-    fn best_run(&self, data: &Prepared, k: usize, rng: &mut Rng) -> Result<Option<Run>> {
+    fn best_run(&self, data: &Prepared, k: usize, rng: &mut Rng) -> Option<Run> {
         if data.n < k {
-            return Ok(None);
+            return None;
         }
         let mut best: Option<Run> = None;
         for _ in 0..self.restarts {
-            let Some(protos) = kmeans_pp(data, k, rng) else {
-                return Ok(None);
-            };
+            let protos = kmeans_pp(data, k, rng)?;
             let run = lloyd(data, protos, self.max_iterations);
             if best.as_ref().is_none_or(|b| run.cost < b.cost) {
                 best = Some(run);
             }
         }
-        Ok(best)
+        best
     }
 }
 
@@ -1146,17 +1137,20 @@ impl PersonaReport {
         self.silhouette_rows
     }
 
-    /// Returns how many rows the candidate `k`s were fitted on.
+    /// Returns how many rows the restarts and candidate `k`s were fitted on
+    /// (at most [`PersonaParams::selection_rows`]).
     pub fn selection_rows(&self) -> usize {
         self.selection_rows
     }
 
-    /// Returns the assign-and-update rounds of the final fit's best start.
+    /// Returns the assign-and-update rounds of the final fit: the best
+    /// restart, or its refinement on every row when the restarts ran on a
+    /// sample.
     pub fn iterations(&self) -> usize {
         self.iterations
     }
 
-    /// Returns `true` when the final fit's best start stopped at
+    /// Returns `true` when the final fit (see [`iterations`](Self::iterations)) stopped at
     /// [`PersonaParams::max_iterations`] with rows still changing persona.
     pub fn hit_iteration_cap(&self) -> bool {
         self.hit_iteration_cap
