@@ -41,8 +41,9 @@
 //! prototypes (Huang's algorithm with batch updates) until no row changes
 //! persona or the [iteration cap](PersonaParams::max_iterations) is
 //! reached; the restart with the lowest total dissimilarity wins. A persona
-//! left empty takes the row farthest from its own prototype. Ties go to the
-//! lower index everywhere, and sums are taken over fixed blocks of rows in
+//! left empty takes the row farthest from its own prototype. A row as near
+//! to two prototypes goes to the smaller one (numeric centre first, then
+//! modes), other ties to the lower index, and sums are taken over fixed blocks of rows in
 //! order, so the result is the same with or without the `rayon` feature
 //! and on any number of threads. Personas are numbered by size, largest
 //! first.
@@ -929,7 +930,7 @@ impl PersonaModel {
     }
 
     /// Puts each row of `data` into the persona with the nearest prototype
-    /// (ties: the lower persona). Columns are matched by name and kind, in
+    /// (ties: the smaller prototype, as in fitting). Columns are matched by name and kind, in
     /// any order. A missing value takes the fitted column's mean or mode
     /// (counted in [`Assignment::imputed`]); a categorical value the fit
     /// never saw matches no prototype (counted in [`Assignment::unknown`]).
@@ -1246,6 +1247,16 @@ pub struct NumericFeature {
 }
 
 impl NumericFeature {
+    /// Returns the column's name.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// Returns the effect, `(mean − overall mean) / overall standard deviation`.
+    pub fn effect(&self) -> f64 {
+        self.effect
+    }
+
     /// Returns the mean of the persona's observed values, in the column's units.
     pub fn mean(&self) -> f64 {
         self.mean
@@ -1268,6 +1279,16 @@ pub struct CategoricalFeature {
 }
 
 impl CategoricalFeature {
+    /// Returns the column's name.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// Returns the effect, `(share − overall share) / √(overall share · (1 − overall share))`.
+    pub fn effect(&self) -> f64 {
+        self.effect
+    }
+
     /// Returns the value.
     pub fn value(&self) -> &str {
         &self.value
@@ -1421,11 +1442,34 @@ impl Protos {
                 &self.modes[j * q..(j + 1) * q],
                 data.gamma,
             );
-            if d < best.1 {
+            // A tie goes to the smaller prototype, not the lower index, so
+            // that numbering personas by size cannot change the assignment.
+            if d < best.1 || (d == best.1 && self.precedes(j, best.0 as usize, p, q)) {
                 best = (j as u32, d);
             }
         }
         best
+    }
+}
+
+impl Protos {
+    /// Whether prototype `a` sorts before `b`: numeric centres by total
+    /// order, then modes, then index.
+    fn precedes(&self, a: usize, b: usize, p: usize, q: usize) -> bool {
+        let (ca, cb) = (
+            &self.centers[a * p..(a + 1) * p],
+            &self.centers[b * p..(b + 1) * p],
+        );
+        let by_centre = ca
+            .iter()
+            .zip(cb)
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal);
+        by_centre
+            .then_with(|| self.modes[a * q..(a + 1) * q].cmp(&self.modes[b * q..(b + 1) * q]))
+            .then(a.cmp(&b))
+            .is_lt()
     }
 }
 
@@ -1986,5 +2030,647 @@ impl Rng {
     /// A number in `[0, 1)` with 53 random bits.
     fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A table of `xs.len()` rows with numeric columns `names` (values by
+    /// row) and no categorical columns.
+    fn numeric_table(names: &[&str], rows: &[Vec<f64>]) -> PersonaData<usize> {
+        let mut data = PersonaData::new((0..rows.len()).collect::<Vec<_>>());
+        for (c, name) in names.iter().enumerate() {
+            let col: Vec<Option<f64>> = rows.iter().map(|r| Some(r[c])).collect();
+            data = data.numeric(name, &col).unwrap();
+        }
+        data
+    }
+
+    /// Deterministic jitter in `-0.5..0.5`.
+    fn jitter(i: usize, salt: u64) -> f64 {
+        let mut rng = super::Rng::new(i as u64 * 31 + salt);
+        rng.unit() - 0.5
+    }
+
+    /// `per` points around each centre, jittered by `spread`.
+    fn blobs(centres: &[(f64, f64)], per: usize, spread: f64) -> Vec<Vec<f64>> {
+        let mut rows = Vec::new();
+        for (c, &(x, y)) in centres.iter().enumerate() {
+            for i in 0..per {
+                let id = c * per + i;
+                rows.push(vec![x + spread * jitter(id, 1), y + spread * jitter(id, 2)]);
+            }
+        }
+        rows
+    }
+
+    fn same_partition(a: &[usize], b: &[usize]) -> bool {
+        a.len() == b.len()
+            && (0..a.len()).all(|i| (0..a.len()).all(|j| (a[i] == a[j]) == (b[i] == b[j])))
+    }
+
+    fn err_kind<T: fmt::Debug>(r: Result<T>) -> ErrorKind {
+        r.unwrap_err().kind()
+    }
+
+    #[test]
+    fn two_obvious_groups_are_found() {
+        // Rows 0-3 near 1, rows 4-7 near 10: the only sensible split.
+        let xs = [1.0, 2.0, 1.5, 2.5, 10.0, 11.0, 10.5, 11.5];
+        let rows: Vec<Vec<f64>> = xs.iter().map(|&x| vec![x]).collect();
+        let report = PersonaParams::default()
+            .k(2)
+            .fit(&numeric_table(&["x"], &rows))
+            .unwrap();
+        let a = report.assignments();
+        assert!(a[..4].iter().all(|&p| p == a[0]));
+        assert!(a[4..].iter().all(|&p| p == a[4]));
+        assert_ne!(a[0], a[4]);
+        assert!(!report.hit_iteration_cap());
+        assert_eq!(report.model().method(), Method::KMeans);
+        // Hand-computed: mean 6.25, population sd 4.5069; persona means
+        // 1.75 and 10.75, so effects ∓0.9985.
+        let low = &report.personas()[a[0]];
+        let Feature::Numeric(f) = &low.features()[0] else {
+            panic!("numeric feature expected")
+        };
+        approx::assert_relative_eq!(f.mean(), 1.75, epsilon = 1e-12);
+        approx::assert_relative_eq!(f.overall_mean(), 6.25, epsilon = 1e-12);
+        let sd = (xs.iter().map(|x| (x - 6.25) * (x - 6.25)).sum::<f64>() / 8.0).sqrt();
+        approx::assert_relative_eq!(f.effect(), (1.75 - 6.25) / sd, epsilon = 1e-12);
+        assert_eq!(low.label(), "low x");
+        assert_eq!((low.size(), low.share()), (4, 0.5));
+    }
+
+    #[test]
+    fn k_two_is_chosen_on_two_separated_blobs() {
+        let rows = blobs(&[(0.0, 0.0), (10.0, 10.0)], 40, 1.0);
+        let report = PersonaParams::default()
+            .fit(&numeric_table(&["x", "y"], &rows))
+            .unwrap();
+        assert_eq!(report.k(), 2);
+        let ks: Vec<usize> = report.k_scores().iter().map(KScore::k).collect();
+        assert_eq!(ks, (2..=8).collect::<Vec<_>>());
+        let best = report.silhouette().unwrap();
+        assert!(best > 0.8, "silhouette {best}");
+        for s in report.k_scores() {
+            assert!(s.silhouette().unwrap() <= best);
+        }
+        assert!(same_partition(
+            report.assignments(),
+            &(0..80).map(|i| i / 40).collect::<Vec<_>>()
+        ));
+    }
+
+    #[test]
+    fn k_three_is_chosen_on_three_separated_blobs() {
+        let rows = blobs(&[(0.0, 0.0), (10.0, 0.0), (5.0, 9.0)], 30, 1.0);
+        let report = PersonaParams::default()
+            .fit(&numeric_table(&["x", "y"], &rows))
+            .unwrap();
+        assert_eq!(report.k(), 3);
+        assert!(same_partition(
+            report.assignments(),
+            &(0..90).map(|i| i / 30).collect::<Vec<_>>()
+        ));
+    }
+
+    #[test]
+    fn the_separating_feature_is_ranked_first() {
+        // `spend` splits the rows; `age` and `channel` are spread alike in
+        // both groups.
+        let n = 40;
+        let spend: Vec<Option<f64>> = (0..n)
+            .map(|i| Some(if i % 2 == 0 { 50.0 } else { 900.0 } + jitter(i, 3)))
+            .collect();
+        let age: Vec<Option<f64>> = (0..n).map(|i| Some(20.0 + (i / 2) as f64)).collect();
+        let channel: Vec<Option<&str>> = (0..n)
+            .map(|i| Some(if (i / 2) % 2 == 0 { "web" } else { "store" }))
+            .collect();
+        let data = PersonaData::new((0..n).collect::<Vec<_>>())
+            .numeric("age", &age)
+            .unwrap()
+            .numeric("spend", &spend)
+            .unwrap()
+            .categorical("channel", &channel)
+            .unwrap();
+        let report = PersonaParams::default().k(2).fit(&data).unwrap();
+        assert!(same_partition(
+            report.assignments(),
+            &(0..n).map(|i| i % 2).collect::<Vec<_>>()
+        ));
+        for persona in report.personas() {
+            let top = &persona.features()[0];
+            assert_eq!(top.column(), "spend");
+            approx::assert_relative_eq!(top.effect().abs(), 1.0, epsilon = 1e-3);
+            for f in &persona.features()[1..] {
+                assert!(f.effect().abs() < 0.1, "{f:?}");
+            }
+            let high = top.effect() > 0.0;
+            assert_eq!(
+                persona.label(),
+                if high { "high spend" } else { "low spend" }
+            );
+        }
+    }
+
+    #[test]
+    fn categorical_features_report_share_lift_and_effect() {
+        // Persona A: 4 rows, 3 in PT; everyone else in ES (overall 3/8 PT).
+        let x = [0.0, 0.1, 0.2, 0.3, 9.0, 9.1, 9.2, 9.3];
+        let country = ["PT", "PT", "PT", "ES", "ES", "ES", "ES", "ES"];
+        let data = PersonaData::new((0..8).collect::<Vec<_>>())
+            .numeric("x", &x.map(Some))
+            .unwrap()
+            .categorical("country", &country.map(Some))
+            .unwrap();
+        let report = PersonaParams::default().k(2).gamma(0.0).fit(&data).unwrap();
+        assert_eq!(report.model().method(), Method::KPrototypes);
+        let a = &report.personas()[report.assignments()[0]];
+        let f = a
+            .features()
+            .iter()
+            .find_map(|f| match f {
+                Feature::Categorical(c) => Some(c),
+                Feature::Numeric(_) => None,
+            })
+            .unwrap();
+        assert_eq!(f.value(), "PT");
+        approx::assert_relative_eq!(f.share(), 0.75);
+        approx::assert_relative_eq!(f.overall_share(), 0.375);
+        approx::assert_relative_eq!(f.lift(), 2.0);
+        let p: f64 = 0.375;
+        approx::assert_relative_eq!(f.effect, (0.75 - p) / (p * (1.0 - p)).sqrt());
+    }
+
+    #[test]
+    fn default_gamma_is_half_the_mean_standardised_spread() {
+        let cat = [Some("a"), Some("b"), Some("a"), Some("b")];
+        let base = |data: PersonaData<usize>| ModelBase::from_data(&data, None).unwrap().0;
+        let two_live = PersonaData::new(vec![0, 1, 2, 3])
+            .numeric("x", &[Some(1.0), Some(2.0), Some(3.0), Some(5.0)])
+            .unwrap()
+            .numeric("y", &[Some(-1.0), Some(0.0), Some(7.0), Some(5.0)])
+            .unwrap()
+            .categorical("c", &cat)
+            .unwrap();
+        assert_eq!(base(two_live).gamma, 0.5);
+        // A constant column has σ = 0 after standardising.
+        let one_constant = PersonaData::new(vec![0, 1, 2, 3])
+            .numeric("x", &[Some(1.0), Some(2.0), Some(3.0), Some(5.0)])
+            .unwrap()
+            .numeric("k", &[Some(4.0); 4])
+            .unwrap()
+            .categorical("c", &cat)
+            .unwrap();
+        assert_eq!(base(one_constant).gamma, 0.25);
+        let only_categorical = PersonaData::new(vec![0, 1, 2, 3])
+            .categorical("c", &cat)
+            .unwrap();
+        assert_eq!(base(only_categorical).gamma, 1.0);
+    }
+
+    #[test]
+    fn standardising_uses_the_observed_mean_and_population_sd() {
+        let (mean, sd) = mean_std([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0].into_iter());
+        assert_eq!((mean, sd), (5.0, 2.0));
+        // No overflow at the ends of the range.
+        let (mean, sd) = mean_std([f64::MAX, f64::MAX].into_iter());
+        assert_eq!((mean, sd), (f64::MAX, 0.0));
+        let s = NumericStats {
+            name: "x".into(),
+            mean: -f64::MAX * 0.9,
+            std: f64::MAX * 0.9,
+        };
+        assert!(standardise(f64::MAX, &s).is_finite());
+    }
+
+    #[test]
+    fn missing_values_are_imputed_and_counted() {
+        // x: mean of 1, 3 is 2; c: "b" and "a" tie twice each, "a" wins.
+        let data = PersonaData::new(vec!["p", "q", "r", "s", "t"])
+            .numeric("x", &[Some(1.0), None, Some(3.0), None, None])
+            .unwrap()
+            .categorical("c", &[Some("b"), Some("a"), None, Some("b"), Some("a")])
+            .unwrap();
+        let (base, imputed) = ModelBase::from_data(&data, None).unwrap();
+        let counts: Vec<(&str, usize)> = imputed.iter().map(|i| (i.column(), i.count())).collect();
+        assert_eq!(counts, [("x", 3), ("c", 1)]);
+        assert_eq!(base.numeric[0].mean, 2.0);
+        assert_eq!(base.categorical[0].mode, "a");
+        let prepared = Prepared::from_data(&base, &data, Imputation::Fit);
+        // Imputed numeric values sit at the mean: 0 in standard units.
+        assert_eq!(prepared.num, [-1.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(prepared.cat, [1, 0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let d = || PersonaData::new(vec![0, 1]);
+        assert_eq!(
+            err_kind(d().numeric("x", &[Some(1.0), Some(f64::INFINITY)])),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            err_kind(d().numeric("x", &[Some(f64::NAN), None])),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            err_kind(d().numeric("x", &[Some(1.0)])),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            err_kind(d().categorical("c", &[None])),
+            ErrorKind::InvalidInput
+        );
+        let twice = d()
+            .numeric("x", &[None, None])
+            .unwrap()
+            .categorical("x", &[None, None]);
+        assert_eq!(err_kind(twice), ErrorKind::InvalidInput);
+        let message = d()
+            .numeric("spend", &[Some(1.0), Some(f64::NAN)])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(message, "column \"spend\" row 1: value NaN is not finite");
+
+        let params = PersonaParams::default();
+        assert_eq!(err_kind(params.fit(&d())), ErrorKind::InsufficientData);
+        let empty = d().numeric("x", &[None, None]).unwrap();
+        assert_eq!(err_kind(params.fit(&empty)), ErrorKind::InsufficientData);
+        let same = d().numeric("x", &[Some(1.0), Some(1.0)]).unwrap();
+        assert_eq!(err_kind(params.fit(&same)), ErrorKind::InsufficientData);
+        assert_eq!(
+            err_kind(params.clone().k(2).fit(&same)),
+            ErrorKind::InsufficientData
+        );
+        let one = PersonaData::new(vec![0])
+            .numeric("x", &[Some(1.0)])
+            .unwrap();
+        assert_eq!(err_kind(params.fit(&one)), ErrorKind::InsufficientData);
+
+        let many: Vec<String> = (0..=MAX_CATEGORIES).map(|i| i.to_string()).collect();
+        let many: Vec<Option<&str>> = many.iter().map(|s| Some(s.as_str())).collect();
+        let wide = PersonaData::new((0..many.len()).collect::<Vec<_>>()).categorical("id", &many);
+        assert_eq!(err_kind(wide), ErrorKind::LimitExceeded);
+        let mut wide = PersonaData::new(vec![0]);
+        for c in 0..MAX_COLUMNS {
+            wide = wide.numeric(&c.to_string(), &[None]).unwrap();
+        }
+        assert_eq!(
+            err_kind(wide.numeric("one more", &[None])),
+            ErrorKind::LimitExceeded
+        );
+    }
+
+    #[test]
+    fn parameters_are_checked_when_fitting() {
+        let data = numeric_table(&["x"], &[vec![1.0], vec![2.0], vec![9.0]]);
+        let p = PersonaParams::default;
+        for bad in [
+            p().k(1),
+            p().k(MAX_K + 1),
+            p().k_range(5..=3),
+            p().gamma(f64::NAN),
+            p().gamma(-1.0),
+            p().restarts(0),
+            p().restarts(101),
+            p().max_iterations(0),
+            p().selection_rows(99),
+        ] {
+            assert_eq!(
+                err_kind(bad.fit(&data)),
+                ErrorKind::InvalidParameter,
+                "{bad:?}"
+            );
+        }
+        // k larger than the rows of the data: skipped, then an error.
+        assert_eq!(err_kind(p().k(4).fit(&data)), ErrorKind::InsufficientData);
+        let report = p().k_range(2..=5).fit(&data).unwrap();
+        let scored: Vec<bool> = report
+            .k_scores()
+            .iter()
+            .map(|s| s.silhouette().is_some())
+            .collect();
+        assert_eq!(scored, [true, true, false, false]);
+    }
+
+    #[test]
+    fn silhouette_matches_a_hand_computation() {
+        // Points 0 and 1 in one persona, 10 alone in another.
+        let data = Prepared {
+            n: 3,
+            p: 1,
+            q: 0,
+            num: vec![0.0, 1.0, 10.0],
+            cat: vec![],
+            gamma: 0.5,
+        };
+        let s = silhouette(&data, &[0, 0, 1], &[0, 1, 2]);
+        // (1 − 1/10) for 0, (1 − 1/9) for 1, 0 for the lone point.
+        approx::assert_relative_eq!(s, (0.9 + 8.0 / 9.0) / 3.0, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn dissimilarity_is_squared_distance_plus_weighted_mismatches() {
+        assert_eq!(
+            dissimilarity(&[0.0, 0.0], &[1, 2], &[3.0, 4.0], &[1, 5], 0.5),
+            25.5
+        );
+        assert_eq!(dissimilarity(&[], &[1, 2], &[], &[UNKNOWN, 2], 2.0), 2.0);
+    }
+
+    #[test]
+    fn k_modes_runs_on_categorical_columns_alone() {
+        let c: Vec<Option<&str>> = (0..20)
+            .map(|i| Some(if i < 10 { "a" } else { "b" }))
+            .collect();
+        let d: Vec<Option<&str>> = (0..20)
+            .map(|i| Some(if i < 10 { "x" } else { "y" }))
+            .collect();
+        let data = PersonaData::new((0..20).collect::<Vec<_>>())
+            .categorical("c", &c)
+            .unwrap()
+            .categorical("d", &d)
+            .unwrap();
+        let report = PersonaParams::default().k(2).fit(&data).unwrap();
+        assert_eq!(report.model().method(), Method::KModes);
+        assert!(same_partition(
+            report.assignments(),
+            &(0..20).map(|i| i / 10).collect::<Vec<_>>()
+        ));
+        let labels: Vec<&str> = report.personas().iter().map(Persona::label).collect();
+        assert!(labels.contains(&"c=a, d=x"), "{labels:?}");
+    }
+
+    #[test]
+    fn the_iteration_cap_is_reported() {
+        // 0, 1, …, 19, 20.5, 21.5, …, 39.5: the one fixed point of the
+        // iterations splits at the gap (an even grid would also have a tie).
+        let rows: Vec<Vec<f64>> = (0..40)
+            .map(|i| vec![f64::from(i) + if i < 20 { 0.0 } else { 0.5 }])
+            .collect();
+        let data = numeric_table(&["x"], &rows);
+        let mut capped = 0;
+        for seed in 0..20 {
+            let params = PersonaParams::default().k(2).restarts(1).seed(seed);
+            let short = params.clone().max_iterations(1).fit(&data).unwrap();
+            if short.hit_iteration_cap() {
+                capped += 1;
+                assert_eq!(short.iterations(), 1);
+            }
+            let full = params.fit(&data).unwrap();
+            assert!(!full.hit_iteration_cap());
+            // The converged split is at the gap.
+            assert!(same_partition(
+                full.assignments(),
+                &(0..40).map(|i| i / 20).collect::<Vec<_>>()
+            ));
+        }
+        assert!(capped > 0);
+    }
+
+    #[test]
+    fn fits_are_deterministic_and_seeds_matter_only_for_ties() {
+        let rows = blobs(&[(0.0, 0.0), (6.0, 1.0), (2.0, 7.0)], 25, 2.0);
+        let data = numeric_table(&["x", "y"], &rows);
+        let a = PersonaParams::default().fit(&data).unwrap();
+        let b = PersonaParams::default().fit(&data).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn personas_are_numbered_by_size() {
+        let rows = blobs(&[(0.0, 0.0), (10.0, 10.0)], 10, 1.0);
+        let mut rows = rows;
+        rows.extend(blobs(&[(10.0, 10.0)], 20, 1.0));
+        let report = PersonaParams::default()
+            .k(2)
+            .fit(&numeric_table(&["x", "y"], &rows))
+            .unwrap();
+        let sizes: Vec<usize> = report.personas().iter().map(Persona::size).collect();
+        assert_eq!(sizes, [30, 10]);
+        assert_eq!(report.assignments()[0], 1);
+        let ids: Vec<usize> = report.personas().iter().map(Persona::id).collect();
+        assert_eq!(ids, [0, 1]);
+    }
+
+    #[test]
+    fn large_tables_fit_on_a_sample_and_refine_on_every_row() {
+        // 5,000 rows × 3 columns, about 100 KB of values.
+        let rows = blobs(&[(0.0, 0.0), (8.0, 8.0)], 2_500, 2.0);
+        let tier: Vec<Option<&str>> = (0..5_000)
+            .map(|i| Some(if i < 2_500 { "s" } else { "g" }))
+            .collect();
+        let data = numeric_table(&["x", "y"], &rows)
+            .categorical("tier", &tier)
+            .unwrap();
+        let report = PersonaParams::default()
+            .k_range(2..=3)
+            .selection_rows(500)
+            .fit(&data)
+            .unwrap();
+        assert_eq!(report.selection_rows(), 500);
+        assert_eq!(report.silhouette_rows(), 500);
+        assert_eq!(report.k(), 2);
+        assert!(same_partition(
+            report.assignments(),
+            &(0..5_000).map(|i| i / 2_500).collect::<Vec<_>>()
+        ));
+        let all = PersonaParams::default().k_range(2..=3).fit(&data).unwrap();
+        assert_eq!(all.selection_rows(), 5_000);
+        assert_eq!(all.silhouette_rows(), SILHOUETTE_ROWS);
+    }
+
+    #[test]
+    fn assigning_the_training_rows_gives_their_personas() {
+        let rows = blobs(&[(0.0, 0.0), (6.0, 1.0), (2.0, 7.0)], 20, 2.0);
+        let data = numeric_table(&["x", "y"], &rows);
+        let report = PersonaParams::default().k(3).fit(&data).unwrap();
+        let assigned = report.model().assign(&data).unwrap();
+        assert_eq!(assigned.personas(), report.assignments());
+        assert_eq!(assigned.unknown(), 0);
+    }
+
+    #[test]
+    fn assigning_checks_columns_and_counts_unknown_values() {
+        let c: Vec<Option<&str>> = (0..8)
+            .map(|i| Some(if i < 4 { "a" } else { "b" }))
+            .collect();
+        let x: Vec<Option<f64>> = (0..8)
+            .map(|i| Some(if i < 4 { 0.0 } else { 5.0 } + i as f64 * 0.1))
+            .collect();
+        let data = PersonaData::new((0..8).collect::<Vec<_>>())
+            .numeric("x", &x)
+            .unwrap()
+            .categorical("c", &c)
+            .unwrap();
+        let model = PersonaParams::default()
+            .k(2)
+            .fit(&data)
+            .unwrap()
+            .model()
+            .clone();
+        let low = model
+            .assign(
+                &PersonaData::new(vec![0])
+                    .numeric("x", &[Some(0.0)])
+                    .unwrap()
+                    .categorical("c", &[Some("a")])
+                    .unwrap(),
+            )
+            .unwrap()
+            .personas()[0];
+
+        // Columns in another order, a missing value and an unseen one.
+        let new = PersonaData::new(vec![0, 1])
+            .categorical("c", &[Some("zz"), None])
+            .unwrap()
+            .numeric("x", &[Some(0.1), None])
+            .unwrap();
+        let a = model.assign(&new).unwrap();
+        assert_eq!(a.unknown(), 1);
+        let counts: Vec<usize> = a.imputed().iter().map(Imputed::count).collect();
+        assert_eq!(counts, [1, 1]);
+        assert_eq!(a.personas()[0], low);
+
+        let lacking = PersonaData::new(vec![0])
+            .numeric("x", &[Some(0.0)])
+            .unwrap();
+        assert_eq!(err_kind(model.assign(&lacking)), ErrorKind::InvalidInput);
+        let extra = PersonaData::new(vec![0])
+            .numeric("x", &[Some(0.0)])
+            .unwrap()
+            .categorical("c", &[Some("a")])
+            .unwrap()
+            .numeric("y", &[Some(0.0)])
+            .unwrap();
+        assert_eq!(err_kind(model.assign(&extra)), ErrorKind::InvalidInput);
+        let kinds = PersonaData::new(vec![0])
+            .categorical("x", &[Some("0")])
+            .unwrap()
+            .categorical("c", &[Some("a")])
+            .unwrap();
+        assert_eq!(err_kind(model.assign(&kinds)), ErrorKind::InvalidInput);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_model_survives_json_and_is_checked_on_the_way_in() {
+        let c: Vec<Option<&str>> = (0..30).map(|i| Some(["a", "b", "c"][i % 3])).collect();
+        let rows = blobs(&[(0.0, 0.0), (6.0, 1.0), (2.0, 7.0)], 10, 2.0);
+        let data = numeric_table(&["x", "y"], &rows)
+            .categorical("c", &c)
+            .unwrap();
+        let report = PersonaParams::default().k(3).fit(&data).unwrap();
+        let json = serde_json::to_string(report.model()).unwrap();
+        let back: PersonaModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, report.model());
+        assert_eq!(back.assign(&data).unwrap().personas(), report.assignments());
+
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["personas"][0]["categorical"][0] = "zz".into();
+        assert!(serde_json::from_value::<PersonaModel>(v).is_err());
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["categorical"][0]["values"] = serde_json::json!(["b", "a", "c"]);
+        assert!(serde_json::from_value::<PersonaModel>(v).is_err());
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["gamma"] = (-1.0).into();
+        assert!(serde_json::from_value::<PersonaModel>(v).is_err());
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["personas"][1]["numeric"] = serde_json::json!([1.0]);
+        assert!(serde_json::from_value::<PersonaModel>(v).is_err());
+    }
+
+    fn value() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            4 => (-1e3f64..1e3).prop_map(Some),
+            1 => Just(None),
+            1 => Just(Some(f64::NAN)),
+            1 => Just(Some(f64::INFINITY)),
+            1 => Just(Some(f64::MAX)),
+            1 => Just(Some(-f64::MAX)),
+            1 => Just(Some(0.0)),
+            1 => any::<f64>().prop_map(Some),
+        ]
+    }
+
+    fn level() -> impl Strategy<Value = Option<&'static str>> {
+        prop_oneof![
+            Just(None),
+            Just(Some("a")),
+            Just(Some("b")),
+            Just(Some("")),
+            Just(Some("é"))
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn fitting_never_panics(
+            nums in proptest::collection::vec(proptest::collection::vec(value(), 0..25), 0..3),
+            cats in proptest::collection::vec(proptest::collection::vec(level(), 0..25), 0..3),
+            k_max in 2usize..5,
+            seed in any::<u64>(),
+        ) {
+            let n = nums.first().or(None).map_or(cats.first().map_or(0, Vec::len), Vec::len);
+            let mut data = Ok(PersonaData::new((0..n).collect::<Vec<_>>()));
+            for (i, col) in nums.iter().enumerate() {
+                data = data.and_then(|d| d.numeric(&format!("n{i}"), col));
+            }
+            for (i, col) in cats.iter().enumerate() {
+                data = data.and_then(|d| d.categorical(&format!("c{i}"), col));
+            }
+            let Ok(data) = data else { return Ok(()) };
+            let params = PersonaParams::default().k_range(2..=k_max).seed(seed).restarts(2);
+            match params.fit(&data) {
+                Ok(report) => {
+                    let k = report.k();
+                    prop_assert_eq!(report.assignments().len(), n);
+                    prop_assert!(report.assignments().iter().all(|&p| p < k));
+                    let total: usize = report.personas().iter().map(Persona::size).sum();
+                    prop_assert_eq!(total, n);
+                    let s = report.silhouette().unwrap();
+                    prop_assert!((-1.0..=1.0).contains(&s));
+                    for p in report.personas() {
+                        prop_assert!(p.features().iter().all(|f| f.effect().is_finite()));
+                    }
+                    let again = report.model().assign(&data).unwrap();
+                    prop_assert_eq!(again.personas(), report.assignments());
+                }
+                Err(e) => prop_assert_eq!(e.kind(), ErrorKind::InsufficientData),
+            }
+        }
+
+        #[test]
+        fn row_order_does_not_change_the_partition(
+            per in 5usize..15,
+            keys in proptest::collection::vec(any::<u32>(), 45),
+            seed in any::<u64>(),
+        ) {
+            let rows = blobs(&[(0.0, 0.0), (9.0, 0.0), (4.0, 9.0)], per, 2.0);
+            let n = rows.len();
+            // A permutation of the rows from the random keys.
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by_key(|&i| (keys[i], i));
+            let shuffled: Vec<Vec<f64>> = order.iter().map(|&i| rows[i].clone()).collect();
+            let params = PersonaParams::default().seed(seed);
+            let a = params.fit(&numeric_table(&["x", "y"], &rows)).unwrap();
+            let b = params.fit(&numeric_table(&["x", "y"], &shuffled)).unwrap();
+            prop_assert_eq!(a.k(), b.k());
+            let unshuffled: Vec<usize> = {
+                let mut v = vec![0; n];
+                for (pos, &i) in order.iter().enumerate() {
+                    v[i] = b.assignments()[pos];
+                }
+                v
+            };
+            prop_assert!(same_partition(a.assignments(), &unshuffled));
+        }
     }
 }
