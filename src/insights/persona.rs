@@ -2333,6 +2333,7 @@ mod tests {
         for bad in [
             p().k(1),
             p().k(MAX_K + 1),
+            #[allow(clippy::reversed_empty_ranges)] // an empty range is the bad input here
             p().k_range(5..=3),
             p().gamma(f64::NAN),
             p().gamma(-1.0),
