@@ -12,6 +12,7 @@ mod ingest;
 mod insights;
 mod merge;
 mod model;
+mod persona;
 mod pipeline;
 mod rfm;
 mod segment;

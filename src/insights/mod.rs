@@ -15,6 +15,7 @@
 //! | [`alert`] | customers whose feedback turns negative (sentiment drop, NPS drop) and segments whose NPS or sentiment moves past a threshold, with their evidence |
 //! | [`rfm`] | recency, frequency and monetary scores 1–5 on quintiles, named segments, readable in segment expressions |
 //! | [`text`] | key phrases of feedback per group and period (YAKE, every [`Language`](crate::sentiment::Language)), phrases rising and falling between two periods |
+//! | [`persona`] | personas: k-prototypes clustering of mixed customer data, k chosen by silhouette, each persona described by its distinguishing features |
 //!
 //! Time is cut into [`Period`]s of a [`Granularity`] (day, ISO 8601 week,
 //! month, quarter), always in UTC.
@@ -89,6 +90,7 @@ mod stats;
 
 pub mod alert;
 pub mod cohort;
+pub mod persona;
 pub mod rfm;
 pub mod survey;
 pub mod text;
