@@ -672,6 +672,13 @@ pub enum ScoreContext {
     /// given name's comparison carries the weight of both levels at once,
     /// and the birth date's weighs 0.
     Household,
+    /// The namesake model: the records share their given and family name
+    /// (and no household), so the name weighs 0 and the other fields carry
+    /// weights trained on pairs of namesakes, where a name-derived email or
+    /// a birth year agrees far more often between different people than
+    /// between two records drawn at random. Term-frequency adjustments
+    /// still apply: a rare name says more than a common one.
+    Namesake,
 }
 
 /// Something that scores and explains pairs of normalised records.
@@ -1030,6 +1037,9 @@ pub struct MatchModel {
     /// [`HouseholdModel`]); `None` when training saw too few such pairs.
     #[cfg_attr(feature = "serde", serde(default))]
     household: Option<HouseholdModel>,
+    /// How namesakes are told apart (see [`NamesakeModel`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    namesake: Option<NamesakeModel>,
     #[cfg_attr(feature = "serde", serde(default))]
     training: Training,
     #[cfg_attr(feature = "serde", serde(skip))]
@@ -1242,45 +1252,138 @@ impl HouseholdModel {
             .iter()
             .map(|(v, c)| (household_levels(v), *c))
             .collect();
-        let (mut m, mut u) = (joint_distributions(m0), joint_distributions(u0));
-        let mut prior = 0.5;
-        let mut done = 0;
-        let mut converged = false;
-        for it in 0..iterations {
-            let (ln_m, ln_u) = (logs(&m), logs(&u));
-            let (mut mc, mut uc) = (household_counts(), household_counts());
-            let (mut mt, mut total) = (0.0, 0.0);
-            for (v, c) in &patterns {
-                let p = posterior(v, prior, &ln_m, &ln_u, &SHARED_IN_HOUSEHOLD);
-                mt += p * c;
-                total += c;
-                for (i, l) in v.iter().enumerate() {
-                    mc[i][*l as usize] += p * c;
-                    uc[i][*l as usize] += (1.0 - p) * c;
-                }
-            }
-            let (new_m, new_u) = (distributions(&mc), distributions(&uc));
-            let new_prior = (mt / total.max(1.0)).clamp(1e-6, 1.0 - 1e-6);
-            let change = (new_prior - prior).abs()
-                + new_m
-                    .iter()
-                    .chain(&new_u)
-                    .flatten()
-                    .zip(m.iter().chain(&u).flatten())
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
-            (m, u, prior) = (new_m, new_u, new_prior);
-            done = it + 1;
-            if change < 1e-6 {
-                converged = true;
-                break;
-            }
-        }
+        let (prior, m, u, done, converged) = em_both(
+            &patterns,
+            joint_distributions(m0),
+            joint_distributions(u0),
+            &SHARED_IN_HOUSEHOLD,
+            household_counts,
+            iterations,
+        );
         HouseholdModel {
             prior,
             m,
             u,
             iterations: done,
+            converged,
+        }
+    }
+}
+
+/// Estimates both `m` and `u` and the prior by EM over `patterns`, from
+/// `m` and `u`; the `shared` fields are no evidence. Returns the prior,
+/// `m`, `u`, the iterations run and whether EM settled.
+fn em_both(
+    patterns: &[([u8; FIELDS], f64)],
+    mut m: Vec<Vec<f64>>,
+    mut u: Vec<Vec<f64>>,
+    shared: &[Field],
+    counts: fn() -> Vec<Vec<f64>>,
+    iterations: usize,
+) -> (f64, Vec<Vec<f64>>, Vec<Vec<f64>>, usize, bool) {
+    let mut prior = 0.5;
+    let mut done = 0;
+    let mut converged = false;
+    for it in 0..iterations {
+        let (ln_m, ln_u) = (logs(&m), logs(&u));
+        let (mut mc, mut uc) = (counts(), counts());
+        let (mut mt, mut total) = (0.0, 0.0);
+        for (v, c) in patterns {
+            let p = posterior(v, prior, &ln_m, &ln_u, shared);
+            mt += p * c;
+            total += c;
+            for (i, l) in v.iter().enumerate() {
+                mc[i][*l as usize] += p * c;
+                uc[i][*l as usize] += (1.0 - p) * c;
+            }
+        }
+        let (new_m, new_u) = (distributions(&mc), distributions(&uc));
+        let new_prior = (mt / f64::max(total, 1.0)).clamp(1e-6, 1.0 - 1e-6);
+        let change = (new_prior - prior).abs()
+            + new_m
+                .iter()
+                .chain(&new_u)
+                .flatten()
+                .zip(m.iter().chain(&u).flatten())
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+        (m, u, prior) = (new_m, new_u, new_prior);
+        done = it + 1;
+        if change < 1e-6 {
+            converged = true;
+            break;
+        }
+    }
+    (prior, m, u, done, converged)
+}
+
+/// The fields namesakes share: no evidence once a pair is known to be of
+/// namesakes.
+const SHARED_BY_NAMESAKES: [Field; 2] = [Field::GivenName, Field::FamilyName];
+
+/// Whether a pair's levels make its records namesakes outside one
+/// household: the same given and family name.
+fn is_namesake(v: &[u8; FIELDS]) -> bool {
+    v[Field::GivenName.index()] == 1 && v[Field::FamilyName.index()] == 1 && !is_household(v)
+}
+
+/// How namesakes are told apart: a Fellegi–Sunter model over the fields
+/// other than the name, with `m` and `u` both trained by EM on candidate
+/// pairs that share a name.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+struct NamesakeModel {
+    prior: f64,
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "stored_table"))]
+    m: Vec<Vec<f64>>,
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "stored_table"))]
+    u: Vec<Vec<f64>>,
+    iterations: usize,
+    converged: bool,
+}
+
+impl NamesakeModel {
+    fn level_weight(&self, field: Field, level: u8) -> f64 {
+        if level == 0 || SHARED_BY_NAMESAKES.contains(&field) {
+            return 0.0;
+        }
+        let at = |d: &Vec<Vec<f64>>| {
+            d.get(field.index())
+                .and_then(|x| x.get(level as usize))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let (m, u) = (at(&self.m), at(&self.u));
+        if m <= 0.0 || u <= 0.0 {
+            0.0
+        } else {
+            (m / u).log2()
+        }
+    }
+
+    fn prior_weight(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
+    }
+
+    fn train(
+        patterns: &[([u8; FIELDS], f64)],
+        m0: &[Vec<f64>],
+        u0: &[Vec<f64>],
+        iterations: usize,
+    ) -> NamesakeModel {
+        let (prior, m, u, iterations, converged) = em_both(
+            patterns,
+            m0.to_vec(),
+            u0.to_vec(),
+            &SHARED_BY_NAMESAKES,
+            empty_counts,
+            iterations,
+        );
+        NamesakeModel {
+            prior,
+            m,
+            u,
+            iterations,
             converged,
         }
     }
@@ -1592,6 +1695,7 @@ impl MatchModel {
             link_probability: 0.5,
             iterations: 0,
             household: None,
+            namesake: None,
             training: Training::Unlabelled {
                 iterations: 0,
                 converged: true,
@@ -1639,6 +1743,7 @@ impl MatchModel {
             max_tf_adjustment: TrainParams::default().max_tf_adjustment,
             link_probability: 0.5,
             iterations: 0,
+            namesake: None,
             household: Some(HouseholdModel {
                 prior: STANDARD_HOUSEHOLD_PRIOR,
                 m: joint_distributions(&table(&STANDARD_HOUSEHOLD_M)),
@@ -1834,6 +1939,17 @@ impl MatchModel {
                 HouseholdModel::train(&household, &initial, &model.u, params.em_iterations)
             })
         };
+        let namesakes: Vec<([u8; FIELDS], f64)> = patterns
+            .iter()
+            .filter(|(v, _)| is_namesake(v))
+            .cloned()
+            .collect();
+        // Pairs of namesakes (one given and one family name) train the
+        // namesake model when there are enough of them.
+        let n = (namesakes.iter().map(|p| p.1).sum::<f64>() >= MIN_HOUSEHOLD_PAIRS).then(|| {
+            let initial: Vec<Vec<f64>> = Field::ALL.iter().map(|f| initial_m(*f)).collect();
+            NamesakeModel::train(&namesakes, &initial, &model.u, params.em_iterations)
+        });
         // A household pair is a match as the household model judges it:
         // its members share the family name, address and phone, so the
         // general model, which counts those as independent evidence, would
@@ -1852,7 +1968,17 @@ impl MatchModel {
                 })
             }
         });
-        let known = |v: &[u8; FIELDS]| household_posterior.as_ref().and_then(|f| f(v));
+        // Likewise a namesake pair is a match as the namesake model judges
+        // it: a shared name and a shared name-derived email are one fact.
+        let namesake_logs = n.as_ref().map(|n| (logs(&n.m), logs(&n.u), n.prior));
+        let known = |v: &[u8; FIELDS]| {
+            household_posterior.as_ref().and_then(|f| f(v)).or_else(|| {
+                namesake_logs
+                    .as_ref()
+                    .filter(|_| is_namesake(v))
+                    .map(|(lm, lu, p)| posterior(v, *p, lm, lu, &SHARED_BY_NAMESAKES))
+            })
+        };
         for rule in blocking.rule_list() {
             let Some((_, len, sample)) = samples.iter().find(|(r, _, _)| r == rule) else {
                 continue;
@@ -1915,6 +2041,11 @@ impl MatchModel {
         model.prior = (matches / total_pairs.max(1.0)).clamp(1e-12, 1.0 - 1e-6);
         // Household pairs are told apart by the household model trained
         // above (when there were enough of them to train it).
+        if let Some(n) = n {
+            model.iterations = model.iterations.max(n.iterations);
+            converged &= n.converged;
+            model.namesake = Some(n);
+        }
         if let Some(h) = h {
             model.iterations = model.iterations.max(h.iterations);
             converged &= h.converged;
@@ -2158,6 +2289,9 @@ impl MatchModel {
         if let Some(h) = self.household.as_ref().filter(|_| is_household(v)) {
             return self.household_score(h, v);
         }
+        if let Some(n) = self.namesake.as_ref().filter(|_| is_namesake(v)) {
+            return self.namesake_score(n, v, adjustment);
+        }
         let mut weight = if self.weights.levels.is_empty() {
             self.prior_weight()
         } else {
@@ -2167,6 +2301,29 @@ impl MatchModel {
             weight += self.level_weight(*f, v[i]) + adjustment(*f, v[i]);
         }
         let rule = self.rule(v);
+        if rule.is_some() {
+            weight += self.rule_weight;
+        }
+        MatchScore { weight, rule }
+    }
+
+    /// Returns the score of a pair of namesakes: the namesake prior, the
+    /// namesake weights of every field but the name, and the
+    /// term-frequency adjustments (a rare name still says more than a common
+    /// one). Of the deterministic rules only a shared account id counts:
+    /// namesakes' name-derived emails and a family's phone are shared by
+    /// different people, which the trained weights already measure.
+    fn namesake_score(
+        &self,
+        n: &NamesakeModel,
+        v: &[u8; FIELDS],
+        adjustment: impl Fn(Field, u8) -> f64,
+    ) -> MatchScore {
+        let mut weight = n.prior_weight();
+        for (i, f) in Field::ALL.iter().enumerate() {
+            weight += n.level_weight(*f, v[i]) + adjustment(*f, v[i]);
+        }
+        let rule = (v[Field::AccountId.index()] == 1).then_some(MatchRule::SameAccountId);
         if rule.is_some() {
             weight += self.rule_weight;
         }
@@ -2295,10 +2452,15 @@ impl Matcher for MatchModel {
         let (a, b) = ordered(a, b);
         let v = levels(a, b, &self.generic);
         let household = self.household.as_ref().filter(|_| is_household(&v));
+        let namesake = self
+            .namesake
+            .as_ref()
+            .filter(|_| household.is_none() && is_namesake(&v));
         let joint = household_levels(&v);
-        let prior_weight = match household {
-            Some(h) => h.prior_weight(),
-            None => self.prior_weight(),
+        let prior_weight = match (household, namesake) {
+            (Some(h), _) => h.prior_weight(),
+            (None, Some(n)) => n.prior_weight(),
+            (None, None) => self.prior_weight(),
         };
         let comparisons: Vec<ComparisonExplanation> = Field::ALL
             .iter()
@@ -2307,9 +2469,10 @@ impl Matcher for MatchModel {
                 field: *f,
                 level: v[i],
                 label: f.levels()[v[i] as usize].to_owned(),
-                weight: match household {
-                    Some(h) => h.level_weight(*f, joint[i]),
-                    None => self.level_weight(*f, v[i]),
+                weight: match (household, namesake) {
+                    (Some(h), _) => h.level_weight(*f, joint[i]),
+                    (None, Some(n)) => n.level_weight(*f, v[i]),
+                    (None, None) => self.level_weight(*f, v[i]),
                 },
                 tf_adjustment: match household {
                     Some(_) => 0.0,
@@ -2332,10 +2495,10 @@ impl Matcher for MatchModel {
             weight: score.weight,
             probability: score.probability(),
             is_link: score.weight >= self.link_weight(),
-            context: if household.is_some() {
-                ScoreContext::Household
-            } else {
-                ScoreContext::General
+            context: match (household, namesake) {
+                (Some(_), _) => ScoreContext::Household,
+                (None, Some(_)) => ScoreContext::Namesake,
+                (None, None) => ScoreContext::General,
             },
         }
     }
