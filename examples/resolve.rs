@@ -22,7 +22,7 @@
 //! | `city`, `suburb`, `town` | city |
 //! | `postcode`, `zip`, `postal_code` | postal code |
 //! | `state`, `region` | region |
-//! | `country` | country (ISO 3166-1 alpha-2) |
+//! | `country` | country: an ISO 3166-1 code or a name (`PT`, `PRT`, `Portugal`) |
 //! | `soc_sec_id`, `national_id`, `ssn` | national id |
 //!
 //! With `--link`, the two files are two sources, each free of duplicates:
@@ -287,8 +287,14 @@ fn record(
     address.postal_code =
         get(Column::Postcode).and_then(|c| text(&mut b, "identity.postal_code", c));
     address.region = get(Column::Region).and_then(|c| text(&mut b, "identity.region", c));
-    address.country = get(Column::Country)
-        .and_then(|c| kept(&mut b, "identity.address_country", c, CountryCode::new(c)));
+    address.country = get(Column::Country).and_then(|c| {
+        kept(
+            &mut b,
+            "identity.address_country",
+            c,
+            CountryCode::lookup(c),
+        )
+    });
     if !address.is_empty() {
         b.identity().addresses.push(address);
     }
@@ -864,6 +870,17 @@ mod tests {
     }
 
     #[test]
+    fn a_country_written_as_a_name_is_read() {
+        let r = build(
+            &["rec_id", "given_name", "phone", "country"],
+            &["r-2", "Mia", "02659388384", "United Kingdom"],
+        );
+        assert!(r.quality_notes().is_empty(), "{:?}", r.quality_notes());
+        let address = &r.identity().addresses[0];
+        assert_eq!(address.country.map(|c| c.to_string()), Some("GB".into()));
+    }
+
+    #[test]
     fn bad_values_are_set_aside_not_dropped_and_a_row_without_id_is_kept() {
         let long = "x".repeat(100_000);
         let r = build(
@@ -882,7 +899,7 @@ mod tests {
                 "31/02/1990",
                 "ana.example.com",
                 "call me",
-                "Portugal",
+                "Atlantis",
                 "\u{7}",
             ],
         );

@@ -129,14 +129,27 @@ fn context_fills_location_and_devices_and_keeps_the_rest() {
         r.first(&path("attributes.context.ip")),
         Some(Value::Text("192.0.2.1"))
     );
-    // "Brazil" is not an ISO code: kept as written, not put in the typed field.
+    // "Brazil" is read by name into the typed field, not left in the
+    // attributes.
+    assert_eq!(
+        r.geographic().country.map(|c| c.to_string()),
+        Some("BR".into())
+    );
+    assert_eq!(r.first(&path("attributes.context.location.country")), None);
+    let e = &r.events()[0];
+    assert_eq!(e.name(), "Signed Up");
+    // A name shared by two countries is not guessed: kept as written.
+    let r = ingest(json!({
+        "type": "identify", "messageId": "m3", "userId": "u-3",
+        "timestamp": "2026-03-01T10:00:00Z",
+        "context": {"location": {"country": "Korea"}}
+    }))
+    .unwrap();
     assert_eq!(r.geographic().country, None);
     assert_eq!(
         r.first(&path("attributes.context.location.country")),
-        Some(Value::Text("Brazil"))
+        Some(Value::Text("Korea"))
     );
-    let e = &r.events()[0];
-    assert_eq!(e.name(), "Signed Up");
     assert_eq!(e.first(&path("properties.plan")), Some(Value::Text("free")));
 }
 

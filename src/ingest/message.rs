@@ -862,11 +862,12 @@ fn required_text<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Text> {
     text_field(o, keys)?.ok_or_else(|| malformed(o.path_of(keys[0]), "is missing"))
 }
 
-/// Reads a country; a value that is not an ISO code stays unread, so it is
+/// Reads a country, as a code or a name ([`CountryCode::lookup`]); a value
+/// that is neither stays unread, so it is
 /// kept among the attributes as written.
 fn country_field<'a>(o: &mut Obj<'a>, keys: &[&'a str]) -> Result<Option<CountryCode>> {
     match o.string(keys)? {
-        Some((s, p)) => match CountryCode::new(&s) {
+        Some((s, p)) => match CountryCode::lookup(&s) {
             Ok(c) => Ok(Some(c)),
             Err(_) => {
                 o.keep(p.key());

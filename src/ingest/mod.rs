@@ -52,8 +52,10 @@
 //! | `interests` (a list of strings) | `personal.interests` |
 //! | anything else, and the unread keys of `address` and `company` | attributes, under the same key |
 //!
-//! A country that is not an ISO 3166-1 alpha-2 code (`"Portugal"`) is kept as
-//! written in the attributes instead of the typed field.
+//! A country is read as a code or a name (`"PT"`, `"PRT"`, `"Portugal"`;
+//! see [`CountryCode::lookup`](crate::model::CountryCode::lookup)); a value
+//! that is neither (`"Atlantis"`, or `"Korea"`, which names two countries)
+//! is kept as written in the attributes instead of the typed field.
 //!
 //! Track events (`event` name → [`EventKind`]); properties that the mapping
 //! does not read stay in the event's properties:

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::model::country_names::COUNTRY_NAMES;
 use crate::model::invalid::invalid;
 
 /// The officially assigned ISO 3166-1 alpha-2 codes (249), sorted.
@@ -25,6 +26,48 @@ const COUNTRIES: &[&str] = &[
     "TR","TT","TV","TW","TZ","UA","UG","UM","US","UY","UZ","VA","VC","VE","VG","VI",
     "VN","VU","WF","WS","YE","YT","ZA","ZM","ZW",
 ];
+
+/// The longest text [`CountryCode::lookup`] reads.
+const MAX_COUNTRY_TEXT: usize = 100;
+
+/// Folds a country's name to the form of the keys of [`COUNTRY_NAMES`]:
+/// lower-case ASCII letters and digits, words one space apart, accents and
+/// apostrophes dropped, `&` read as `and`.
+fn fold_name(text: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    let mut push = |out: &mut String, c: char| {
+        if c.is_ascii_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        } else {
+            space = true;
+        }
+    };
+    for c in text.nfd().filter(|c| !is_combining_mark(*c)) {
+        for l in c.to_lowercase() {
+            match l {
+                'ø' => push(&mut out, 'o'),
+                'đ' => push(&mut out, 'd'),
+                'ł' => push(&mut out, 'l'),
+                'æ' => "ae".chars().for_each(|c| push(&mut out, c)),
+                'ß' => "ss".chars().for_each(|c| push(&mut out, c)),
+                '\'' | '\u{2019}' => {}
+                '&' => {
+                    push(&mut out, ' ');
+                    "and".chars().for_each(|c| push(&mut out, c));
+                    push(&mut out, ' ');
+                }
+                l => push(&mut out, l),
+            }
+        }
+    }
+    out
+}
 
 /// An ISO 3166-1 alpha-2 country code, such as `BR`, `ID` or `HU`.
 ///
@@ -65,6 +108,51 @@ impl CountryCode {
         } else {
             Err(invalid("country", t, "is not an ISO 3166-1 alpha-2 code"))
         }
+    }
+
+    /// Looks up a country written as people write it: an ISO 3166-1 alpha-2
+    /// or alpha-3 code, its English short or official name, a common
+    /// alternative (`UK`, `USA`, `Vietnam`, `Czechia`) or its name in
+    /// Portuguese, Spanish, Indonesian, Hungarian, German or French
+    /// (`Brasil`, `Deutschland`, `Magyarország`).
+    ///
+    /// Case, accents, punctuation and spacing are ignored (`viet-nam`,
+    /// `Côte d'Ivoire`, `u.s.a.`). Names shared by two countries (`Korea`)
+    /// are refused rather than guessed. [`CountryCode::new`] stays strict:
+    /// use it where a value must already be a code, and this where text
+    /// comes from people or other systems (form fields, CSV exports).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput) when
+    /// no country has that code or name, or the text is longer than 100
+    /// bytes (no country's name is).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::model::CountryCode;
+    /// assert_eq!(CountryCode::lookup("Viet Nam")?.as_str(), "VN");
+    /// assert_eq!(CountryCode::lookup("DEU")?.as_str(), "DE");
+    /// assert_eq!(CountryCode::lookup("united kingdom")?.as_str(), "GB");
+    /// assert_eq!(CountryCode::lookup("Magyarország")?.as_str(), "HU");
+    /// assert!(CountryCode::lookup("Korea").is_err());
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn lookup(text: &str) -> Result<CountryCode> {
+        if let Ok(code) = CountryCode::new(text) {
+            return Ok(code);
+        }
+        let t = text.trim();
+        let unknown = || invalid("country", t, "is not a country code or name custodia knows");
+        if t.len() > MAX_COUNTRY_TEXT {
+            return Err(invalid("country", t, "is longer than any country's name"));
+        }
+        let key = fold_name(t);
+        let i = COUNTRY_NAMES
+            .binary_search_by(|(name, _)| (*name).cmp(key.as_str()))
+            .map_err(|_| unknown())?;
+        Ok(CountryCode(COUNTRY_NAMES[i].1))
     }
 
     /// Returns the two upper-case letters.
@@ -263,6 +351,88 @@ mod tests {
         assert!(COUNTRIES.windows(2).all(|w| w[0] < w[1]));
         for code in ["PT", "ID", "HU", "BR", "US", "GB", "XK"] {
             assert_eq!(CountryCode::new(code).is_ok(), code != "XK", "{code}");
+        }
+    }
+
+    #[test]
+    fn name_table_is_sorted_folded_and_names_assigned_codes() {
+        assert!(COUNTRY_NAMES.windows(2).all(|w| w[0].0 < w[1].0));
+        for (name, code) in COUNTRY_NAMES {
+            assert_eq!(fold_name(name), *name);
+            let code = std::str::from_utf8(code).unwrap_or("");
+            assert!(COUNTRIES.binary_search(&code).is_ok(), "{name}: {code}");
+        }
+        // Every country is reachable by its alpha-3 code and by a name.
+        for code in COUNTRIES {
+            let names = COUNTRY_NAMES
+                .iter()
+                .filter(|(_, c)| c == code.as_bytes())
+                .count();
+            assert!(names >= 2, "{code} has {names} names");
+        }
+    }
+
+    #[test]
+    fn lookup_reads_codes_names_and_their_variants() {
+        for (text, code) in [
+            ("br", "BR"),
+            ("  GB ", "GB"),
+            ("GBR", "GB"),
+            ("vnm", "VN"),
+            ("Viet Nam", "VN"),
+            ("VIETNAM", "VN"),
+            ("United Kingdom", "GB"),
+            ("U.K.", "GB"),
+            ("uk", "GB"),
+            ("u.s.a.", "US"),
+            ("United States", "US"),
+            ("Côte d'Ivoire", "CI"),
+            ("cote divoire", "CI"),
+            ("Bosnia & Herzegovina", "BA"),
+            ("Bolivia, Plurinational State of", "BO"),
+            ("Bolivia", "BO"),
+            ("España", "ES"),
+            ("espana", "ES"),
+            ("Magyarország", "HU"),
+            ("Brasil", "BR"),
+            ("Deutschland", "DE"),
+            ("Åland Islands", "AX"),
+            ("timor-leste", "TL"),
+        ] {
+            assert_eq!(
+                CountryCode::lookup(text).map(|c| c.to_string()).ok(),
+                Some(code.to_owned()),
+                "{text}"
+            );
+        }
+        // Strict construction is unchanged.
+        assert!(CountryCode::new("Germany").is_err());
+        assert!(CountryCode::new("UK").is_err());
+    }
+
+    #[test]
+    fn lookup_refuses_unknown_ambiguous_and_overlong_text() {
+        for text in ["", "  ", "Korea", "Congo Republic", "Atlantis", "EU", "X"] {
+            let err = CountryCode::lookup(text).unwrap_err();
+            assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput, "{text}");
+        }
+        // "Congo" alone is the Republic of the Congo, as ISO names it.
+        assert_eq!(
+            CountryCode::lookup("Congo").map(|c| c.to_string()).ok(),
+            Some("CG".into())
+        );
+        let long = "Germany ".repeat(20_000);
+        let err = CountryCode::lookup(&long).unwrap_err();
+        assert!(err.to_string().contains("longer than any country"), "{err}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lookup_never_panics_and_agrees_with_new(text in "\\PC{0,40}") {
+            let looked = CountryCode::lookup(&text);
+            if let Ok(code) = CountryCode::new(&text) {
+                proptest::prop_assert_eq!(looked.ok(), Some(code));
+            }
         }
     }
 }

@@ -115,6 +115,7 @@
 
 mod access;
 mod attribute;
+mod country_names;
 mod event;
 mod field;
 mod geo;
