@@ -27,7 +27,8 @@
 //! - at most [`MAX_SERIES`] lines (the most recent cohorts; the first
 //!   series of an NPS trend) and [`MAX_POINTS`] points per line (the first
 //!   offsets of a retention curve; the most recent periods of an NPS trend);
-//! - labels are cut to [`MAX_LABEL_CHARS`] characters (with `…`), and
+//! - labels are cut to [`MAX_LABEL_CHARS`] characters (titles to twice
+//!   that), ending with `…`, and
 //!   control characters, which XML cannot hold, become spaces.
 //!
 //! With these caps a chart is a few tens of kilobytes at most.
@@ -74,8 +75,8 @@ pub const MAX_SERIES: usize = 12;
 /// The most points a line has.
 pub const MAX_POINTS: usize = 400;
 
-/// The most characters of a label (title, bar or legend); longer ones are
-/// cut and end with `…`.
+/// The most characters of a label (bar or legend); longer ones are cut and
+/// end with `…`. A title may be twice as long.
 pub const MAX_LABEL_CHARS: usize = 48;
 
 /// The smallest width or height of a chart, in pixels.
@@ -117,7 +118,7 @@ const FONT: &str = "sans-serif";
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `size` | 800 × 480 | width and height in pixels, each in [`MIN_SIZE`]`..=`[`MAX_SIZE`] |
-/// | `title` | the chart's own | the caption above the chart (cut to [`MAX_LABEL_CHARS`]) |
+/// | `title` | the chart's own | the caption above the chart (cut to twice [`MAX_LABEL_CHARS`]) |
 ///
 /// Setters only record values; the chart functions check them.
 ///
@@ -181,7 +182,10 @@ impl ChartParams {
     /// The caption: the caller's title or `default`, with `note` (what a
     /// cap left out) after it.
     fn caption(&self, default: &str, note: Option<String>) -> String {
-        let title = label(self.title.as_deref().unwrap_or(default));
+        let title = cut(
+            self.title.as_deref().unwrap_or(default),
+            2 * MAX_LABEL_CHARS,
+        );
         match note {
             Some(note) => format!("{title} ({note})"),
             None => title,
@@ -257,9 +261,14 @@ fn finite(what: impl FnOnce() -> String, value: f64) -> Result<f64> {
 /// even escaped) become spaces, and it is cut to `MAX_LABEL_CHARS`
 /// characters. plotters escapes `<`, `>`, `&` and quotes itself.
 fn label(text: &str) -> String {
+    cut(text, MAX_LABEL_CHARS)
+}
+
+/// [`label`] with a cap of `max` characters (at least 1).
+fn cut(text: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
-        if i == MAX_LABEL_CHARS - 1 && text.chars().nth(MAX_LABEL_CHARS).is_some() {
+        if i + 1 == max && text.chars().nth(max).is_some() {
             out.push('…');
             break;
         }
@@ -321,7 +330,7 @@ fn bar_chart(bars: &[Bar], caption: &str, axis: &str, params: &ChartParams) -> R
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(label_area)
-            .build_cartesian_2d(lo..hi, (0..rows).into_segmented())
+            .build_cartesian_2d(lo..hi, (0..rows - 1).into_segmented())
             .map_err(drawing)?;
         let name_of = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) => usize::try_from(rows - 1 - i)
@@ -334,6 +343,7 @@ fn bar_chart(bars: &[Bar], caption: &str, axis: &str, params: &ChartParams) -> R
             .configure_mesh()
             .disable_y_mesh()
             .light_line_style(GRID)
+            .max_light_lines(2)
             .y_labels(n)
             .y_label_formatter(&name_of)
             .x_desc(axis)
@@ -601,7 +611,7 @@ pub fn clv_calibration(bins: &[CalibrationBin], params: &ChartParams) -> Result<
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d((0..columns).into_segmented(), 0.0..hi)
+            .build_cartesian_2d((0..columns - 1).into_segmented(), 0.0..hi)
             .map_err(drawing)?;
         let name_of = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) => usize::try_from(*i)
@@ -614,6 +624,7 @@ pub fn clv_calibration(bins: &[CalibrationBin], params: &ChartParams) -> Result<
         chart
             .configure_mesh()
             .light_line_style(GRID)
+            .max_light_lines(2)
             .x_labels(shown.len().min(40))
             .x_label_formatter(&name_of)
             .x_desc("repeat purchases in the calibration window")
@@ -743,6 +754,7 @@ pub fn retention_curves(report: &CohortReport, params: &ChartParams) -> Result<S
         chart
             .configure_mesh()
             .light_line_style(GRID)
+            .max_light_lines(2)
             .x_labels(longest.clamp(2, 13))
             .x_label_formatter(&|x: &f64| {
                 if x.fract().abs() < 1e-9 {
@@ -887,7 +899,7 @@ where
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(56)
-            .build_cartesian_2d((0..columns).into_segmented(), -105.0..105.0)
+            .build_cartesian_2d((0..columns - 1).into_segmented(), -105.0..105.0)
             .map_err(drawing)?;
         let name_of = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) => usize::try_from(*i)
@@ -900,6 +912,7 @@ where
         chart
             .configure_mesh()
             .light_line_style(GRID)
+            .max_light_lines(2)
             .x_labels(periods.len().min(24))
             .x_label_formatter(&name_of)
             .y_desc("NPS")
