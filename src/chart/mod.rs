@@ -915,6 +915,7 @@ where
             .max_light_lines(2)
             .x_labels(periods.len().min(24))
             .x_label_formatter(&name_of)
+            .y_label_formatter(&|y: &f64| format!("{y:.0}"))
             .y_desc("NPS")
             .label_style((FONT, 13))
             .draw()
@@ -953,18 +954,37 @@ where
             chart
                 .draw_series(line.into_iter().map(|p| Circle::new(p, 4, color.filled())))
                 .map_err(drawing)?;
-            chart
-                .draw_series(points.iter().filter_map(|&(x, _, bounds)| {
-                    let (lo, hi) = bounds?;
-                    Some(PathElement::new(
-                        vec![
-                            (SegmentValue::CenterOf(x), lo.clamp(-100.0, 100.0)),
-                            (SegmentValue::CenterOf(x), hi.clamp(-100.0, 100.0)),
-                        ],
-                        color.mix(0.6).stroke_width(3),
-                    ))
-                }))
+            // Intervals as I-shaped bars, dodged sideways by series (in
+            // pixels, within a fraction of the period's band) so that those
+            // of one period do not hide each other.
+            let band = chart.backend_coord(&(SegmentValue::Exact(1), 0.0)).0
+                - chart.backend_coord(&(SegmentValue::Exact(0), 0.0)).0;
+            let k = i32::try_from(drawn.len()).unwrap_or(1);
+            let step = (band.abs() / (2 * k + 2)).min(5);
+            let dodge = (2 * i32::try_from(i).unwrap_or(0) - (k - 1)) * step;
+            for &(x, _, bounds) in &points {
+                let Some((lo, hi)) = bounds else {
+                    continue;
+                };
+                let at = |y: f64| {
+                    chart.backend_coord(&(SegmentValue::CenterOf(x), y.clamp(-100.0, 100.0)))
+                };
+                let ((px, top), (_, bottom)) = (at(hi), at(lo));
+                let px = px + dodge;
+                let cap = step.clamp(1, 4);
+                root.draw(&PathElement::new(
+                    vec![
+                        (px - cap, top),
+                        (px + cap, top),
+                        (px, top),
+                        (px, bottom),
+                        (px - cap, bottom),
+                        (px + cap, bottom),
+                    ],
+                    color.mix(0.7).stroke_width(2),
+                ))
                 .map_err(drawing)?;
+            }
         }
         chart
             .configure_series_labels()
