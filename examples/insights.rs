@@ -4,9 +4,10 @@
 //! The quickstart's twelve customers (`examples/data/`) and their history
 //! since November 2025 (`examples/data/history/`: older orders, email and
 //! in-app surveys, support CSAT surveys, reviews) go through the same
-//! `Pipeline` as in the quickstart, and out come the report's six parts:
-//! persons, survey metrics, RFM segments, cohorts, feedback sentiment and
-//! alerts. Every figure is read from the pipeline's persons and profiles,
+//! `Pipeline` as in the quickstart (`support/sample.rs`, shared with the
+//! charts example), and out come the report's eight parts: persons, survey
+//! metrics, RFM segments, cohorts, feedback sentiment, alerts, key phrases
+//! of feedback and personas. Every figure is read from the pipeline's persons and profiles,
 //! never from the raw messages: who said what and who bought what is
 //! whatever identity resolution and consent make of the records.
 //!
@@ -18,82 +19,42 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
-use custodia::clv::Transaction;
-use custodia::consent::{ConsentLedger, LawfulBasis, Purpose};
-use custodia::ingest::Ingestor;
+use custodia::consent::Purpose;
 use custodia::insights::alert::{
     nps_alerts, segment_nps_alerts, segment_sentiment_alerts, sentiment_alerts, AlertParams,
     Reason, Significance,
 };
 use custodia::insights::cohort::{cohorts, transaction_activity, Acquisition, CohortParams};
+use custodia::insights::persona::{Feature, PersonaData, PersonaParams};
 use custodia::insights::rfm::{self, extend_schema, RfmFields, RfmScore, RfmValues};
 use custodia::insights::survey::{
     survey_metrics, Estimate, Metric, Split, SurveyParams, SurveyRow, SurveySeries,
 };
+use custodia::insights::text::{key_phrases, phrase_shifts, PhraseParams};
 use custodia::insights::Granularity;
-use custodia::model::{Currency, EventKind, FieldAccess, FieldPath, SourceId, SourceRecord, Value};
-use custodia::pipeline::{PersonId, Pipeline};
+use custodia::model::{EventKind, FieldAccess, FieldPath, Value};
+use custodia::pipeline::PersonId;
 use custodia::sentiment::{Language, LexiconScorer, SentimentScorer};
 use custodia::{Segment, UnifiedProfile};
 
-/// Each source's messages, embedded so the example runs anywhere: first the
-/// quickstart's, then the months before them.
-const SOURCES: &[(&str, &str)] = &[
-    ("crm", include_str!("data/crm.json")),
-    ("web", include_str!("data/web.json")),
-    ("shop", include_str!("data/shop.json")),
-    ("support", include_str!("data/support.json")),
-    ("surveys", include_str!("data/surveys.json")),
-    ("shop", include_str!("data/history/shop.json")),
-    ("surveys", include_str!("data/history/surveys.json")),
-    ("web", include_str!("data/history/web.json")),
-    ("support", include_str!("data/history/support.json")),
-];
-
-/// Euros per unit of each currency the customers paid in (fixed for the
-/// example). RFM compares spend across customers, so it needs one currency;
-/// the pipeline never converts on its own.
-const EUR_PER_UNIT: &[(&str, f64)] = &[
-    ("EUR", 1.0),
-    ("USD", 0.92),
-    ("GBP", 1.17),
-    ("BRL", 0.17),
-    ("HUF", 0.0025),
-    ("IDR", 0.000_056),
-];
+#[path = "support/sample.rs"]
+mod sample;
 
 fn main() -> custodia::Result<()> {
     // The report is as of the first instant of April: March is the last
     // complete month. Nothing below reads a clock.
-    let as_of = Utc
-        .with_ymd_and_hms(2026, 4, 1, 0, 0, 0)
-        .single()
-        .expect("a valid time");
+    let as_of = sample::as_of();
     let analytics = Purpose::Analytics;
 
     // 1. The pipeline, built as the quickstart builds it: one shared
     //    account id space, analytics on legitimate interests.
-    let accounts = SourceId::new("accounts")?;
-    let mut records: Vec<SourceRecord> = Vec::new();
-    for (source, json) in SOURCES {
-        let ingestor = Ingestor::new(source)?
-            .default_currency(Currency::new("EUR")?)
-            .id_space(accounts.clone());
-        records.extend(ingestor.batch(json)?);
-    }
-    let ledger = ConsentLedger::builder()
-        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
-        .build()?;
-    let (pipeline, _) = Pipeline::builder().ledger(ledger).train_on(records)?;
+    let pipeline = sample::pipeline()?;
 
     // Each person's analytics profile as of the report: everything below
     // reads these.
-    let mut profiles: BTreeMap<PersonId, UnifiedProfile> = BTreeMap::new();
-    for person in pipeline.persons() {
-        profiles.insert(person, pipeline.profile(person, &analytics, as_of)?);
-    }
+    let profiles = sample::profiles(&pipeline, as_of)?;
 
     println!("== 1. Persons ({} records)", pipeline.len());
     let path = |p: &str| FieldPath::new(p);
@@ -115,12 +76,7 @@ fn main() -> custodia::Result<()> {
         };
         let home = text(profile, &country);
         // Groups for the survey report: the market each person lives in.
-        let region = match home.as_str() {
-            "BR" | "US" => "Americas",
-            "ID" => "Asia",
-            "?" => "unknown",
-            _ => "Europe",
-        };
+        let region = sample::market(profile)?;
         println!(
             "  {:<5} {name:<19} {home:<2} {region:<8} {:>2} records, {:>2} events",
             person.to_string(),
@@ -179,20 +135,14 @@ fn main() -> custodia::Result<()> {
     // 3. RFM. Each person's purchases (refunds do not count), converted to
     //    euros, scored on quintiles of this population as of 31 March.
     println!("\n== 3. RFM scores and segments (as of 2026-03-31, EUR)");
-    let rates: BTreeMap<&str, f64> = EUR_PER_UNIT.iter().copied().collect();
-    let mut purchases: Vec<Transaction> = Vec::new();
-    for &person in profiles.keys() {
-        for (currency, bought) in pipeline.purchases_by_currency(person, &analytics, as_of)? {
-            let code = currency.to_string();
-            let Some(rate) = rates.get(code.as_str()) else {
-                println!("  {person}: no rate for {code}, its purchases are left out");
-                continue;
-            };
-            for t in bought {
-                purchases.push(Transaction::new(t.customer(), t.at(), t.amount() * rate)?);
-            }
-        }
-    }
+    let purchases = sample::purchases_in_eur(
+        &pipeline,
+        profiles.keys().copied(),
+        as_of,
+        |person, code| {
+            println!("  {person}: no rate for {code}, its purchases are left out");
+        },
+    )?;
     let last_day = as_of.date_naive().pred_opt().expect("a valid date");
     let values = rfm::values_from_transactions(&purchases, last_day)?;
     let population: Vec<_> = values.iter().map(|(_, v)| *v).collect();
@@ -267,9 +217,15 @@ fn main() -> custodia::Result<()> {
     println!("\n== 5. Feedback sentiment (compound score in [-1, 1])");
     let mut scorers: BTreeMap<Language, LexiconScorer> = BTreeMap::new();
     let mut sentiment_rows: Vec<(PersonId, DateTime<Utc>, f64)> = Vec::new();
+    // Every text with a known language, for key phrases (section 7), which
+    // need no lexicon: stopword lists are bundled for every language.
+    let mut feedback_rows: Vec<(&str, DateTime<Utc>, Language, String)> = Vec::new();
     for &person in profiles.keys() {
         for said in pipeline.feedback(person, &analytics, as_of)? {
             let tag = said.language().map_or("?", |t| t.as_str());
+            if let Ok(lang) = tag.parse::<Language>() {
+                feedback_rows.push((market[&person], said.at(), lang, said.text().to_owned()));
+            }
             let lang = tag
                 .parse::<Language>()
                 .ok()
@@ -370,6 +326,149 @@ fn main() -> custodia::Result<()> {
             alert.since().format("%Y-%m-%d"),
             alert.reason()
         );
+    }
+
+    // 7. Key phrases of the feedback per market and quarter (YAKE, in each
+    //    text's own language), then the phrases rising and falling from the
+    //    last quarter of 2025 to the first of 2026, by the share of texts
+    //    that use them.
+    println!("\n== 7. Key phrases of feedback (per market and quarter)");
+    let quarterly = PhraseParams::default()
+        .granularity(Granularity::Quarter)
+        .top(3);
+    let phrases = key_phrases(&feedback_rows, &quarterly)?;
+    for series in phrases.series() {
+        for p in series.periods() {
+            let top: Vec<String> = p
+                .phrases()
+                .iter()
+                .map(|k| format!("\"{}\" ({} of {})", k.text(), k.texts(), p.texts()))
+                .collect();
+            println!("  {:<8} {}: {}", series.group(), p.period(), top.join(", "));
+        }
+    }
+    let from = Granularity::Quarter.period_of(as_of - chrono::Duration::days(120))?;
+    let to = Granularity::Quarter.period_of(as_of - chrono::Duration::days(1))?;
+    println!("  rising and falling, {from} -> {to}:");
+    for series in phrase_shifts(&feedback_rows, &quarterly, from, to)?.series() {
+        let show = |shifts: &[custodia::insights::text::PhraseShift]| -> String {
+            let parts: Vec<String> = shifts
+                .iter()
+                .take(3)
+                .map(|s| format!("\"{}\" {:+.0} pts", s.text(), 100.0 * s.difference()))
+                .collect();
+            if parts.is_empty() {
+                "-".to_owned()
+            } else {
+                parts.join(", ")
+            }
+        };
+        println!(
+            "    {:<8} ({} -> {} texts) rising {}; falling {}",
+            series.group(),
+            series.from_texts(),
+            series.to_texts(),
+            show(series.rising()),
+            show(series.falling())
+        );
+    }
+
+    // 8. Personas: the buyers clustered on their RFM values, mean feedback
+    //    sentiment (missing for those who wrote none, then imputed) and
+    //    market; k is chosen by silhouette, and each persona is described
+    //    by the features that set it apart.
+    println!("\n== 8. Personas (k-prototypes, k chosen by silhouette)");
+    let buyers: Vec<PersonId> = profiles
+        .keys()
+        .copied()
+        .filter(|p| rfm_of.contains_key(p.to_string().as_str()))
+        .collect();
+    let column = |f: &dyn Fn(&RfmValues) -> f64| -> Vec<Option<f64>> {
+        buyers
+            .iter()
+            .map(|p| rfm_of.get(p.to_string().as_str()).map(|(v, _)| f(v)))
+            .collect()
+    };
+    let mean_sentiment: Vec<Option<f64>> = buyers
+        .iter()
+        .map(|p| {
+            let scores: Vec<f64> = sentiment_rows
+                .iter()
+                .filter(|r| r.0 == *p)
+                .map(|r| r.2)
+                .collect();
+            (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+        })
+        .collect();
+    let markets: Vec<Option<&str>> = buyers.iter().map(|p| Some(market[p])).collect();
+    let data = PersonaData::new(buyers.clone())
+        .numeric("recency", &column(&|v| v.recency()))?
+        .numeric("frequency", &column(&|v| f64::from(v.frequency())))?
+        .numeric("monetary", &column(&|v| v.monetary()))?
+        .numeric("sentiment", &mean_sentiment)?
+        .categorical("market", &markets)?;
+    let report = PersonaParams::default().k_range(2..=4).fit(&data)?;
+    let scores: Vec<String> = report
+        .k_scores()
+        .iter()
+        .map(|s| {
+            let sil = s
+                .silhouette()
+                .map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
+            format!("k={} {sil}", s.k())
+        })
+        .collect();
+    println!(
+        "  {} buyers, k = {} (silhouettes: {}), imputed: {}",
+        buyers.len(),
+        report.k(),
+        scores.join(", "),
+        report
+            .imputed()
+            .iter()
+            .filter(|i| i.count() > 0)
+            .map(|i| format!("{} {}", i.count(), i.column()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for persona in report.personas() {
+        let members: Vec<String> = buyers
+            .iter()
+            .zip(report.assignments())
+            .filter(|(_, &k)| k == persona.id())
+            .map(|(p, _)| p.to_string())
+            .collect();
+        println!(
+            "  persona {} \"{}\": {} people ({:.0}%): {}",
+            persona.id(),
+            persona.label(),
+            persona.size(),
+            100.0 * persona.share(),
+            members.join(" ")
+        );
+        for feature in persona.features().iter().take(3) {
+            let detail = match feature {
+                Feature::Numeric(f) => {
+                    format!(
+                        "mean {:.2} against {:.2} overall",
+                        f.mean(),
+                        f.overall_mean()
+                    )
+                }
+                Feature::Categorical(f) => format!(
+                    "{} in {:.0}% against {:.0}% overall",
+                    f.value(),
+                    100.0 * f.share(),
+                    100.0 * f.overall_share()
+                ),
+                _ => String::new(),
+            };
+            println!(
+                "    {:<9} effect {:+.2} sd: {detail}",
+                feature.column(),
+                feature.effect()
+            );
+        }
     }
     Ok(())
 }

@@ -79,6 +79,7 @@
 //! | [`clv`] | customer lifetime value and churn estimators |
 //! | [`pipeline`] | one type from records to persons: incremental resolution, consent and profiles, with each person's purchases and feedback |
 //! | [`insights`] | survey metrics, RFM scores and segments, cohorts and retention, alerts, key phrases of feedback, personas, as pure functions |
+//! | `chart` | SVG charts of those results: a link's match-weight waterfall, CLV calibration, retention curves, NPS trend, segment sizes (feature `charts`) |
 //!
 //! # Crate features
 //!
@@ -88,6 +89,7 @@
 //! | `rayon` | yes | parallel work inside calls that ask for it; results are identical without it | rayon |
 //! | `lexicon-en` | yes | `sentiment::Lexicon::english`, the VADER lexicon with emoji (MIT) | about 550 KB of data |
 //! | `lexicon-pt` | yes | `sentiment::Lexicon::portuguese`, the LeIA lexicon (MIT) | about 430 KB of data |
+//! | `charts` | no | the `chart` module: SVG charts of match explanations, CLV calibration, cohorts, survey metrics and segment sizes, as SVG text | plotters with only its SVG backend (MIT); no font library |
 //! | `detect` | no | `sentiment::Language::detect`: names the language of untagged text (reads at most 4 KB) | whatlang (MIT) and its hashbrown |
 //!
 //! Features only add API; they never change results.
@@ -103,6 +105,9 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs_custodia, feature(doc_cfg))]
 
+#[cfg(feature = "charts")]
+#[cfg_attr(docsrs_custodia, doc(cfg(feature = "charts")))]
+pub mod chart;
 pub mod clv;
 pub mod consent;
 pub mod error;

@@ -41,6 +41,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // 2026-12-05: analyses over plain inputs (survey answers, RFM summaries,
     // purchase dates); the pipeline feeds them, never the reverse (issue #15).
     ("insights", &["model", "clv", "sentiment"]),
+    // 2026-12-05: pictures of other modules' results (match explanations,
+    // CLV calibration, cohorts, survey series); nothing imports it
+    // (issue #15).
+    ("chart", &["model", "identity", "clv", "insights"]),
 ];
 
 const MODULES: &[&str] = &[
@@ -56,6 +60,7 @@ const MODULES: &[&str] = &[
     "clv",
     "pipeline",
     "insights",
+    "chart",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

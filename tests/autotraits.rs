@@ -7,6 +7,8 @@ fn assert_auto<T: Send + Sync + Unpin>() {}
 fn public_types_are_send_sync_unpin() {
     use custodia::model::*;
     assert_auto::<custodia::Error>();
+    #[cfg(feature = "charts")]
+    assert_auto::<custodia::chart::ChartParams>();
     assert_auto::<custodia::error::ErrorKind>();
     assert_auto::<custodia::error::Span>();
     assert_auto::<SourceRecord>();
@@ -84,6 +86,7 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::clv::BgNbd>();
     assert_auto::<Box<dyn custodia::clv::TransactionModel>>();
     assert_auto::<custodia::clv::FitReport>();
+    assert_auto::<custodia::clv::CalibrationBin>();
     assert_auto::<custodia::clv::FitWarning>();
     assert_auto::<custodia::clv::Interval>();
     assert_auto::<custodia::clv::Sbg>();

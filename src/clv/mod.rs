@@ -26,6 +26,9 @@
 //! - **Predicting** goes through object-safe traits: [`TransactionModel`]
 //!   (expected purchases, P(alive), probability of purchasing again),
 //!   [`SpendModel`], [`ChurnEstimator`] and [`ClvEstimator`] (with [`Clv`]).
+//! - **Checking** a fit: [`holdout_calibration`] sets the purchases a model
+//!   expected in a holdout window against those made, by calibration
+//!   frequency; [`roc_auc`] measures how well a churn score ranks.
 //!
 //! # Example
 //!
@@ -107,7 +110,7 @@ use std::fmt;
 
 pub use bg_bb::{BgBb, BgBbParams};
 pub use bg_nbd::{BgNbd, BgNbdParams};
-pub use evaluate::roc_auc;
+pub use evaluate::{holdout_calibration, roc_auc, CalibrationBin, MAX_CALIBRATION_FREQUENCY};
 pub use fit::{FitReport, FitWarning};
 pub use gamma_gamma::{GammaGamma, GammaGammaParams};
 pub use historical::{HistoricalClv, HistoricalSpend};
