@@ -1,0 +1,1 @@
+//! Segment expressions compiled to DataFusion expressions.
