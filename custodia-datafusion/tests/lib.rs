@@ -9,3 +9,4 @@ mod synth;
 mod common;
 mod resolve;
 mod scalar;
+mod segment;
