@@ -6,6 +6,8 @@
 //!   blocking-key hashes, comparison levels and match weights of a trained
 //!   model, sentiment, CLV predictions of fitted parameters); models travel
 //!   as their JSON.
+//! - [`aggregate`]: RFM summaries of each customer's transactions as an
+//!   aggregate UDF whose partial states merge.
 //! - [`segment`]: a segment expression compiled to a DataFusion [`Expr`],
 //!   so its filters push down to Parquet scans.
 //! - [`resolve`]: identity resolution as a plan — blocking as equi-joins on
@@ -43,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod aggregate;
 mod args;
 mod error;
 pub mod resolve;
@@ -70,6 +73,7 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         ctx.register_udf(scalar::udf(f));
     }
     ctx.register_udf(resolve::cluster_component_udf());
+    ctx.register_udaf(aggregate::rfm_udaf());
 }
 
 /// Registers every custodia function with a mutable [`FunctionRegistry`]
@@ -84,5 +88,6 @@ pub fn register_with(registry: &mut dyn FunctionRegistry) -> datafusion::error::
         registry.register_udf(std::sync::Arc::new(scalar::udf(f)))?;
     }
     registry.register_udf(std::sync::Arc::new(resolve::cluster_component_udf()))?;
+    registry.register_udaf(std::sync::Arc::new(aggregate::rfm_udaf()))?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 #[path = "../../tests/identity/synth.rs"]
 mod synth;
 
+mod aggregate;
 mod common;
 mod resolve;
 mod scalar;

@@ -1,0 +1,320 @@
+//! Aggregate UDFs: custodia's per-customer summaries as DataFusion
+//! aggregates.
+//!
+//! `custodia_rfm(at, amount, observation_end, period)` summarises one
+//! customer's transactions (group by the customer) into the RFM summary the
+//! CLV models read, exactly as [`custodia::clv::summarize`] does:
+//! purchases in one period merged, `frequency` the number of repeat
+//! periods, `recency` and `age` in periods, `monetary` the mean of the
+//! repeat periods' amounts. `at` is a date (or anything that casts to one),
+//! `amount` a number, `observation_end` a date and `period` one of `'day'`,
+//! `'week'`, `'month'`. It returns a struct
+//! `{frequency: UInt32, recency: Float64, age: Float64, monetary: Float64}`,
+//! NULL for a customer with no purchase up to `observation_end`.
+//!
+//! Partial aggregation keeps each group's `(date, amount)` rows and merges
+//! them; custodia's summary does not depend on their order, so the result
+//! is the same however the rows are spread over partitions. A group's state
+//! grows with its rows (12 bytes each).
+//!
+//! ```
+//! use custodia_datafusion::register;
+//! use datafusion::arrow::array::AsArray;
+//! use datafusion::arrow::datatypes::{Float64Type, UInt32Type};
+//! use datafusion::execution::FunctionRegistry;
+//! use datafusion::prelude::*;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> datafusion::error::Result<()> {
+//! let ctx = SessionContext::new();
+//! register(&ctx);
+//! let rfm = ctx.udaf("custodia_rfm")?;
+//! let df = ctx.read_batch(datafusion::arrow::record_batch::RecordBatch::try_from_iter(vec![
+//!     ("at", std::sync::Arc::new(datafusion::arrow::array::StringArray::from(
+//!         vec!["2026-01-01", "2026-01-05", "2026-01-05", "2026-01-09"],
+//!     )) as _),
+//!     ("amount", std::sync::Arc::new(datafusion::arrow::array::Float64Array::from(
+//!         vec![10.0, 30.0, 2.0, 8.0],
+//!     )) as _),
+//! ])?)?;
+//! let out = df
+//!     .aggregate(vec![], vec![rfm
+//!         .call(vec![col("at"), col("amount"), lit("2026-01-11"), lit("day")])
+//!         .alias("rfm")])?
+//!     .collect()
+//!     .await?;
+//! let s = out[0].column(0).as_struct();
+//! // Two repeat days (the 5th, merged, and the 9th) after the first purchase.
+//! assert_eq!(s.column(0).as_primitive::<UInt32Type>().value(0), 2);
+//! assert_eq!(s.column(1).as_primitive::<Float64Type>().value(0), 8.0); // recency
+//! assert_eq!(s.column(2).as_primitive::<Float64Type>().value(0), 10.0); // age
+//! assert_eq!(s.column(3).as_primitive::<Float64Type>().value(0), 20.0); // (32 + 8) / 2
+//! # Ok(())
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use custodia::clv::{summarize, Period, Transaction};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int32Array, StructArray, UInt32Array,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Field, FieldRef, Fields, Float64Type, Int32Type,
+};
+use datafusion::error::Result;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+};
+use datafusion::scalar::ScalarValue;
+
+use crate::error::Error;
+
+/// The name of the RFM aggregate.
+pub const RFM: &str = "custodia_rfm";
+
+fn rfm_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("frequency", DataType::UInt32, false),
+        Field::new("recency", DataType::Float64, false),
+        Field::new("age", DataType::Float64, false),
+        Field::new("monetary", DataType::Float64, false),
+    ])
+}
+
+/// `custodia_rfm` as a DataFusion [`AggregateUDFImpl`]; see the
+/// [module documentation](self).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Rfm {
+    signature: Signature,
+}
+
+/// Returns `custodia_rfm` as an [`AggregateUDF`], ready to register.
+pub fn rfm_udaf() -> AggregateUDF {
+    AggregateUDF::new_from_impl(Rfm {
+        signature: Signature::any(4, Volatility::Immutable),
+    })
+}
+
+impl AggregateUDFImpl for Rfm {
+    fn name(&self) -> &str {
+        RFM
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(rfm_fields()))
+    }
+
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::<RfmAccumulator>::default())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let list = |t: DataType| DataType::List(Arc::new(Field::new_list_field(t, true)));
+        Ok(vec![
+            Arc::new(Field::new(
+                format!("{}[days]", args.name),
+                list(DataType::Int32),
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}[amounts]", args.name),
+                list(DataType::Float64),
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}[end]", args.name),
+                DataType::Int32,
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}[period]", args.name),
+                DataType::Utf8,
+                true,
+            )),
+        ])
+    }
+}
+
+/// One group's transactions, and the window they are summarised over.
+#[derive(Debug, Default)]
+struct RfmAccumulator {
+    days: Vec<i32>,
+    amounts: Vec<f64>,
+    end: Option<i32>,
+    period: Option<String>,
+}
+
+fn arg_err(detail: String) -> datafusion::error::DataFusionError {
+    Error::Argument {
+        function: RFM,
+        detail,
+    }
+    .into()
+}
+
+fn as_type(a: &ArrayRef, to: &DataType, what: &str) -> Result<ArrayRef> {
+    cast(a, to).map_err(|e| {
+        arg_err(format!(
+            "{what} of type {} is not a {to}: {e}",
+            a.data_type()
+        ))
+    })
+}
+
+impl RfmAccumulator {
+    fn set_window(&mut self, end: Option<i32>, period: Option<&str>) -> Result<()> {
+        if let Some(e) = end {
+            match self.end {
+                Some(old) if old != e => {
+                    return Err(arg_err("observation_end differs between rows".to_owned()))
+                }
+                _ => self.end = Some(e),
+            }
+        }
+        if let Some(p) = period {
+            match &self.period {
+                Some(old) if old != p => {
+                    return Err(arg_err("period differs between rows".to_owned()))
+                }
+                _ => self.period = Some(p.to_owned()),
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, days: &Int32Array, amounts: &Float64Array) {
+        for i in 0..days.len() {
+            if days.is_valid(i) && amounts.is_valid(i) {
+                self.days.push(days.value(i));
+                self.amounts.push(amounts.value(i));
+            }
+        }
+    }
+}
+
+fn period_of(p: &str) -> Result<Period> {
+    match p {
+        "day" => Ok(Period::Day),
+        "week" => Ok(Period::Week),
+        "month" => Ok(Period::Month),
+        other => Err(arg_err(format!(
+            "period {other:?} is not \"day\", \"week\" or \"month\""
+        ))),
+    }
+}
+
+fn date_of(days: i32) -> Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|e| e.checked_add_signed(chrono::TimeDelta::days(i64::from(days))))
+        .ok_or_else(|| arg_err(format!("day {days} after 1970-01-01 is out of range")))
+}
+
+impl Accumulator for RfmAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let [at, amount, end, period] = values else {
+            return Err(arg_err(format!("takes 4 arguments, not {}", values.len())));
+        };
+        let at = as_type(at, &DataType::Date32, "at")?;
+        let amount = as_type(amount, &DataType::Float64, "amount")?;
+        let end = as_type(end, &DataType::Date32, "observation_end")?;
+        let period = as_type(period, &DataType::Utf8, "period")?;
+        let end = end.as_primitive::<Date32Type>();
+        let period = period.as_string::<i32>();
+        for i in 0..end.len() {
+            self.set_window(
+                end.is_valid(i).then(|| end.value(i)),
+                period.is_valid(i).then(|| period.value(i)),
+            )?;
+        }
+        let at = at.as_primitive::<Date32Type>();
+        let days = Int32Array::from_iter(at.iter());
+        self.push(&days, amount.as_primitive::<Float64Type>());
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let [days, amounts, end, period] = states else {
+            return Err(arg_err(format!("state has 4 parts, not {}", states.len())));
+        };
+        let (days, amounts) = (days.as_list::<i32>(), amounts.as_list::<i32>());
+        let end = end.as_primitive::<Int32Type>();
+        let period = period.as_string::<i32>();
+        for i in 0..days.len() {
+            self.set_window(
+                end.is_valid(i).then(|| end.value(i)),
+                period.is_valid(i).then(|| period.value(i)),
+            )?;
+            if days.is_valid(i) && amounts.is_valid(i) {
+                let (d, a) = (days.value(i), amounts.value(i));
+                self.push(
+                    d.as_primitive::<Int32Type>(),
+                    a.as_primitive::<Float64Type>(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let days: Vec<ScalarValue> = self
+            .days
+            .iter()
+            .map(|d| ScalarValue::Int32(Some(*d)))
+            .collect();
+        let amounts: Vec<ScalarValue> = self
+            .amounts
+            .iter()
+            .map(|a| ScalarValue::Float64(Some(*a)))
+            .collect();
+        Ok(vec![
+            ScalarValue::List(ScalarValue::new_list_nullable(&days, &DataType::Int32)),
+            ScalarValue::List(ScalarValue::new_list_nullable(&amounts, &DataType::Float64)),
+            ScalarValue::Int32(self.end),
+            ScalarValue::Utf8(self.period.clone()),
+        ])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let null = ScalarValue::try_from(DataType::Struct(rfm_fields()))?;
+        let (Some(end), Some(period)) = (self.end, self.period.as_deref()) else {
+            return Ok(null);
+        };
+        let period = period_of(period)?;
+        let end = date_of(end)?;
+        let mut txs = Vec::with_capacity(self.days.len());
+        for (d, a) in self.days.iter().zip(&self.amounts) {
+            txs.push(Transaction::new("c", date_of(*d)?, *a).map_err(|e| arg_err(e.to_string()))?);
+        }
+        let summaries = summarize(&txs, period, end).map_err(|e| arg_err(e.to_string()))?;
+        let Some(s) = summaries.first() else {
+            return Ok(null);
+        };
+        let s = s.summary();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(UInt32Array::from(vec![s.frequency()])),
+            Arc::new(Float64Array::from(vec![s.recency()])),
+            Arc::new(Float64Array::from(vec![s.age()])),
+            Arc::new(Float64Array::from(vec![s.monetary()])),
+        ];
+        Ok(ScalarValue::Struct(Arc::new(StructArray::try_new(
+            rfm_fields(),
+            cols,
+            None,
+        )?)))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self.days.capacity() * 4
+            + self.amounts.capacity() * 8
+            + self.period.as_ref().map_or(0, String::capacity)
+    }
+}

@@ -1,0 +1,171 @@
+//! The RFM aggregate gives custodia's summaries however rows are spread.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use custodia::clv::{summarize, Period, Transaction};
+use datafusion::arrow::array::{
+    Array, AsArray, Date32Array, Float64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, UInt32Type};
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::Partitioning;
+use datafusion::prelude::*;
+use proptest::prelude::*;
+
+use crate::common::session;
+
+type Row = (u8, u16, u32); // customer, day offset, amount
+
+fn epoch_day(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+}
+
+async fn engine(
+    rows: &[Row],
+    end: NaiveDate,
+    period: &str,
+) -> BTreeMap<String, (u32, f64, f64, f64)> {
+    let ctx = session();
+    let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("customer", DataType::Utf8, false),
+        Field::new("at", DataType::Date32, false),
+        Field::new("amount", DataType::Float64, false),
+    ]));
+    let batches: Vec<RecordBatch> = rows
+        .chunks(7)
+        .map(|c| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values(
+                        c.iter().map(|r| format!("c{}", r.0)),
+                    )),
+                    Arc::new(Date32Array::from_iter_values(
+                        c.iter().map(|r| epoch_day(start) + i32::from(r.1)),
+                    )),
+                    Arc::new(Float64Array::from_iter_values(
+                        c.iter().map(|r| f64::from(r.2)),
+                    )),
+                ],
+            )
+            .unwrap()
+        })
+        .collect();
+    let rfm = ctx.udaf("custodia_rfm").unwrap();
+    let out = ctx
+        .read_batches(batches)
+        .unwrap()
+        .repartition(Partitioning::RoundRobinBatch(4))
+        .unwrap()
+        .aggregate(
+            vec![col("customer")],
+            vec![rfm
+                .call(vec![
+                    col("at"),
+                    col("amount"),
+                    lit(ScalarValue::Date32(Some(epoch_day(end)))),
+                    lit(period),
+                ])
+                .alias("rfm")],
+        )
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let mut got = BTreeMap::new();
+    for b in &out {
+        let c = b.column(0).as_string::<i32>();
+        let s = b.column(1).as_struct();
+        for i in 0..b.num_rows() {
+            if s.is_null(i) {
+                continue;
+            }
+            got.insert(
+                c.value(i).to_owned(),
+                (
+                    s.column(0).as_primitive::<UInt32Type>().value(i),
+                    s.column(1).as_primitive::<Float64Type>().value(i),
+                    s.column(2).as_primitive::<Float64Type>().value(i),
+                    s.column(3).as_primitive::<Float64Type>().value(i),
+                ),
+            );
+        }
+    }
+    got
+}
+
+use datafusion::scalar::ScalarValue;
+
+fn in_process(
+    rows: &[Row],
+    end: NaiveDate,
+    period: Period,
+) -> BTreeMap<String, (u32, f64, f64, f64)> {
+    let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let txs: Vec<Transaction> = rows
+        .iter()
+        .map(|r| {
+            Transaction::new(
+                format!("c{}", r.0),
+                start + chrono::TimeDelta::days(i64::from(r.1)),
+                f64::from(r.2),
+            )
+            .unwrap()
+        })
+        .collect();
+    summarize(&txs, period, end)
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            let s = c.summary();
+            (
+                c.customer().to_owned(),
+                (s.frequency(), s.recency(), s.age(), s.monetary()),
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn rfm_aggregate_equals_summarize(
+        rows in proptest::collection::vec((0u8..6, 0u16..400, 0u32..500), 1..120),
+        period in prop::sample::select(vec![("day", Period::Day), ("week", Period::Week), ("month", Period::Month)]),
+    ) {
+        let end = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let got = rt.block_on(engine(&rows, end, period.0));
+        prop_assert_eq!(got, in_process(&rows, end, period.1));
+    }
+}
+
+#[tokio::test]
+async fn a_bad_period_is_an_error() {
+    let ctx = session();
+    let rfm = ctx.udaf("custodia_rfm").unwrap();
+    let err = ctx
+        .read_empty()
+        .unwrap()
+        .aggregate(
+            vec![],
+            vec![rfm.call(vec![
+                lit("2026-01-01"),
+                lit(1.0),
+                lit("2026-02-01"),
+                lit("year"),
+            ])],
+        )
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("custodia_rfm") && err.contains("\"year\""),
+        "{err}"
+    );
+}
