@@ -1,5 +1,9 @@
-//! Aggregate UDFs: custodia's per-customer summaries as DataFusion
-//! aggregates.
+//! Aggregate UDFs: custodia's per-customer summaries and per-cluster
+//! unified profiles as DataFusion aggregates.
+//!
+//! - `custodia_rfm`, below;
+//! - `custodia_unified_profile` ([`UnifiedProfileUdaf`]): a cluster's
+//!   unified profile from its source records, for a purpose at a time.
 //!
 //! `custodia_rfm(at, amount, observation_end, period)` summarises one
 //! customer's transactions (group by the customer) into the RFM summary the
@@ -57,12 +61,17 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use custodia::clv::{summarize, Period, Transaction};
+use custodia::consent::{ConsentLedger, Purpose};
+use custodia::identity::ClusterId;
+use custodia::merge::{SurvivorshipPolicy, UnifiedProfile};
+use custodia::model::SourceRecord;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Int32Array, StructArray, UInt32Array,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Field, FieldRef, Fields, Float64Type, Int32Type,
+    DataType, Date32Type, Field, FieldRef, Fields, Float64Type, Int32Type, TimeUnit,
+    TimestampMicrosecondType,
 };
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -316,5 +325,291 @@ impl Accumulator for RfmAccumulator {
             + self.days.capacity() * 4
             + self.amounts.capacity() * 8
             + self.period.as_ref().map_or(0, String::capacity)
+    }
+}
+
+/// The name of the unified-profile aggregate.
+pub const UNIFIED_PROFILE: &str = "custodia_unified_profile";
+
+/// `custodia_unified_profile(record, ledger, purpose, at)`: the unified
+/// profile of a cluster (group by the cluster id) as its JSON.
+///
+/// `record` is a source record's JSON, `ledger` the consent ledger's JSON,
+/// `purpose` a purpose's name (`"analytics"`) and `at` a timestamp (or text
+/// that casts to one), read to the microsecond. The profile's cluster id is that of the group's
+/// smallest record id, as custodia's clusters are named. Merging follows
+/// the survivorship policy the function was made with
+/// ([`unified_profile_udaf`]; the registered one uses the default policy).
+///
+/// A unified profile does not depend on the order of its records and
+/// repeats of a record count once (merge is commutative, associative and
+/// idempotent), which is what partial aggregation needs: each partition
+/// keeps its records, and merging states unions them. A group's state grows
+/// with its records.
+pub struct UnifiedProfileUdaf {
+    signature: Signature,
+    policy: Arc<SurvivorshipPolicy>,
+}
+
+impl std::fmt::Debug for UnifiedProfileUdaf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnifiedProfileUdaf").finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for UnifiedProfileUdaf {
+    fn eq(&self, other: &UnifiedProfileUdaf) -> bool {
+        Arc::ptr_eq(&self.policy, &other.policy)
+    }
+}
+
+impl Eq for UnifiedProfileUdaf {}
+
+impl std::hash::Hash for UnifiedProfileUdaf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        UNIFIED_PROFILE.hash(state);
+    }
+}
+
+/// Returns `custodia_unified_profile` merging with `policy`, as an
+/// [`AggregateUDF`] to register.
+pub fn unified_profile_udaf(policy: SurvivorshipPolicy) -> AggregateUDF {
+    AggregateUDF::new_from_impl(UnifiedProfileUdaf {
+        signature: Signature::any(4, Volatility::Immutable),
+        policy: Arc::new(policy),
+    })
+}
+
+impl AggregateUDFImpl for UnifiedProfileUdaf {
+    fn name(&self) -> &str {
+        UNIFIED_PROFILE
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(ProfileAccumulator {
+            policy: Arc::clone(&self.policy),
+            records: Vec::new(),
+            ledger: None,
+            purpose: None,
+            at: None,
+        }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let list = DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
+        Ok(vec![
+            Arc::new(Field::new(format!("{}[records]", args.name), list, true)),
+            Arc::new(Field::new(
+                format!("{}[ledger]", args.name),
+                DataType::Utf8,
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}[purpose]", args.name),
+                DataType::Utf8,
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}[at]", args.name),
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                true,
+            )),
+        ])
+    }
+}
+
+struct ProfileAccumulator {
+    policy: Arc<SurvivorshipPolicy>,
+    records: Vec<String>,
+    ledger: Option<String>,
+    purpose: Option<String>,
+    at: Option<i64>,
+}
+
+impl std::fmt::Debug for ProfileAccumulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileAccumulator")
+            .field("records", &self.records.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn profile_err(detail: String) -> datafusion::error::DataFusionError {
+    Error::Argument {
+        function: UNIFIED_PROFILE,
+        detail,
+    }
+    .into()
+}
+
+/// Keeps `new` in `slot`, refusing a value that differs from the one kept.
+fn same<T: PartialEq>(slot: &mut Option<T>, new: Option<T>, what: &str) -> Result<()> {
+    if let Some(v) = new {
+        match slot {
+            Some(old) if *old != v => {
+                return Err(profile_err(format!(
+                    "{what} differs between rows of a group"
+                )))
+            }
+            _ => *slot = Some(v),
+        }
+    }
+    Ok(())
+}
+
+impl ProfileAccumulator {
+    fn add(
+        &mut self,
+        records: &datafusion::arrow::array::StringArray,
+        ledger: &datafusion::arrow::array::StringArray,
+        purpose: &datafusion::arrow::array::StringArray,
+        at: &datafusion::arrow::array::TimestampMicrosecondArray,
+    ) -> Result<()> {
+        for i in 0..records.len() {
+            same(
+                &mut self.ledger,
+                ledger.is_valid(i).then(|| ledger.value(i).to_owned()),
+                "ledger",
+            )?;
+            same(
+                &mut self.purpose,
+                purpose.is_valid(i).then(|| purpose.value(i).to_owned()),
+                "purpose",
+            )?;
+            same(&mut self.at, at.is_valid(i).then(|| at.value(i)), "at")?;
+            if records.is_valid(i) {
+                self.records.push(records.value(i).to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn micros() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, None)
+}
+
+impl Accumulator for ProfileAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let [records, ledger, purpose, at] = values else {
+            return Err(profile_err(format!(
+                "takes 4 arguments, not {}",
+                values.len()
+            )));
+        };
+        let text = |a: &ArrayRef, what: &str| as_type(a, &DataType::Utf8, what);
+        let (records, ledger, purpose) = (
+            text(records, "record")?,
+            text(ledger, "ledger")?,
+            text(purpose, "purpose")?,
+        );
+        let at = as_type(at, &micros(), "at")?;
+        self.add(
+            records.as_string::<i32>(),
+            ledger.as_string::<i32>(),
+            purpose.as_string::<i32>(),
+            at.as_primitive::<TimestampMicrosecondType>(),
+        )
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let [records, ledger, purpose, at] = states else {
+            return Err(profile_err(format!(
+                "state has 4 parts, not {}",
+                states.len()
+            )));
+        };
+        let lists = records.as_list::<i32>();
+        let (ledger, purpose) = (ledger.as_string::<i32>(), purpose.as_string::<i32>());
+        let at = at.as_primitive::<TimestampMicrosecondType>();
+        for i in 0..lists.len() {
+            same(
+                &mut self.ledger,
+                ledger.is_valid(i).then(|| ledger.value(i).to_owned()),
+                "ledger",
+            )?;
+            same(
+                &mut self.purpose,
+                purpose.is_valid(i).then(|| purpose.value(i).to_owned()),
+                "purpose",
+            )?;
+            same(&mut self.at, at.is_valid(i).then(|| at.value(i)), "at")?;
+            if lists.is_valid(i) {
+                let l = lists.value(i);
+                let l = l.as_string::<i32>();
+                for j in 0..l.len() {
+                    if l.is_valid(j) {
+                        self.records.push(l.value(j).to_owned());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let records: Vec<ScalarValue> = self
+            .records
+            .iter()
+            .map(|r| ScalarValue::Utf8(Some(r.clone())))
+            .collect();
+        Ok(vec![
+            ScalarValue::List(ScalarValue::new_list_nullable(&records, &DataType::Utf8)),
+            ScalarValue::Utf8(self.ledger.clone()),
+            ScalarValue::Utf8(self.purpose.clone()),
+            ScalarValue::TimestampMicrosecond(self.at, None),
+        ])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let (Some(ledger), Some(purpose), Some(at)) = (&self.ledger, &self.purpose, self.at) else {
+            return Ok(ScalarValue::Utf8(None));
+        };
+        if self.records.is_empty() {
+            return Ok(ScalarValue::Utf8(None));
+        }
+        let json =
+            |what: &'static str, e: serde_json::Error| -> datafusion::error::DataFusionError {
+                Error::Json {
+                    function: UNIFIED_PROFILE,
+                    what,
+                    detail: e.to_string(),
+                }
+                .into()
+            };
+        let ledger: ConsentLedger =
+            serde_json::from_str(ledger).map_err(|e| json("consent ledger", e))?;
+        let purpose: Purpose = purpose
+            .parse()
+            .map_err(|e: custodia::Error| profile_err(e.to_string()))?;
+        let at = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(at)
+            .ok_or_else(|| profile_err(format!("time {at} µs is out of range")))?;
+        let mut records: Vec<SourceRecord> = Vec::with_capacity(self.records.len());
+        for r in &self.records {
+            records.push(serde_json::from_str(r).map_err(|e| json("source record", e))?);
+        }
+        let Some(smallest) = records.iter().map(SourceRecord::id).min() else {
+            return Ok(ScalarValue::Utf8(None));
+        };
+        let cluster = ClusterId::for_smallest_member(smallest);
+        let profile =
+            UnifiedProfile::derive(cluster, &records, &ledger, &self.policy, &purpose, at)
+                .map_err(|e| profile_err(e.to_string()))?;
+        let text = serde_json::to_string(&profile).map_err(|e| json("unified profile", e))?;
+        Ok(ScalarValue::Utf8(Some(text)))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self.records.iter().map(String::capacity).sum::<usize>()
+            + self.ledger.as_ref().map_or(0, String::capacity)
     }
 }

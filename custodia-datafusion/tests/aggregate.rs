@@ -169,3 +169,109 @@ async fn a_bad_period_is_an_error() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unified_profiles_equal_custodia_derive_whatever_the_partitioning() {
+    use custodia::consent::{ConsentLedger, LawfulBasis, Purpose};
+    use custodia::identity::{ResolveParams, Resolver};
+    use custodia::merge::{SurvivorshipPolicy, UnifiedProfile};
+
+    let records = crate::common::synth_records(600, 11);
+    let resolver = Resolver::new(ResolveParams::default()).unwrap();
+    let resolution = resolver.resolve(&records).unwrap();
+    let ledger = ConsentLedger::builder()
+        .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+        .build()
+        .unwrap();
+    // Microseconds are the engine's time resolution.
+    let at = chrono::DateTime::from_timestamp_micros(1_780_000_000_123_456).unwrap();
+    let by_id: std::collections::HashMap<&str, &custodia::model::SourceRecord> =
+        records.iter().map(|r| (r.id().as_str(), r)).collect();
+    let mut want = BTreeMap::new();
+    let (mut cluster_col, mut record_col) = (Vec::new(), Vec::new());
+    for c in resolution.clustering().clusters() {
+        let members: Vec<&custodia::model::SourceRecord> =
+            c.members().iter().map(|m| by_id[m.as_str()]).collect();
+        let p = UnifiedProfile::derive(
+            c.id(),
+            members.iter().copied(),
+            &ledger,
+            &SurvivorshipPolicy::default(),
+            &Purpose::Analytics,
+            at,
+        )
+        .unwrap();
+        want.insert(c.id().to_string(), serde_json::to_string(&p).unwrap());
+        for m in &members {
+            cluster_col.push(c.id().to_string());
+            record_col.push(serde_json::to_string(m).unwrap());
+            // A repeated record counts once: merge is idempotent.
+            if m.id().as_str().ends_with('7') {
+                cluster_col.push(c.id().to_string());
+                record_col.push(serde_json::to_string(m).unwrap());
+            }
+        }
+    }
+    assert!(want.len() < records.len(), "some clusters merge records");
+    // Rows in reverse order, in small batches over four partitions.
+    cluster_col.reverse();
+    record_col.reverse();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("cluster", DataType::Utf8, false),
+        Field::new("record", DataType::Utf8, false),
+    ]));
+    let batches: Vec<RecordBatch> = cluster_col
+        .chunks(13)
+        .zip(record_col.chunks(13))
+        .map(|(c, r)| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from(c.to_vec())),
+                    Arc::new(StringArray::from(r.to_vec())),
+                ],
+            )
+            .unwrap()
+        })
+        .collect();
+    let ctx = session();
+    let udaf = ctx.udaf("custodia_unified_profile").unwrap();
+    let ledger_json = serde_json::to_string(&ledger).unwrap();
+    let out = ctx
+        .read_batches(batches)
+        .unwrap()
+        .repartition(Partitioning::RoundRobinBatch(4))
+        .unwrap()
+        .aggregate(
+            vec![col("cluster")],
+            vec![udaf
+                .call(vec![
+                    col("record"),
+                    lit(ledger_json.as_str()),
+                    lit(Purpose::Analytics.to_string()),
+                    lit(ScalarValue::TimestampMicrosecond(
+                        Some(at.timestamp_micros()),
+                        None,
+                    )),
+                ])
+                .alias("profile")],
+        )
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let mut got = BTreeMap::new();
+    for b in &out {
+        let (c, p) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_string::<i32>(),
+        );
+        for i in 0..b.num_rows() {
+            got.insert(c.value(i).to_owned(), p.value(i).to_owned());
+        }
+    }
+    assert_eq!(got.len(), want.len());
+    for (k, v) in &want {
+        assert_eq!(got.get(k), Some(v), "cluster {k}");
+    }
+}
