@@ -44,6 +44,7 @@
 //! # }
 //! ```
 
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
@@ -531,6 +532,20 @@ impl CustodiaUdf {
                 let (xs, ys) = (text(name, args, 1, rows)?, text(name, args, 2, rows)?);
                 let mut levels = ListBuilder::new(UInt8Builder::new());
                 let mut weights = Float64Builder::with_capacity(rows);
+                // A record of many pairs in one batch (the joins that make
+                // pairs put them together) is read once.
+                let mut read: HashMap<&str, Arc<NormalizedRecord>> = HashMap::new();
+                let mut record = |text| -> Result<Arc<NormalizedRecord>> {
+                    if let Some(r) = read.get(text) {
+                        return Ok(Arc::clone(r));
+                    }
+                    if read.len() >= 4096 {
+                        read.clear();
+                    }
+                    let r = Arc::new(normalized(name, text)?);
+                    read.insert(text, Arc::clone(&r));
+                    Ok(r)
+                };
                 for i in 0..rows {
                     let (Some(m), Some(x), Some(y)) = (at(&models, i), at(&xs, i), at(&ys, i))
                     else {
@@ -539,13 +554,15 @@ impl CustodiaUdf {
                         continue;
                     };
                     let model = self.caches.model.get(name, "match model", m)?;
-                    let (x, y) = (normalized(name, x)?, normalized(name, y)?);
+                    let (x, y) = (record(x)?, record(y)?);
                     if f == Function::MatchWeight {
                         weights.append_value(model.score(&x, &y).weight());
                     } else {
                         // Levels are read in record-id order, as scoring does.
                         let (x, y) = if y.id() < x.id() { (&y, &x) } else { (&x, &y) };
-                        levels.values().append_slice(&model.levels(x, y));
+                        levels
+                            .values()
+                            .append_slice(&model.levels(x.as_ref(), y.as_ref()));
                         levels.append(true);
                     }
                 }
