@@ -2,6 +2,8 @@
 //! unified profiles as DataFusion aggregates.
 //!
 //! - `custodia_rfm`, below;
+//! - `custodia_pattern_counts` ([`PatternCounts`]): comparison-pattern
+//!   counts of candidate pairs, the sufficient statistics of EM;
 //! - `custodia_unified_profile` ([`UnifiedProfileUdaf`]): a cluster's
 //!   unified profile from its source records, for a purpose at a time.
 //!
@@ -66,12 +68,13 @@ use custodia::identity::ClusterId;
 use custodia::merge::{SurvivorshipPolicy, UnifiedProfile};
 use custodia::model::SourceRecord;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int32Array, StructArray, UInt32Array,
+    Array, ArrayRef, AsArray, Float64Array, Int32Array, ListBuilder, StructArray, StructBuilder,
+    UInt32Array, UInt64Array, UInt64Builder, UInt8Builder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Field, FieldRef, Fields, Float64Type, Int32Type, TimeUnit,
-    TimestampMicrosecondType,
+    TimestampMicrosecondType, UInt64Type, UInt8Type,
 };
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -611,5 +614,174 @@ impl Accumulator for ProfileAccumulator {
         std::mem::size_of_val(self)
             + self.records.iter().map(String::capacity).sum::<usize>()
             + self.ledger.as_ref().map_or(0, String::capacity)
+    }
+}
+
+/// The name of the comparison-pattern aggregate.
+pub const PATTERN_COUNTS: &str = "custodia_pattern_counts";
+
+fn pattern_fields() -> Fields {
+    Fields::from(vec![
+        Field::new(
+            "levels",
+            DataType::List(Arc::new(Field::new_list_field(DataType::UInt8, true))),
+            false,
+        ),
+        Field::new("count", DataType::UInt64, false),
+    ])
+}
+
+fn pattern_list_type() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(
+        DataType::Struct(pattern_fields()),
+        true,
+    )))
+}
+
+/// `custodia_pattern_counts(levels)`: how many pairs show each comparison
+/// pattern — the sufficient statistics of Fellegi–Sunter EM, which reads
+/// pairs only through their patterns.
+///
+/// `levels` is a pair's comparison levels as `custodia_comparison_levels`
+/// gives them. The result is a list of `{levels, count}` structs sorted by
+/// pattern, one per distinct pattern; NULL inputs are not counted. States
+/// are pattern → count maps and merge by adding counts, so partial
+/// aggregation is exact. A state holds at most one entry per distinct
+/// pattern (a few thousand in practice, however many pairs).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct PatternCounts {
+    signature: Signature,
+}
+
+/// Returns `custodia_pattern_counts` as an [`AggregateUDF`], ready to register.
+pub fn pattern_counts_udaf() -> AggregateUDF {
+    AggregateUDF::new_from_impl(PatternCounts {
+        signature: Signature::any(1, Volatility::Immutable),
+    })
+}
+
+impl AggregateUDFImpl for PatternCounts {
+    fn name(&self) -> &str {
+        PATTERN_COUNTS
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(pattern_list_type())
+    }
+
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::<PatternAccumulator>::default())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(
+            format!("{}[patterns]", args.name),
+            pattern_list_type(),
+            true,
+        ))])
+    }
+}
+
+#[derive(Debug, Default)]
+struct PatternAccumulator {
+    counts: std::collections::BTreeMap<Vec<u8>, u64>,
+}
+
+impl PatternAccumulator {
+    fn add_patterns(
+        &mut self,
+        list: &datafusion::arrow::array::ListArray,
+        counts: Option<&UInt64Array>,
+    ) -> Result<()> {
+        for i in 0..list.len() {
+            if list.is_null(i) {
+                continue;
+            }
+            let l = as_type(&list.value(i), &DataType::UInt8, "levels")?;
+            let l = l.as_primitive::<UInt8Type>();
+            let n = counts.map_or(1, |c| c.value(i));
+            let c = self.counts.entry(l.values().to_vec()).or_insert(0);
+            *c = c.checked_add(n).ok_or_else(|| Error::Argument {
+                function: PATTERN_COUNTS,
+                detail: "a pattern's count passed 2^64".to_owned(),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn to_scalar(&self) -> Result<ScalarValue> {
+        let mut b = ListBuilder::new(StructBuilder::from_fields(pattern_fields(), 0));
+        for (levels, count) in &self.counts {
+            let s = b.values();
+            let missing = || {
+                datafusion::error::DataFusionError::Internal(
+                    "pattern struct builder has two fields".to_owned(),
+                )
+            };
+            let lb = s
+                .field_builder::<ListBuilder<Box<dyn datafusion::arrow::array::ArrayBuilder>>>(0)
+                .ok_or_else(missing)?;
+            lb.values()
+                .as_any_mut()
+                .downcast_mut::<UInt8Builder>()
+                .ok_or_else(missing)?
+                .append_slice(levels);
+            lb.append(true);
+            s.field_builder::<UInt64Builder>(1)
+                .ok_or_else(missing)?
+                .append_value(*count);
+            s.append(true);
+        }
+        b.append(true);
+        Ok(ScalarValue::List(Arc::new(b.finish())))
+    }
+}
+
+impl Accumulator for PatternAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let [levels] = values else {
+            return Err(arg_err(format!("takes 1 argument, not {}", values.len())));
+        };
+        let list = levels.as_list_opt::<i32>().ok_or_else(|| {
+            datafusion::error::DataFusionError::from(Error::Argument {
+                function: PATTERN_COUNTS,
+                detail: format!("levels must be a list, not {}", levels.data_type()),
+            })
+        })?;
+        self.add_patterns(list, None)
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let [lists] = states else {
+            return Err(arg_err(format!("state has 1 part, not {}", states.len())));
+        };
+        let lists = lists.as_list::<i32>();
+        for i in 0..lists.len() {
+            if lists.is_null(i) {
+                continue;
+            }
+            let entries = lists.value(i);
+            let entries = entries.as_struct();
+            let levels = entries.column(0).as_list::<i32>();
+            let counts = entries.column(1).as_primitive::<UInt64Type>();
+            self.add_patterns(levels, Some(counts))?;
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![self.to_scalar()?])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        self.to_scalar()
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self) + self.counts.keys().map(|k| k.capacity() + 40).sum::<usize>()
     }
 }

@@ -6,8 +6,9 @@
 //!   blocking-key hashes, comparison levels and match weights of a trained
 //!   model, sentiment, CLV predictions of fitted parameters); models travel
 //!   as their JSON.
-//! - [`aggregate`]: RFM summaries of each customer's transactions and
-//!   unified profiles of each cluster as aggregate UDFs whose partial
+//! - [`aggregate`]: RFM summaries of each customer's transactions,
+//!   comparison-pattern counts (EM's sufficient statistics) and unified
+//!   profiles of each cluster as aggregate UDFs whose partial
 //!   states merge.
 //! - [`segment`]: a segment expression compiled to a DataFusion [`Expr`],
 //!   so its filters push down to Parquet scans.
@@ -75,6 +76,7 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     }
     ctx.register_udf(resolve::cluster_component_udf());
     ctx.register_udaf(aggregate::rfm_udaf());
+    ctx.register_udaf(aggregate::pattern_counts_udaf());
     ctx.register_udaf(aggregate::unified_profile_udaf(
         custodia::merge::SurvivorshipPolicy::default(),
     ));
@@ -93,6 +95,7 @@ pub fn register_with(registry: &mut dyn FunctionRegistry) -> datafusion::error::
     }
     registry.register_udf(std::sync::Arc::new(resolve::cluster_component_udf()))?;
     registry.register_udaf(std::sync::Arc::new(aggregate::rfm_udaf()))?;
+    registry.register_udaf(std::sync::Arc::new(aggregate::pattern_counts_udaf()))?;
     registry.register_udaf(std::sync::Arc::new(aggregate::unified_profile_udaf(
         custodia::merge::SurvivorshipPolicy::default(),
     )))?;

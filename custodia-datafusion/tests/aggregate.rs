@@ -275,3 +275,54 @@ async fn unified_profiles_equal_custodia_derive_whatever_the_partitioning() {
         assert_eq!(got.get(k), Some(v), "cluster {k}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    #[test]
+    fn pattern_counts_count_every_pattern_once_per_pair(
+        patterns in proptest::collection::vec(proptest::collection::vec(0u8..3, 3), 1..200),
+    ) {
+        use datafusion::arrow::array::{ListBuilder, UInt8Builder};
+        use datafusion::arrow::datatypes::UInt64Type;
+        let mut want: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        for p in &patterns {
+            *want.entry(p.clone()).or_default() += 1;
+        }
+        let batches: Vec<RecordBatch> = patterns
+            .chunks(9)
+            .map(|chunk| {
+                let mut b = ListBuilder::new(UInt8Builder::new());
+                for p in chunk {
+                    b.values().append_slice(p);
+                    b.append(true);
+                }
+                b.append(false); // a NULL pair is not counted
+                RecordBatch::try_from_iter(vec![("levels", Arc::new(b.finish()) as _)]).unwrap()
+            })
+            .collect();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let got = rt.block_on(async {
+            let ctx = session();
+            let udaf = ctx.udaf("custodia_pattern_counts").unwrap();
+            ctx.read_batches(batches)
+                .unwrap()
+                .repartition(Partitioning::RoundRobinBatch(4))
+                .unwrap()
+                .aggregate(vec![], vec![udaf.call(vec![col("levels")])])
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+        });
+        let list = got[0].column(0).as_list::<i32>().value(0);
+        let entries = list.as_struct();
+        let levels = entries.column(0).as_list::<i32>();
+        let counts = entries.column(1).as_primitive::<UInt64Type>();
+        let mut seen = BTreeMap::new();
+        for i in 0..entries.len() {
+            let l = levels.value(i);
+            seen.insert(l.as_primitive::<datafusion::arrow::datatypes::UInt8Type>().values().to_vec(), counts.value(i));
+        }
+        prop_assert_eq!(seen, want);
+    }
+}
