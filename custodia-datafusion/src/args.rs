@@ -41,16 +41,52 @@ fn array_of(
     })
 }
 
+/// A text argument: one value for every row (a literal, such as a model's
+/// JSON, which is never copied per row), or a value per row.
+#[derive(Debug)]
+pub(crate) enum TextArg {
+    /// The same value (or NULL) for every row.
+    One(Option<String>),
+    /// A value per row.
+    Many(StringArray),
+}
+
+impl TextArg {
+    /// Returns row `i`'s value, or `None` when it is NULL.
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            TextArg::One(v) => v.as_deref(),
+            TextArg::Many(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
 /// Returns argument `i` as text.
 pub(crate) fn text(
     function: &'static str,
     args: &[ColumnarValue],
     i: usize,
     rows: usize,
-) -> Result<StringArray> {
-    Ok(array_of(function, args, i, rows, &DataType::Utf8)?
-        .as_string::<i32>()
-        .clone())
+) -> Result<TextArg> {
+    if let Some(ColumnarValue::Scalar(s)) = args.get(i) {
+        let s = s.cast_to(&DataType::Utf8).map_err(|e| Error::Argument {
+            function,
+            detail: format!("argument {} cannot be read as text: {e}", i + 1),
+        })?;
+        return match s {
+            datafusion::scalar::ScalarValue::Utf8(v) => Ok(TextArg::One(v)),
+            other => Err(Error::Argument {
+                function,
+                detail: format!("argument {} is not text: {other}", i + 1),
+            }
+            .into()),
+        };
+    }
+    Ok(TextArg::Many(
+        array_of(function, args, i, rows, &DataType::Utf8)?
+            .as_string::<i32>()
+            .clone(),
+    ))
 }
 
 /// Returns argument `i` as 64-bit floats.
@@ -115,5 +151,46 @@ impl<T: DeserializeOwned> JsonCache<T> {
         })?);
         *last = Some((json.to_owned(), Arc::clone(&value)));
         Ok(value)
+    }
+}
+
+/// Reads the JSON texts of one argument during one call: a text at the
+/// same address as the last one is the same text (the argument owns its
+/// texts for the whole call), so a literal model is found without reading
+/// its bytes again on every row.
+pub(crate) struct JsonRows<'a, T> {
+    cache: &'a JsonCache<T>,
+    function: &'static str,
+    what: &'static str,
+    last: std::cell::RefCell<Option<(usize, usize, Arc<T>)>>,
+}
+
+impl<'a, T: DeserializeOwned> JsonRows<'a, T> {
+    /// Returns a reader through `cache`.
+    pub(crate) fn new(
+        cache: &'a JsonCache<T>,
+        function: &'static str,
+        what: &'static str,
+    ) -> JsonRows<'a, T> {
+        JsonRows {
+            cache,
+            function,
+            what,
+            last: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// Returns `json` parsed; `json` must borrow from an argument that
+    /// lives as long as this reader.
+    pub(crate) fn get(&self, json: &'a str) -> Result<Arc<T>> {
+        let key = (json.as_ptr() as usize, json.len());
+        if let Some((p, n, v)) = self.last.borrow().as_ref() {
+            if (*p, *n) == key {
+                return Ok(Arc::clone(v));
+            }
+        }
+        let v = self.cache.get(self.function, self.what, json)?;
+        *self.last.borrow_mut() = Some((key.0, key.1, Arc::clone(&v)));
+        Ok(v)
     }
 }

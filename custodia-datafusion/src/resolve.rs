@@ -82,7 +82,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::DataFrame;
 
-use crate::args::{text, JsonCache};
+use crate::args::{text, JsonCache, JsonRows};
 use crate::error::{Error, Result};
 use crate::scalar::{udf, Function};
 
@@ -499,16 +499,20 @@ impl ScalarUDFImpl for ClusterComponent {
         let links = a[3].to_array(rows)?;
         let records = list_of(name, &records, "records")?;
         let links = list_of(name, &links, "links")?;
+        let model_rows = JsonRows::new(&self.model, name, "match model");
+        let param_rows = JsonRows::new(&self.params, name, "clustering parameters");
         let mut out = ListBuilder::new(StructBuilder::from_fields(assignment_fields(), 0));
         for i in 0..rows {
-            if models.is_null(i) || params.is_null(i) || records.is_null(i) {
+            let (Some(m), Some(p)) = (models.get(i), params.get(i)) else {
+                out.append_null();
+                continue;
+            };
+            if records.is_null(i) {
                 out.append_null();
                 continue;
             }
-            let model = self.model.get(name, "match model", models.value(i))?;
-            let params = self
-                .params
-                .get(name, "clustering parameters", params.value(i))?;
+            let model = model_rows.get(m)?;
+            let params = param_rows.get(p)?;
             let texts = records.value(i);
             let texts = cast_text(name, &texts)?;
             let mut members: Vec<NormalizedRecord> = Vec::with_capacity(texts.len());

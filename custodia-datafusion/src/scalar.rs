@@ -59,8 +59,8 @@ use custodia::identity::{
 use custodia::model::{RecordId, SourceRecord};
 use custodia::sentiment::{LexiconScorer, SentimentScorer};
 use datafusion::arrow::array::{
-    Array, ArrayRef, Date32Builder, Float64Builder, ListBuilder, StringArray, StringBuilder,
-    StructArray, UInt64Builder, UInt8Builder,
+    Array, ArrayRef, Date32Builder, Float64Builder, ListBuilder, StringBuilder, StructArray,
+    UInt64Builder, UInt8Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::Result;
@@ -69,7 +69,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use crate::args::{float, int, text, JsonCache};
+use crate::args::{float, int, text, JsonCache, JsonRows};
 use crate::error::Error;
 
 /// The scalar functions this crate provides.
@@ -283,11 +283,6 @@ impl ScalarUDFImpl for CustodiaUdf {
     }
 }
 
-/// Returns `Some(value)` of row `i`, or `None` when it is NULL.
-fn at(a: &StringArray, i: usize) -> Option<&str> {
-    a.is_valid(i).then(|| a.value(i))
-}
-
 /// Reads a normalised record's JSON.
 fn normalized(function: &'static str, json: &str) -> Result<NormalizedRecord> {
     serde_json::from_str(json).map_err(|e| {
@@ -349,7 +344,7 @@ impl CustodiaUdf {
                 let t = text(name, args, 0, rows)?;
                 let mut b = StringBuilder::with_capacity(rows, rows * 16);
                 for i in 0..rows {
-                    b.append_option(at(&t, i).and_then(normalize_email));
+                    b.append_option(t.get(i).and_then(normalize_email));
                 }
                 Arc::new(b.finish())
             }
@@ -363,10 +358,10 @@ impl CustodiaUdf {
                 let mut b = StringBuilder::with_capacity(rows, rows * 12);
                 for i in 0..rows {
                     let c = match &country {
-                        Some(c) => at(c, i),
+                        Some(c) => c.get(i),
                         None => Some("US"),
                     };
-                    b.append_option(match (at(&t, i), c) {
+                    b.append_option(match (t.get(i), c) {
                         (Some(p), Some(c)) => normalize_phone(p, c),
                         _ => None,
                     });
@@ -385,7 +380,7 @@ impl CustodiaUdf {
                 for i in 0..rows {
                     let order = match &order {
                         None => Some(DateOrder::DayFirst),
-                        Some(o) => match at(o, i) {
+                        Some(o) => match o.get(i) {
                             None => None,
                             Some("day_first") => Some(DateOrder::DayFirst),
                             Some("month_first") => Some(DateOrder::MonthFirst),
@@ -400,7 +395,7 @@ impl CustodiaUdf {
                             }
                         },
                     };
-                    let day = match (at(&t, i), order, epoch) {
+                    let day = match (t.get(i), order, epoch) {
                         (Some(s), Some(o), Some(epoch)) => parse_date(s, o)
                             .and_then(|d| i32::try_from((d - epoch).num_days()).ok()),
                         _ => None,
@@ -414,7 +409,7 @@ impl CustodiaUdf {
                 let (mut gb, mut fb) = (StringBuilder::new(), StringBuilder::new());
                 let mut valid = Vec::with_capacity(rows);
                 for i in 0..rows {
-                    let (gi, fi) = (at(&g, i), at(&fam, i));
+                    let (gi, fi) = (g.get(i), fam.get(i));
                     if gi.is_none() && fi.is_none() {
                         gb.append_null();
                         fb.append_null();
@@ -441,6 +436,8 @@ impl CustodiaUdf {
                     None
                 };
                 let default = Arc::new(NormalizeParams::default());
+                let normalize_rows =
+                    JsonRows::new(&self.caches.normalize, name, "normalisation parameters");
                 let mut ids = StringBuilder::with_capacity(rows, rows * 12);
                 let mut sources = StringBuilder::with_capacity(rows, rows * 8);
                 let mut out = StringBuilder::with_capacity(rows, rows * 200);
@@ -448,16 +445,12 @@ impl CustodiaUdf {
                 for i in 0..rows {
                     let p = match &params {
                         None => Some(Arc::clone(&default)),
-                        Some(p) => match at(p, i) {
+                        Some(p) => match p.get(i) {
                             None => None,
-                            Some(j) => Some(self.caches.normalize.get(
-                                name,
-                                "normalisation parameters",
-                                j,
-                            )?),
+                            Some(j) => Some(normalize_rows.get(j)?),
                         },
                     };
-                    let (Some(json), Some(p)) = (at(&t, i), p) else {
+                    let (Some(json), Some(p)) = (t.get(i), p) else {
                         ids.append_value("");
                         sources.append_value("");
                         out.append_value("");
@@ -501,23 +494,24 @@ impl CustodiaUdf {
                     None
                 };
                 let default = Arc::new(BlockingParams::default());
+                let blocking_rows =
+                    JsonRows::new(&self.caches.blocking, name, "blocking parameters");
+                let model_rows = JsonRows::new(&self.caches.model, name, "match model");
                 let mut b = ListBuilder::new(UInt64Builder::new());
                 let mut hashes = Vec::new();
                 for i in 0..rows {
                     let p = match &params {
                         None => Some(Arc::clone(&default)),
-                        Some(p) => match at(p, i) {
+                        Some(p) => match p.get(i) {
                             None => None,
-                            Some(j) => {
-                                Some(self.caches.blocking.get(name, "blocking parameters", j)?)
-                            }
+                            Some(j) => Some(blocking_rows.get(j)?),
                         },
                     };
-                    let (Some(r), Some(m), Some(p)) = (at(&records, i), at(&models, i), p) else {
+                    let (Some(r), Some(m), Some(p)) = (records.get(i), models.get(i), p) else {
                         b.append_null();
                         continue;
                     };
-                    let model = self.caches.model.get(name, "match model", m)?;
+                    let model = model_rows.get(m)?;
                     let blocker = self.blocker(model, p);
                     let record = normalized(name, r)?;
                     hashes.clear();
@@ -530,6 +524,7 @@ impl CustodiaUdf {
             Function::ComparisonLevels | Function::MatchWeight => {
                 let models = text(name, args, 0, rows)?;
                 let (xs, ys) = (text(name, args, 1, rows)?, text(name, args, 2, rows)?);
+                let model_rows = JsonRows::new(&self.caches.model, name, "match model");
                 let mut levels = ListBuilder::new(UInt8Builder::new());
                 let mut weights = Float64Builder::with_capacity(rows);
                 // A record of many pairs in one batch (the joins that make
@@ -547,13 +542,12 @@ impl CustodiaUdf {
                     Ok(r)
                 };
                 for i in 0..rows {
-                    let (Some(m), Some(x), Some(y)) = (at(&models, i), at(&xs, i), at(&ys, i))
-                    else {
+                    let (Some(m), Some(x), Some(y)) = (models.get(i), xs.get(i), ys.get(i)) else {
                         levels.append_null();
                         weights.append_null();
                         continue;
                     };
-                    let model = self.caches.model.get(name, "match model", m)?;
+                    let model = model_rows.get(m)?;
                     let (x, y) = (record(x)?, record(y)?);
                     if f == Function::MatchWeight {
                         weights.append_value(model.score(&x, &y).weight());
@@ -583,9 +577,9 @@ impl CustodiaUdf {
                 for i in 0..rows {
                     let l = match &lang {
                         None => Some("en"),
-                        Some(l) => at(l, i),
+                        Some(l) => l.get(i),
                     };
-                    let (Some(s), Some(l)) = (at(&t, i), l) else {
+                    let (Some(s), Some(l)) = (t.get(i), l) else {
                         b.append_null();
                         continue;
                     };
@@ -604,7 +598,7 @@ impl CustodiaUdf {
                 let t = text(name, args, 0, rows)?;
                 let mut b = StringBuilder::with_capacity(rows, rows * 36);
                 for i in 0..rows {
-                    let Some(id) = at(&t, i) else {
+                    let Some(id) = t.get(i) else {
                         b.append_null();
                         continue;
                     };
@@ -620,6 +614,8 @@ impl CustodiaUdf {
         let f = self.function;
         let name = f.name();
         let models = text(name, args, 0, rows)?;
+        let bg_rows = JsonRows::new(&self.caches.bg_nbd, name, "BG/NBD model");
+        let clv_rows = JsonRows::new(&self.caches.clv, name, "CLV model");
         let freq = int(name, args, 1, rows)?;
         let (rec, age) = (float(name, args, 2, rows)?, float(name, args, 3, rows)?);
         let (monetary, horizon, discount) = match f {
@@ -638,7 +634,7 @@ impl CustodiaUdf {
         let mut b = Float64Builder::with_capacity(rows);
         for i in 0..rows {
             let row = (
-                at(&models, i),
+                models.get(i),
                 freq.is_valid(i).then(|| freq.value(i)),
                 rec.is_valid(i).then(|| rec.value(i)),
                 age.is_valid(i).then(|| age.value(i)),
@@ -663,15 +659,15 @@ impl CustodiaUdf {
                 .transpose()?;
             let v = match (f, h) {
                 (Function::ClvProbabilityAlive, _) => {
-                    let model = self.caches.bg_nbd.get(name, "BG/NBD model", m)?;
+                    let model = bg_rows.get(m)?;
                     model.probability_alive(&c).value()
                 }
                 (Function::ClvExpectedPurchases, Some(h)) => {
-                    let model = self.caches.bg_nbd.get(name, "BG/NBD model", m)?;
+                    let model = bg_rows.get(m)?;
                     model.conditional_expected_purchases(&c, h)
                 }
                 (_, Some(h)) => {
-                    let model = self.caches.clv.get(name, "CLV model", m)?;
+                    let model = clv_rows.get(m)?;
                     let d =
                         DiscountRate::new(d.unwrap_or(0.0)).map_err(|e| custodia_err(name, e))?;
                     model.clv(&c, h, d)
