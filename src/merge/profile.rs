@@ -1015,20 +1015,20 @@ fn member_of<'a>(
     group: &[(u16, u32, u32)],
     multi: &impl Fn(&(u16, u32, u32)) -> (&'a FieldValue, &'a Arc<Origin>, &'a FieldValue),
 ) -> SetMember {
-    let variants: Vec<&[(u16, u32, u32)]> = group
-        .chunk_by(|a, b| multi(a).0.canonical_cmp(multi(b).0).is_eq())
-        .collect();
     let key = multi(&group[0]).2.clone();
-    if let [only] = variants.as_slice() {
+    // The group is sorted by value: one variant when first and last agree
+    // (the common case, which then allocates only its holders).
+    let (first, last) = (&group[0], &group[group.len() - 1]);
+    if multi(first).0.canonical_cmp(multi(last).0).is_eq() {
         return SetMember {
-            value: multi(&only[0]).0.clone(),
+            value: multi(first).0.clone(),
             key,
-            provenance: only.iter().map(|x| Arc::clone(multi(x).1)).collect(),
+            provenance: group.iter().map(|x| Arc::clone(multi(x).1)).collect(),
             variants: Vec::new(),
         };
     }
-    let variants: Vec<VariantData> = variants
-        .iter()
+    let variants: Vec<VariantData> = group
+        .chunk_by(|a, b| multi(a).0.canonical_cmp(multi(b).0).is_eq())
         .map(|g| VariantData {
             value: multi(&g[0]).0.clone(),
             provenance: g.iter().map(|x| Arc::clone(multi(x).1)).collect(),
@@ -1067,12 +1067,14 @@ fn member_of<'a>(
 /// candidate per (member, holding record), in canonical order, carrying the
 /// member's normal form (displayed values of two members can coincide: a
 /// national phone number completed with two countries).
-fn primary_of(
+fn primary_of<'a>(
     policy: &SurvivorshipPolicy,
     path: &FieldPath,
-    members: &[SetMember],
+    members: &'a [SetMember],
+    pairs: &mut Vec<(u32, &'a Arc<Origin>)>,
+    candidates: &mut Vec<Candidate<'a>>,
 ) -> Option<Primary> {
-    let mut pairs: Vec<(u32, &Arc<Origin>)> = Vec::new();
+    pairs.clear();
     for (i, m) in members.iter().enumerate() {
         pairs.extend(m.provenance.iter().map(|o| (i as u32, o)));
     }
@@ -1083,19 +1085,17 @@ fn primary_of(
                 .canonical_cmp(&members[b.0 as usize].key)
         })
     });
-    let candidates: Vec<Candidate<'_>> = pairs
-        .iter()
-        .map(|&(i, o)| {
-            Candidate::new(
-                &members[i as usize].key,
-                &o.record,
-                &o.source,
-                o.observed_at,
-            )
-        })
-        .collect();
+    candidates.clear();
+    candidates.extend(pairs.iter().map(|&(i, o)| {
+        Candidate::new(
+            &members[i as usize].key,
+            &o.record,
+            &o.source,
+            o.observed_at,
+        )
+    }));
     let named = policy.primary_named(path);
-    let chosen = named.rule.select(path, &candidates)?;
+    let chosen = named.rule.select(path, candidates)?;
     let &(member, _) = pairs.get(chosen)?;
     Some(Primary {
         member,
@@ -1132,7 +1132,13 @@ fn display_name<'a>(
             .canonical_cmp(&b.value)
             .then_with(|| a.key.canonical_cmp(&b.key))
     });
-    let chosen = primary_of(policy, &tables().full_name, &members)?;
+    let chosen = primary_of(
+        policy,
+        &tables().full_name,
+        &members,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )?;
     match chosen.value {
         FieldValue::Text(t) => Some(t),
         _ => None,
@@ -1290,7 +1296,6 @@ pub(crate) fn derive_members(
             .then_with(|| a.1.cmp(&b.1))
     });
     let mut sets: BTreeMap<PathKey, Vec<SetMember>> = BTreeMap::new();
-    let mut primaries: BTreeMap<PathKey, Primary> = BTreeMap::new();
     for field in multis.chunk_by(|a, b| a.0 == b.0) {
         let path = &t.multis[usize::from(field[0].0)];
         let mut members: Vec<SetMember> = field
@@ -1305,10 +1310,17 @@ pub(crate) fn derive_members(
                 .canonical_cmp(&b.value)
                 .then_with(|| a.key.canonical_cmp(&b.key))
         });
-        if let Some(p) = primary_of(policy, path, &members) {
-            primaries.insert(PathKey::Fixed(path), p);
-        }
         sets.insert(PathKey::Fixed(path), members);
+    }
+    // Primaries, once every set is built, so one pair of buffers serves
+    // every field.
+    let mut primaries: BTreeMap<PathKey, Primary> = BTreeMap::new();
+    let mut pairs = Vec::new();
+    let mut candidates = Vec::new();
+    for (path, members) in &sets {
+        if let Some(p) = primary_of(policy, path, members, &mut pairs, &mut candidates) {
+            primaries.insert(path.clone(), p);
+        }
     }
     let display_name = display_name(policy, names, &name);
 

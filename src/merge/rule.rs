@@ -266,6 +266,9 @@ impl SurvivorshipRule for MostFrequent {
         // over thousands of records stays near-linear), then take the best
         // group by (count, latest observation, smaller value) and its best
         // holder by recency, then record id.
+        if candidates.len() < 2 {
+            return (!candidates.is_empty()).then_some(0);
+        }
         let mut order: Vec<usize> = (0..candidates.len()).collect();
         order.sort_by(|&a, &b| candidates[a].value.canonical_cmp(candidates[b].value));
         let mut best: Option<(usize, DateTime<Utc>, usize)> = None;
