@@ -60,6 +60,9 @@ pub struct SurvivorshipPolicy {
     prefixes: Vec<(String, Named)>,
     /// The rule choosing primary members of fields `primary` does not name.
     primary_default: Named,
+    /// `true` when `primary_default` is the built-in [`MostFrequent`] the
+    /// policy starts with, which derivation computes without candidates.
+    primary_default_built_in: bool,
     /// Primary rules of chosen multi-valued fields.
     primary: Vec<(FieldPath, Named)>,
     /// Completes national phone numbers of records that name no country.
@@ -139,6 +142,7 @@ impl Default for SurvivorshipPolicy {
             exact: Vec::new(),
             prefixes: Vec::new(),
             primary_default: Named::new(Arc::new(MostFrequent)),
+            primary_default_built_in: true,
             primary: Vec::new(),
             phone_country: default_phone_country(),
         }
@@ -190,6 +194,13 @@ impl SurvivorshipPolicy {
             .iter()
             .find(|(p, _)| p == field)
             .map_or(&self.primary_default, |(_, rule)| rule)
+    }
+
+    /// Returns `true` when the primary member of `field` is chosen by the
+    /// built-in default [`MostFrequent`] (no rule set for it or for every
+    /// field), so derivation may compute its choice from the members.
+    pub(crate) fn primary_is_built_in(&self, field: &FieldPath) -> bool {
+        self.primary_default_built_in && !self.primary.iter().any(|(p, _)| p == field)
     }
 
     /// Returns the country whose calling code completes national phone
@@ -284,6 +295,7 @@ impl SurvivorshipPolicyBuilder {
             default: Named::new(self.default.unwrap_or_else(|| Arc::new(MostRecent))),
             exact: Vec::new(),
             prefixes: Vec::new(),
+            primary_default_built_in: self.primary_default.is_none(),
             primary_default: Named::new(
                 self.primary_default
                     .unwrap_or_else(|| Arc::new(MostFrequent)),

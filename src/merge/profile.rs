@@ -1074,6 +1074,35 @@ fn primary_of<'a>(
     pairs: &mut Vec<(u32, &'a Arc<Origin>)>,
     candidates: &mut Vec<Candidate<'a>>,
 ) -> Option<Primary> {
+    let named = policy.primary_named(path);
+    if policy.primary_is_built_in(path) {
+        // What MostFrequent chooses over the candidates below, without
+        // building them: each member's normal form is its own (one group
+        // per member), held once by each of its records, so the groups
+        // rank by (holders, latest holder, smaller normal form).
+        let latest = |m: &SetMember| m.provenance.iter().map(|o| o.observed_at).max();
+        let mut best: Option<(usize, &SetMember, Option<DateTime<Utc>>)> = None;
+        for (i, m) in members.iter().enumerate() {
+            let at = latest(m);
+            let better = best.is_none_or(|(_, b, b_at)| {
+                m.provenance
+                    .len()
+                    .cmp(&b.provenance.len())
+                    .then_with(|| at.cmp(&b_at))
+                    .then_with(|| b.key.canonical_cmp(&m.key))
+                    .is_gt()
+            });
+            if better {
+                best = Some((i, m, at));
+            }
+        }
+        let (i, m, _) = best?;
+        return Some(Primary {
+            member: i as u32,
+            value: m.value.clone(),
+            rule: named.name.clone(),
+        });
+    }
     pairs.clear();
     for (i, m) in members.iter().enumerate() {
         pairs.extend(m.provenance.iter().map(|o| (i as u32, o)));
@@ -1094,7 +1123,6 @@ fn primary_of<'a>(
             o.observed_at,
         )
     }));
-    let named = policy.primary_named(path);
     let chosen = named.rule.select(path, candidates)?;
     let &(member, _) = pairs.get(chosen)?;
     Some(Primary {

@@ -638,6 +638,11 @@ proptest! {
         let twice = derive(&mut records.iter().rev().chain(&records));
         prop_assert_eq!(activation_summary(&p), activation_summary(&shuffled));
         prop_assert_eq!(activation_summary(&p), activation_summary(&twice));
+        // The default primary rule is computed from the members; naming
+        // MostFrequent runs it over candidates, and must agree.
+        let named = SurvivorshipPolicy::builder().default_primary_rule(MostFrequent).build().unwrap();
+        let by_rule = UnifiedProfile::derive(c, &records, &ledger, &named, &Purpose::Analytics, t(day)).unwrap();
+        prop_assert_eq!(activation_summary(&p), activation_summary(&by_rule));
 
         for f in SET_PATHS {
             let f = path(f);
