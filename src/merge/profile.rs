@@ -407,11 +407,9 @@ pub struct UnifiedProfile {
         )
     )]
     primaries: BTreeMap<PathKey, Primary>,
-    #[cfg_attr(
-        feature = "serde",
-        serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_name")
-    )]
-    display_name: Option<Arc<str>>,
+    /// Text, kept as a value so that `Debug` redacts it.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    display_name: Option<FieldValue>,
     events: Vec<MergedEvent>,
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
     records: Vec<Arc<Origin>>,
@@ -447,17 +445,6 @@ fn ser_primaries<S: serde::Serializer>(
             },
         )
     }))
-}
-
-#[cfg(feature = "serde")]
-fn ser_name<S: serde::Serializer>(
-    name: &Option<Arc<str>>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match name {
-        Some(n) => s.serialize_str(n),
-        None => s.serialize_none(),
-    }
 }
 
 /// A field's path as a profile keys it: fixed paths point into the static
@@ -951,7 +938,7 @@ impl UnifiedProfile {
     /// recently observed, so one source's nickname or typo does not
     /// displace it. `None` when no record names the person.
     pub fn display_name(&self) -> Option<&str> {
-        self.display_name.as_deref()
+        self.display_name.as_ref().and_then(FieldValue::as_text)
     }
     fn primary_text(&self, path: &FieldPath) -> Option<&str> {
         self.primary(path).and_then(|m| m.value.as_text())
@@ -1141,7 +1128,7 @@ fn display_name<'a>(
     policy: &SurvivorshipPolicy,
     names: &mut [(u16, u32, u32)],
     name: &impl Fn(&(u16, u32, u32)) -> (&'a FieldValue, &'a Arc<Origin>, &'a FieldValue),
-) -> Option<Arc<str>> {
+) -> Option<FieldValue> {
     if names.is_empty() {
         return None;
     }
@@ -1167,10 +1154,7 @@ fn display_name<'a>(
         &mut Vec::new(),
         &mut Vec::new(),
     )?;
-    match chosen.value {
-        FieldValue::Text(t) => Some(t),
-        _ => None,
-    }
+    Some(chosen.value)
 }
 
 /// Reusable working memory of [`derive_members`]: indexes, not
