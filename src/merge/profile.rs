@@ -887,7 +887,7 @@ impl UnifiedProfile {
     /// let mut crm = SourceRecord::builder("crm-1", "crm", day(1))?;
     /// crm.identity().emails.push(EmailAddress::new("Ana@Example.com")?);
     /// crm.identity().phones.push(PhoneNumber::new("+1 555 010 0200")?);
-    /// crm.identity().names.push(PersonName::full("Ana Silva")?);
+    /// crm.identity().names.push(PersonName::from_full("Ana Silva")?);
     /// let mut web = SourceRecord::builder("web-1", "web", day(5))?;
     /// web.identity().emails.push(EmailAddress::new("ana@example.com")?);
     /// web.identity().emails.push(EmailAddress::new("ana.s@work.example")?);
