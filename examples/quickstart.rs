@@ -347,6 +347,15 @@ fn main() -> custodia::Result<()> {
         .person_of_record(&lena_id)
         .expect("Lena's record is held");
     let profile = pipeline.profile(lena, &Purpose::Analytics, day(3, 1))?;
+    // Ready for activation: emails and phones de-duplicated by their normal
+    // form, with a primary one and a display name chosen by documented rules.
+    let none = "-";
+    println!(
+        "  display name: {}; primary email: {}; primary phone: {}",
+        profile.display_name().unwrap_or(none),
+        profile.primary_email().unwrap_or(none),
+        profile.primary_phone().unwrap_or(none)
+    );
     for (path, survived) in profile.fields().take(5) {
         let p = survived.provenance();
         println!(

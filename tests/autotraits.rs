@@ -40,6 +40,8 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::merge::UnifiedProfile>();
     assert_auto::<custodia::merge::ProfileStore>();
     assert_auto::<custodia::merge::ProfileView>();
+    assert_auto::<custodia::merge::SetMember>();
+    assert_auto::<custodia::merge::Variant<'static>>();
     assert_auto::<custodia::insights::Granularity>();
     assert_auto::<custodia::insights::Period>();
     assert_auto::<custodia::insights::Interval>();

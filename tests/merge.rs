@@ -22,6 +22,7 @@ use custodia::model::{
 use custodia::segment::Segment;
 use proptest::prelude::*;
 
+mod activation;
 mod laws;
 
 pub(crate) fn t(day: i64) -> DateTime<Utc> {

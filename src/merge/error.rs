@@ -14,6 +14,10 @@ pub(crate) enum MergeError {
     },
     /// A survivorship rule set for a field whose values are a set.
     RuleOnSetField { path: String },
+    /// A primary rule set for a field that holds one value.
+    PrimaryOnSingleField { path: String },
+    /// A phone country that is not an ISO 3166-1 alpha-2 code.
+    InvalidCountry { country: String },
     /// One path given two rules in one policy.
     DuplicateRule { path: String },
     /// A cluster id the store does not hold.
@@ -49,6 +53,14 @@ impl fmt::Display for MergeError {
                 "field {path:?} holds many values, which are merged as a set; \
                  survivorship rules apply to single-valued fields only"
             ),
+            MergeError::PrimaryOnSingleField { path } => write!(
+                f,
+                "field {path:?} holds one value; primary rules apply to multi-valued fields only"
+            ),
+            MergeError::InvalidCountry { country } => write!(
+                f,
+                "phone country {country:?} is not an ISO 3166-1 alpha-2 code"
+            ),
             MergeError::DuplicateRule { path } => {
                 write!(f, "field {path:?} is given two survivorship rules")
             }
@@ -79,9 +91,10 @@ impl From<MergeError> for Error {
     fn from(e: MergeError) -> Error {
         let kind = match e {
             MergeError::UnknownField { .. } => ErrorKind::UnknownField,
-            MergeError::RuleOnSetField { .. } | MergeError::DuplicateRule { .. } => {
-                ErrorKind::InvalidParameter
-            }
+            MergeError::RuleOnSetField { .. }
+            | MergeError::PrimaryOnSingleField { .. }
+            | MergeError::InvalidCountry { .. }
+            | MergeError::DuplicateRule { .. } => ErrorKind::InvalidParameter,
             _ => ErrorKind::InvalidInput,
         };
         Error::new(kind, e)

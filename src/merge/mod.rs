@@ -22,7 +22,7 @@
 //! | field kind | merged as | provenance |
 //! |---|---|---|
 //! | single-valued (`geographic.country`, `job.title`) | one survivor chosen by the policy's [`SurvivorshipRule`] | [`Provenance`]: record, source, observed at, rule |
-//! | multi-valued (`identity.email`, `personal.interest`) | the union, as a set | every record holding each member ([`Origin`]) |
+//! | multi-valued (`identity.email`, `personal.interest`) | the union, as a set of members de-duplicated by normal form, with a primary member | every record holding each member and each of its raw variants ([`Origin`]) |
 //! | custom attributes (`attributes.*`, `personal.preference.*`, `personal.attitude.*`) | per top-level key, like single-valued fields; lists and maps kept whole | as single-valued |
 //! | events | the union by event id; on conflicting content the most recently observed record's copy | every record carrying the id |
 //!
@@ -31,6 +31,21 @@
 //! built-ins [`MostRecent`], [`SourcePriority`], [`MostFrequent`] and
 //! [`MostComplete`] break every tie deterministically. [`testing`] checks
 //! users' own rules and policies against the laws.
+//!
+//! # Activation-ready sets
+//!
+//! Members of a multi-valued field are compared by their *normal form*, the
+//! one identity resolution matches with: `Ana@Example.com` and
+//! `ana@example.com` are one [`SetMember`], as are `+1 555 010 0200` and
+//! `(555) 010-0200` from a US record. A member keeps every raw
+//! [`Variant`] with the records that wrote it so, and shows the variant the
+//! most records hold (then the most recently observed, then the smaller).
+//! Each field has a *primary* member ([`UnifiedProfile::primary`]) chosen
+//! by the policy's primary rule ([`MostFrequent`] unless set: most records,
+//! then most recent, then the smaller normal form), and
+//! [`UnifiedProfile::primary_email`], [`UnifiedProfile::primary_phone`] and
+//! [`UnifiedProfile::display_name`] read the ones activation needs. The
+//! normal form of every field is in the table below.
 //!
 //! The model holds no special-category data (GDPR Art. 9), so derivation
 //! asks the ledger's plain [`decide`](crate::consent::ConsentLedger::decide);
@@ -93,9 +108,14 @@
 //! assert!(!store.view_for(cluster, &Purpose::Marketing, day(5), &all)?.is_empty());
 //! # Ok::<(), custodia::Error>(())
 //! ```
+//!
+// The field list is kept in one file, shown here and in `docs/`; a test
+// checks it against the schema and the JSON shapes.
+#![doc = include_str!("../../docs/profile-fields.md")]
 
 mod audit;
 mod error;
+mod normal;
 mod policy;
 mod profile;
 mod rule;
@@ -108,7 +128,7 @@ mod view;
 pub use audit::{AuditChange, AuditEvent};
 pub use policy::{SurvivorshipPolicy, SurvivorshipPolicyBuilder};
 pub use profile::{
-    Exclusion, MergedEvent, Origin, Provenance, SetMember, Survived, UnifiedProfile,
+    Exclusion, MergedEvent, Origin, Provenance, SetMember, Survived, UnifiedProfile, Variant,
 };
 pub use rule::{
     Candidate, MostComplete, MostFrequent, MostRecent, SourcePriority, SurvivorshipRule,

@@ -10,6 +10,7 @@ use crate::consent::{ConsentLedger, Decision, LawfulBasis, Purpose};
 use crate::error::Result;
 use crate::identity::ClusterId;
 use crate::merge::error::MergeError;
+use crate::merge::normal::{record_country, NormalForm};
 use crate::merge::policy::RuleName;
 use crate::merge::{Candidate, FieldValue, SurvivorshipPolicy};
 use crate::model::{
@@ -103,24 +104,172 @@ impl Survived {
     }
 }
 
-/// One member of a multi-valued field (an email, an interest), with every
-/// record that holds it, by record id.
+/// One member of a multi-valued field (an email, an interest): the raw
+/// values that share one normal form, with every record holding any of
+/// them, by record id.
+///
+/// Values are compared by the normal form identity resolution matches with
+/// (`Ana@Example.com` and `ana@example.com` are one email; `+1 555 010 0200`
+/// and `(555) 010-0200` from a US record one phone); the table of normal
+/// forms is in the [module docs](crate::merge#profile-fields). Every raw
+/// variant stays reachable through [`variants`](Self::variants), each with
+/// the records that wrote it so.
+///
+/// The displayed [`value`](Self::value) is the variant the most records
+/// hold, then the one observed most recently, then the smaller value.
+///
+/// JSON: `{"value", "provenance": [{"record", "source", "observed_at"}],
+/// "variants"?: [{"value", "provenance": [...]}]}`, with `variants` left out
+/// when the member has a single variant (the value itself).
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SetMember {
     value: FieldValue,
-    #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
+    /// The normal form the variants share.
+    key: FieldValue,
+    provenance: Vec<Arc<Origin>>,
+    /// Every variant, by value, when there are two or more; empty when the
+    /// only variant is `value`, held by `provenance`.
+    variants: Vec<VariantData>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct VariantData {
+    value: FieldValue,
     provenance: Vec<Arc<Origin>>,
 }
 
+/// One raw variant of a [`SetMember`]: a value as some records wrote it.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use custodia::consent::{ConsentLedger, LawfulBasis, Purpose};
+/// use custodia::identity::ClusterId;
+/// use custodia::merge::{SurvivorshipPolicy, UnifiedProfile};
+/// use custodia::model::{EmailAddress, FieldPath, SourceRecord};
+///
+/// let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+/// let mut records = Vec::new();
+/// for (id, email) in [("crm-1", "Ana@Example.com"), ("web-1", "ana@example.com")] {
+///     let mut b = SourceRecord::builder(id, "crm", at)?;
+///     b.identity().emails.push(EmailAddress::new(email)?);
+///     records.push(b.build()?);
+/// }
+/// let ledger = ConsentLedger::builder().basis(Purpose::Analytics, LawfulBasis::LegitimateInterests).build()?;
+/// let profile = UnifiedProfile::derive(
+///     ClusterId::for_smallest_member(records[0].id()), &records, &ledger,
+///     &SurvivorshipPolicy::default(), &Purpose::Analytics, at)?;
+/// let emails = profile.set(&FieldPath::new("identity.email")?);
+/// assert_eq!(emails.len(), 1);
+/// let variants: Vec<String> = emails[0].variants().map(|v| v.value().to_string()).collect();
+/// assert_eq!(variants, ["Ana@Example.com", "ana@example.com"]);
+/// # Ok::<(), custodia::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Variant<'a> {
+    value: &'a FieldValue,
+    provenance: &'a [Arc<Origin>],
+}
+
+impl<'a> Variant<'a> {
+    /// Returns the value as written.
+    pub fn value(&self) -> &'a FieldValue {
+        self.value
+    }
+    /// Returns every record holding the value as written, by record id.
+    pub fn provenance(&self) -> impl ExactSizeIterator<Item = &'a Origin> + 'a {
+        self.provenance.iter().map(|o| &**o)
+    }
+}
+
 impl SetMember {
-    /// Returns the value.
+    /// Returns the displayed value: the variant the most records hold, then
+    /// the most recently observed, then the smaller value.
     pub fn value(&self) -> &FieldValue {
         &self.value
     }
-    /// Returns every record holding the value, by record id.
+    /// Returns every record holding any variant of the member, by record id.
     pub fn provenance(&self) -> impl ExactSizeIterator<Item = &Origin> + '_ {
         self.provenance.iter().map(|o| &**o)
+    }
+    /// Returns every raw variant, by value; a single one (the displayed
+    /// value) when the records all wrote the member alike.
+    pub fn variants(&self) -> impl ExactSizeIterator<Item = Variant<'_>> + '_ {
+        let single = self.variants.is_empty().then_some(Variant {
+            value: &self.value,
+            provenance: &self.provenance,
+        });
+        let many = self.variants.iter().map(|v| Variant {
+            value: &v.value,
+            provenance: &v.provenance,
+        });
+        // Exactly one of the two is non-empty.
+        Variants { single, many }
+    }
+    /// Returns how many records hold the member.
+    pub fn support(&self) -> usize {
+        self.provenance.len()
+    }
+}
+
+/// The variants of a member: the displayed value alone, or the list.
+struct Variants<'a, I> {
+    single: Option<Variant<'a>>,
+    many: I,
+}
+
+impl<'a, I: ExactSizeIterator<Item = Variant<'a>>> Iterator for Variants<'a, I> {
+    type Item = Variant<'a>;
+    fn next(&mut self) -> Option<Variant<'a>> {
+        self.single.take().or_else(|| self.many.next())
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.single.is_some()) + self.many.len();
+        (n, Some(n))
+    }
+}
+
+impl<'a, I: ExactSizeIterator<Item = Variant<'a>>> ExactSizeIterator for Variants<'a, I> {}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for SetMember {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Origins<'a>(&'a [Arc<Origin>]);
+        impl serde::Serialize for Origins<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                ser_origins(self.0, s)
+            }
+        }
+        struct Listed<'a>(&'a [VariantData]);
+        impl serde::Serialize for Listed<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|v| VariantJson {
+                    value: &v.value,
+                    provenance: Origins(&v.provenance),
+                }))
+            }
+        }
+        #[derive(serde::Serialize)]
+        struct VariantJson<'a> {
+            value: &'a FieldValue,
+            provenance: Origins<'a>,
+        }
+        let n = if self.variants.is_empty() { 2 } else { 3 };
+        let mut st = s.serialize_struct("SetMember", n)?;
+        st.serialize_field("value", &self.value)?;
+        st.serialize_field("provenance", &Origins(&self.provenance))?;
+        if !self.variants.is_empty() {
+            st.serialize_field("variants", &Listed(&self.variants))?;
+        }
+        st.end()
     }
 }
 
@@ -225,12 +374,20 @@ impl Exclusion {
 /// merged schema declares them many-valued); `record.observed_at` the
 /// latest observation.
 ///
+/// Multi-valued fields are ready for activation: members are de-duplicated
+/// by their normal form ([`SetMember`]), each field has a
+/// [`primary`](Self::primary) member chosen by the policy's primary rule,
+/// and [`display_name`](Self::display_name),
+/// [`primary_email`](Self::primary_email) and
+/// [`primary_phone`](Self::primary_phone) read the usual ones.
+///
 /// JSON (`serde` feature, output only; every list and map in canonical
 /// order): `{"cluster", "purpose", "at", "fields": {path: {"value",
 /// "provenance": {"record", "source", "observed_at", "rule"}}}, "sets":
-/// {path: [{"value", "provenance": [{"record", "source", "observed_at"}]}]},
-/// "events": [{"event", "records", "conflict"?}], "records": [...],
-/// "excluded": [{"record", "decision"}]}`.
+/// {path: [{"value", "provenance": [{"record", "source", "observed_at"}],
+/// "variants"?: [{"value", "provenance"}]}]}, "primary"?: {path: {"value",
+/// "rule"}}, "display_name"?, "events": [{"event", "records",
+/// "conflict"?}], "records": [...], "excluded": [{"record", "decision"}]}`.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct UnifiedProfile {
@@ -241,10 +398,53 @@ pub struct UnifiedProfile {
     fields: BTreeMap<PathKey, Survived>,
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser_paths"))]
     sets: BTreeMap<PathKey, Vec<SetMember>>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "primary",
+            serialize_with = "ser_primaries",
+            skip_serializing_if = "BTreeMap::is_empty"
+        )
+    )]
+    primaries: BTreeMap<PathKey, Primary>,
+    /// Text, kept as a value so that `Debug` redacts it.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    display_name: Option<FieldValue>,
     events: Vec<MergedEvent>,
     #[cfg_attr(feature = "serde", serde(serialize_with = "ser_origins"))]
     records: Vec<Arc<Origin>>,
     excluded: Vec<Exclusion>,
+}
+
+/// The primary member of one multi-valued field: its index in the field's
+/// members (in value order), its displayed value, and the rule that chose
+/// it.
+#[derive(Clone, Debug, PartialEq)]
+struct Primary {
+    member: u32,
+    value: FieldValue,
+    rule: RuleName,
+}
+
+#[cfg(feature = "serde")]
+fn ser_primaries<S: serde::Serializer>(
+    map: &BTreeMap<PathKey, Primary>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        value: &'a FieldValue,
+        rule: &'a str,
+    }
+    s.collect_map(map.iter().map(|(k, p)| {
+        (
+            k.as_str(),
+            Json {
+                value: &p.value,
+                rule: p.rule.as_str(),
+            },
+        )
+    }))
 }
 
 /// A field's path as a profile keys it: fixed paths point into the static
@@ -301,6 +501,14 @@ pub(crate) struct FieldTables {
     single_gates: Vec<Gate>,
     /// The same for each multi field.
     multi_gates: Vec<Gate>,
+    /// `identity.email`, for [`UnifiedProfile::primary_email`].
+    email: FieldPath,
+    /// `identity.phone`, for [`UnifiedProfile::primary_phone`].
+    phone: FieldPath,
+    /// `identity.full_name`, whose primary rule chooses the display name.
+    full_name: FieldPath,
+    /// How the members of each multi field are compared.
+    multi_forms: Vec<NormalForm>,
 }
 
 /// The part of a record a field reads: when that part is empty the field
@@ -372,11 +580,20 @@ pub(crate) fn tables() -> &'static FieldTables {
         }
         let single_gates = singles.iter().map(Gate::of).collect();
         let multi_gates = multis.iter().map(Gate::of).collect();
+        let multi_forms = multis.iter().map(NormalForm::of).collect();
+        let path = |p: &str| {
+            // OK because both are fields of the constant record schema.
+            FieldPath::new(p).expect("a valid constant path")
+        };
         FieldTables {
             singles,
             multis,
             single_gates,
             multi_gates,
+            multi_forms,
+            email: path("identity.email"),
+            phone: path("identity.phone"),
+            full_name: path("identity.full_name"),
         }
     })
 }
@@ -396,8 +613,12 @@ pub(crate) struct Facts {
     origin: Arc<Origin>,
     /// (index into [`FieldTables::singles`], value), by index.
     singles: Vec<(u16, FieldValue)>,
-    /// (index into [`FieldTables::multis`], value), by index.
-    multis: Vec<(u16, FieldValue)>,
+    /// (index into [`FieldTables::multis`], value, the value's key under
+    /// the field's [`NormalForm`]), by index, then key, then value.
+    multis: Vec<(u16, FieldValue, FieldValue)>,
+    /// (name as written in full, its folded key), by key then value: each
+    /// name's full form, else its given and family names joined.
+    names: Vec<(FieldValue, FieldValue)>,
     /// (full path such as `attributes.plan`, value), by path.
     attributes: Vec<(Arc<FieldPath>, FieldValue)>,
     /// The record's events, shared with the profiles that hold them.
@@ -405,12 +626,17 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    pub(crate) fn of(record: &SourceRecord) -> Facts {
+    /// Reads `record`; multi-valued members are keyed by their normal form,
+    /// national phone numbers completed with the record's country, else
+    /// `policy`'s phone country.
+    pub(crate) fn of(record: &SourceRecord, policy: &SurvivorshipPolicy) -> Facts {
         let t = tables();
+        let country = record_country(record, policy.phone_country());
         let mut facts = Facts {
             origin: Arc::new(origin(record)),
             singles: Vec::new(),
             multis: Vec::new(),
+            names: Vec::new(),
             attributes: Vec::new(),
             events: record.events().iter().cloned().map(Arc::new).collect(),
         };
@@ -441,14 +667,37 @@ impl Facts {
             if !open(t.multi_gates[i]) {
                 continue;
             }
-            let mut values: Vec<FieldValue> = Vec::new();
-            record.visit(path, &mut |v| values.push(FieldValue::from_value(v)));
-            values.sort_by(FieldValue::canonical_cmp);
-            values.dedup();
+            let form = t.multi_forms[i];
+            let mut values: Vec<(FieldValue, FieldValue)> = Vec::new();
+            record.visit(path, &mut |v| {
+                let v = FieldValue::from_value(v);
+                values.push((form.key(&v, country), v));
+            });
+            values.sort_by(|a, b| {
+                a.0.canonical_cmp(&b.0)
+                    .then_with(|| a.1.canonical_cmp(&b.1))
+            });
+            values.dedup_by(|a, b| a.1.canonical_cmp(&b.1).is_eq());
             facts
                 .multis
-                .extend(values.into_iter().map(|v| (i as u16, v)));
+                .extend(values.into_iter().map(|(k, v)| (i as u16, v, k)));
         }
+        for n in &record.identity().names {
+            let written = match (&n.full, &n.given, &n.family) {
+                (Some(full), _, _) => full.as_str().into(),
+                (None, Some(g), Some(f)) => format!("{} {}", g.as_str(), f.as_str()).into(),
+                (None, Some(one), None) | (None, None, Some(one)) => one.as_str().into(),
+                (None, None, None) => continue,
+            };
+            let value = FieldValue::Text(written);
+            let key = NormalForm::Folded.key(&value, country);
+            facts.names.push((value, key));
+        }
+        facts.names.sort_by(|a, b| {
+            a.1.canonical_cmp(&b.1)
+                .then_with(|| a.0.canonical_cmp(&b.0))
+        });
+        facts.names.dedup_by(|a, b| a.0.canonical_cmp(&b.0).is_eq());
         for (prefix, map) in attribute_maps(record) {
             for (key, value) in map.iter() {
                 let Some(value) = FieldValue::from_attribute(value) else {
@@ -568,7 +817,7 @@ impl UnifiedProfile {
         let facts: Vec<Facts> = unique
             .iter()
             .filter(|r| r.observed_at() <= at)
-            .map(|r| Facts::of(r))
+            .map(|r| Facts::of(r, policy))
             .collect();
         let members: Vec<Member<'_>> = unique
             .iter()
@@ -616,6 +865,83 @@ impl UnifiedProfile {
     /// Returns every multi-valued field that has members, by path.
     pub fn sets(&self) -> impl Iterator<Item = (&FieldPath, &[SetMember])> + '_ {
         self.sets.iter().map(|(p, m)| (&**p, m.as_slice()))
+    }
+    /// Returns the primary member of a multi-valued field: the one the
+    /// policy's primary rule chose
+    /// ([`SurvivorshipPolicy::primary_rule_for`]; by default
+    /// [`MostFrequent`](crate::merge::MostFrequent): the member the most
+    /// records hold, then the most recently observed, then the smaller
+    /// normal form). `None` when the field has no members, or the rule
+    /// chose none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use custodia::consent::{ConsentLedger, LawfulBasis, Purpose};
+    /// use custodia::identity::ClusterId;
+    /// use custodia::merge::{SurvivorshipPolicy, UnifiedProfile};
+    /// use custodia::model::{EmailAddress, FieldPath, PersonName, PhoneNumber, SourceRecord};
+    ///
+    /// let day = |d| Utc.with_ymd_and_hms(2026, 3, d, 12, 0, 0).unwrap();
+    /// let mut crm = SourceRecord::builder("crm-1", "crm", day(1))?;
+    /// crm.identity().emails.push(EmailAddress::new("Ana@Example.com")?);
+    /// crm.identity().phones.push(PhoneNumber::new("+1 555 010 0200")?);
+    /// crm.identity().names.push(PersonName::from_full("Ana Silva")?);
+    /// let mut web = SourceRecord::builder("web-1", "web", day(5))?;
+    /// web.identity().emails.push(EmailAddress::new("ana@example.com")?);
+    /// web.identity().emails.push(EmailAddress::new("ana.s@work.example")?);
+    /// web.identity().phones.push(PhoneNumber::new("(555) 010-0200")?);
+    /// let records = [crm.build()?, web.build()?];
+    ///
+    /// let ledger = ConsentLedger::builder().basis(Purpose::Analytics, LawfulBasis::LegitimateInterests).build()?;
+    /// let profile = UnifiedProfile::derive(
+    ///     ClusterId::for_smallest_member(records[0].id()), &records, &ledger,
+    ///     &SurvivorshipPolicy::default(), &Purpose::Analytics, day(9))?;
+    /// // Two records hold ana@example.com (written two ways), one the work address.
+    /// let email = FieldPath::new("identity.email")?;
+    /// assert_eq!(profile.set(&email).len(), 2);
+    /// assert_eq!(profile.primary(&email).map(|m| m.support()), Some(2));
+    /// assert_eq!(profile.primary_email(), Some("ana@example.com"));
+    /// assert_eq!(profile.primary_rule(&email), Some("most_frequent"));
+    /// // One phone, written two ways; the later record's way is displayed.
+    /// assert_eq!(profile.primary_phone(), Some("(555) 010-0200"));
+    /// assert_eq!(profile.display_name(), Some("Ana Silva"));
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn primary(&self, path: &FieldPath) -> Option<&SetMember> {
+        let p = self.primaries.get(path)?;
+        self.sets.get(path)?.get(p.member as usize)
+    }
+    /// Returns the name of the rule that chose the primary member of a
+    /// multi-valued field, when it has one.
+    pub fn primary_rule(&self, path: &FieldPath) -> Option<&str> {
+        self.primaries.get(path).map(|p| p.rule.as_str())
+    }
+    /// Returns the displayed value of the primary `identity.email` member.
+    pub fn primary_email(&self) -> Option<&str> {
+        self.primary_text(&tables().email)
+    }
+    /// Returns the displayed value of the primary `identity.phone` member.
+    pub fn primary_phone(&self) -> Option<&str> {
+        self.primary_text(&tables().phone)
+    }
+    /// Returns the name to address the person by.
+    ///
+    /// Each record's names are taken as written in full (a name without a
+    /// full form as its given and family names joined by a space, or the
+    /// one it has), grouped by [`fold`](crate::identity::fold) like the
+    /// members of `identity.full_name`, and the group the policy's primary
+    /// rule for `identity.full_name` chooses is shown as most records write
+    /// it. With the default rule that is the name the most records agree on
+    /// (however they wrote its case, accents and punctuation), then the most
+    /// recently observed, so one source's nickname or typo does not
+    /// displace it. `None` when no record names the person.
+    pub fn display_name(&self) -> Option<&str> {
+        self.display_name.as_ref().and_then(FieldValue::as_text)
+    }
+    fn primary_text(&self, path: &FieldPath) -> Option<&str> {
+        self.primary(path).and_then(|m| m.value.as_text())
     }
     /// Returns the merged event history, by time then event id.
     pub fn events(&self) -> &[MergedEvent] {
@@ -669,6 +995,168 @@ fn survive<'a>(
     })
 }
 
+/// Builds one member from its group of (field, allowed member, value)
+/// triples, sorted by value then record: its variants, its holders, and the
+/// displayed variant.
+fn member_of<'a>(
+    group: &[(u16, u32, u32)],
+    multi: &impl Fn(&(u16, u32, u32)) -> (&'a FieldValue, &'a Arc<Origin>, &'a FieldValue),
+) -> SetMember {
+    let key = multi(&group[0]).2.clone();
+    // The group is sorted by value: one variant when first and last agree
+    // (the common case, which then allocates only its holders).
+    let (first, last) = (&group[0], &group[group.len() - 1]);
+    if multi(first).0.canonical_cmp(multi(last).0).is_eq() {
+        return SetMember {
+            value: multi(first).0.clone(),
+            key,
+            provenance: group.iter().map(|x| Arc::clone(multi(x).1)).collect(),
+            variants: Vec::new(),
+        };
+    }
+    let variants: Vec<VariantData> = group
+        .chunk_by(|a, b| multi(a).0.canonical_cmp(multi(b).0).is_eq())
+        .map(|g| VariantData {
+            value: multi(&g[0]).0.clone(),
+            provenance: g.iter().map(|x| Arc::clone(multi(x).1)).collect(),
+        })
+        .collect();
+    // The displayed variant: most records, then the latest observation,
+    // then the smaller value (variants are in ascending value order, so a
+    // full tie keeps the earlier one).
+    let mut shown = 0;
+    let support = |v: &VariantData| {
+        let latest = v.provenance.iter().map(|o| o.observed_at).max();
+        (v.provenance.len(), latest)
+    };
+    for (i, v) in variants.iter().enumerate().skip(1) {
+        if support(v) > support(&variants[shown]) {
+            shown = i;
+        }
+    }
+    // Holders of any variant, by record id; a record writing two variants
+    // counts once.
+    let mut provenance: Vec<Arc<Origin>> = variants
+        .iter()
+        .flat_map(|v| v.provenance.iter().cloned())
+        .collect();
+    provenance.sort_by(|a, b| a.record.cmp(&b.record));
+    provenance.dedup_by(|a, b| a.record == b.record);
+    SetMember {
+        value: variants[shown].value.clone(),
+        key,
+        provenance,
+        variants,
+    }
+}
+
+/// Runs the policy's primary rule for `path` over its members: one
+/// candidate per (member, holding record), in canonical order, carrying the
+/// member's normal form (displayed values of two members can coincide: a
+/// national phone number completed with two countries).
+fn primary_of<'a>(
+    policy: &SurvivorshipPolicy,
+    path: &FieldPath,
+    members: &'a [SetMember],
+    pairs: &mut Vec<(u32, &'a Arc<Origin>)>,
+    candidates: &mut Vec<Candidate<'a>>,
+) -> Option<Primary> {
+    let named = policy.primary_named(path);
+    if policy.primary_is_built_in(path) {
+        // What MostFrequent chooses over the candidates below, without
+        // building them: each member's normal form is its own (one group
+        // per member), held once by each of its records, so the groups
+        // rank by (holders, latest holder, smaller normal form).
+        let latest = |m: &SetMember| m.provenance.iter().map(|o| o.observed_at).max();
+        let mut best: Option<(usize, &SetMember, Option<DateTime<Utc>>)> = None;
+        for (i, m) in members.iter().enumerate() {
+            let at = latest(m);
+            let better = best.is_none_or(|(_, b, b_at)| {
+                m.provenance
+                    .len()
+                    .cmp(&b.provenance.len())
+                    .then_with(|| at.cmp(&b_at))
+                    .then_with(|| b.key.canonical_cmp(&m.key))
+                    .is_gt()
+            });
+            if better {
+                best = Some((i, m, at));
+            }
+        }
+        let (i, m, _) = best?;
+        return Some(Primary {
+            member: i as u32,
+            value: m.value.clone(),
+            rule: named.name.clone(),
+        });
+    }
+    pairs.clear();
+    for (i, m) in members.iter().enumerate() {
+        pairs.extend(m.provenance.iter().map(|o| (i as u32, o)));
+    }
+    pairs.sort_by(|a, b| {
+        a.1.record.cmp(&b.1.record).then_with(|| {
+            members[a.0 as usize]
+                .key
+                .canonical_cmp(&members[b.0 as usize].key)
+        })
+    });
+    candidates.clear();
+    candidates.extend(pairs.iter().map(|&(i, o)| {
+        Candidate::new(
+            &members[i as usize].key,
+            &o.record,
+            &o.source,
+            o.observed_at,
+        )
+    }));
+    let chosen = named.rule.select(path, candidates)?;
+    let &(member, _) = pairs.get(chosen)?;
+    Some(Primary {
+        member,
+        value: members[member as usize].value.clone(),
+        rule: named.name.clone(),
+    })
+}
+
+/// The display name: over every name the records write in full (a name
+/// without its full form written as given and family name joined by a
+/// space), grouped by [`fold`](crate::identity::fold), the group the
+/// policy's primary rule for `identity.full_name` chooses, shown as most
+/// records write it.
+fn display_name<'a>(
+    policy: &SurvivorshipPolicy,
+    names: &mut [(u16, u32, u32)],
+    name: &impl Fn(&(u16, u32, u32)) -> (&'a FieldValue, &'a Arc<Origin>, &'a FieldValue),
+) -> Option<FieldValue> {
+    if names.is_empty() {
+        return None;
+    }
+    names.sort_by(|a, b| {
+        let (x, y) = (name(a), name(b));
+        x.2.canonical_cmp(y.2)
+            .then_with(|| x.0.canonical_cmp(y.0))
+            .then_with(|| a.1.cmp(&b.1))
+    });
+    let mut members: Vec<SetMember> = names
+        .chunk_by(|a, b| name(a).2.canonical_cmp(name(b).2).is_eq())
+        .map(|g| member_of(g, name))
+        .collect();
+    members.sort_by(|a, b| {
+        a.value
+            .canonical_cmp(&b.value)
+            .then_with(|| a.key.canonical_cmp(&b.key))
+    });
+    let chosen = primary_of(
+        policy,
+        &tables().full_name,
+        &members,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )?;
+    Some(chosen.value)
+}
+
 /// Reusable working memory of [`derive_members`]: indexes, not
 /// references, so one scratch serves every cluster a thread derives.
 #[derive(Debug, Default)]
@@ -677,6 +1165,8 @@ pub(crate) struct Scratch {
     singles: Vec<(u16, u32, u32)>,
     /// (field index, allowed member, value index).
     multis: Vec<(u16, u32, u32)>,
+    /// (0, allowed member, written name index).
+    names: Vec<(u16, u32, u32)>,
     /// (allowed member, attribute index).
     attributes: Vec<(u32, u32)>,
     /// (allowed member, event index).
@@ -726,11 +1216,13 @@ pub(crate) fn derive_members(
     let Scratch {
         singles,
         multis,
+        names,
         attributes,
         events,
     } = scratch;
     singles.clear();
     multis.clear();
+    names.clear();
     attributes.clear();
     events.clear();
     for (m, f) in allowed.iter().enumerate() {
@@ -745,8 +1237,9 @@ pub(crate) fn derive_members(
             f.multis
                 .iter()
                 .enumerate()
-                .map(|(v, (i, _))| (*i, m, v as u32)),
+                .map(|(v, (i, _, _))| (*i, m, v as u32)),
         );
+        names.extend((0..f.names.len()).map(|n| (0, m, n as u32)));
         attributes.extend((0..f.attributes.len()).map(|a| (m, a as u32)));
         events.extend((0..f.events.len()).map(|e| (m, e as u32)));
     }
@@ -756,7 +1249,13 @@ pub(crate) fn derive_members(
     };
     let multi = |&(_, m, v): &(u16, u32, u32)| {
         let f = allowed[m as usize];
-        (&f.multis[v as usize].1, &f.origin)
+        let (_, value, key) = &f.multis[v as usize];
+        (value, &f.origin, key)
+    };
+    let name = |&(_, m, n): &(u16, u32, u32)| {
+        let f = allowed[m as usize];
+        let (value, key) = &f.names[n as usize];
+        (value, &f.origin, key)
     };
     let attribute = |&(m, a): &(u32, u32)| {
         let f = allowed[m as usize];
@@ -797,24 +1296,45 @@ pub(crate) fn derive_members(
         }
     }
 
-    // Multi-valued fields: the union, each member with every record holding it.
+    // Multi-valued fields: the union, de-duplicated by normal form; each
+    // member with its raw variants and every record holding any of them.
+    // Sorting by (field, key, value, member) puts each member's variants
+    // together, each variant's holders in record id order.
     multis.sort_by(|a, b| {
+        let (x, y) = (multi(a), multi(b));
         a.0.cmp(&b.0)
-            .then_with(|| multi(a).0.canonical_cmp(multi(b).0))
+            .then_with(|| x.2.canonical_cmp(y.2))
+            .then_with(|| x.0.canonical_cmp(y.0))
             .then_with(|| a.1.cmp(&b.1))
     });
     let mut sets: BTreeMap<PathKey, Vec<SetMember>> = BTreeMap::new();
     for field in multis.chunk_by(|a, b| a.0 == b.0) {
         let path = &t.multis[usize::from(field[0].0)];
-        let members = field
-            .chunk_by(|a, b| multi(a).0.canonical_cmp(multi(b).0).is_eq())
-            .map(|g| SetMember {
-                value: multi(&g[0]).0.clone(),
-                provenance: g.iter().map(|x| Arc::clone(multi(x).1)).collect(),
-            })
+        let mut members: Vec<SetMember> = field
+            .chunk_by(|a, b| multi(a).2.canonical_cmp(multi(b).2).is_eq())
+            .map(|g| member_of(g, &multi))
             .collect();
+        // Members in the order of their displayed values; two members can
+        // only show one value when a national phone number was completed
+        // with two countries, and their keys then differ.
+        members.sort_by(|a, b| {
+            a.value
+                .canonical_cmp(&b.value)
+                .then_with(|| a.key.canonical_cmp(&b.key))
+        });
         sets.insert(PathKey::Fixed(path), members);
     }
+    // Primaries, once every set is built, so one pair of buffers serves
+    // every field.
+    let mut primaries: BTreeMap<PathKey, Primary> = BTreeMap::new();
+    let mut pairs = Vec::new();
+    let mut candidates = Vec::new();
+    for (path, members) in &sets {
+        if let Some(p) = primary_of(policy, path, members, &mut pairs, &mut candidates) {
+            primaries.insert(path.clone(), p);
+        }
+    }
+    let display_name = display_name(policy, names, &name);
 
     // Events: the union by event id; members are in record id order, so a
     // stable sort by event id keeps each group in record id order.
@@ -854,6 +1374,8 @@ pub(crate) fn derive_members(
         at,
         fields,
         sets,
+        primaries,
+        display_name,
         events: merged,
         records: allowed.iter().map(|f| Arc::clone(&f.origin)).collect(),
         excluded,
@@ -980,9 +1502,18 @@ impl FieldAccess for UnifiedProfile {
             return;
         }
         if let Some(members) = self.sets.get(path) {
+            // Every raw variant, so that expressions match any way a
+            // source wrote a value; each member's displayed value first.
             for m in members {
                 if let Some(v) = m.value.as_value() {
                     visit(v);
+                }
+                for other in &m.variants {
+                    if other.value != m.value {
+                        if let Some(v) = other.value.as_value() {
+                            visit(v);
+                        }
+                    }
                 }
             }
             return;
@@ -1024,7 +1555,7 @@ mod tests {
             .interests
             .insert(crate::model::Text::new("surf").unwrap());
         let record = b.build().unwrap();
-        let facts = Facts::of(&record);
+        let facts = Facts::of(&record, &SurvivorshipPolicy::default());
         let t = tables();
         // Reading every path without gates finds the same values.
         let mut singles = 0;

@@ -262,29 +262,42 @@ impl SurvivorshipRule for MostFrequent {
     }
 
     fn select(&self, _field: &FieldPath, candidates: &[Candidate<'_>]) -> Option<usize> {
-        // For each candidate: how many candidates hold its value, and the
-        // best (most recent) holder of that value. Quadratic, but fields
-        // rarely have more than a handful of candidates.
-        let count = |c: &Candidate<'_>| {
-            candidates
-                .iter()
-                .filter(|o| o.value.canonical_cmp(c.value) == Ordering::Equal)
-                .count()
-        };
-        let latest = |c: &Candidate<'_>| {
-            candidates
-                .iter()
-                .filter(|o| o.value.canonical_cmp(c.value) == Ordering::Equal)
-                .map(|o| o.observed_at)
-                .max()
-        };
-        best_by(candidates, |a, b| {
-            count(a)
-                .cmp(&count(b))
-                .then_with(|| latest(a).cmp(&latest(b)))
-                .then_with(|| b.value.canonical_cmp(a.value))
-                .then_with(|| recency_then_id(a, b))
-        })
+        // Group the candidates by value (a sort, so a set field's primary
+        // over thousands of records stays near-linear), then take the best
+        // group by (count, latest observation, smaller value) and its best
+        // holder by recency, then record id.
+        if candidates.len() < 2 {
+            return (!candidates.is_empty()).then_some(0);
+        }
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by(|&a, &b| candidates[a].value.canonical_cmp(candidates[b].value));
+        let mut best: Option<(usize, DateTime<Utc>, usize)> = None;
+        for group in order.chunk_by(|&a, &b| {
+            candidates[a]
+                .value
+                .canonical_cmp(candidates[b].value)
+                .is_eq()
+        }) {
+            let count = group.len();
+            let holder = group.iter().copied().fold(group[0], |h, c| {
+                if recency_then_id(&candidates[c], &candidates[h]).is_gt() {
+                    c
+                } else {
+                    h
+                }
+            });
+            let latest = candidates[holder].observed_at;
+            // Groups come in ascending value order, so an equal
+            // (count, latest) keeps the earlier, smaller value.
+            let better = match best {
+                None => true,
+                Some((n, at, _)) => (count, latest) > (n, at),
+            };
+            if better {
+                best = Some((count, latest, holder));
+            }
+        }
+        best.map(|(_, _, holder)| holder)
     }
 }
 

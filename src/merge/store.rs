@@ -168,7 +168,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(record: SourceRecord, cluster: ClusterId) -> Entry {
+    fn new(record: SourceRecord, cluster: ClusterId, policy: &SurvivorshipPolicy) -> Entry {
         let mut keys: Vec<String> = record_texts(&record)
             .iter()
             .flat_map(|k| k.texts().map(str::to_owned).collect::<Vec<_>>())
@@ -176,7 +176,7 @@ impl Entry {
         keys.sort_unstable();
         keys.dedup();
         Entry {
-            facts: Facts::of(&record),
+            facts: Facts::of(&record, policy),
             record,
             cluster,
             keys,
@@ -364,7 +364,7 @@ impl ProfileStore {
             if entry.record == record {
                 return InsertOutcome::Unchanged { cluster };
             }
-            *entry = Entry::new(record, cluster);
+            *entry = Entry::new(record, cluster, &self.policy);
             let id = entry.record.id().clone();
             self.log(
                 "updated",
@@ -377,7 +377,8 @@ impl ProfileStore {
         }
         let id = record.id().clone();
         let cluster = ClusterId::for_smallest_member(&id);
-        self.records.insert(id.clone(), Entry::new(record, cluster));
+        self.records
+            .insert(id.clone(), Entry::new(record, cluster, &self.policy));
         self.clusters.insert(cluster, vec![id.clone()]);
         self.log(
             "inserted",

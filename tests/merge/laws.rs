@@ -7,6 +7,7 @@ use custodia::consent::{
     ConsentEvent, ConsentLedger, ConsentStatus, LawfulBasis, Purpose, SubjectKey,
 };
 use custodia::identity::ClusterId;
+use custodia::identity::{fold, normalize_email};
 use custodia::merge::testing::{check_policy, check_rule};
 use custodia::merge::{
     Candidate, FieldSelection, FieldValue, MostComplete, MostFrequent, MostRecent, ProfileStore,
@@ -14,7 +15,7 @@ use custodia::merge::{
 };
 use custodia::model::{
     AttributeValue, CountryCode, EmailAction, EmailAddress, EmailEvent, Event, EventId, EventKind,
-    FieldAccess, RecordId, SourceId, SourceRecord, Text,
+    FieldAccess, FieldPath, PersonName, PhoneNumber, RecordId, SourceId, SourceRecord, Text,
 };
 use proptest::prelude::*;
 
@@ -38,6 +39,47 @@ struct Spec {
     interests: Vec<usize>,
     plan: Option<usize>,
     events: Vec<(u8, i64, u8)>,
+    /// Emails written with other case, dots or tags: (person, writing).
+    written_emails: Vec<(u8, u8)>,
+    /// Phone numbers in several formats: (number, format).
+    phones: Vec<(u8, u8)>,
+    /// Names, some nicknames or written in other case: (person, writing).
+    names: Vec<(u8, u8)>,
+}
+
+/// Person `i`'s email as some source wrote it: the same mailbox to
+/// identity resolution whatever the writing.
+fn written_email(i: u8, writing: u8) -> String {
+    match writing % 4 {
+        0 => format!("Person{i}@Example.com"),
+        1 => format!("person{i}@EXAMPLE.COM"),
+        2 => format!("per.son{i}+news@gmail.com"),
+        _ => format!("Person{i}@GoogleMail.com"),
+    }
+}
+
+/// Number `n` written in one of four US formats.
+fn written_phone(n: u8, format: u8) -> String {
+    match format % 4 {
+        0 => format!("+1 555 010 02{n:02}"),
+        1 => format!("(555) 010-02{n:02}"),
+        2 => format!("555.010.02{n:02}"),
+        _ => format!("001 555 010 02{n:02}"),
+    }
+}
+
+/// Person `i`'s name: as most sources write it, in capitals, without an
+/// accent, or a nickname (a different name, never folded together).
+fn written_name(i: u8, writing: u8) -> String {
+    let given = ["Émma", "Joana", "Ödön"][usize::from(i % 3)];
+    match writing % 4 {
+        0 | 1 => format!("{given} Johnson"),
+        2 => format!("{} JOHNSON", given.to_uppercase()),
+        _ => format!(
+            "{} Johnson",
+            &given[..given.char_indices().nth(2).map_or(0, |(b, _)| b)]
+        ),
+    }
 }
 
 fn email(i: u8) -> String {
@@ -71,6 +113,21 @@ fn build(s: &Spec) -> SourceRecord {
             .insert("plan", AttributeValue::from(PLANS[p]))
             .unwrap();
     }
+    for (i, w) in &s.written_emails {
+        b.identity()
+            .emails
+            .push(EmailAddress::new(&written_email(*i, *w)).unwrap());
+    }
+    for (n, f) in &s.phones {
+        b.identity()
+            .phones
+            .push(PhoneNumber::new(&written_phone(*n, *f)).unwrap());
+    }
+    for (i, w) in &s.names {
+        b.identity()
+            .names
+            .push(PersonName::from_full(&written_name(*i, *w)).unwrap());
+    }
     let mut seen = BTreeSet::new();
     for (id, before, campaign) in &s.events {
         // Events happen at or before their record's observation, one per id.
@@ -100,9 +157,12 @@ fn arb_spec() -> impl Strategy<Value = Spec> {
         proptest::collection::vec(0usize..3, 0..3),
         proptest::option::of(0usize..2),
         proptest::collection::vec((0u8..4, 0i64..12, 0u8..2), 0..3),
+        proptest::collection::vec((0u8..2, 0u8..4), 0..3),
+        proptest::collection::vec((0u8..2, 0u8..4), 0..3),
+        proptest::collection::vec((0u8..2, 0u8..4), 0..2),
     )
         .prop_map(
-            |(id, source, day, country, city, emails, interests, plan, events)| Spec {
+            |(
                 id,
                 source,
                 day,
@@ -112,6 +172,22 @@ fn arb_spec() -> impl Strategy<Value = Spec> {
                 interests,
                 plan,
                 events,
+                written_emails,
+                phones,
+                names,
+            )| Spec {
+                id,
+                source,
+                day,
+                country,
+                city,
+                emails,
+                interests,
+                plan,
+                events,
+                written_emails,
+                phones,
+                names,
             },
         )
 }
@@ -177,7 +253,7 @@ fn arb_ledger() -> impl Strategy<Value = ConsentLedger> {
 }
 
 fn arb_policy() -> impl Strategy<Value = SurvivorshipPolicy> {
-    (0usize..4, 0usize..4).prop_map(|(default, city)| {
+    (0usize..4, 0usize..4, 0usize..5).prop_map(|(default, city, primary)| {
         let rule = |i: usize| -> std::sync::Arc<dyn SurvivorshipRule> {
             match i {
                 0 => std::sync::Arc::new(MostRecent),
@@ -188,7 +264,14 @@ fn arb_policy() -> impl Strategy<Value = SurvivorshipPolicy> {
                 )),
             }
         };
-        let b = SurvivorshipPolicy::builder().shared_rule("geographic.city", rule(city));
+        let mut b = SurvivorshipPolicy::builder().shared_rule("geographic.city", rule(city));
+        // Primary rules: the default, or one rule for every set and another
+        // for the names the display name is chosen from.
+        if primary < 4 {
+            b = b
+                .default_primary_rule(SharedRule(rule(primary)))
+                .primary_rule("identity.full_name", SharedRule(rule(3 - primary)));
+        }
         let b = match default {
             0 => b.default_rule(MostRecent),
             1 => b.default_rule(MostFrequent),
@@ -199,6 +282,19 @@ fn arb_policy() -> impl Strategy<Value = SurvivorshipPolicy> {
         };
         b.build().unwrap()
     })
+}
+
+/// A shared rule, so one generated rule can serve as a primary rule too.
+#[derive(Debug)]
+struct SharedRule(std::sync::Arc<dyn SurvivorshipRule>);
+
+impl SurvivorshipRule for SharedRule {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn select(&self, field: &FieldPath, candidates: &[Candidate<'_>]) -> Option<usize> {
+        self.0.select(field, candidates)
+    }
 }
 
 /// The canonical text of a value: its JSON with the `serde` feature, else
@@ -461,6 +557,137 @@ proptest! {
         for rule in rules {
             check_rule(rule, &field, &cands).unwrap();
             prop_assert!(rule.select(&field, &cands).is_some());
+        }
+    }
+}
+
+/// The multi-valued fields the generated records fill.
+const SET_PATHS: [&str; 5] = [
+    "identity.email",
+    "identity.email_domain",
+    "identity.phone",
+    "identity.full_name",
+    "personal.interest",
+];
+
+/// What activation reads of a profile's sets: every member with its
+/// variants and holders, the primaries with their rules, and the usual
+/// accessors.
+fn activation_summary(p: &UnifiedProfile) -> String {
+    let mut out = String::new();
+    for f in SET_PATHS {
+        let f = path(f);
+        for m in p.set(&f) {
+            let ids = |o: &mut dyn Iterator<Item = &custodia::merge::Origin>| {
+                o.map(|o| o.record().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            out += &format!("{f} {} [{}]", m.value(), ids(&mut m.provenance()));
+            for v in m.variants() {
+                out += &format!(" <{} [{}]>", v.value(), ids(&mut v.provenance()));
+            }
+            out.push('\n');
+        }
+        out += &format!(
+            "{f} primary {:?} by {:?}\n",
+            p.primary(&f).map(|m| m.value().to_string()),
+            p.primary_rule(&f)
+        );
+    }
+    out += &format!(
+        "{:?} {:?} {:?}",
+        p.display_name(),
+        p.primary_email(),
+        p.primary_phone()
+    );
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Members are de-duplicated by normal form: the records in any order,
+    /// or given twice, give the same members, variants and primaries;
+    /// every value a record wrote is a variant of exactly one member, held
+    /// by that record; no two members share a normal form; and the default
+    /// primary is a member the most records hold.
+    #[test]
+    fn dedup_is_idempotent_order_independent_and_loses_nothing(
+        records in arb_records(),
+        seed in any::<u64>(),
+        day in 0i64..14,
+    ) {
+        let ledger = ConsentLedger::builder()
+            .basis(Purpose::Analytics, LawfulBasis::LegitimateInterests)
+            .build()
+            .unwrap();
+        let policy = SurvivorshipPolicy::default();
+        let c = cluster_of(&records);
+        let n = records.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.rotate_left(seed as usize % n);
+        if seed & 1 == 1 {
+            order.reverse();
+        }
+        let derive = |rs: &mut dyn Iterator<Item = &SourceRecord>| {
+            UnifiedProfile::derive(c, rs, &ledger, &policy, &Purpose::Analytics, t(day)).unwrap()
+        };
+        let p = derive(&mut records.iter());
+        let shuffled = derive(&mut order.iter().map(|&i| &records[i]));
+        let twice = derive(&mut records.iter().rev().chain(&records));
+        prop_assert_eq!(activation_summary(&p), activation_summary(&shuffled));
+        prop_assert_eq!(activation_summary(&p), activation_summary(&twice));
+        // The default primary rule is computed from the members; naming
+        // MostFrequent runs it over candidates, and must agree.
+        let named = SurvivorshipPolicy::builder().default_primary_rule(MostFrequent).build().unwrap();
+        let by_rule = UnifiedProfile::derive(c, &records, &ledger, &named, &Purpose::Analytics, t(day)).unwrap();
+        prop_assert_eq!(activation_summary(&p), activation_summary(&by_rule));
+
+        for f in SET_PATHS {
+            let f = path(f);
+            let members = p.set(&f);
+            // Nothing lost.
+            for r in records.iter().filter(|r| r.observed_at() <= t(day)) {
+                let mut written = Vec::new();
+                r.visit(&f, &mut |v| written.push(v.as_text().unwrap().to_owned()));
+                for w in written {
+                    let holders = members
+                        .iter()
+                        .filter(|m| {
+                            m.variants().any(|v| {
+                                v.value().to_string() == w && v.provenance().any(|o| o.record() == r.id())
+                            })
+                        })
+                        .count();
+                    prop_assert_eq!(holders, 1, "{} {:?} of {}", f, w, r.id());
+                }
+            }
+            // One normal form per member, and a different one for each.
+            let key = |text: &str| match f.as_str() {
+                "identity.email" => normalize_email(text).unwrap(),
+                "identity.email_domain" => text.to_lowercase(),
+                "identity.phone" => return None,
+                _ => fold(text),
+            }.into();
+            let mut keys = BTreeSet::new();
+            for m in members {
+                let k: Option<String> = key(&m.value().to_string());
+                for v in m.variants() {
+                    prop_assert_eq!(&key(&v.value().to_string()), &k);
+                }
+                prop_assert!(k.is_none() || keys.insert(k.clone()), "{} shares {:?}", f, k);
+                // The holders of the member are the holders of its variants.
+                let mut ids: Vec<_> = m.variants().flat_map(|v| v.provenance().map(|o| o.record().clone())).collect();
+                ids.sort();
+                ids.dedup();
+                prop_assert_eq!(ids, m.provenance().map(|o| o.record().clone()).collect::<Vec<_>>());
+            }
+            // The default primary has the most support.
+            match members.iter().map(|m| m.support()).max() {
+                None => prop_assert!(p.primary(&f).is_none()),
+                Some(most) => prop_assert_eq!(p.primary(&f).map(|m| m.support()), Some(most)),
+            }
         }
     }
 }
