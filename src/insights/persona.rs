@@ -2674,4 +2674,84 @@ mod tests {
             prop_assert!(same_partition(a.assignments(), &unshuffled));
         }
     }
+
+    /// FNV-1a over the bytes of `text`: a short fingerprint of a report's
+    /// `Debug` form, which prints every `f64` exactly (shortest round trip).
+    fn fingerprint(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// Mixed data in four noisy groups, like `benches/persona.rs` on a
+    /// smaller scale: four numeric columns (one with gaps), two categorical.
+    fn noisy_groups(n: usize) -> PersonaData<usize> {
+        let mut rng = super::Rng::new(3);
+        let mut noise = || -> f64 {
+            let s: f64 = (0..4).map(|_| rng.unit()).sum();
+            (s - 2.0) * 1.732
+        };
+        let centres = [
+            (10.0, 15.0, 800.0, 0.5),
+            (300.0, 15.0, 800.0, -0.5),
+            (10.0, 2.0, 50.0, -0.5),
+            (300.0, 2.0, 50.0, 0.5),
+        ];
+        let labels = ["a", "b", "c", "d", "e"];
+        let mut cols: [Vec<Option<f64>>; 4] = Default::default();
+        let (mut c1, mut c2) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let g = i * 7 % 4;
+            let (r, f, m, s) = centres[g];
+            cols[0].push(Some((r * (1.0 + 0.15 * noise())).max(0.0)));
+            cols[1].push(Some((f * (1.0 + 0.15 * noise())).max(1.0).round()));
+            cols[2].push(Some((m * (1.0 + 0.15 * noise())).max(0.0)));
+            cols[3].push((i % 50 != 0).then(|| s + 0.1 * noise()));
+            c1.push(Some(labels[if i % 3 == 0 { i % 5 } else { g }]));
+            c2.push(Some(labels[if i % 4 == 0 { (i / 4) % 5 } else { g }]));
+        }
+        PersonaData::new((0..n).collect::<Vec<_>>())
+            .numeric("recency", &cols[0])
+            .and_then(|d| d.numeric("frequency", &cols[1]))
+            .and_then(|d| d.numeric("monetary", &cols[2]))
+            .and_then(|d| d.numeric("sentiment", &cols[3]))
+            .and_then(|d| d.categorical("country", &c1))
+            .and_then(|d| d.categorical("segment", &c2))
+            .unwrap()
+    }
+
+    #[test]
+    fn fits_match_the_recorded_fingerprints() {
+        // 2026-12-05: recorded from the fits of commit 1d4ac6f, before the
+        // iterations were sped up; a faster fit must give the very same
+        // report (labels, prototypes, costs, silhouettes, iterations).
+        let data = noisy_groups(3_000);
+        let runs = [
+            PersonaParams::default()
+                .k_range(2..=6)
+                .selection_rows(1_000),
+            PersonaParams::default().k_range(2..=6),
+            PersonaParams::default()
+                .k(4)
+                .restarts(5)
+                .selection_rows(500),
+            PersonaParams::default().k(7).gamma(0.0),
+        ];
+        let reports: Vec<PersonaReport> = runs.iter().map(|p| p.fit(&data).unwrap()).collect();
+        // Not a fingerprint of nothing: the sampled fit chose among five k.
+        assert_eq!(reports[0].k_scores().len(), 5);
+        assert_eq!(reports[0].selection_rows(), 1_000);
+        assert!(reports.iter().all(|r| r.iterations() > 0));
+        let got: Vec<u64> = reports
+            .iter()
+            .map(|r| fingerprint(&format!("{r:?}")))
+            .collect();
+        let want = [
+            0x1573_e66c_3aa2_2fc0,
+            0x8cd9_82b2_8983_928a,
+            0xca0a_53d4_6bc4_cc11,
+            0x8c96_3a7b_0370_180d,
+        ];
+        assert_eq!(got, want, "{got:#x?}");
+    }
 }
