@@ -79,12 +79,8 @@
 //! Each text is read up to [`MAX_TEXT_BYTES`] (100 KiB); a longer text is
 //! cut at the last character boundary before it (the cut may split a word)
 //! and counted in [`PhrasePeriod::truncated_texts`], never silently. The work
-//! is near-linear in the bytes read: at most two hash lookups per word (its
-//! term, its pair with the previous term) and a 16-byte record of the
-//! three-word candidate it ends, counted by sorting (`w log w` for `w`
-//! words; pending records are sealed into the counts once they outnumber
-//! the distinct three-word candidates and 65,536, so they take at most a
-//! small multiple of the counts' memory),
+//! is linear in the bytes read: at most three hash lookups per word (its
+//! term, its pair with the previous term, the three-word candidate it ends),
 //! then a partial sort of each corpus's `c` candidates by score (the best
 //! `4 · top + 32` and their ties; `c log c` at worst), and dedup against at
 //! most `top` (≤ [`MAX_TOP`]) phrases of at most `3 · MAX_WORD_BYTES + 2`
@@ -722,7 +718,7 @@ impl Side {
         u64::from(match key {
             [a, NONE, _] => c.stats[a as usize].candidate.texts,
             [a, b, NONE] => c.pairs.get(&pair(a, b)).map_or(0, |p| p.candidate.texts),
-            _ => c.triple(&key).map_or(0, |t| t.texts),
+            _ => c.triples.get(&key).map_or(0, |t| t.texts),
         })
     }
 }
@@ -863,7 +859,6 @@ impl<'r, G: Ord> Buckets<'r, G> {
             for &(text, language) in &texts[starts[b]..starts[b + 1]] {
                 corpus.add(text, language)?;
             }
-            corpus.seal();
             Ok(f(corpus))
         };
         #[cfg(feature = "rayon")]
@@ -940,28 +935,15 @@ struct PairStats {
 /// The counts of the texts of one group and period.
 ///
 /// One- and two-word candidates live in `stats` and `pairs`, so a word
-/// costs two hash lookups at most: its term and its pair with the previous
-/// term. The three-word candidate it ends is appended to `triple_hits` and
-/// counted by sorting, which touches memory in order where a third table
-/// (mostly of phrases seen once) would miss the cache on nearly every word.
+/// costs three hash lookups at most: its term, its pair with the previous
+/// term, and the three-word candidate it ends.
 #[derive(Debug, Default)]
 struct Corpus {
     terms: FxHashMap<Box<str>, u32>,
     stats: Vec<TermStats>,
     /// Keyed `a << 32 | b` for term `a` right before term `b`.
     pairs: FxHashMap<u64, PairStats>,
-    /// The three-word candidates counted so far, sorted by key.
-    triples: Vec<([u32; 3], Counts)>,
-    /// Three-word candidates not yet in `triples`, as `a, b, c, text`
-    /// packed high to low ([`Corpus::seal`] counts them).
-    triple_hits: Vec<u128>,
-    /// The fewest pending triples [`Corpus::add`] seals; 0 means
-    /// [`SEAL_FLOOR`] (tests lower it to merge often).
-    seal_floor: usize,
-    /// Scratch of [`Corpus::seal`]: the newly counted triples.
-    fresh: Vec<([u32; 3], Counts)>,
-    /// Scratch of [`Corpus::best`]: every candidate with its score.
-    scored: Vec<Scored>,
+    triples: FxHashMap<[u32; 3], Counts>,
     sentences: u32,
     texts: u32,
     truncated: u64,
@@ -970,13 +952,6 @@ struct Corpus {
     /// Scratch: the lower-cased word being interned.
     lower: String,
 }
-
-/// Pending three-word candidates below this many are not sealed before the
-/// corpus is complete (16 B each: 1 MiB).
-const SEAL_FLOOR: usize = 1 << 16;
-
-/// A candidate's score, key (unused words [`NONE`]) and counts.
-type Scored = (f64, [u32; 3], Counts);
 
 #[inline]
 fn pair(a: u32, b: u32) -> u64 {
@@ -1098,100 +1073,14 @@ impl Corpus {
                 }
                 if let Some((a, a_stop)) = before_last {
                     if !a_stop && !stop {
-                        self.triple_hits.push(
-                            (u128::from(a) << 96)
-                                | (u128::from(p) << 64)
-                                | (u128::from(id) << 32)
-                                | u128::from(text_id),
-                        );
+                        self.triples.entry([a, p, id]).or_default().hit(text_id);
                     }
                 }
             }
             (before_last, last) = (last, Some((id, stop)));
             first_word = false;
         }
-        // Count the pending triples once they outnumber the counted ones
-        // (and a floor), so that the list stays within a small multiple of
-        // the distinct triples and each hit is sorted O(log) times at most.
-        let floor = match self.seal_floor {
-            0 => SEAL_FLOOR,
-            n => n,
-        };
-        if self.triple_hits.len() >= self.triples.len().max(floor) {
-            self.seal();
-        }
         Ok(())
-    }
-
-    /// Counts the pending three-word candidates into `triples`.
-    ///
-    /// Called between texts, so that one text's hits are never split across
-    /// two calls: the distinct texts of a key in the pending hits are then
-    /// all new to it.
-    fn seal(&mut self) {
-        if self.triple_hits.is_empty() {
-            return;
-        }
-        let mut hits = std::mem::take(&mut self.triple_hits);
-        // Sequential: the corpora themselves run in parallel.
-        hits.sort_unstable();
-        let mut fresh = std::mem::take(&mut self.fresh);
-        fresh.clear();
-        let mut run = 0;
-        while run < hits.len() {
-            let key = hits[run] >> 32;
-            let mut counts = Counts::default();
-            let mut k = run;
-            while k < hits.len() && hits[k] >> 32 == key {
-                // Text numbers start at 1, so `last_text` 0 is none yet.
-                counts.hit(hits[k] as u32);
-                k += 1;
-            }
-            let word = |shift: u32| (key >> shift) as u32;
-            fresh.push(([word(64), word(32), word(0)], counts));
-            run = k;
-        }
-        hits.clear();
-        self.triple_hits = hits;
-        if self.triples.is_empty() {
-            // Swap, so that both buffers keep their capacity.
-            std::mem::swap(&mut self.triples, &mut fresh);
-            self.fresh = fresh;
-            return;
-        }
-        // Merge two sorted lists, adding the counts of shared keys.
-        let old = std::mem::take(&mut self.triples);
-        let mut merged = Vec::with_capacity(old.len() + fresh.len());
-        let (mut a, mut b) = (old.into_iter().peekable(), fresh.into_iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) => match x.0.cmp(&y.0) {
-                    std::cmp::Ordering::Less => a.next(),
-                    std::cmp::Ordering::Greater => b.next(),
-                    std::cmp::Ordering::Equal => {
-                        let (key, mut c) = a.next().expect("OK because peeked");
-                        let (_, d) = b.next().expect("OK because peeked");
-                        c.occurrences += d.occurrences;
-                        c.texts += d.texts;
-                        c.last_text = d.last_text;
-                        Some((key, c))
-                    }
-                },
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => b.next(),
-                (None, None) => break,
-            };
-            merged.extend(next);
-        }
-        self.triples = merged;
-    }
-
-    /// Returns the counts of the three-word candidate `key`, if it is one.
-    fn triple(&self, key: &[u32; 3]) -> Option<&Counts> {
-        self.triples
-            .binary_search_by(|(k, _)| k.cmp(key))
-            .ok()
-            .map(|i| &self.triples[i].1)
     }
 
     /// Empties the corpus, keeping its allocations.
@@ -1200,7 +1089,6 @@ impl Corpus {
         self.stats.clear();
         self.pairs.clear();
         self.triples.clear();
-        self.triple_hits.clear();
         (self.sentences, self.texts, self.truncated, self.bytes) = (0, 0, 0, 0);
     }
 
@@ -1308,25 +1196,7 @@ impl Corpus {
 
     /// Returns the best `top` candidates of at most `max_words` terms,
     /// near-duplicates dropped, with their keys.
-    fn best(&mut self, top: usize, threshold: f64, max_words: usize) -> Vec<(KeyPhrase, [u32; 3])> {
-        // The scored candidates take a few MB on a large corpus: reuse one
-        // buffer rather than have every corpus fault in fresh pages.
-        let mut scored = std::mem::take(&mut self.scored);
-        scored.clear();
-        scored.reserve(self.stats.len() + self.pairs.len() + self.triples.len());
-        let chosen = self.choose(&mut scored, top, threshold, max_words);
-        self.scored = scored;
-        chosen
-    }
-
-    /// [`Corpus::best`], scoring into the empty buffer `scored`.
-    fn choose(
-        &self,
-        scored: &mut Vec<Scored>,
-        top: usize,
-        threshold: f64,
-        max_words: usize,
-    ) -> Vec<(KeyPhrase, [u32; 3])> {
+    fn best(&self, top: usize, threshold: f64, max_words: usize) -> Vec<(KeyPhrase, [u32; 3])> {
         let scores = self.term_scores();
         let mut names: Vec<&str> = vec![""; self.stats.len()];
         for (name, &id) in &self.terms {
@@ -1343,6 +1213,7 @@ impl Corpus {
             }
             s
         };
+        let mut scored: Vec<(f64, [u32; 3], Counts)> = Vec::new();
         let mut push = |key: [u32; 3], c: &Counts| {
             let n = words(&key);
             if n <= max_words && c.occurrences > 0 {
@@ -1539,7 +1410,6 @@ mod tests {
         for (t, l) in texts {
             c.add(t, *l).unwrap();
         }
-        c.seal();
         c
     }
 
@@ -1592,7 +1462,7 @@ mod tests {
         assert_eq!(c.pairs[&pair(q, of)].follows, 2);
         assert_eq!(c.pairs[&pair(of, sv)].follows, 1);
         let scores = c.term_scores();
-        let cand = c.triple(&[q, of, sv]).unwrap();
+        let cand = &c.triples[&[q, of, sv]];
         let p = (2.0 / 2.0) * (1.0 / 1.0);
         let want = scores[q as usize] * (2.0 - p) * scores[sv as usize]
             / (1.0 * (1.0 + scores[q as usize] + scores[sv as usize] - (1.0 - p)));
@@ -2108,40 +1978,6 @@ mod tests {
                 (below(3) as u8, when, language, text)
             })
             .collect()
-    }
-
-    #[test]
-    fn triples_counted_in_many_seals_equal_one_seal() {
-        let mut rows = feedback(3_000);
-        // A phrase twice in one text: two occurrences, one text.
-        let twice = "Lorem ipsum dolor sit, lorem ipsum dolor.".to_owned();
-        rows.insert(1_500, (0, at(1, 1), Language::English, twice));
-        let build = |floor: usize| {
-            let mut c = Corpus {
-                seal_floor: floor,
-                ..Corpus::default()
-            };
-            for (_, _, language, text) in &rows {
-                c.add(text, *language).unwrap();
-            }
-            c.seal();
-            c
-        };
-        let (mut once, mut often) = (build(usize::MAX), build(5));
-        assert_eq!(once.terms, often.terms);
-        let counts = |c: &Corpus| -> Vec<([u32; 3], u32, u32)> {
-            c.triples
-                .iter()
-                .map(|(k, n)| (*k, n.occurrences, n.texts))
-                .collect()
-        };
-        assert!(once.triples.len() > 1_000);
-        assert_eq!(counts(&once), counts(&often));
-        // Texts are counted once each: fewer texts than occurrences somewhere.
-        assert!(once.triples.iter().any(|(_, n)| n.texts < n.occurrences));
-        let params = PhraseParams::default().top(50);
-        let best = |c: &mut Corpus| c.best(params.top, params.dedup_threshold, 3);
-        assert_eq!(best(&mut once), best(&mut often));
     }
 
     #[test]
