@@ -87,8 +87,10 @@
 //! bytes each. One group and period holds at most `u32::MAX` texts and
 //! 4 GiB of text (an error past that, never a wrap). Under the `rayon`
 //! feature the groups and periods are analysed in parallel. One million
-//! short texts (about 70 bytes, twelve groups, 24 months) take about 1.9 s
-//! on two cores, 7 to 10 times tokenizing them alone (`benches/text.rs`).
+//! short texts (about 70 bytes, twelve groups, 24 months) take about 1 s
+//! on two otherwise idle cores, about 4 times tokenizing them alone
+//! (`benches/text.rs`); other work on the same cores stretches it more
+//! than the single-threaded tokenizing.
 //!
 //! # Examples
 //!
