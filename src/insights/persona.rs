@@ -94,7 +94,17 @@
 //!
 //! A fit costs `O(iterations · n · k · columns)` on all rows, plus the
 //! restarts and candidates on at most `selection_rows` rows and
-//! `O(SILHOUETTE_ROWS² · columns)` per candidate; memory is `O(n · columns)`. `k` is at most [`MAX_K`],
+//! `O(SILHOUETTE_ROWS² · (columns + candidates))` for the silhouettes
+//! (the distances between sampled rows are computed once for every
+//! candidate); memory is `O(n · columns)`, plus the labels of the runs in
+//! progress. The iterations skip, exactly, the dissimilarities that cannot
+//! change a row's persona: each row keeps a lower bound on its distance to
+//! every other prototype, lowered by how far the prototypes moved
+//! (Hamerly 2010, *Making k-means even faster*, valid because
+//! `√dissimilarity` is a metric), and only a row whose own prototype is
+//! not clearly nearer than that bound is compared with all `k`. Under the
+//! `rayon` feature the restarts and candidate `k`s run in parallel, each
+//! drawing the same seeded starts as one after the other. `k` is at most [`MAX_K`],
 //! a table has at most [`MAX_COLUMNS`] columns, and a categorical column
 //! at most [`MAX_CATEGORIES`] distinct values ([`ErrorKind::LimitExceeded`]
 //! beyond).
@@ -514,17 +524,31 @@ impl PersonaParams {
         };
         let sel_data = sel.as_ref().unwrap_or(&full);
         let sample = sample_indices(sel_data.n, SILHOUETTE_ROWS, &mut rng);
+        // Every candidate's starts are drawn first, in the order a search
+        // one `k` at a time draws them, so that the runs can go in parallel
+        // and still see the same random numbers.
+        let starts: Vec<Option<Vec<Protos>>> = (self.k_min..=self.k_max)
+            .map(|k| self.starts(sel_data, k, &mut rng))
+            .collect();
+        let runs = self.best_runs(sel_data, starts);
+        let scores = {
+            let labels: Vec<&[u32]> = runs.iter().flatten().map(|r| &r.labels[..]).collect();
+            silhouettes(sel_data, &labels, &sample)
+        };
+        let mut scores = scores.into_iter();
         let mut k_scores = Vec::new();
         let mut best: Option<(f64, usize, Run)> = None;
-        for k in self.k_min..=self.k_max {
-            let Some(run) = self.best_run(sel_data, k, &mut rng) else {
+        for (k, run) in (self.k_min..=self.k_max).zip(runs) {
+            let Some(run) = run else {
                 k_scores.push(KScore {
                     k,
                     silhouette: None,
                 });
                 continue;
             };
-            let s = silhouette(sel_data, &run.labels, &sample);
+            let s = scores
+                .next()
+                .expect("OK because every run has a silhouette");
             k_scores.push(KScore {
                 k,
                 silhouette: Some(s),
@@ -559,18 +583,45 @@ impl PersonaParams {
     /// The best of the restarts at `k`, or `None` when the rows have fewer
     /// than `k` distinct values.
     fn best_run(&self, data: &Prepared, k: usize, rng: &mut Rng) -> Option<Run> {
+        let starts = self.starts(data, k, rng);
+        self.best_runs(data, vec![starts]).pop().flatten()
+    }
+
+    /// The seeded k-means++ starts of every restart at `k`, drawn one after
+    /// the other; `None` when the rows have fewer than `k` distinct values
+    /// (no further start is drawn after the first that fails).
+    fn starts(&self, data: &Prepared, k: usize, rng: &mut Rng) -> Option<Vec<Protos>> {
         if data.n < k {
             return None;
         }
-        let mut best: Option<Run> = None;
-        for _ in 0..self.restarts {
-            let protos = kmeans_pp(data, k, rng)?;
-            let run = lloyd(data, protos, self.max_iterations);
-            if best.as_ref().is_none_or(|b| run.cost < b.cost) {
-                best = Some(run);
-            }
+        (0..self.restarts)
+            .map(|_| kmeans_pp(data, k, rng))
+            .collect()
+    }
+
+    /// Runs every start of every candidate (in parallel under `rayon`) and
+    /// keeps each candidate's run of lowest cost; ties go to the earlier
+    /// start, as when the restarts run one after the other.
+    fn best_runs(&self, data: &Prepared, starts: Vec<Option<Vec<Protos>>>) -> Vec<Option<Run>> {
+        let fit = |protos: Protos| lloyd(data, protos, self.max_iterations);
+        // Keeps the left run unless the right one is strictly cheaper: the
+        // lowest (cost, start) pair, an associative choice.
+        let better = |a: Run, b: Run| if b.cost < a.cost { b } else { a };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            starts
+                .into_par_iter()
+                .map(|s| s?.into_par_iter().map(fit).reduce_with(better))
+                .collect()
         }
-        best
+        #[cfg(not(feature = "rayon"))]
+        {
+            starts
+                .into_iter()
+                .map(|s| s?.into_iter().map(fit).reduce(better))
+                .collect()
+        }
     }
 }
 
@@ -997,8 +1048,7 @@ impl PersonaModel {
             modes: self.modes.clone(),
         };
         let mut labels = vec![0u32; prepared.n];
-        let mut dists = vec![0.0; prepared.n];
-        assign_pass(&prepared, &protos, &mut labels, &mut dists, Accumulate::No);
+        assign_pass(&prepared, &protos, &mut labels);
         Ok(Assignment {
             personas: labels.into_iter().map(|l| l as usize).collect(),
             imputed,
@@ -1453,6 +1503,33 @@ impl Protos {
 }
 
 impl Protos {
+    /// [`Protos::nearest`], with the smallest dissimilarity to any other
+    /// prototype (infinite when `k = 1`).
+    fn nearest_two(&self, data: &Prepared, i: usize) -> (u32, f64, f64) {
+        let (xn, xc) = (data.num_row(i), data.cat_row(i));
+        let (p, q) = (data.p, data.q);
+        let mut best = (0u32, f64::INFINITY);
+        let mut second = f64::INFINITY;
+        for j in 0..self.k {
+            let d = dissimilarity(
+                xn,
+                xc,
+                &self.centers[j * p..(j + 1) * p],
+                &self.modes[j * q..(j + 1) * q],
+                data.gamma,
+            );
+            // The same choice as `nearest`; every value not chosen, or
+            // chosen and then displaced, is a candidate runner-up.
+            if d < best.1 || (d == best.1 && self.precedes(j, best.0 as usize, p, q)) {
+                second = second.min(best.1);
+                best = (j as u32, d);
+            } else {
+                second = second.min(d);
+            }
+        }
+        (best.0, best.1, second)
+    }
+
     /// Whether prototype `a` sorts before `b`: numeric centres by total
     /// order, then modes, then index.
     fn precedes(&self, a: usize, b: usize, p: usize, q: usize) -> bool {
@@ -1492,12 +1569,6 @@ struct Partial {
     levels: Vec<u64>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Accumulate {
-    Yes,
-    No,
-}
-
 /// Per-column offsets of the level counts, and their total width.
 fn level_layout(data: &Prepared) -> (Vec<usize>, usize) {
     let mut max = vec![0usize; data.q];
@@ -1515,72 +1586,136 @@ fn level_layout(data: &Prepared) -> (Vec<usize>, usize) {
     (offsets, width)
 }
 
-/// Assigns every row to its nearest prototype, recording labels and
-/// dissimilarities, and (with `Accumulate::Yes`) sums per persona.
-fn assign_pass(
-    data: &Prepared,
-    protos: &Protos,
-    labels: &mut [u32],
-    dists: &mut [f64],
-    acc: Accumulate,
-) -> Vec<Partial> {
-    let (k, p) = (protos.k, data.p);
-    let layout = if acc == Accumulate::Yes {
-        Some(level_layout(data))
-    } else {
-        None
-    };
-    let block = |start: usize, labels: &mut [u32], dists: &mut [f64]| -> Partial {
-        let mut part = Partial {
-            cost: 0.0,
-            changed: 0,
-            counts: Vec::new(),
-            sums: Vec::new(),
-            levels: Vec::new(),
-        };
-        if let Some((offsets, width)) = &layout {
-            part.counts = vec![0; k];
-            part.sums = vec![0.0; k * p];
-            part.levels = vec![0; k * width];
-            for (o, (l, d)) in labels.iter_mut().zip(dists.iter_mut()).enumerate() {
-                let i = start + o;
-                let (j, dist) = protos.nearest(data, i);
-                if *l != j {
-                    part.changed += 1;
-                    *l = j;
-                }
-                *d = dist;
-                part.cost += dist;
-                let j = j as usize;
-                part.counts[j] += 1;
-                for (s, x) in part.sums[j * p..(j + 1) * p]
-                    .iter_mut()
-                    .zip(data.num_row(i))
-                {
-                    *s += x;
-                }
-                for (c, &code) in data.cat_row(i).iter().enumerate() {
-                    part.levels[j * width + offsets[c] + code as usize] += 1;
-                }
-            }
-        } else {
-            for (o, (l, d)) in labels.iter_mut().zip(dists.iter_mut()).enumerate() {
-                let (j, dist) = protos.nearest(data, start + o);
-                *l = j;
-                *d = dist;
-                part.cost += dist;
-            }
+/// Assigns every row to its nearest prototype, recording labels.
+fn assign_pass(data: &Prepared, protos: &Protos, labels: &mut [u32]) {
+    let block = |start: usize, labels: &mut [u32]| {
+        for (o, l) in labels.iter_mut().enumerate() {
+            *l = protos.nearest(data, start + o).0;
         }
-        part
     };
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
         labels
             .par_chunks_mut(BLOCK)
-            .zip(dists.par_chunks_mut(BLOCK))
             .enumerate()
-            .map(|(b, (l, d))| block(b * BLOCK, l, d))
+            .for_each(|(b, l)| block(b * BLOCK, l));
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        labels
+            .chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(b, l)| block(b * BLOCK, l));
+    }
+}
+
+/// Relative slack of the bounds of [`fit_pass`]: far above the rounding
+/// error of a dissimilarity (about `(columns + 2) · 2⁻⁵³` relative), far
+/// below the gaps between prototypes that let a row be skipped.
+const BOUND_SLACK: f64 = 1e-9;
+
+/// The state of one row across the iterations of [`lloyd`]: its persona
+/// (`u32::MAX` before the first pass), its dissimilarity to that persona's
+/// prototype, and a lower bound on the distance (`√dissimilarity`) to
+/// every other prototype.
+struct Rows<'a> {
+    labels: &'a mut [u32],
+    dists: &'a mut [f64],
+    lower: &'a mut [f64],
+}
+
+/// One assignment pass of [`lloyd`]: every row goes to its nearest
+/// prototype, and its values are summed per persona, block by block in
+/// row order.
+///
+/// `√dissimilarity` is a metric (the Euclidean norm of a Euclidean and a
+/// `√(γ · Hamming)` part), so a prototype that moved by `δ` is at most `δ`
+/// nearer to any row (Hamerly 2010, *Making k-means even faster*). `drift`
+/// holds, per persona, the largest move of any other prototype since the
+/// last pass; a row whose own prototype is nearer than its lowered bound,
+/// with [`BOUND_SLACK`] to spare, keeps its persona without the other
+/// dissimilarities being computed. The choice is then the one a full
+/// search makes, with the same dissimilarity, so the result is identical.
+fn fit_pass(
+    data: &Prepared,
+    protos: &Protos,
+    rows: Rows<'_>,
+    drift: &[f64],
+    (offsets, width): (&[usize], usize),
+) -> Vec<Partial> {
+    let (k, p, q) = (protos.k, data.p, data.q);
+    // Compared squared: `√own · (1 + slack) < low` for a positive `low`.
+    let widen = (1.0 + BOUND_SLACK) * (1.0 + BOUND_SLACK);
+    let block = |start: usize, labels: &mut [u32], dists: &mut [f64], lower: &mut [f64]| {
+        let mut part = Partial {
+            cost: 0.0,
+            changed: 0,
+            counts: vec![0; k],
+            sums: vec![0.0; k * p],
+            levels: vec![0; k * width],
+        };
+        for (o, ((l, d), low)) in labels
+            .iter_mut()
+            .zip(dists.iter_mut())
+            .zip(lower.iter_mut())
+            .enumerate()
+        {
+            let i = start + o;
+            let mut kept = None;
+            if *l != u32::MAX {
+                let a = *l as usize;
+                *low -= drift[a];
+                let own = dissimilarity(
+                    data.num_row(i),
+                    data.cat_row(i),
+                    &protos.centers[a * p..(a + 1) * p],
+                    &protos.modes[a * q..(a + 1) * q],
+                    data.gamma,
+                );
+                if *low > 0.0 && own * widen < *low * *low {
+                    kept = Some((*l, own));
+                }
+            }
+            let (j, dist) = kept.unwrap_or_else(|| {
+                let (j, dist, second) = protos.nearest_two(data, i);
+                *low = second.sqrt() * (1.0 - BOUND_SLACK);
+                (j, dist)
+            });
+            if *l != j {
+                part.changed += 1;
+                *l = j;
+            }
+            *d = dist;
+            part.cost += dist;
+            let j = j as usize;
+            part.counts[j] += 1;
+            for (s, x) in part.sums[j * p..(j + 1) * p]
+                .iter_mut()
+                .zip(data.num_row(i))
+            {
+                *s += x;
+            }
+            for (c, &code) in data.cat_row(i).iter().enumerate() {
+                part.levels[j * width + offsets[c] + code as usize] += 1;
+            }
+        }
+        part
+    };
+    let Rows {
+        labels,
+        dists,
+        lower,
+    } = rows;
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        labels
+            .par_chunks_mut(BLOCK)
+            .zip(dists.par_chunks_mut(BLOCK))
+            .zip(lower.par_chunks_mut(BLOCK))
+            .enumerate()
+            .map(|(b, ((l, d), low))| block(b * BLOCK, l, d, low))
             .collect()
     }
     #[cfg(not(feature = "rayon"))]
@@ -1588,10 +1723,38 @@ fn assign_pass(
         labels
             .chunks_mut(BLOCK)
             .zip(dists.chunks_mut(BLOCK))
+            .zip(lower.chunks_mut(BLOCK))
             .enumerate()
-            .map(|(b, (l, d))| block(b * BLOCK, l, d))
+            .map(|(b, ((l, d), low))| block(b * BLOCK, l, d, low))
             .collect()
     }
+}
+
+/// Per persona, the largest distance (`√dissimilarity`, widened by
+/// [`BOUND_SLACK`]) any *other* prototype moved from `old` to `new`.
+fn drifts(data: &Prepared, old: &Protos, new: &Protos) -> Vec<f64> {
+    let (p, q) = (data.p, data.q);
+    let moved: Vec<f64> = (0..new.k)
+        .map(|j| {
+            let d = dissimilarity(
+                &old.centers[j * p..(j + 1) * p],
+                &old.modes[j * q..(j + 1) * q],
+                &new.centers[j * p..(j + 1) * p],
+                &new.modes[j * q..(j + 1) * q],
+                data.gamma,
+            );
+            d.sqrt() * (1.0 + BOUND_SLACK)
+        })
+        .collect();
+    (0..new.k)
+        .map(|j| {
+            moved
+                .iter()
+                .enumerate()
+                .filter(|&(m, _)| m != j)
+                .fold(0.0, |a: f64, (_, &d)| a.max(d))
+        })
+        .collect()
 }
 
 /// Lloyd-style batch iterations of k-prototypes (Huang 1998, section 3,
@@ -1603,10 +1766,17 @@ fn lloyd(data: &Prepared, mut protos: Protos, max_iterations: usize) -> Run {
     // u32::MAX is no persona, so the first pass counts every row as changed.
     let mut labels = vec![u32::MAX; n];
     let mut dists = vec![0.0; n];
+    let mut lower = vec![f64::NEG_INFINITY; n];
+    let mut drift = vec![0.0; k];
     let mut iterations = 0;
     let (offsets, width) = level_layout(data);
     loop {
-        let parts = assign_pass(data, &protos, &mut labels, &mut dists, Accumulate::Yes);
+        let rows = Rows {
+            labels: &mut labels,
+            dists: &mut dists,
+            lower: &mut lower,
+        };
+        let parts = fit_pass(data, &protos, rows, &drift, (&offsets, width));
         let mut cost = 0.0;
         let mut changed = 0;
         let mut counts = vec![0u64; k];
@@ -1673,7 +1843,14 @@ fn lloyd(data: &Prepared, mut protos: Protos, max_iterations: usize) -> Run {
             }
             labels[i] = e as u32;
             dists[i] = 0.0;
+            // Its bound was for its old persona: search in full next time.
+            lower[i] = f64::NEG_INFINITY;
         }
+        let old = Protos {
+            k,
+            centers: protos.centers.clone(),
+            modes: protos.modes.clone(),
+        };
         for j in 0..k {
             if counts[j] == 0 {
                 continue;
@@ -1692,6 +1869,7 @@ fn lloyd(data: &Prepared, mut protos: Protos, max_iterations: usize) -> Run {
                 protos.modes[j * q + c] = argmax_first(&levels[start..end]);
             }
         }
+        drift = drifts(data, &old, &protos);
     }
 }
 
@@ -1767,51 +1945,79 @@ fn kmeans_pp(data: &Prepared, k: usize, rng: &mut Rng) -> Option<Protos> {
     Some(Protos { k, centers, modes })
 }
 
-/// Mean silhouette (Rousseeuw 1987) of the rows `sample`, with distance
-/// `√dissimilarity`, counting only sampled rows as neighbours.
-fn silhouette(data: &Prepared, labels: &[u32], sample: &[usize]) -> f64 {
+/// Mean silhouette (Rousseeuw 1987) of the rows `sample` under each of the
+/// labellings `candidates`, with distance `√dissimilarity`, counting only
+/// sampled rows as neighbours.
+///
+/// The distances between sampled rows do not depend on the labels, so each
+/// is computed once and added to every candidate's sums, in the same order
+/// as for one candidate alone.
+fn silhouettes(data: &Prepared, candidates: &[&[u32]], sample: &[usize]) -> Vec<f64> {
     if sample.is_empty() {
-        return 0.0;
+        return vec![0.0; candidates.len()];
     }
-    let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
-    let mut sizes = vec![0usize; k];
-    for &i in sample {
-        sizes[labels[i] as usize] += 1;
-    }
-    let one = |&i: &usize| -> f64 {
-        let own = labels[i] as usize;
-        if sizes[own] < 2 {
-            return 0.0;
+    // Per candidate: its k, and where its sums start in one flat vector.
+    let mut offsets = Vec::with_capacity(candidates.len() + 1);
+    offsets.push(0);
+    let mut sizes = Vec::new();
+    for labels in candidates {
+        let k = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
+        let start = sizes.len();
+        sizes.resize(start + k, 0usize);
+        for &i in sample {
+            sizes[start + labels[i] as usize] += 1;
         }
-        let mut sum = vec![0.0; k];
+        offsets.push(sizes.len());
+    }
+    let one = |&i: &usize| -> Vec<f64> {
+        let mut sum = vec![0.0; sizes.len()];
         for &j in sample {
             if j != i {
-                sum[labels[j] as usize] += data.row_dissimilarity(i, j).sqrt();
+                let d = data.row_dissimilarity(i, j).sqrt();
+                for (labels, &start) in candidates.iter().zip(&offsets) {
+                    sum[start + labels[j] as usize] += d;
+                }
             }
         }
-        let a = sum[own] / (sizes[own] - 1) as f64;
-        let b = (0..k)
-            .filter(|&c| c != own && sizes[c] > 0)
-            .map(|c| sum[c] / sizes[c] as f64)
-            .fold(f64::INFINITY, f64::min);
-        if !b.is_finite() {
-            return 0.0;
-        }
-        let m = a.max(b);
-        if m > 0.0 {
-            (b - a) / m
-        } else {
-            0.0
-        }
+        candidates
+            .iter()
+            .zip(offsets.windows(2))
+            .map(|(labels, w)| {
+                let (sum, sizes) = (&sum[w[0]..w[1]], &sizes[w[0]..w[1]]);
+                let own = labels[i] as usize;
+                if sizes[own] < 2 {
+                    return 0.0;
+                }
+                let a = sum[own] / (sizes[own] - 1) as f64;
+                let b = (0..sizes.len())
+                    .filter(|&c| c != own && sizes[c] > 0)
+                    .map(|c| sum[c] / sizes[c] as f64)
+                    .fold(f64::INFINITY, f64::min);
+                if !b.is_finite() {
+                    return 0.0;
+                }
+                let m = a.max(b);
+                if m > 0.0 {
+                    (b - a) / m
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     };
     #[cfg(feature = "rayon")]
-    let scores: Vec<f64> = {
+    let scores: Vec<Vec<f64>> = {
         use rayon::prelude::*;
         sample.par_iter().map(one).collect()
     };
     #[cfg(not(feature = "rayon"))]
-    let scores: Vec<f64> = sample.iter().map(one).collect();
-    scores.iter().sum::<f64>() / sample.len() as f64
+    let scores: Vec<Vec<f64>> = sample.iter().map(one).collect();
+    (0..candidates.len())
+        .map(|c| {
+            let column: Vec<f64> = scores.iter().map(|s| s[c]).collect();
+            column.iter().sum::<f64>() / sample.len() as f64
+        })
+        .collect()
 }
 
 /// A seeded sample of at most `m` of the rows `0..n`, in increasing order
@@ -2370,7 +2576,7 @@ mod tests {
             cat: vec![],
             gamma: 0.5,
         };
-        let s = silhouette(&data, &[0, 0, 1], &[0, 1, 2]);
+        let s = silhouettes(&data, &[&[0, 0, 1]], &[0, 1, 2])[0];
         // (1 − 1/10) for 0, (1 − 1/9) for 1, 0 for the lone point.
         approx::assert_relative_eq!(s, (0.9 + 8.0 / 9.0) / 3.0, epsilon = 1e-12);
     }
@@ -2673,5 +2879,85 @@ mod tests {
             };
             prop_assert!(same_partition(a.assignments(), &unshuffled));
         }
+    }
+
+    /// FNV-1a over the bytes of `text`: a short fingerprint of a report's
+    /// `Debug` form, which prints every `f64` exactly (shortest round trip).
+    fn fingerprint(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// Mixed data in four noisy groups, like `benches/persona.rs` on a
+    /// smaller scale: four numeric columns (one with gaps), two categorical.
+    fn noisy_groups(n: usize) -> PersonaData<usize> {
+        let mut rng = super::Rng::new(3);
+        let mut noise = || -> f64 {
+            let s: f64 = (0..4).map(|_| rng.unit()).sum();
+            (s - 2.0) * 1.732
+        };
+        let centres = [
+            (10.0, 15.0, 800.0, 0.5),
+            (300.0, 15.0, 800.0, -0.5),
+            (10.0, 2.0, 50.0, -0.5),
+            (300.0, 2.0, 50.0, 0.5),
+        ];
+        let labels = ["a", "b", "c", "d", "e"];
+        let mut cols: [Vec<Option<f64>>; 4] = Default::default();
+        let (mut c1, mut c2) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let g = i * 7 % 4;
+            let (r, f, m, s) = centres[g];
+            cols[0].push(Some((r * (1.0 + 0.15 * noise())).max(0.0)));
+            cols[1].push(Some((f * (1.0 + 0.15 * noise())).max(1.0).round()));
+            cols[2].push(Some((m * (1.0 + 0.15 * noise())).max(0.0)));
+            cols[3].push((i % 50 != 0).then(|| s + 0.1 * noise()));
+            c1.push(Some(labels[if i % 3 == 0 { i % 5 } else { g }]));
+            c2.push(Some(labels[if i % 4 == 0 { (i / 4) % 5 } else { g }]));
+        }
+        PersonaData::new((0..n).collect::<Vec<_>>())
+            .numeric("recency", &cols[0])
+            .and_then(|d| d.numeric("frequency", &cols[1]))
+            .and_then(|d| d.numeric("monetary", &cols[2]))
+            .and_then(|d| d.numeric("sentiment", &cols[3]))
+            .and_then(|d| d.categorical("country", &c1))
+            .and_then(|d| d.categorical("segment", &c2))
+            .unwrap()
+    }
+
+    #[test]
+    fn fits_match_the_recorded_fingerprints() {
+        // 2026-12-05: recorded from the fits of commit 1d4ac6f, before the
+        // iterations were sped up; a faster fit must give the very same
+        // report (labels, prototypes, costs, silhouettes, iterations).
+        let data = noisy_groups(3_000);
+        let runs = [
+            PersonaParams::default()
+                .k_range(2..=6)
+                .selection_rows(1_000),
+            PersonaParams::default().k_range(2..=6),
+            PersonaParams::default()
+                .k(4)
+                .restarts(5)
+                .selection_rows(500),
+            PersonaParams::default().k(7).gamma(0.0),
+        ];
+        let reports: Vec<PersonaReport> = runs.iter().map(|p| p.fit(&data).unwrap()).collect();
+        // Not a fingerprint of nothing: the sampled fit chose among five k.
+        assert_eq!(reports[0].k_scores().len(), 5);
+        assert_eq!(reports[0].selection_rows(), 1_000);
+        assert!(reports.iter().all(|r| r.iterations() > 0));
+        let got: Vec<u64> = reports
+            .iter()
+            .map(|r| fingerprint(&format!("{r:?}")))
+            .collect();
+        let want = [
+            0x1573_e66c_3aa2_2fc0,
+            0x8cd9_82b2_8983_928a,
+            0xca0a_53d4_6bc4_cc11,
+            0x8c96_3a7b_0370_180d,
+        ];
+        assert_eq!(got, want, "{got:#x?}");
     }
 }

@@ -34,9 +34,14 @@ impl Hasher for FxHasher {
             bytes = rest;
         }
         if !bytes.is_empty() {
-            let mut word = [0u8; 8];
-            word[..bytes.len()].copy_from_slice(bytes);
-            self.add(u64::from_le_bytes(word));
+            // The tail, zero-padded and read little-endian, byte by byte:
+            // a variable-length copy into a buffer compiles to a call to
+            // `memcpy`, which cost more than the hashing itself.
+            let word = bytes
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, &b)| w | (u64::from(b) << (8 * i)));
+            self.add(word);
         }
     }
 
@@ -68,6 +73,19 @@ mod tests {
         let mut h = FxHasher::default();
         s.hash(&mut h);
         h.finish()
+    }
+
+    #[test]
+    fn tails_hash_as_zero_padded_little_endian_words() {
+        // Hand-computed: "abc" is the word 0x636261, "abcdefghij" the words
+        // 0x6867666564636261 then 0x6a69.
+        let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(SEED);
+        let mut h = FxHasher::default();
+        h.write(b"abc");
+        assert_eq!(h.finish(), mix(0, 0x0063_6261));
+        let mut h = FxHasher::default();
+        h.write(b"abcdefghij");
+        assert_eq!(h.finish(), mix(mix(0, 0x6867_6665_6463_6261), 0x6a69));
     }
 
     #[test]
