@@ -629,17 +629,68 @@ fn versus_labels(
         by_truth.entry(t).or_default().push(i as u32);
     }
     let records = resolution.records();
-    let mut shown = 0;
+    // The true pairs left apart, by why: never proposed, scored below the
+    // link weight, or linked but in clusters a guard kept apart.
+    let cluster_of: HashMap<&str, ClusterId> = resolution
+        .clustering()
+        .clusters()
+        .iter()
+        .flat_map(|c| c.members().iter().map(move |m| (m.as_str(), c.id())))
+        .collect();
+    let (mut unproposed, mut below, mut above) = (0usize, 0usize, 0usize);
+    let mut true_pairs = 0usize;
+    let mut apart: Vec<(u32, u32, &str)> = Vec::new();
     for members in by_truth.values() {
         for (k, &a) in members.iter().enumerate() {
             for &b in &members[k + 1..] {
-                if shown < n && !proposed.contains(&(a.min(b), a.max(b))) {
-                    shown += 1;
-                    let (x, y) = (&records[a as usize], &records[b as usize]);
-                    eprintln!("NEVER PROPOSED {} {}", x.id(), y.id());
+                true_pairs += 1;
+                let (x, y) = (&records[a as usize], &records[b as usize]);
+                if cluster_of.get(x.id().as_str()) == cluster_of.get(y.id().as_str()) {
+                    continue;
                 }
+                let why = if !proposed.contains(&(a.min(b), a.max(b))) {
+                    unproposed += 1;
+                    "never proposed"
+                } else if model.score(x, y).weight() < model.link_weight() {
+                    below += 1;
+                    "below the link weight"
+                } else {
+                    above += 1;
+                    "kept apart"
+                };
+                apart.push((a, b, why));
             }
         }
+    }
+    eprintln!(
+        "true pairs apart {} of {true_pairs}: never proposed {unproposed}, below the link weight {below}, linkable but kept apart {above}",
+        unproposed + below + above
+    );
+    let mut by_context: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    for &(a, b, why) in &apart {
+        let e = model.explain(&records[a as usize], &records[b as usize]);
+        *by_context
+            .entry((format!("{:?}", e.context), why))
+            .or_default() += 1;
+    }
+    for ((context, why), count) in &by_context {
+        eprintln!("  apart, {context} pairs, {why}: {count}");
+    }
+    // Up to `n` of them, spread evenly over the list, explained.
+    let stride = apart.len().div_ceil(n.max(1)).max(1);
+    for &(a, b, why) in apart.iter().step_by(stride).take(n) {
+        let (x, y) = (&records[a as usize], &records[b as usize]);
+        let e = model.explain(x, y);
+        eprint!("APART ({why}) {} {} w={:.1}:", x.id(), y.id(), e.weight);
+        for c in &e.comparisons {
+            if c.label != "missing" {
+                eprint!(
+                    " {}={}({:.1}{:+.1})",
+                    c.field, c.label, c.weight, c.tf_adjustment
+                );
+            }
+        }
+        eprintln!(" [{:?}]", e.context);
     }
     Ok(())
 }
@@ -750,6 +801,22 @@ fn run() -> Result<(), String> {
         let candidates =
             block(resolution.records(), &blocker, params).map_err(|e| e.to_string())?;
         eprintln!("blocking recall    {:.6}", candidates.recall(&truth_of));
+        // Each guard's refusals split by the labels: a refusal of two
+        // records of one person costs recall, one of two people saved
+        // precision.
+        let mut judged: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for r in resolution.clustering().refusals() {
+            let same = by_id.get(r.a.as_str()) == by_id.get(r.b.as_str());
+            let e = judged.entry(format!("{:?}", r.guard)).or_default();
+            if same {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
+        }
+        for (guard, (same, different)) in &judged {
+            eprintln!("refused {guard:<12} one person {same:>7}, two people {different:>7}");
+        }
         if let Some(unblocked) = args.versus_labels {
             versus_labels(&resolution, &candidates, &truth_of, unblocked)?;
         }

@@ -19,6 +19,7 @@ use std::hash::Hasher;
 use crate::identity::compare::soundex_code;
 use crate::identity::error::check_param;
 use crate::identity::hash::{hash_parts, FixedSet, KeyHasher, TextSet};
+use crate::identity::normalize::WrittenDate;
 use crate::identity::record::NormalizedRecord;
 use crate::identity::score::mailbox;
 
@@ -119,6 +120,76 @@ fn int_text(n: i32, buf: &mut [u8; 12]) -> &[u8] {
     &buf[i..]
 }
 
+/// A birth date set aside as impossible, as written, and the dates it may
+/// have been meant to be.
+///
+/// When the written month and day exist, the year made the date impossible
+/// (`4976-02-13`, after the observation): the candidates are the years from
+/// [`TYPO_YEARS`] one typed digit away and before it (`1976`), at most
+/// [`MAX_TYPO_YEARS`] of them, and the record takes the birth-date keys of
+/// each. Otherwise the month or day is impossible (`1981-09-31`) and the
+/// written year is right as far as anything tells: it keys the
+/// family-and-year rule.
+struct WrittenParts {
+    year: i32,
+    month: u32,
+    day: u32,
+    /// `true` when the written month and day exist in the written year.
+    calendar: bool,
+}
+
+/// The years a typo'd birth year is taken back to.
+const TYPO_YEARS: std::ops::Range<i32> = 1900..2100;
+
+/// The most candidate years of one written date (a year can be one digit
+/// away from at most 36 others).
+const MAX_TYPO_YEARS: usize = 36;
+
+impl WrittenParts {
+    fn of(w: WrittenDate) -> WrittenParts {
+        let n = w.get();
+        let (year, month, day) = ((n / 10_000) as i32, n / 100 % 100, n % 100);
+        let calendar = chrono::NaiveDate::from_ymd_opt(year, month, day).is_some();
+        WrittenParts {
+            year,
+            month,
+            day,
+            calendar,
+        }
+    }
+
+    /// The years one typed digit from the written one, earlier, within
+    /// [`TYPO_YEARS`].
+    fn typo_years(&self) -> impl Iterator<Item = i32> + '_ {
+        let y = self.year;
+        (0..4u32)
+            .flat_map(move |k| {
+                let p = 10i32.pow(3 - k);
+                let digit = y / p % 10;
+                (0..10)
+                    .filter(move |&v| v != digit)
+                    .map(move |v| y + (v - digit) * p)
+            })
+            .filter(move |c| TYPO_YEARS.contains(c) && *c < y)
+            .take(MAX_TYPO_YEARS)
+    }
+
+    /// The years the family-and-year rule keys.
+    fn years(&self) -> impl Iterator<Item = i32> + '_ {
+        let calendar = self.calendar;
+        self.typo_years()
+            .filter(move |_| calendar)
+            .chain(std::iter::once(self.year).filter(move |_| !calendar))
+    }
+
+    /// The dates the birth-date rule keys.
+    fn dates(&self) -> impl Iterator<Item = chrono::NaiveDate> + '_ {
+        self.typo_years()
+            .filter(|_| self.calendar)
+            .filter_map(|y| chrono::NaiveDate::from_ymd_opt(y, self.month, self.day))
+    }
+}
+
 /// The key of a date: `YYYY-LL-HH` with the smaller of month and day
 /// first, so that a date whose day and month were read the other way round
 /// (`10/12/1945` written as `MM/DD` and read as `DD/MM`) meets its own
@@ -156,14 +227,18 @@ fn date_key(d: chrono::NaiveDate, buf: &mut [u8; 10]) -> std::borrow::Cow<'_, [u
 #[non_exhaustive]
 pub enum BlockingRule {
     /// Soundex of the family name, the year of birth and the given name's
-    /// initial (of its canonical form, so nicknames keep it).
+    /// initial (of its canonical form, so nicknames keep it). A birth date
+    /// set aside as impossible keys its written year when its month or day
+    /// is impossible, and the years a one-digit typo may have come from when
+    /// its year is (`4976` keys `1976`).
     FamilyPhoneticBirthYear,
     /// Soundex of the given and of the family name.
     NamesPhonetic,
     /// The full date of birth, month and day in either order (a date read
     /// the wrong way round still meets), with an initial: one key for the
     /// given name's and one for the family name's, so swapped names still
-    /// meet.
+    /// meet. A date set aside for its year (`4976-02-13`) keys the dates a
+    /// one-digit typo of the year may have come from (`1976-02-13`).
     BirthDate,
     /// Postal code and the given and family names' initials.
     PostcodeInitial,
@@ -534,17 +609,22 @@ impl RuleBlocker {
         let birth = r
             .birth()
             .filter(|d| !self.generic.is_generic_birth_date(*d));
+        let written = r.birth_written().map(WrittenParts::of);
         for &rule in &self.rules {
             let mut emit = |parts: &[&[u8]]| emit(rule, parts);
             match rule {
                 BlockingRule::FamilyPhoneticBirthYear => {
-                    if let (Some(d), Some(i), Some(sx)) = (birth, given_initial, family_sx()) {
+                    if let (Some(i), Some(sx)) = (given_initial, family_sx()) {
                         let (mut buf, mut ib) = ([0u8; 12], [0u8; 4]);
-                        emit(&[
-                            &sx,
-                            int_text(d.year(), &mut buf),
-                            i.encode_utf8(&mut ib).as_bytes(),
-                        ]);
+                        let i = i.encode_utf8(&mut ib).as_bytes();
+                        if let Some(d) = birth {
+                            emit(&[&sx, int_text(d.year(), &mut buf), i]);
+                        }
+                        if let Some(w) = &written {
+                            for y in w.years() {
+                                emit(&[&sx, int_text(y, &mut buf), i]);
+                            }
+                        }
                     }
                 }
                 BlockingRule::NamesPhonetic => {
@@ -554,7 +634,10 @@ impl RuleBlocker {
                     }
                 }
                 BlockingRule::BirthDate => {
-                    if let Some(d) = birth {
+                    let dates = birth
+                        .into_iter()
+                        .chain(written.iter().flat_map(WrittenParts::dates));
+                    for d in dates {
                         let mut buf = [0u8; 10];
                         let text = date_key(d, &mut buf);
                         // Either initial, whichever field it is in, so
@@ -1165,6 +1248,65 @@ mod tests {
         let later = record("raju", "narraman", days(1945, 12, 11), "", "");
         assert!(shared(BlockingRule::BirthDate, &october, &december));
         assert!(!shared(BlockingRule::BirthDate, &october, &later));
+    }
+
+    #[test]
+    fn impossible_birth_dates_still_block_and_compare_as_written() {
+        let shared = |rule: BlockingRule, a: &NormalizedRecord, b: &NormalizedRecord| {
+            let params = BlockingParams::default().rules(&[rule]);
+            let blocker = RuleBlocker::new(&params, GenericValues::default());
+            let (ka, kb) = (blocker.keys(a), blocker.keys(b));
+            ka.iter().any(|k| kb.contains(k))
+        };
+        let g = GenericValues::default();
+        let birth = crate::identity::score::Field::BirthDate;
+        let level = |a, b| {
+            let l = crate::identity::score::levels(a, b, &g)[birth as usize];
+            birth.levels()[usize::from(l)]
+        };
+        let truth = record("ana", "souza", days(1976, 2, 13), "", "");
+        // A year typed 4976: after the observation, set aside by `build`.
+        let future = record("ana", "souza", days(4976, 2, 13), "", "");
+        assert_eq!(future.birth(), None);
+        assert_eq!(future.birth_as_written(), Some(49_760_213));
+        assert!(shared(BlockingRule::BirthDate, &truth, &future));
+        assert!(shared(
+            BlockingRule::FamilyPhoneticBirthYear,
+            &truth,
+            &future
+        ));
+        assert_eq!(level(&truth, &future), "one_edit");
+        // Another person of that name born a year later meets neither key.
+        let other = record("ana", "souza", days(1977, 2, 13), "", "");
+        assert!(!shared(BlockingRule::BirthDate, &other, &future));
+        assert!(!shared(
+            BlockingRule::FamilyPhoneticBirthYear,
+            &other,
+            &future
+        ));
+        assert_eq!(level(&other, &future), "two_edits");
+        // Two records with the same impossible date compare as exact.
+        assert_eq!(level(&future, &future), "exact");
+    }
+
+    #[test]
+    fn typo_years_are_one_digit_away_earlier_and_bounded() {
+        let of = |n: u32| WrittenParts::of(WrittenDate::new(n).unwrap());
+        assert_eq!(of(49_760_213).typo_years().collect::<Vec<_>>(), [1976]);
+        assert_eq!(of(49_760_213).dates().count(), 1);
+        let near = of(20_300_101).typo_years().collect::<Vec<_>>();
+        assert_eq!(near, [2000, 2010, 2020]);
+        // A 31 September: the month and day are wrong, the year stands.
+        let september = of(19_810_931);
+        assert!(!september.calendar);
+        assert_eq!(september.years().collect::<Vec<_>>(), [1981]);
+        assert_eq!(september.dates().count(), 0);
+        // A 29 February in a year that has none keeps no candidate date.
+        assert_eq!(of(30_010_229).dates().count(), 0);
+        for n in [10_000_101, 99_991_231, 99_999_999, 19_000_000] {
+            assert!(of(n).typo_years().count() <= MAX_TYPO_YEARS);
+            assert!(of(n).typo_years().all(|y| TYPO_YEARS.contains(&y)));
+        }
     }
 
     #[test]

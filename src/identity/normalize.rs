@@ -819,12 +819,64 @@ const MONTHS: &[&str] = &[
 /// assert_eq!(parse_date("1956-02-30", DateOrder::DayFirst), None);
 /// ```
 pub fn parse_date(text: &str, order: DateOrder) -> Option<NaiveDate> {
+    let (y, m, d) = date_parts(text, order)?;
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+}
+
+/// A date as it was written, valid or not: `YYYYMMDD` read as one number
+/// (`4976-02-13` is `49_760_213`, `31 Sep 1981` is `19_810_931`).
+///
+/// Identity resolution compares the digits of a birth date that was set
+/// aside as impossible (a year typed `4976`, a 31 September) with the other
+/// record's date: most such values are one keystroke away from the truth.
+pub(crate) type WrittenDate = std::num::NonZeroU32;
+
+/// Reads `text` as [`parse_date`] does, but keeps a date no calendar has:
+/// a four-digit year, a month and a day of at most two digits each, as
+/// written. Returns `None` when the text does not have that shape or the
+/// year is below 1000.
+pub(crate) fn parse_written_date(text: &str, order: DateOrder) -> Option<WrittenDate> {
+    let (y, m, d) = date_parts(text, order)?;
+    if !(1000..=9999).contains(&y) || m > 99 || d > 99 {
+        return None;
+    }
+    WrittenDate::new(y * 10_000 + m * 100 + d)
+}
+
+/// Returns the digits `YYYYMMDD` of a written date, without allocating.
+pub(crate) fn written_digits(w: WrittenDate) -> [u8; 8] {
+    let n = w.get();
+    let mut s = [0u8; 8];
+    for (c, p) in s
+        .iter_mut()
+        .zip([10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1])
+    {
+        *c = b'0' + (n / p % 10) as u8;
+    }
+    s
+}
+
+/// Returns the digits `YYYYMMDD` of a calendar date (years outside
+/// 0..=9999 are clamped, which only a date no birth has can reach).
+pub(crate) fn date_digits(d: NaiveDate) -> [u8; 8] {
+    let n = (d.year().clamp(0, 9999) as u32) * 10_000 + d.month() * 100 + d.day();
+    // A month is at least 1, so the number is never 0.
+    written_digits(WrittenDate::new(n).unwrap_or(WrittenDate::MIN))
+}
+
+/// The year, month and day of a date in one of the shapes [`parse_date`]
+/// reads, without checking that the day exists.
+fn date_parts(text: &str, order: DateOrder) -> Option<(u32, u32, u32)> {
     let t = text.trim();
     if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
         let y = t[..4].parse().ok()?;
         let m = t[4..6].parse().ok()?;
         let d = t[6..].parse().ok()?;
-        return NaiveDate::from_ymd_opt(y, m, d);
+        return Some((y, m, d));
+    }
+    // A date is short; a long text is none, and is not folded whole.
+    if t.len() > 64 {
+        return None;
     }
     let folded = fold(t);
     let parts: Vec<&str> = folded.split(' ').filter(|p| !p.is_empty()).collect();
@@ -844,7 +896,7 @@ pub fn parse_date(text: &str, order: DateOrder) -> Option<NaiveDate> {
             None
         }
     };
-    let (y, m, d) = if let Some(m) = month_word(parts[1]) {
+    let parts = if let Some(m) = month_word(parts[1]) {
         (num(parts[2])?, m, num(parts[0])?)
     } else if let Some(m) = month_word(parts[0]) {
         (num(parts[2])?, m, num(parts[1])?)
@@ -862,7 +914,7 @@ pub fn parse_date(text: &str, order: DateOrder) -> Option<NaiveDate> {
             DateOrder::MonthFirst => (y, a, b),
         }
     };
-    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+    Some(parts)
 }
 
 /// Returns `true` when two dates are the same day with day and month swapped.
@@ -969,6 +1021,32 @@ pub fn normalize_identifier(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_dates_keep_what_no_calendar_has() {
+        let w = |t: &str| parse_written_date(t, DateOrder::DayFirst).map(WrittenDate::get);
+        assert_eq!(w("4976-02-13"), Some(49_760_213));
+        assert_eq!(w("31/09/1981"), Some(19_810_931));
+        assert_eq!(w("32.01.1971"), Some(19_710_132));
+        assert_eq!(w("1946-17-06"), Some(19_461_706));
+        assert_eq!(w("32 Jul 1975"), Some(19_750_732));
+        assert_eq!(w("08/22/4947"), Some(49_470_822));
+        assert_eq!(w("19800229"), Some(19_800_229));
+        // Not a date's shape: no year of four digits from 1000, a part of
+        // three digits, or a long text.
+        assert_eq!(w("3 Mar 0000"), None);
+        assert_eq!(w("13/130/1980"), None);
+        assert_eq!(w("1980"), None);
+        assert_eq!(w(&"9".repeat(100_000)), None);
+        assert_eq!(w(&format!("1 {} 1980", "march".repeat(20_000))), None);
+        // What parses as a date is written as itself.
+        let d = NaiveDate::from_ymd_opt(1956, 4, 9).unwrap();
+        assert_eq!(
+            parse_written_date("09.04.1956", DateOrder::DayFirst),
+            WrittenDate::new(19_560_409)
+        );
+        assert_eq!(date_digits(d), *b"19560409");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 
 use crate::identity::normalize::{
     fold, normalize_email, normalize_identifier, normalize_phone, normalize_postcode,
-    normalize_street, NameOrder, NicknameTable, NormalizedName,
+    normalize_street, parse_written_date, DateOrder, NameOrder, NicknameTable, NormalizedName,
+    WrittenDate,
 };
 use crate::model::{Birth, RecordId, SourceId, SourceRecord};
 
@@ -77,6 +78,9 @@ pub struct NormalizedRecord {
     id: RecordId,
     source: SourceId,
     birth: Option<NaiveDate>,
+    /// A birth date set aside as impossible, as written (see
+    /// [`NormalizedRecord::birth_as_written`]).
+    birth_written: Option<WrittenDate>,
     mononym: bool,
     /// Every text value, one after another.
     text: Box<str>,
@@ -131,6 +135,11 @@ struct Fields {
     name: NormalizedName,
     given_canonical: Option<String>,
     birth: Option<NaiveDate>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    birth_as_written: Option<u32>,
     emails: Vec<String>,
     phones: Vec<String>,
     national_ids: Vec<String>,
@@ -190,6 +199,13 @@ impl NormalizedRecord {
             id: f.id,
             source: f.source,
             birth: f.birth,
+            // Only a date no calendar has is kept as written; a number of
+            // another shape (from JSON) is no date.
+            birth_written: f
+                .birth_as_written
+                .filter(|_| f.birth.is_none())
+                .filter(|n| (10_000_000..=99_999_999).contains(n))
+                .and_then(WrittenDate::new),
             mononym: f.name.is_mononym(),
             text: text.into_boxed_str(),
             ends,
@@ -239,6 +255,7 @@ impl NormalizedRecord {
             name: NormalizedName::from_folded(own(self.given()), own(self.family()), self.mononym),
             given_canonical: own(self.given_canonical()),
             birth: self.birth,
+            birth_as_written: self.birth_written.map(WrittenDate::get),
             emails: all(self.emails()),
             phones: all(self.phones()),
             national_ids: all(self.national_ids()),
@@ -283,6 +300,12 @@ impl std::fmt::Debug for NormalizedRecord {
             .field("name", &x.name)
             .field("given_canonical", &one("Given", &x.given_canonical))
             .field("birth", &x.birth.as_ref().map(|d| Secret::Value("Date", d)))
+            .field(
+                "birth_as_written",
+                &x.birth_as_written
+                    .as_ref()
+                    .map(|d| Secret::Value("Date", d)),
+            )
             .field("emails", &all("Email", &x.emails))
             .field("phones", &all("Phone", &x.phones))
             .field("national_ids", &all("NationalId", &x.national_ids))
@@ -403,6 +426,19 @@ pub fn normalize_record(record: &SourceRecord, params: &NormalizeParams) -> Norm
         Some(Birth::Date(d)) => Some(*d),
         _ => None,
     };
+    // A birth date set aside as impossible (`4976-02-13`, `31/09/1981`)
+    // still holds digits a typo left mostly right: kept as written, for
+    // comparison only.
+    let birth_as_written = if birth.is_none() {
+        record
+            .quality_notes()
+            .iter()
+            .filter(|n| n.field().as_str() == "demographic.birth_date")
+            .find_map(|n| parse_written_date(n.value(), DateOrder::DayFirst))
+            .map(WrittenDate::get)
+    } else {
+        None
+    };
     let mut emails: Vec<String> = identity
         .emails
         .iter()
@@ -481,6 +517,7 @@ pub fn normalize_record(record: &SourceRecord, params: &NormalizeParams) -> Norm
         name,
         given_canonical,
         birth,
+        birth_as_written,
         emails,
         phones,
         national_ids,
@@ -557,6 +594,43 @@ impl NormalizedRecord {
     /// Returns the date of birth.
     pub fn birth(&self) -> Option<NaiveDate> {
         self.birth
+    }
+
+    /// Returns a birth date that was set aside as impossible, as written:
+    /// the number `YYYYMMDD` (`4976-02-13` is `49_760_213`, `31/09/1981` is
+    /// `19_810_931`).
+    ///
+    /// It is read from the record's [quality note](crate::model::QualityNote)
+    /// on `demographic.birth_date` when the record has no valid birth date
+    /// and the value has a date's shape (a four-digit year from 1000, a month
+    /// and a day of at most two digits). Scoring compares its digits with the
+    /// other record's date, since a typo leaves most of them right; it is
+    /// never used as a date.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{NaiveDate, TimeZone, Utc};
+    /// use custodia::identity::{normalize_record, NormalizeParams};
+    /// use custodia::model::{Birth, PersonName, SourceRecord};
+    ///
+    /// let mut b = SourceRecord::builder("crm-1", "crm", Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap())?;
+    /// b.identity().names.push(PersonName::from_parts(Some("Ana"), Some("Souza"))?);
+    /// // A year typed 4976: after the observation, so set aside by `build`.
+    /// b.demographic().birth = NaiveDate::from_ymd_opt(4976, 2, 13).map(Birth::Date);
+    /// let record = b.build()?;
+    /// assert_eq!(record.demographic().birth, None);
+    /// let n = normalize_record(&record, &NormalizeParams::default());
+    /// assert_eq!(n.birth(), None);
+    /// assert_eq!(n.birth_as_written(), Some(49_760_213));
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn birth_as_written(&self) -> Option<u32> {
+        self.birth_written.map(WrittenDate::get)
+    }
+
+    pub(crate) fn birth_written(&self) -> Option<WrittenDate> {
+        self.birth_written
     }
 
     /// Returns the normalised emails, sorted.
@@ -640,8 +714,9 @@ mod tests {
 
     prop_compose! {
         fn fields()(
-            (given, family, mononym, given_canonical, birth) in
-                (opt(), opt(), any::<bool>(), opt(), proptest::option::of(0i32..60_000)),
+            (given, family, mononym, given_canonical, birth, written) in
+                (opt(), opt(), any::<bool>(), opt(), proptest::option::of(0i32..60_000),
+                 proptest::option::of(10_000_000u32..=99_999_999)),
             (emails, phones, national_ids, account_ids) in (list(), list(), list(), list()),
             (street_number, street, address_extra, locality, region, postcode) in
                 (opt(), opt(), opt(), opt(), opt(), opt()),
@@ -652,6 +727,8 @@ mod tests {
                 name: NormalizedName::from_folded(given, family, mononym),
                 given_canonical,
                 birth: birth.and_then(|d| NaiveDate::from_num_days_from_ce_opt(700_000 + d)),
+                // A date as written stands only where no valid one does.
+                birth_as_written: written.filter(|_| birth.is_none()),
                 emails, phones, national_ids, account_ids,
                 street_number, street, address_extra, locality, region, postcode,
             }

@@ -23,7 +23,7 @@ use crate::identity::block::{
 use crate::identity::compare::{edits_within, jaro_winkler_from, osa_within, token_set};
 use crate::identity::error::{check_param, Detail};
 use crate::identity::hash::FixedMap;
-use crate::identity::normalize::is_day_month_swap;
+use crate::identity::normalize::{date_digits, is_day_month_swap, written_digits};
 use crate::identity::record::{NormalizedRecord, Values};
 use crate::model::RecordId;
 
@@ -43,6 +43,8 @@ pub enum Field {
     /// Family name: exact, swapped, Jaro-Winkler ≥ 0.92, ≥ 0.80, different.
     FamilyName,
     /// Date of birth: exact, day/month swapped, one edit, two edits, different.
+    /// A date set aside as impossible is compared by its digits as written
+    /// ([`NormalizedRecord::birth_as_written`]), on the same levels.
     BirthDate,
     /// National id: exact, one edit, two edits, different.
     NationalId,
@@ -340,18 +342,14 @@ fn is_initial_of(initial: &str, name: &str) -> bool {
     any
 }
 
-/// Returns the digits of `YYYYMMDD`, without allocating.
-fn date_digits(d: chrono::NaiveDate) -> [u8; 8] {
-    use chrono::Datelike;
-    let n = (d.year().clamp(0, 9999) as u32) * 10_000 + d.month() * 100 + d.day();
-    let mut s = [0u8; 8];
-    for (c, p) in s
-        .iter_mut()
-        .zip([10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1])
-    {
-        *c = b'0' + (n / p % 10) as u8;
+/// Returns the level of two dates' digits that are neither equal nor a
+/// day/month swap: one edit, two edits, or different.
+fn date_level(x: &[u8; 8], y: &[u8; 8]) -> u8 {
+    match osa_within(x, y, 2) {
+        1 => 3,
+        2 => 4,
+        _ => 5,
     }
-    s
 }
 
 fn id_level(x: &str, y: &str) -> u8 {
@@ -443,19 +441,38 @@ pub(crate) fn level(
         }
         Field::BirthDate => {
             let ok = |d: &chrono::NaiveDate| !generic.is_generic_birth_date(*d);
-            let (Some(x), Some(y)) = (a.birth().filter(ok), b.birth().filter(ok)) else {
-                return 0;
-            };
-            if x == y {
-                return 1;
-            }
-            if is_day_month_swap(x, y) {
-                return 2;
-            }
-            match osa_within(&date_digits(x), &date_digits(y), 2) {
-                1 => 3,
-                2 => 4,
-                _ => 5,
+            match (a.birth(), b.birth()) {
+                (Some(x), Some(y)) => {
+                    let (Some(x), Some(y)) = (Some(x).filter(ok), Some(y).filter(ok)) else {
+                        return 0;
+                    };
+                    if x == y {
+                        return 1;
+                    }
+                    if is_day_month_swap(x, y) {
+                        return 2;
+                    }
+                    date_level(&date_digits(x), &date_digits(y))
+                }
+                // A date set aside as impossible is compared as written,
+                // digit by digit: `4976-02-13` is one edit from 1976-02-13.
+                (x, y) => {
+                    let digits = |d: Option<chrono::NaiveDate>, r: &NormalizedRecord| match d {
+                        Some(d) if ok(&d) => Some(date_digits(d)),
+                        Some(_) => None,
+                        None => r.birth_written().map(written_digits),
+                    };
+                    let (Some(x), Some(y)) = (digits(x, a), digits(y, b)) else {
+                        return 0;
+                    };
+                    if x == y {
+                        1
+                    } else if x[..4] == y[..4] && x[4..6] == y[6..] && x[6..] == y[4..6] {
+                        2
+                    } else {
+                        date_level(&x, &y)
+                    }
+                }
             }
         }
         Field::NationalId => best_of(
