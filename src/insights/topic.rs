@@ -101,8 +101,8 @@
 //! texts and 4 GiB of text (an error past that, never a wrap). Under the
 //! `rayon` feature the groups and periods are analysed in parallel. One
 //! million short texts (about 70 bytes, twelve groups, 24 months, the
-//! defaults) take about three quarters of the time of their key phrases
-//! (`benches/text.rs`).
+//! defaults) take 0.75 to 0.85 of the time of their key phrases, measured
+//! in the same run (`benches/text.rs`).
 //!
 //! # Examples
 //!
