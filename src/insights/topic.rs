@@ -1019,6 +1019,34 @@ mod tests {
     }
 
     #[test]
+    fn stopwords_follow_each_texts_language() {
+        let texts = [
+            "Pengiriman sangat lambat.",
+            "Pengiriman yang lambat sekali.",
+            "Barang rusak dan kotor.",
+            "Barang yang rusak.",
+        ];
+        let tagged = |l| texts.map(|t| (l, t));
+        let params = TopicParams::default().topics(2).examples(5);
+        let p = one_period(&tagged(Language::Indonesian), &params);
+        // "yang", "sangat", "sekali" and "dan" are Indonesian stopwords;
+        // "kotor" is in one text only.
+        assert_eq!(p.vocabulary(), 4);
+        assert_eq!(labels(&p), ["barang, rusak", "lambat, pengiriman"]);
+        assert_eq!(p.topics()[0].examples(), [2, 3]); // "Barang r…" < "Barang y…"
+        assert_eq!(p.topics()[1].examples(), [0, 1]);
+        // Read as English, "yang" (in two texts) is a content term.
+        let p = one_period(&tagged(Language::English), &params);
+        assert_eq!(p.vocabulary(), 5);
+        let terms: Vec<&str> = p
+            .topics()
+            .iter()
+            .flat_map(|t| t.terms().iter().map(TopicTerm::text))
+            .collect();
+        assert!(terms.contains(&"yang"), "{terms:?}");
+    }
+
+    #[test]
     fn weights_follow_the_ppmi_vectors_computed_by_hand() {
         let en = Language::English;
         let texts = [
