@@ -1,5 +1,5 @@
-//! Benchmarks of key phrases (`insights::text`) at one million short
-//! feedback texts.
+//! Benchmarks of key phrases (`insights::text`) and topics
+//! (`insights::topic`) at one million short feedback texts.
 //!
 //! The texts are made from a fixed vocabulary: 5 to 14 words each (about
 //! 70 bytes), content words drawn from a skewed distribution over 3,000
@@ -12,6 +12,8 @@
 //! - `key_phrases`: the top 10 phrases of every group and month.
 //! - `phrase_shifts`: rising and falling phrases between two months of
 //!   every group (the other 22 months cost a period lookup per row).
+//! - `topics`: up to 5 topics of every group and month (the defaults: a
+//!   vocabulary of the 300 most frequent content terms per corpus).
 //!
 //! Run: `cargo bench --bench text -- --warm-up-time 1 --measurement-time 10`.
 
@@ -25,6 +27,7 @@ use std::hint::black_box;
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use custodia::insights::text::{key_phrases, phrase_shifts, PhraseParams};
+use custodia::insights::topic::{topics, TopicParams};
 use custodia::insights::Granularity;
 use custodia::sentiment::{Language, TextTokenizer, Tokenizer};
 
@@ -124,6 +127,10 @@ pub fn text(c: &mut Criterion) {
     });
     group.bench_function("phrase_shifts", |b| {
         b.iter(|| phrase_shifts(black_box(&rows), &params, from, to).unwrap())
+    });
+    let topic_params = TopicParams::default().granularity(Granularity::Month);
+    group.bench_function("topics", |b| {
+        b.iter(|| topics(black_box(&rows), &topic_params).unwrap())
     });
     group.finish();
 }

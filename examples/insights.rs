@@ -7,7 +7,7 @@
 //! `Pipeline` as in the quickstart (`support/sample.rs`, shared with the
 //! charts example), and out come the report's eight parts: persons, survey
 //! metrics, RFM segments, cohorts, feedback sentiment, alerts, key phrases
-//! of feedback and personas. Every figure is read from the pipeline's persons and profiles,
+//! and topics of feedback, and personas. Every figure is read from the pipeline's persons and profiles,
 //! never from the raw messages: who said what and who bought what is
 //! whatever identity resolution and consent make of the records.
 //!
@@ -33,6 +33,7 @@ use custodia::insights::survey::{
     survey_metrics, Estimate, Metric, Split, SurveyParams, SurveyRow, SurveySeries,
 };
 use custodia::insights::text::{key_phrases, phrase_shifts, PhraseParams};
+use custodia::insights::topic::{topics, TopicParams};
 use custodia::insights::Granularity;
 use custodia::model::{EventKind, FieldAccess, FieldPath, Value};
 use custodia::pipeline::PersonId;
@@ -331,8 +332,8 @@ fn main() -> custodia::Result<()> {
     // 7. Key phrases of the feedback per market and quarter (YAKE, in each
     //    text's own language), then the phrases rising and falling from the
     //    last quarter of 2025 to the first of 2026, by the share of texts
-    //    that use them.
-    println!("\n== 7. Key phrases of feedback (per market and quarter)");
+    //    that use them, and the topics of the latest quarter.
+    println!("\n== 7. Key phrases and topics of feedback (per market and quarter)");
     let quarterly = PhraseParams::default()
         .granularity(Granularity::Quarter)
         .top(3);
@@ -370,6 +371,42 @@ fn main() -> custodia::Result<()> {
             series.to_texts(),
             show(series.rising()),
             show(series.falling())
+        );
+    }
+    // Topics of the same feedback: terms that keep company in the texts of
+    // a market and quarter, clustered; each text joins one topic (or none,
+    // when it has no term used in two texts), and one example is quoted.
+    let topic_params = TopicParams::default()
+        .granularity(Granularity::Quarter)
+        .topics(3)
+        .examples(1);
+    println!("  topics, {to}:");
+    for series in topics(&feedback_rows, &topic_params)?.series() {
+        let Some(p) = series.periods().iter().find(|p| p.period() == to) else {
+            continue;
+        };
+        let found: Vec<String> = p
+            .topics()
+            .iter()
+            .map(|t| {
+                let example = t.examples().first().map_or("", |&i| &feedback_rows[i].3);
+                format!(
+                    "[{}] {} of {} (\"{example}\")",
+                    t.label(),
+                    t.texts(),
+                    p.texts()
+                )
+            })
+            .collect();
+        println!(
+            "    {:<8} {}; {} unassigned",
+            series.group(),
+            if found.is_empty() {
+                "-".to_owned()
+            } else {
+                found.join(", ")
+            },
+            p.unassigned_texts()
         );
     }
 

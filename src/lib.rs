@@ -78,7 +78,7 @@
 //! | [`sentiment`] | lexicon-based sentiment of customer feedback |
 //! | [`clv`] | customer lifetime value and churn estimators |
 //! | [`pipeline`] | one type from records to persons: incremental resolution, consent and profiles, with each person's purchases and feedback |
-//! | [`insights`] | survey metrics, RFM scores and segments, cohorts and retention, alerts, key phrases of feedback, personas, as pure functions |
+//! | [`insights`] | survey metrics, RFM scores and segments, cohorts and retention, alerts, key phrases and topics of feedback, personas, as pure functions |
 //! | `chart` | SVG charts of those results: a link's match-weight waterfall, CLV calibration, retention curves, NPS trend, segment sizes (feature `charts`) |
 //!
 //! # Crate features

@@ -73,6 +73,12 @@ fn public_types_are_send_sync_unpin() {
     assert_auto::<custodia::insights::text::ShiftReport<String>>();
     assert_auto::<custodia::insights::text::ShiftSeries<String>>();
     assert_auto::<custodia::insights::text::PhraseShift>();
+    assert_auto::<custodia::insights::topic::TopicParams>();
+    assert_auto::<custodia::insights::topic::TopicReport<String>>();
+    assert_auto::<custodia::insights::topic::TopicSeries<String>>();
+    assert_auto::<custodia::insights::topic::TopicPeriod>();
+    assert_auto::<custodia::insights::topic::Topic>();
+    assert_auto::<custodia::insights::topic::TopicTerm>();
     assert_auto::<custodia::pipeline::Pipeline>();
     assert_auto::<custodia::pipeline::PipelineBuilder>();
     assert_auto::<custodia::pipeline::PersonId>();

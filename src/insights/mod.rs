@@ -1,6 +1,6 @@
 //! Answers to the questions a business asks of its customers: survey
 //! metrics, RFM scores and segments, cohorts and retention, alerts, key
-//! phrases of feedback.
+//! phrases and topics of feedback.
 //!
 //! Every analysis here is a pure function of plain, documented inputs
 //! (answers, summaries, first and last purchase dates, feedback texts), so
@@ -15,6 +15,7 @@
 //! | [`alert`] | customers whose feedback turns negative (sentiment drop, NPS drop) and segments whose NPS or sentiment moves past a threshold, with their evidence |
 //! | [`rfm`] | recency, frequency and monetary scores 1–5 on quintiles, named segments, readable in segment expressions |
 //! | [`text`] | key phrases of feedback per group and period (YAKE, every [`Language`](crate::sentiment::Language)), phrases rising and falling between two periods |
+//! | [`topic`] | topics of feedback per group and period: clusters of co-occurring terms, the texts in each, their share and examples |
 //! | [`persona`] | personas: k-prototypes clustering of mixed customer data, k chosen by silhouette, each persona described by its distinguishing features |
 //!
 //! Time is cut into [`Period`]s of a [`Granularity`] (day, ISO 8601 week,
@@ -94,6 +95,7 @@ pub mod persona;
 pub mod rfm;
 pub mod survey;
 pub mod text;
+pub mod topic;
 
 pub use period::{Granularity, Period};
 pub use stats::Interval;

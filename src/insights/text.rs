@@ -727,7 +727,7 @@ impl Side {
 
 /// Why a text analysis failed, beyond the shared insights details.
 #[derive(Debug)]
-enum TextDetail {
+pub(crate) enum TextDetail {
     /// A period asked for with another granularity than the analysis's.
     Granularity {
         period: Period,
@@ -768,19 +768,27 @@ impl fmt::Display for TextDetail {
     }
 }
 
-/// The rows of each (group, period), grouped.
-struct Buckets<'r, G> {
+/// The rows of each (group, period), grouped; shared by the text analyses
+/// ([`key_phrases`] and `topic::topics`).
+pub(crate) struct Buckets<'r, G> {
     /// The distinct groups, in key order.
     groups: Vec<&'r G>,
     /// (group index in `groups`, period index) of each bucket, sorted.
-    keys: Vec<(usize, i64)>,
+    pub(crate) keys: Vec<(usize, i64)>,
     /// Where each bucket's rows start in `rows_by_bucket`, and its end.
     starts: Vec<usize>,
     rows_by_bucket: Vec<usize>,
 }
 
 impl<'r, G: Ord> Buckets<'r, G> {
-    fn new<T>(
+    /// Groups the rows whose period index passes `keep` by (group, period);
+    /// within a bucket, rows keep their order in `rows`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LimitExceeded`] when the period of a row cannot be
+    /// represented.
+    pub(crate) fn new<T>(
         rows: &'r [(G, DateTime<Utc>, Language, T)],
         granularity: Granularity,
         keep: impl Fn(i64) -> bool,
@@ -835,8 +843,50 @@ impl<'r, G: Ord> Buckets<'r, G> {
         })
     }
 
-    fn group(&self, index: usize) -> &'r G {
+    /// Returns the group of index `index` (the first of a bucket's key).
+    pub(crate) fn group(&self, index: usize) -> &'r G {
         self.groups[index]
+    }
+
+    /// Maps every bucket through `f`, in bucket order (in parallel under
+    /// `rayon`), giving it a scratch value `S` of its thread, the bucket's
+    /// `(text, language)` pairs and their indices into `rows`.
+    pub(crate) fn map<T, S, R, F>(
+        &self,
+        rows: &[(G, DateTime<Utc>, Language, T)],
+        f: F,
+    ) -> Result<Vec<R>>
+    where
+        T: AsRef<str>,
+        S: Default,
+        R: Send,
+        F: Fn(&mut S, &[(&str, Language)], &[usize]) -> Result<R> + Sync,
+    {
+        // Plain `(text, language)` pairs, so that the parallel part needs no
+        // bound on the caller's types.
+        let texts: Vec<(&str, Language)> = self
+            .rows_by_bucket
+            .iter()
+            .map(|&i| (rows[i].3.as_ref(), rows[i].2))
+            .collect();
+        let (starts, indices) = (&self.starts, &self.rows_by_bucket);
+        let one = |scratch: &mut S, b: usize| -> Result<R> {
+            let range = starts[b]..starts[b + 1];
+            f(scratch, &texts[range.clone()], &indices[range])
+        };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            (0..self.keys.len())
+                .into_par_iter()
+                .map_init(S::default, one)
+                .collect()
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            let mut scratch = S::default();
+            (0..self.keys.len()).map(|b| one(&mut scratch, b)).collect()
+        }
     }
 
     /// Builds the corpus of every bucket and maps it through `f`, in bucket
@@ -847,35 +897,14 @@ impl<'r, G: Ord> Buckets<'r, G> {
         R: Send,
         F: Fn(&mut Corpus) -> R + Sync,
     {
-        // Plain `(text, language)` pairs, so that the parallel part needs no
-        // bound on the caller's types.
-        let texts: Vec<(&str, Language)> = self
-            .rows_by_bucket
-            .iter()
-            .map(|&i| (rows[i].3.as_ref(), rows[i].2))
-            .collect();
-        let starts = &self.starts;
         // One corpus per thread, cleared between buckets to keep its tables.
-        let one = |corpus: &mut Corpus, b: usize| -> Result<R> {
+        self.map(rows, |corpus: &mut Corpus, texts, _| {
             corpus.clear();
-            for &(text, language) in &texts[starts[b]..starts[b + 1]] {
+            for &(text, language) in texts {
                 corpus.add(text, language)?;
             }
             Ok(f(corpus))
-        };
-        #[cfg(feature = "rayon")]
-        {
-            use rayon::prelude::*;
-            (0..self.keys.len())
-                .into_par_iter()
-                .map_init(Corpus::default, one)
-                .collect()
-        }
-        #[cfg(not(feature = "rayon"))]
-        {
-            let mut corpus = Corpus::default();
-            (0..self.keys.len()).map(|b| one(&mut corpus, b)).collect()
-        }
+        })
     }
 }
 
@@ -968,7 +997,7 @@ fn ends_sentence(punctuation: &str) -> bool {
 }
 
 /// Returns whether a word token can be a term: no digits, not too long.
-fn is_term(word: &str) -> bool {
+pub(crate) fn is_term(word: &str) -> bool {
     word.len() <= MAX_WORD_BYTES
         && !word.bytes().any(|b| b.is_ascii_digit())
         && !word.chars().any(char::is_numeric)
@@ -983,7 +1012,7 @@ fn is_capitalised(word: &str) -> bool {
 
 /// Returns the longest prefix of `text` of at most `max` bytes that ends on a
 /// character boundary.
-fn prefix(text: &str, max: usize) -> &str {
+pub(crate) fn prefix(text: &str, max: usize) -> &str {
     let mut end = max.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -1096,19 +1125,7 @@ impl Corpus {
 
     /// Returns the id of the lower-cased `word`, adding it if new.
     fn intern(&mut self, word: &str) -> Result<u32> {
-        self.lower.clear();
-        if word.is_ascii() {
-            self.lower
-                .extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-        } else {
-            for c in word.chars() {
-                if c == '’' {
-                    self.lower.push('\'');
-                } else {
-                    self.lower.extend(c.to_lowercase());
-                }
-            }
-        }
+        lower_into(word, &mut self.lower);
         if let Some(&id) = self.terms.get(self.lower.as_str()) {
             return Ok(id);
         }
@@ -1125,14 +1142,7 @@ impl Corpus {
     /// stopword in the language of `bit`, looking it up once per language.
     fn is_stopword(&mut self, id: u32, bit: u32, stops: &HashSet<&'static str>) -> bool {
         let st = &mut self.stats[id as usize];
-        if st.checked & bit == 0 {
-            st.checked |= bit;
-            let short = self.lower.chars().nth(2).is_none();
-            if short || stops.contains(self.lower.as_str()) {
-                st.stop_in |= bit;
-            }
-        }
-        st.stop_in & bit != 0
+        is_stopword_once(&self.lower, bit, stops, &mut st.checked, &mut st.stop_in)
     }
 
     /// Returns `S(t)` of every term (module documentation, step 3).
@@ -1312,6 +1322,45 @@ impl Corpus {
     }
 }
 
+/// Writes `word` lower-cased into `lower` (replacing its content), with `’`
+/// read as `'`: the text of a term.
+pub(crate) fn lower_into(word: &str, lower: &mut String) {
+    lower.clear();
+    if word.is_ascii() {
+        lower.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        for c in word.chars() {
+            if c == '’' {
+                lower.push('\'');
+            } else {
+                lower.extend(c.to_lowercase());
+            }
+        }
+    }
+}
+
+/// Returns whether the lower-cased term `lower` is a stopword in the
+/// language of `bit` (see [`stopwords`]): listed in `stops`, or shorter than
+/// three characters. `checked` and `stop_in` are the term's per-language
+/// bits, so that each term is looked up once per language.
+#[inline]
+pub(crate) fn is_stopword_once(
+    lower: &str,
+    bit: u32,
+    stops: &HashSet<&'static str>,
+    checked: &mut u32,
+    stop_in: &mut u32,
+) -> bool {
+    if *checked & bit == 0 {
+        *checked |= bit;
+        let short = lower.chars().nth(2).is_none();
+        if short || stops.contains(lower) {
+            *stop_in |= bit;
+        }
+    }
+    *stop_in & bit != 0
+}
+
 /// Returns the median of the values `0..=LAST_POSITION` counted in `hist`
 /// (the mean of the two middle values for an even count), 0 when empty.
 fn median(hist: &[u32; LAST_POSITION + 1]) -> f64 {
@@ -1368,7 +1417,7 @@ fn stopword_list(language: Language) -> (usize, &'static str) {
 const LANGUAGES: usize = 19;
 
 /// Returns the bit of `language` and its stopword set, parsed on first use.
-fn stopwords(language: Language) -> (u32, &'static HashSet<&'static str>) {
+pub(crate) fn stopwords(language: Language) -> (u32, &'static HashSet<&'static str>) {
     static SETS: [OnceLock<HashSet<&'static str>>; LANGUAGES] =
         [const { OnceLock::new() }; LANGUAGES];
     let (index, list) = stopword_list(language);
