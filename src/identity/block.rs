@@ -1285,8 +1285,12 @@ mod tests {
             &future
         ));
         assert_eq!(level(&other, &future), "two_edits");
-        // Two records with the same impossible date compare as exact.
+        // Two records with the same impossible date compare as exact; a
+        // date beyond two edits of an impossible one says nothing.
         assert_eq!(level(&future, &future), "exact");
+        let far = record("ana", "souza", days(1955, 11, 30), "", "");
+        assert_eq!(level(&far, &future), "missing");
+        assert_eq!(level(&far, &truth), "different");
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub enum Field {
     FamilyName,
     /// Date of birth: exact, day/month swapped, one edit, two edits, different.
     /// A date set aside as impossible is compared by its digits as written
-    /// ([`NormalizedRecord::birth_as_written`]), on the same levels.
+    /// ([`NormalizedRecord::birth_as_written`]), on the same levels; one
+    /// more than two edits away counts as missing, not as different.
     BirthDate,
     /// National id: exact, one edit, two edits, different.
     NationalId,
@@ -456,6 +457,7 @@ pub(crate) fn level(
                 }
                 // A date set aside as impossible is compared as written,
                 // digit by digit: `4976-02-13` is one edit from 1976-02-13.
+                // Beyond two edits it counts as missing.
                 (x, y) => {
                     let digits = |d: Option<chrono::NaiveDate>, r: &NormalizedRecord| match d {
                         Some(d) if ok(&d) => Some(date_digits(d)),
@@ -465,12 +467,18 @@ pub(crate) fn level(
                     let (Some(x), Some(y)) = (digits(x, a), digits(y, b)) else {
                         return 0;
                     };
+                    // A value already known to be wrong that is not within
+                    // two typos of the other says nothing either way: it
+                    // is no conflict, as it would be between valid dates.
                     if x == y {
                         1
                     } else if x[..4] == y[..4] && x[4..6] == y[6..] && x[6..] == y[4..6] {
                         2
                     } else {
-                        date_level(&x, &y)
+                        match date_level(&x, &y) {
+                            5 => 0,
+                            l => l,
+                        }
                     }
                 }
             }
