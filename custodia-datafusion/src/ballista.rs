@@ -69,7 +69,6 @@
 //! [`ResolvePlan`]: crate::resolve::ResolvePlan
 //! [`ResolvePlan::resolve`]: crate::resolve::ResolvePlan::resolve
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
@@ -78,8 +77,9 @@ use ballista_core::serde::BallistaLogicalExtensionCodec;
 use ballista_executor::executor_process::ExecutorProcessConfig;
 use ballista_scheduler::config::SchedulerConfig;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::reader::StreamDecoder;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::catalog::TableProvider;
 use datafusion::common::{DataFusionError, TableReference};
@@ -265,7 +265,8 @@ pub fn remote_context(url: &str) -> DfResult<SessionContext> {
 ///
 /// A table travels as a tag, its number of partitions and each partition
 /// as a length-prefixed Arrow IPC stream. Decoding checks every length and
-/// returns an error, never panics, on malformed bytes.
+/// returns an error on malformed bytes (a panic inside Arrow's IPC decoder
+/// included).
 #[derive(Debug)]
 pub struct LogicalCodec {
     inner: Arc<dyn LogicalExtensionCodec>,
@@ -318,6 +319,23 @@ fn take_u64(rest: &mut &[u8]) -> DfResult<u64> {
     Ok(u64::from_le_bytes(*head))
 }
 
+fn decode_partition(chunk: &[u8], schema: &SchemaRef) -> DfResult<Vec<RecordBatch>> {
+    // The push decoder reads only the bytes given: a corrupted length inside
+    // a message is an error, not an allocation of that size.
+    let mut decoder = StreamDecoder::new();
+    let mut bytes = Buffer::from(chunk.to_vec());
+    let mut batches = Vec::new();
+    while let Some(batch) = decoder.decode(&mut bytes)? {
+        batches.push(if batch.schema() == *schema {
+            batch
+        } else {
+            batch.with_schema(schema.clone())?
+        });
+    }
+    decoder.finish()?;
+    Ok(batches)
+}
+
 fn decode_mem_table(mut rest: &[u8], schema: SchemaRef) -> DfResult<MemTable> {
     let count = take_u64(&mut rest)?;
     let mut partitions: Vec<Vec<RecordBatch>> = Vec::new();
@@ -328,16 +346,10 @@ fn decode_mem_table(mut rest: &[u8], schema: SchemaRef) -> DfResult<MemTable> {
             .ok_or_else(|| codec_error("a partition runs past the end"))?;
         let (chunk, tail) = rest.split_at(len);
         rest = tail;
-        let reader = StreamReader::try_new(Cursor::new(chunk), None)?;
-        let mut batches = Vec::new();
-        for batch in reader {
-            let batch = batch?;
-            batches.push(if batch.schema() == schema {
-                batch
-            } else {
-                batch.with_schema(schema.clone())?
-            });
-        }
+        // Arrow's IPC decoder panics on some malformed schemas; such bytes
+        // are an error here like any other malformed partition.
+        let batches = std::panic::catch_unwind(|| decode_partition(chunk, &schema))
+            .map_err(|_| codec_error("a partition is not an Arrow IPC stream"))??;
         partitions.push(batches);
     }
     if !rest.is_empty() {
@@ -590,10 +602,28 @@ mod tests {
     proptest! {
         #[test]
         fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            let (schema, _) = table(&[]);
+            let (schema, _) = table(&[vec![]]);
             let mut buf = MEM_TABLE_TAG.to_vec();
             buf.extend_from_slice(&bytes);
             let _ = LogicalCodec::default().try_decode_table_provider(
+                &buf, &"t".into(), schema, &TaskContext::default());
+        }
+
+        #[test]
+        fn decoding_a_corrupted_table_never_panics(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)
+        ) {
+            let (schema, t) = table(&[vec![(1, Some("a")), (2, None)], vec![(3, Some("bc"))]]);
+            let codec = LogicalCodec::default();
+            let mut buf = Vec::new();
+            codec.try_encode_table_provider(&"t".into(), Arc::new(t), &mut buf).expect("encodes");
+            // Keep the tag and the partition count; corrupt what follows.
+            let start = MEM_TABLE_TAG.len() + 8;
+            for (at, byte) in edits {
+                let i = start + at.index(buf.len() - start);
+                buf[i] = byte;
+            }
+            let _ = codec.try_decode_table_provider(
                 &buf, &"t".into(), schema, &TaskContext::default());
         }
 
