@@ -17,6 +17,11 @@
 //!   then custodia's guarded clustering per component — giving the clusters
 //!   the in-process resolver gives.
 //!
+//! - `ballista` (feature `ballista`, off by default): the functions
+//!   registered in a [Ballista](https://datafusion.apache.org/ballista/)
+//!   scheduler, its executors and a client, and a plan codec that lets
+//!   `ResolvePlan` run on the cluster.
+//!
 //! [`register`] adds every function to a session; executors of a
 //! distributed engine register them the same way.
 //!
@@ -49,6 +54,8 @@
 
 pub mod aggregate;
 mod args;
+#[cfg(feature = "ballista")]
+pub mod ballista;
 mod error;
 pub mod resolve;
 pub mod scalar;
