@@ -82,6 +82,8 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         ctx.register_udf(scalar::udf(f));
     }
     ctx.register_udf(resolve::cluster_component_udf());
+    ctx.register_udf(resolve::prepare_record_udf());
+    ctx.register_udf(resolve::score_block_udf());
     ctx.register_udaf(aggregate::rfm_udaf());
     ctx.register_udaf(aggregate::pattern_counts_udaf());
     ctx.register_udaf(aggregate::unified_profile_udaf(
@@ -101,6 +103,8 @@ pub fn register_with(registry: &mut dyn FunctionRegistry) -> datafusion::error::
         registry.register_udf(std::sync::Arc::new(scalar::udf(f)))?;
     }
     registry.register_udf(std::sync::Arc::new(resolve::cluster_component_udf()))?;
+    registry.register_udf(std::sync::Arc::new(resolve::prepare_record_udf()))?;
+    registry.register_udf(std::sync::Arc::new(resolve::score_block_udf()))?;
     registry.register_udaf(std::sync::Arc::new(aggregate::rfm_udaf()))?;
     registry.register_udaf(std::sync::Arc::new(aggregate::pattern_counts_udaf()))?;
     registry.register_udaf(std::sync::Arc::new(aggregate::unified_profile_udaf(

@@ -4,14 +4,20 @@
 //! operations, so that an engine that spreads joins and aggregations over
 //! machines can run them:
 //!
-//! 1. **normalise**: `custodia_normalize_record` on each source record's
-//!    JSON gives its id, source and normalised record;
-//! 2. **block**: `custodia_block_keys` gives each record its key hashes;
-//!    unnested, grouped by hash (blocks above the size limit dropped, as
-//!    custodia drops them) and self-joined on the hash, they give the
-//!    distinct candidate pairs — an equi-join;
-//! 3. **score**: `custodia_match_weight` on each candidate pair, keeping the
-//!    links (weight at or above the model's link weight);
+//! 1. **prepare**: `custodia_prepare_record` reads each source record's
+//!    JSON once and gives its id, source, normalised record (in its compact
+//!    binary form, [`NormalizedRecord::write_bytes`]) and blocking-key
+//!    hashes;
+//! 2. **block**: the key hashes, unnested and grouped, give each block's
+//!    size; the keys of blocks above the size limit are collected (custodia
+//!    drops those blocks), and the records of the other blocks of two or
+//!    more are grouped by key hash — equi-joins and aggregations on `u64`
+//!    hashes;
+//! 3. **score**: `custodia_score_block` scores the pairs of each block and
+//!    keeps the links (weight at or above the model's link weight). A pair
+//!    is scored only in the block of its smallest shared key that is not
+//!    dropped, so each candidate pair is scored exactly once and no pair
+//!    list is ever built;
 //! 4. **components**: the connected components of the links, by iterated
 //!    joins: each record takes the smallest label among itself and its
 //!    neighbours, then its label's label, until nothing changes;
@@ -20,6 +26,11 @@
 //!    A guard only reads the records of the two clusters a link would merge,
 //!    and links never leave a component, so clustering each component apart
 //!    gives exactly the clusters of clustering all records at once.
+//!
+//! The step-by-step methods [`ResolvePlan::normalize`],
+//! [`ResolvePlan::candidate_pairs`] and [`ResolvePlan::links`] give the same
+//! links with normalised records as JSON and an explicit pair list, for
+//! plans that want to inspect the pairs.
 //!
 //! Records in no link are clusters of their own. The result has a row
 //! `(record_id, cluster_id)` per record, equal to what
@@ -65,13 +76,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use custodia::identity::{
-    cluster, ClusterParams, MatchModel, Matcher, NormalizedRecord, PairScope, ResolveParams,
-    ScoredPair,
+    cluster, normalize_record, Blocker, BlockingParams, ClusterParams, MatchModel, Matcher,
+    NormalizeParams, NormalizedRecord, PairScope, ResolveParams, RuleBlocker, ScoredPair,
 };
+use custodia::model::SourceRecord;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, ListBuilder, StringBuilder, StructBuilder,
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, Float64Builder, ListBuilder,
+    StringBuilder, StructArray, StructBuilder, UInt64Builder,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type};
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type, UInt64Type};
 use datafusion::common::JoinType;
 use datafusion::error::Result as DfResult;
 use datafusion::functions::core::expr_fn::{get_field, named_struct};
@@ -81,6 +94,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
 
 use crate::args::{text, JsonCache, JsonRows};
 use crate::error::{Error, Result};
@@ -320,11 +334,122 @@ impl ResolvePlan {
         })
     }
 
+    /// Prepares the source records in column `column` (their JSON) of
+    /// `records` for resolution, reading each record's JSON once: columns
+    /// `id`, `source`, `record` (the normalised record's binary form,
+    /// [`NormalizedRecord::write_bytes`]) and `keys` (its blocking-key
+    /// hashes, sorted). Rows whose record is NULL are left out.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DataFusion`] when the column is missing.
+    pub fn prepare(&self, records: DataFrame, column: &str) -> Result<DataFrame> {
+        let p = prepare_record_udf()
+            .call(vec![
+                col(column),
+                lit(self.normalize_json.as_str()),
+                lit(self.model_json.as_str()),
+                lit(self.blocking_json.as_str()),
+            ])
+            .alias("p");
+        Ok(records
+            .select(vec![p])?
+            .filter(col("p").is_not_null())?
+            .select(vec![
+                get_field(col("p"), "id").alias("id"),
+                get_field(col("p"), "source").alias("source"),
+                get_field(col("p"), "record").alias("record"),
+                get_field(col("p"), "keys").alias("keys"),
+            ])?)
+    }
+
+    /// Returns the links `(a_id, b_id, weight)` among prepared records (as
+    /// [`ResolvePlan::prepare`] gives them): the candidate pairs of the
+    /// blocks within the size limit, each scored once, in the block of its
+    /// smallest shared key, and kept when the weight reaches the model's
+    /// link weight.
+    ///
+    /// The key hashes of the blocks over the limit are collected first (a
+    /// query), as a block must know which of its pairs a smaller block
+    /// holds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DataFusion`] when a step fails.
+    pub async fn block_links(&self, prepared: DataFrame) -> Result<DataFrame> {
+        let limit = self.params.blocking_params().block_size_limit() as i64;
+        let sizes = prepared
+            .clone()
+            .select(vec![col("keys").alias("key")])?
+            .unnest_columns(&["key"])?
+            .filter(col("key").is_not_null())?
+            .aggregate(vec![col("key")], vec![count(lit(1)).alias("size")])?
+            .cache()
+            .await?;
+        let mut dropped: Vec<ScalarValue> = Vec::new();
+        for b in sizes
+            .clone()
+            .filter(col("size").gt(lit(limit)))?
+            .select(vec![col("key")])?
+            .collect()
+            .await?
+        {
+            let keys = u64_values("ResolvePlan::block_links", b.column(0))?;
+            let keys = keys.as_primitive::<UInt64Type>();
+            dropped.extend(keys.iter().flatten().map(|k| ScalarValue::UInt64(Some(k))));
+        }
+        let dropped =
+            ScalarValue::List(ScalarValue::new_list_nullable(&dropped, &DataType::UInt64));
+        // Blocks of one record hold no pair; oversized blocks are dropped.
+        let kept = sizes
+            .filter(
+                col("size")
+                    .gt_eq(lit(2_i64))
+                    .and(col("size").lt_eq(lit(limit))),
+            )?
+            .select(vec![col("key").alias("kept_key")])?;
+        let entries = prepared
+            .select(vec![col("record"), col("keys"), col("keys").alias("key")])?
+            .unnest_columns(&["key"])?
+            .filter(col("key").is_not_null())?
+            .join(kept, JoinType::LeftSemi, &["key"], &["kept_key"], None)?;
+        let links = entries
+            .aggregate(
+                vec![col("key")],
+                vec![array_agg(named_struct(vec![
+                    lit("record"),
+                    col("record"),
+                    lit("keys"),
+                    col("keys"),
+                ]))
+                .alias("members")],
+            )?
+            .select(vec![score_block_udf()
+                .call(vec![
+                    lit(self.model_json.as_str()),
+                    lit(self.blocking_json.as_str()),
+                    lit(dropped),
+                    col("key"),
+                    col("members"),
+                ])
+                .alias("links")])?
+            .unnest_columns(&["links"])?
+            .filter(col("links").is_not_null())?
+            .select(vec![
+                get_field(col("links"), "a").alias("a_id"),
+                get_field(col("links"), "b").alias("b_id"),
+                get_field(col("links"), "weight").alias("weight"),
+            ])?;
+        Ok(links)
+    }
+
     /// Resolves the source records in column `column` (their JSON) of
     /// `records`: a row `(record_id, cluster_id)` per record.
     ///
-    /// The normalised records and the components are computed and held in
-    /// memory (`DataFrame::cache`); the rest is one plan.
+    /// Each record's JSON is read once ([`ResolvePlan::prepare`]); the
+    /// prepared records, the block sizes, the links and the components are
+    /// computed and held in memory (`DataFrame::cache`); the rest is one
+    /// plan.
     ///
     /// # Errors
     ///
@@ -332,8 +457,8 @@ impl ResolvePlan {
     /// do not settle; [`Error::DataFusion`] for what the functions refuse
     /// (a record that is not a source record's JSON) and planning errors.
     pub async fn resolve(&self, records: DataFrame, column: &str) -> Result<DataFrame> {
-        let normalized = self.normalize(records, column)?.cache().await?;
-        let repeated = normalized
+        let prepared = self.prepare(records, column)?.cache().await?;
+        let repeated = prepared
             .clone()
             .aggregate(vec![col("id")], vec![count(lit(1)).alias("c")])?
             .filter(col("c").gt(lit(1)))?
@@ -347,9 +472,9 @@ impl ResolvePlan {
                 detail: format!("two records share the id {:?}", ids.value(0)),
             });
         }
-        let pairs = self.candidate_pairs(normalized.clone())?;
-        let links = self.links(normalized.clone(), pairs)?.cache().await?;
+        let links = self.block_links(prepared.clone()).await?.cache().await?;
         let components = self.components(links.clone()).await?;
+        let normalized = prepared.select(vec![col("id"), col("record")])?;
         self.clusters(normalized, links, components)
     }
 
@@ -433,7 +558,8 @@ fn assignment_fields() -> Fields {
 /// `custodia_cluster_component(model JSON, clustering-params JSON, records,
 /// links)`: custodia's guarded clustering of one component.
 ///
-/// `records` is a list of normalised-record JSON texts, `links` a list of
+/// `records` is a list of normalised records (their JSON texts or their
+/// binary forms), `links` a list of
 /// structs `{a, b, weight}` naming records by id. Returns a list of structs
 /// `{record_id, cluster_id}`, one per record. A link naming a record not in
 /// the list is an error.
@@ -462,7 +588,8 @@ impl std::hash::Hash for ClusterComponent {
 /// ([`CLUSTER_COMPONENT`]) as a [`ScalarUDF`].
 ///
 /// Its arguments are the match model's JSON, the clustering parameters'
-/// JSON, a list of normalised-record JSON texts and a list of link structs
+/// JSON, a list of normalised records (JSON texts, or binary forms as
+/// [`NormalizedRecord::write_bytes`] writes them) and a list of link structs
 /// `{a, b, weight}` (record ids and the weight in bits); it returns a list
 /// of `{record_id, cluster_id}` structs, one per record.
 pub fn cluster_component_udf() -> ScalarUDF {
@@ -513,20 +640,35 @@ impl ScalarUDFImpl for ClusterComponent {
             }
             let model = model_rows.get(m)?;
             let params = param_rows.get(p)?;
-            let texts = records.value(i);
-            let texts = cast_text(name, &texts)?;
-            let mut members: Vec<NormalizedRecord> = Vec::with_capacity(texts.len());
-            for j in 0..texts.len() {
-                if texts.is_null(j) {
-                    continue;
+            let values = records.value(i);
+            let mut members: Vec<NormalizedRecord> = Vec::with_capacity(values.len());
+            if matches!(
+                values.data_type(),
+                DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+            ) {
+                let bytes = cast_binary(name, &values)?;
+                for j in 0..bytes.len() {
+                    if bytes.is_valid(j) {
+                        members.push(
+                            NormalizedRecord::from_bytes(bytes.value(j))
+                                .map_err(Error::Custodia)?,
+                        );
+                    }
                 }
-                members.push(
-                    serde_json::from_str(texts.value(j)).map_err(|e| Error::Json {
-                        function: name,
-                        what: "normalised record",
-                        detail: e.to_string(),
-                    })?,
-                );
+            } else {
+                let texts = cast_text(name, &values)?;
+                for j in 0..texts.len() {
+                    if texts.is_null(j) {
+                        continue;
+                    }
+                    members.push(serde_json::from_str(texts.value(j)).map_err(|e| {
+                        Error::Json {
+                            function: name,
+                            what: "normalised record",
+                            detail: e.to_string(),
+                        }
+                    })?);
+                }
             }
             let index: HashMap<&str, u32> = members
                 .iter()
@@ -640,4 +782,442 @@ fn cast_text(
 /// An [`Expr`] of the link weight of `model`, for filters written by hand.
 pub fn link_weight(model: &MatchModel) -> Expr {
     lit(model.link_weight())
+}
+
+/// The name of the function that prepares a source record for the plan.
+pub const PREPARE_RECORD: &str = "custodia_prepare_record";
+
+/// The name of the function that scores the pairs of one block.
+pub const SCORE_BLOCK: &str = "custodia_score_block";
+
+fn prepared_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("id", DataType::Utf8, false),
+        Field::new("source", DataType::Utf8, false),
+        Field::new("record", DataType::Binary, false),
+        Field::new("keys", key_list_type(), false),
+    ])
+}
+
+fn key_list_type() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::UInt64, true)))
+}
+
+fn link_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("a", DataType::Utf8, false),
+        Field::new("b", DataType::Utf8, false),
+        Field::new("weight", DataType::Float64, false),
+    ])
+}
+
+/// A model and blocking parameters, and the blocker built from them.
+type BlockerEntry = (Arc<MatchModel>, Arc<BlockingParams>, Arc<RuleBlocker>);
+
+/// `custodia_prepare_record(source-record JSON, normalisation-params JSON,
+/// model JSON, blocking-params JSON)`: what the plan needs of a record,
+/// from one reading of its JSON.
+#[derive(Debug)]
+struct PrepareRecord {
+    signature: Signature,
+    normalize: JsonCache<NormalizeParams>,
+    model: JsonCache<MatchModel>,
+    blocking: JsonCache<BlockingParams>,
+    blocker: std::sync::Mutex<Option<BlockerEntry>>,
+}
+
+impl PartialEq for PrepareRecord {
+    fn eq(&self, _: &PrepareRecord) -> bool {
+        true
+    }
+}
+
+impl Eq for PrepareRecord {}
+
+impl std::hash::Hash for PrepareRecord {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        PREPARE_RECORD.hash(state);
+    }
+}
+
+/// Returns the record-preparing function ([`PREPARE_RECORD`]) as a
+/// [`ScalarUDF`].
+///
+/// Its arguments are a source record's JSON, the normalisation
+/// parameters' JSON, the match model's JSON and the blocking parameters'
+/// JSON; it returns a struct `{id, source, record, keys}`: the record's id
+/// and source, the normalised record's binary form
+/// ([`NormalizedRecord::write_bytes`]) and its blocking-key hashes, sorted.
+/// A NULL in any argument gives NULL.
+pub fn prepare_record_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(PrepareRecord {
+        signature: Signature::any(4, Volatility::Immutable),
+        normalize: JsonCache::default(),
+        model: JsonCache::default(),
+        blocking: JsonCache::default(),
+        blocker: std::sync::Mutex::new(None),
+    })
+}
+
+impl PrepareRecord {
+    /// The blocker of a model and blocking parameters, built once per pair.
+    fn blocker(&self, model: Arc<MatchModel>, params: Arc<BlockingParams>) -> Arc<RuleBlocker> {
+        let mut last = self.blocker.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((m, p, b)) = last.as_ref() {
+            if Arc::ptr_eq(m, &model) && Arc::ptr_eq(p, &params) {
+                return Arc::clone(b);
+            }
+        }
+        let b = Arc::new(RuleBlocker::new(&params, model.generic().clone()));
+        *last = Some((model, params, Arc::clone(&b)));
+        b
+    }
+}
+
+impl ScalarUDFImpl for PrepareRecord {
+    fn name(&self) -> &str {
+        PREPARE_RECORD
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Struct(prepared_fields()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let name = PREPARE_RECORD;
+        let rows = args.number_rows;
+        let a = &args.args;
+        let (records, normalize) = (text(name, a, 0, rows)?, text(name, a, 1, rows)?);
+        let (models, blocking) = (text(name, a, 2, rows)?, text(name, a, 3, rows)?);
+        let normalize_rows = JsonRows::new(&self.normalize, name, "normalisation parameters");
+        let model_rows = JsonRows::new(&self.model, name, "match model");
+        let blocking_rows = JsonRows::new(&self.blocking, name, "blocking parameters");
+        let mut ids = StringBuilder::with_capacity(rows, rows * 12);
+        let mut sources = StringBuilder::with_capacity(rows, rows * 8);
+        let mut bytes = BinaryBuilder::with_capacity(rows, rows * 160);
+        let mut keys = ListBuilder::new(UInt64Builder::with_capacity(rows * 8));
+        let mut valid = Vec::with_capacity(rows);
+        let (mut buffer, mut hashes) = (Vec::new(), Vec::new());
+        for i in 0..rows {
+            let row = (
+                records.get(i),
+                normalize.get(i),
+                models.get(i),
+                blocking.get(i),
+            );
+            let (Some(json), Some(n), Some(m), Some(b)) = row else {
+                ids.append_value("");
+                sources.append_value("");
+                bytes.append_value([]);
+                keys.append(true);
+                valid.push(false);
+                continue;
+            };
+            let record: SourceRecord = serde_json::from_str(json).map_err(|e| Error::Json {
+                function: name,
+                what: "source record",
+                detail: e.to_string(),
+            })?;
+            let normalized = normalize_record(&record, &*normalize_rows.get(n)?);
+            let blocker = self.blocker(model_rows.get(m)?, blocking_rows.get(b)?);
+            hashes.clear();
+            blocker.key_hashes(&normalized, &mut hashes);
+            // `key_hashes` sorts and drops repeats; scoring a block relies on it.
+            hashes.sort_unstable();
+            hashes.dedup();
+            buffer.clear();
+            normalized.write_bytes(&mut buffer);
+            ids.append_value(normalized.id().as_str());
+            sources.append_value(normalized.source().as_str());
+            bytes.append_value(&buffer);
+            keys.values().append_slice(&hashes);
+            keys.append(true);
+            valid.push(true);
+        }
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(ids.finish()),
+            Arc::new(sources.finish()),
+            Arc::new(bytes.finish()),
+            Arc::new(keys.finish()),
+        ];
+        Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(
+            prepared_fields(),
+            cols,
+            Some(valid.into()),
+        )?)))
+    }
+}
+
+/// `custodia_score_block(model JSON, blocking-params JSON, dropped keys,
+/// key, members)`: the links among the members of one block that no
+/// smaller block holds.
+#[derive(Debug)]
+struct ScoreBlock {
+    signature: Signature,
+    model: JsonCache<MatchModel>,
+    blocking: JsonCache<BlockingParams>,
+}
+
+impl PartialEq for ScoreBlock {
+    fn eq(&self, _: &ScoreBlock) -> bool {
+        true
+    }
+}
+
+impl Eq for ScoreBlock {}
+
+impl std::hash::Hash for ScoreBlock {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        SCORE_BLOCK.hash(state);
+    }
+}
+
+/// Returns the block-scoring function ([`SCORE_BLOCK`]) as a [`ScalarUDF`].
+///
+/// Its arguments are the match model's JSON, the blocking parameters'
+/// JSON, the sorted list of the key hashes whose blocks are over the size
+/// limit (dropped), a block's key hash, and the block's members: a list of
+/// structs `{record, keys}` (a normalised record's binary form and its
+/// key hashes, sorted, as [`prepare_record_udf`] gives them). It returns
+/// the list of links `{a, b, weight}` (record ids, `a < b`, and the weight
+/// in bits, at or above the model's link weight) of the pairs whose
+/// smallest shared key that is not dropped is this block's: each
+/// candidate pair is scored in exactly one block.
+pub fn score_block_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(ScoreBlock {
+        signature: Signature::any(5, Volatility::Immutable),
+        model: JsonCache::default(),
+        blocking: JsonCache::default(),
+    })
+}
+
+/// Returns `array` as a list of `u64` values (cast when needed).
+fn u64_values(function: &'static str, array: &ArrayRef) -> Result<ArrayRef> {
+    if array.data_type() == &DataType::UInt64 {
+        return Ok(Arc::clone(array));
+    }
+    datafusion::arrow::compute::cast(array, &DataType::UInt64).map_err(|e| Error::Argument {
+        function,
+        detail: format!("expected key hashes, found {}: {e}", array.data_type()),
+    })
+}
+
+/// Whether `x` and `y` (sorted key hashes) share a key below `key` that is
+/// not in `dropped` (sorted).
+fn shares_smaller_kept_key(x: &[u64], y: &[u64], key: u64, dropped: &[u64]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        let (a, b) = (x[i], y[j]);
+        if a >= key || b >= key {
+            return false;
+        }
+        match a.cmp(&b) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if dropped.binary_search(&a).is_err() {
+                    return true;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    false
+}
+
+impl ScalarUDFImpl for ScoreBlock {
+    fn name(&self) -> &str {
+        SCORE_BLOCK
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::List(Arc::new(Field::new_list_field(
+            DataType::Struct(link_fields()),
+            true,
+        ))))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let name = SCORE_BLOCK;
+        let rows = args.number_rows;
+        let a = &args.args;
+        let (models, blocking) = (text(name, a, 0, rows)?, text(name, a, 1, rows)?);
+        let model_rows = JsonRows::new(&self.model, name, "match model");
+        let blocking_rows = JsonRows::new(&self.blocking, name, "blocking parameters");
+        // The dropped keys are one list for every block: read it once.
+        let dropped: Vec<u64> = match &a[2] {
+            ColumnarValue::Scalar(s) => {
+                let list = s.to_array_of_size(1)?;
+                let list = list_of(name, &list, "dropped keys")?;
+                let mut v = Vec::new();
+                if list.is_valid(0) {
+                    let keys = u64_values(name, &list.value(0))?;
+                    let keys = keys.as_primitive::<UInt64Type>();
+                    v.extend(keys.iter().flatten());
+                }
+                v.sort_unstable();
+                v
+            }
+            ColumnarValue::Array(_) => {
+                return Err(Error::Argument {
+                    function: name,
+                    detail: "the dropped keys must be one list for every block".to_owned(),
+                }
+                .into())
+            }
+        };
+        let block_keys = u64_values(name, &a[3].to_array(rows)?)?;
+        let block_keys = block_keys.as_primitive::<UInt64Type>();
+        let members = a[4].to_array(rows)?;
+        let members = list_of(name, &members, "members")?;
+        let mut out = ListBuilder::new(StructBuilder::from_fields(link_fields(), 0));
+        let mut records: Vec<NormalizedRecord> = Vec::new();
+        let mut keys: Vec<Vec<u64>> = Vec::new();
+        for i in 0..rows {
+            let (Some(m), Some(p)) = (models.get(i), blocking.get(i)) else {
+                out.append_null();
+                continue;
+            };
+            if members.is_null(i) || block_keys.is_null(i) {
+                out.append_null();
+                continue;
+            }
+            let key = block_keys.value(i);
+            let model = model_rows.get(m)?;
+            let params = blocking_rows.get(p)?;
+            let block = members.value(i);
+            let block = block.as_struct_opt().ok_or_else(|| Error::Argument {
+                function: name,
+                detail: "members must be a list of {record, keys} structs".to_owned(),
+            })?;
+            let field = |n: &str| {
+                block.column_by_name(n).ok_or_else(|| Error::Argument {
+                    function: name,
+                    detail: format!("a member has no field {n:?}"),
+                })
+            };
+            let bytes = cast_binary(name, field("record")?)?;
+            let lists = list_of(name, field("keys")?, "a member's keys")?;
+            records.clear();
+            keys.clear();
+            for j in 0..block.len() {
+                if block.is_null(j) || bytes.is_null(j) {
+                    continue;
+                }
+                records
+                    .push(NormalizedRecord::from_bytes(bytes.value(j)).map_err(Error::Custodia)?);
+                let mut k: Vec<u64> = Vec::new();
+                if lists.is_valid(j) {
+                    let v = u64_values(name, &lists.value(j))?;
+                    k.extend(v.as_primitive::<UInt64Type>().iter().flatten());
+                    k.sort_unstable();
+                    k.dedup();
+                }
+                keys.push(k);
+            }
+            if records.len() > params.block_size_limit() {
+                // An oversized block gives no pairs, as in custodia's blocking.
+                out.append(true);
+                continue;
+            }
+            let across = params.pair_scope() == PairScope::AcrossSources;
+            let threshold = model.link_weight();
+            for x in 0..records.len() {
+                for y in x + 1..records.len() {
+                    let (rx, ry) = (&records[x], &records[y]);
+                    if across && rx.source() == ry.source() {
+                        continue;
+                    }
+                    if shares_smaller_kept_key(&keys[x], &keys[y], key, &dropped) {
+                        continue;
+                    }
+                    // Scored in record-id order, as the in-process resolver does.
+                    let (ra, rb) = if rx.id() < ry.id() {
+                        (rx, ry)
+                    } else {
+                        (ry, rx)
+                    };
+                    let weight = model.score(ra, rb).weight();
+                    if weight < threshold {
+                        continue;
+                    }
+                    let s = out.values();
+                    s.field_builder::<StringBuilder>(0)
+                        .ok_or_else(|| internal(name, "a"))?
+                        .append_value(ra.id().as_str());
+                    s.field_builder::<StringBuilder>(1)
+                        .ok_or_else(|| internal(name, "b"))?
+                        .append_value(rb.id().as_str());
+                    s.field_builder::<Float64Builder>(2)
+                        .ok_or_else(|| internal(name, "weight"))?
+                        .append_value(weight);
+                    s.append(true);
+                }
+            }
+            out.append(true);
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+fn internal(function: &'static str, field: &str) -> Error {
+    Error::Argument {
+        function,
+        detail: format!("internal: the {field} builder"),
+    }
+}
+
+/// Returns `array` as binary.
+fn cast_binary(function: &'static str, array: &ArrayRef) -> Result<BinaryArray> {
+    if let Some(b) = array.as_binary_opt::<i32>() {
+        return Ok(b.clone());
+    }
+    let t = datafusion::arrow::compute::cast(array, &DataType::Binary).map_err(|e| {
+        Error::Argument {
+            function,
+            detail: format!("expected bytes, found {}: {e}", array.data_type()),
+        }
+    })?;
+    Ok(t.as_binary::<i32>().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn smaller_kept_keys() {
+        // 3 is shared and below 7, but dropped; 5 is shared and kept.
+        assert!(shares_smaller_kept_key(&[1, 3, 5, 7], &[3, 5, 7], 7, &[3]));
+        assert!(!shares_smaller_kept_key(&[1, 3, 7], &[3, 7], 7, &[3]));
+        assert!(!shares_smaller_kept_key(&[1, 7], &[2, 7], 7, &[]));
+        // Keys at or above the block's own are not smaller.
+        assert!(!shares_smaller_kept_key(&[7, 9], &[7, 9], 7, &[]));
+        assert!(!shares_smaller_kept_key(&[], &[1], 7, &[]));
+    }
+
+    proptest! {
+        #[test]
+        fn smaller_kept_key_as_by_sets(
+            x in proptest::collection::btree_set(0u64..40, 0..12),
+            y in proptest::collection::btree_set(0u64..40, 0..12),
+            dropped in proptest::collection::btree_set(0u64..40, 0..12),
+            key in 0u64..40,
+        ) {
+            let want = x.iter().any(|k| *k < key && y.contains(k) && !dropped.contains(k));
+            let (x, y): (Vec<u64>, Vec<u64>) = (x.into_iter().collect(), y.into_iter().collect());
+            let dropped: Vec<u64> = dropped.into_iter().collect();
+            prop_assert_eq!(shares_smaller_kept_key(&x, &y, key, &dropped), want);
+        }
+    }
 }

@@ -74,3 +74,105 @@ async fn plan_equals_in_process_resolution_on_synthetic_people() {
     );
     assert_eq!(got, want);
 }
+
+/// The records of generator `a` with their source set to `crm` or `web`
+/// by turns, so that linkage across sources has pairs to find.
+fn two_sources(n: usize, seed: u64) -> Vec<custodia::model::SourceRecord> {
+    synth_records(n, seed)
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut v = serde_json::to_value(r).unwrap();
+            v["source"] = serde_json::Value::from(if i % 2 == 0 { "crm" } else { "web" });
+            serde_json::from_value(v).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_links_equal_the_links_of_the_pair_list() {
+    let records = synth_records(1_500, 11);
+    // Small blocks: many are dropped, so a pair's block is often not the
+    // one of its smallest key.
+    let params = ResolveParams::default()
+        .blocking(custodia::identity::BlockingParams::default().max_block_size(4));
+    let resolver = Resolver::new(params.clone()).unwrap();
+    let normalized = resolver.normalize(&records).unwrap();
+    let model = resolver.train(&normalized).unwrap();
+    let resolution = resolver
+        .resolve_normalized(normalized, model.clone())
+        .unwrap();
+    assert!(resolution.blocking_stats().oversized_blocks > 10);
+
+    let ctx = session();
+    let plan = ResolvePlan::new(params, model).unwrap();
+    let links_of = |batches: Vec<datafusion::arrow::record_batch::RecordBatch>| {
+        let mut out = std::collections::BTreeSet::new();
+        for b in &batches {
+            let (a, bb) = (
+                b.column(0).as_string::<i32>(),
+                b.column(1).as_string::<i32>(),
+            );
+            let w = b
+                .column(2)
+                .as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+            for i in 0..b.num_rows() {
+                let fresh = out.insert((
+                    a.value(i).to_owned(),
+                    bb.value(i).to_owned(),
+                    w.value(i).to_bits(),
+                ));
+                assert!(fresh, "link {}-{} found twice", a.value(i), bb.value(i));
+            }
+        }
+        out
+    };
+    let table = record_table(&ctx, &records, 300);
+    let prepared = plan.prepare(table, "record").unwrap();
+    let by_block = links_of(
+        plan.block_links(prepared)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap(),
+    );
+    let normalized = plan
+        .normalize(record_table(&ctx, &records, 300), "record")
+        .unwrap();
+    let pairs = plan.candidate_pairs(normalized.clone()).unwrap();
+    let by_pairs = links_of(
+        plan.links(normalized, pairs)
+            .unwrap()
+            .collect()
+            .await
+            .unwrap(),
+    );
+    assert!(by_pairs.len() > 100, "{} links", by_pairs.len());
+    assert_eq!(by_block, by_pairs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_equals_in_process_linkage_across_sources_with_small_blocks() {
+    let records = two_sources(2_000, 5);
+    let params = ResolveParams::default().blocking(
+        custodia::identity::BlockingParams::default()
+            .max_block_size(5)
+            .scope(custodia::identity::PairScope::AcrossSources),
+    );
+    let resolver = Resolver::new(params.clone()).unwrap();
+    let model = resolver
+        .train(&resolver.normalize(&records).unwrap())
+        .unwrap();
+    let want = in_process(&resolver, &records, model.clone());
+    let got = plan_assignments(&params, model, &records, 331).await;
+    let merged = want
+        .values()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    assert!(
+        merged < records.len() * 19 / 20,
+        "linkage must merge records"
+    );
+    assert_eq!(got, want);
+}

@@ -23,6 +23,8 @@ pub(crate) enum Detail {
     NoLabelledPairs { kind: &'static str },
     /// A similarity outside 0..=1.
     Similarity { value: f64 },
+    /// Bytes that are not a normalised record's binary form.
+    RecordBytes { reason: &'static str },
 }
 
 impl fmt::Display for Detail {
@@ -52,6 +54,9 @@ impl fmt::Display for Detail {
             Detail::Similarity { value } => {
                 write!(f, "similarity {value} is out of range 0..=1")
             }
+            Detail::RecordBytes { reason } => {
+                write!(f, "bytes are not a normalized record: {reason}")
+            }
         }
     }
 }
@@ -63,7 +68,8 @@ impl From<Detail> for Error {
             Detail::NicknameLine { .. }
             | Detail::DuplicateId { .. }
             | Detail::PairOutOfRange { .. }
-            | Detail::Similarity { .. } => ErrorKind::InvalidInput,
+            | Detail::Similarity { .. }
+            | Detail::RecordBytes { .. } => ErrorKind::InvalidInput,
             Detail::Parameter { .. } => ErrorKind::InvalidParameter,
             Detail::NoLabelledPairs { .. } => ErrorKind::InsufficientData,
         };

@@ -683,6 +683,215 @@ impl NormalizedRecord {
     pub fn postcode(&self) -> Option<&str> {
         self.slot(Slot::Postcode)
     }
+
+    /// Appends the record's binary form to `out`: a compact, versioned
+    /// encoding that [`NormalizedRecord::from_bytes`] reads back into an
+    /// equal record, much faster than JSON.
+    ///
+    /// The layout (integers little-endian) is a version byte (1), the id
+    /// and the source (each a `u32` length and UTF-8 bytes), a birth flag
+    /// byte and four bytes: 0 and zeros for no birth date, 1 and the birth
+    /// as `i32` days from the common era, 2 and a date set aside as
+    /// impossible as the `u32` `YYYYMMDD` it was written as
+    /// ([`NormalizedRecord::birth_as_written`]), then a mononym
+    /// byte, the four list lengths (`u32` each), the `u32` end of every
+    /// value in the record's text, and the text (a `u32` length and UTF-8
+    /// bytes). It suits passing records between the steps of one job; the
+    /// documented JSON stays the format to store records in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use custodia::identity::{normalize_record, NormalizeParams, NormalizedRecord};
+    /// use custodia::model::{EmailAddress, SourceRecord};
+    ///
+    /// let mut b = SourceRecord::builder("crm-1", "crm", Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap())?;
+    /// b.identity().emails.push(EmailAddress::new("Ann@Example.com")?);
+    /// let n = normalize_record(&b.build()?, &NormalizeParams::default());
+    /// let mut bytes = Vec::new();
+    /// n.write_bytes(&mut bytes);
+    /// assert_eq!(NormalizedRecord::from_bytes(&bytes)?, n);
+    /// assert!(NormalizedRecord::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn write_bytes(&self, out: &mut Vec<u8>) {
+        // Lengths fit in u32: ids are short and `pack` keeps ends in u32.
+        fn put(out: &mut Vec<u8>, n: usize) {
+            out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+        }
+        let values = self.values();
+        out.reserve(32 + self.text.len() + 4 * values);
+        out.push(BYTES_VERSION);
+        for s in [self.id.as_str(), self.source.as_str()] {
+            put(out, s.len());
+            out.extend_from_slice(s.as_bytes());
+        }
+        match (self.birth, self.birth_written) {
+            (Some(d), _) => {
+                out.push(1);
+                out.extend_from_slice(&chrono::Datelike::num_days_from_ce(&d).to_le_bytes());
+            }
+            (None, Some(w)) => {
+                out.push(2);
+                out.extend_from_slice(&w.get().to_le_bytes());
+            }
+            (None, None) => {
+                out.push(0);
+                out.extend_from_slice(&0i32.to_le_bytes());
+            }
+        }
+        out.push(u8::from(self.mononym));
+        for n in self.lists {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for k in 0..values {
+            put(out, self.end(k));
+        }
+        put(out, self.text.len());
+        out.extend_from_slice(self.text.as_bytes());
+    }
+
+    /// Reads a record from its binary form (what
+    /// [`NormalizedRecord::write_bytes`] writes).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](crate::error::ErrorKind::InvalidInput)
+    /// when the bytes are not that form: another version, a length past
+    /// the end, trailing bytes, text that is not UTF-8, value ends out of
+    /// order, an invalid id or source, or a list that is not sorted and
+    /// free of repeats.
+    pub fn from_bytes(bytes: &[u8]) -> crate::error::Result<NormalizedRecord> {
+        let bad = |reason: &'static str| -> crate::error::Error {
+            crate::identity::error::Detail::RecordBytes { reason }.into()
+        };
+        let mut r = Reader { bytes };
+        if r.take(1).map_err(bad)? != [BYTES_VERSION] {
+            return Err(bad("unknown version"));
+        }
+        let id = RecordId::new(r.text().map_err(bad)?)?;
+        let source = SourceId::new(r.text().map_err(bad)?)?;
+        let flag = r.take(1).map_err(bad)?[0];
+        let days = r.u32().map_err(bad)? as i32;
+        let (birth, birth_written) = match (flag, days) {
+            (0, 0) => (None, None),
+            (1, days) => (
+                Some(
+                    NaiveDate::from_num_days_from_ce_opt(days)
+                        .ok_or_else(|| bad("birth out of range"))?,
+                ),
+                None,
+            ),
+            (2, n) => (
+                None,
+                Some(
+                    WrittenDate::new(n as u32)
+                        .filter(|w| (10_000_000..=99_999_999).contains(&w.get()))
+                        .ok_or_else(|| bad("written birth date out of range"))?,
+                ),
+            ),
+            _ => return Err(bad("birth flag is neither 0 (with no days), 1 nor 2")),
+        };
+        let mononym = match r.take(1).map_err(bad)?[0] {
+            0 => false,
+            1 => true,
+            _ => return Err(bad("mononym flag is neither 0 nor 1")),
+        };
+        let mut lists = [0u32; LISTS];
+        for n in &mut lists {
+            *n = r.u32().map_err(bad)?;
+        }
+        let values = lists
+            .iter()
+            .try_fold(SLOTS, |a, n| a.checked_add(*n as usize))
+            .filter(|v| v.checked_mul(4).is_some_and(|b| b <= r.bytes.len()))
+            .ok_or_else(|| bad("more values than bytes"))?;
+        let mut ends = [0u32; INLINE];
+        let mut more = Vec::with_capacity(values.saturating_sub(INLINE));
+        for k in 0..values {
+            let e = r.u32().map_err(bad)?;
+            match ends.get_mut(k) {
+                Some(slot) => *slot = e,
+                None => more.push(e),
+            }
+        }
+        let text = r.text().map_err(bad)?;
+        if !r.bytes.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        let record = NormalizedRecord {
+            id,
+            source,
+            birth,
+            birth_written,
+            mononym,
+            text: text.into(),
+            ends,
+            more: more.into_boxed_slice(),
+            lists,
+        };
+        let mut start = 0;
+        for k in 0..values {
+            let end = record.end(k);
+            if end < start || end > text.len() || !text.is_char_boundary(end) {
+                return Err(bad("value ends out of order"));
+            }
+            start = end;
+        }
+        if start != text.len() {
+            return Err(bad("text past the last value"));
+        }
+        for list in [
+            List::Emails,
+            List::Phones,
+            List::NationalIds,
+            List::AccountIds,
+        ] {
+            let v = record.list(list);
+            if !v.clone().zip(v.skip(1)).all(|(a, b)| a < b) {
+                return Err(bad("a list is not sorted and free of repeats"));
+            }
+        }
+        Ok(record)
+    }
+
+    /// Returns the number of values in the record's text.
+    fn values(&self) -> usize {
+        SLOTS + self.lists.iter().map(|n| *n as usize).sum::<usize>()
+    }
+}
+
+/// The version byte of [`NormalizedRecord::write_bytes`]'s form.
+const BYTES_VERSION: u8 = 1;
+
+/// Reads the binary form from the front.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// Takes the next `n` bytes.
+    fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], &'static str> {
+        if n > self.bytes.len() {
+            return Err("truncated");
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    /// Takes a little-endian `u32`.
+    fn u32(&mut self) -> std::result::Result<u32, &'static str> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Takes a `u32` length and that many bytes of UTF-8 text.
+    fn text(&mut self) -> std::result::Result<&'a str, &'static str> {
+        let n = self.u32()? as usize;
+        std::str::from_utf8(self.take(n)?).map_err(|_| "text is not UTF-8")
+    }
 }
 
 #[cfg(test)]
@@ -701,6 +910,58 @@ mod tests {
             (Some("5".to_owned()), "jalan sudirman".to_owned())
         );
         assert_eq!(split_house_number(""), (None, String::new()));
+    }
+
+    fn bare(emails: &[&str]) -> NormalizedRecord {
+        NormalizedRecord::from(Fields {
+            id: RecordId::new("r").unwrap(),
+            source: SourceId::new("s").unwrap(),
+            name: NormalizedName::from_folded(None, None, false),
+            given_canonical: None,
+            birth: None,
+            emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+            phones: Vec::new(),
+            national_ids: Vec::new(),
+            account_ids: Vec::new(),
+            street_number: None,
+            street: None,
+            address_extra: None,
+            locality: None,
+            region: None,
+            postcode: None,
+        })
+    }
+
+    #[test]
+    fn binary_form_layout() {
+        let mut bytes = Vec::new();
+        bare(&[]).write_bytes(&mut bytes);
+        // version; id "r"; source "s"; no birth (flag, 4 bytes); not a
+        // mononym; four empty lists; nine slot ends of 0; empty text.
+        let mut want = vec![1, 1, 0, 0, 0, b'r', 1, 0, 0, 0, b's', 0, 0, 0, 0, 0, 0];
+        want.extend([0u8; 16 + 36 + 4]);
+        assert_eq!(bytes, want);
+        assert_eq!(NormalizedRecord::from_bytes(&bytes).unwrap(), bare(&[]));
+        // A byte more or less is refused.
+        bytes.push(0);
+        assert!(NormalizedRecord::from_bytes(&bytes).is_err());
+        assert!(NormalizedRecord::from_bytes(&bytes[..bytes.len() - 2]).is_err());
+        assert!(NormalizedRecord::from_bytes(&[]).is_err());
+        assert!(NormalizedRecord::from_bytes(&[2]).is_err());
+    }
+
+    #[test]
+    fn binary_form_refuses_unsorted_lists() {
+        let mut bytes = Vec::new();
+        bare(&["a", "b"]).write_bytes(&mut bytes);
+        assert_eq!(&bytes[bytes.len() - 2..], b"ab");
+        let n = bytes.len();
+        bytes[n - 2..].copy_from_slice(b"ba");
+        let e = NormalizedRecord::from_bytes(&bytes).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("not sorted"), "{e}");
+        bytes[n - 2..].copy_from_slice(b"aa");
+        assert!(NormalizedRecord::from_bytes(&bytes).is_err());
     }
 
     fn opt() -> impl Strategy<Value = Option<String>> {
@@ -737,6 +998,25 @@ mod tests {
 
     proptest! {
         #[test]
+        fn bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = NormalizedRecord::from_bytes(&bytes);
+        }
+
+        #[test]
+        fn a_changed_byte_reads_as_an_error_or_a_valid_record(f in fields(), at in any::<usize>(), to in any::<u8>()) {
+            let mut bytes = Vec::new();
+            NormalizedRecord::from(f).write_bytes(&mut bytes);
+            let at = at % bytes.len();
+            bytes[at] = to;
+            if let Ok(r) = NormalizedRecord::from_bytes(&bytes) {
+                // Whatever it reads back is a record in the form `pack` makes.
+                let mut again = Vec::new();
+                r.write_bytes(&mut again);
+                prop_assert_eq!(again, bytes);
+            }
+        }
+
+        #[test]
         fn packing_sorts_lists_and_drops_repeats(
             mut f in fields(), extra in proptest::collection::vec("\\PC{0,6}", 0..6),
         ) {
@@ -756,6 +1036,9 @@ mod tests {
             prop_assert!(packed.phones().rev().eq(f.phones.iter().rev().map(String::as_str)));
             prop_assert_eq!(Fields::from(packed.clone()), f.clone());
             prop_assert_eq!(packed.mononym().is_some(), f.name.mononym().is_some());
+            let mut bytes = Vec::new();
+            packed.write_bytes(&mut bytes);
+            prop_assert_eq!(NormalizedRecord::from_bytes(&bytes).unwrap(), packed.clone());
             #[cfg(feature = "serde")]
             {
                 let json = serde_json::to_string(&packed).unwrap();
