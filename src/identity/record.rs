@@ -919,6 +919,7 @@ mod tests {
             name: NormalizedName::from_folded(None, None, false),
             given_canonical: None,
             birth: None,
+            birth_as_written: None,
             emails: emails.iter().map(|e| (*e).to_owned()).collect(),
             phones: Vec::new(),
             national_ids: Vec::new(),
