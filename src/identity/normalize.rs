@@ -112,10 +112,22 @@ pub enum NameOrder {
 }
 
 impl NameOrder {
-    /// Returns the usual order for a country (ISO 3166-1 alpha-2), such as
-    /// [`NameOrder::FamilyFirst`] for `HU`.
+    /// Returns the usual order for a country (ISO 3166-1 alpha-2):
+    /// [`NameOrder::FamilyFirst`] where a name is written family name first
+    /// (Hungary `HU`, Viet Nam `VN`, China `CN`, Taiwan `TW`, Hong Kong
+    /// `HK`, Macao `MO`, both Koreas `KR` and `KP`, Cambodia `KH`),
+    /// [`NameOrder::GivenFirst`] elsewhere. (Japanese names written in
+    /// Latin letters come in either order, so `JP` keeps the default; a
+    /// swap of the two names is compared as such in any case.)
+    ///
+    /// ```
+    /// use custodia::identity::NameOrder;
+    /// assert_eq!(NameOrder::for_country("vn"), NameOrder::FamilyFirst);
+    /// assert_eq!(NameOrder::for_country("BR"), NameOrder::GivenFirst);
+    /// ```
     pub fn for_country(country: &str) -> NameOrder {
-        if country.eq_ignore_ascii_case("HU") {
+        const FAMILY_FIRST: [&str; 9] = ["HU", "VN", "CN", "TW", "HK", "MO", "KR", "KP", "KH"];
+        if FAMILY_FIRST.iter().any(|c| country.eq_ignore_ascii_case(c)) {
             NameOrder::FamilyFirst
         } else {
             NameOrder::GivenFirst
