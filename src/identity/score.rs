@@ -364,6 +364,22 @@ fn id_level(x: &str, y: &str) -> u8 {
     }
 }
 
+/// Whether two records name one person with given and family name swapped:
+/// each record's given name is the other's family name, or one crossing is
+/// exact and the other one edit or Jaro-Winkler 0.92 away (a swap with a
+/// typo). One name shared across the two positions is not a swap when the
+/// other names differ: "Ifeoma Ibrahim" and "Ibrahim Bello" share a name,
+/// and counting that as a swap of both fields weighed it twice, as both
+/// names agreeing.
+fn names_swapped(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+    let (Some(ag), Some(af), Some(bg), Some(bf)) = (a.given(), a.family(), b.given(), b.family())
+    else {
+        return false;
+    };
+    let close = |x: &str, y: &str| x == y || edits_within(x, y, 1) <= 1 || jw(x, y, 0.92) >= 0.92;
+    (ag == bf && close(bg, af)) || (bg == af && close(ag, bf))
+}
+
 /// Returns the level of `field` for the pair `(a, b)`.
 pub(crate) fn level(
     field: Field,
@@ -388,7 +404,13 @@ pub(crate) fn level(
             if a.given_canonical().is_some() && a.given_canonical() == b.given_canonical() {
                 return 2;
             }
-            if Some(x) == b.family() || Some(y) == a.family() {
+            let swapped = if a.mononym().is_some() || b.mononym().is_some() {
+                // A single name against either of the other's.
+                Some(x) == b.family() || Some(y) == a.family()
+            } else {
+                names_swapped(a, b)
+            };
+            if swapped {
                 return 3;
             }
             let s = jw(x, y, 0.80);
@@ -428,7 +450,7 @@ pub(crate) fn level(
             if x == y {
                 return 1;
             }
-            if Some(x) == b.given() || Some(y) == a.given() {
+            if names_swapped(a, b) {
                 return 2;
             }
             let s = jw(x, y, 0.80);
@@ -1365,6 +1387,17 @@ struct NamesakeModel {
     u: Vec<Vec<f64>>,
     iterations: usize,
     converged: bool,
+    /// Bits added to the term-frequency adjustment of the given name
+    /// (`[0]`) and the family name (`[1]`) of a namesake pair, so that the
+    /// adjustment is centred on namesake pairs: `log2(f̄ / u)`, where `f̄`
+    /// is the mean frequency of the shared name over the namesake pairs
+    /// trained on and `u` the general model's chance that two different
+    /// people's names agree. The namesake prior already says how often a
+    /// shared name of the usual frequency is one person; only a name rarer
+    /// or commoner than that usual one says more. (A model stored before
+    /// this field reads it as zero, the uncentred adjustment.)
+    #[cfg_attr(feature = "serde", serde(default))]
+    name_shift: [f64; 2],
 }
 
 impl NamesakeModel {
@@ -1410,6 +1443,7 @@ impl NamesakeModel {
             u,
             iterations,
             converged,
+            name_shift: [0.0; 2],
         }
     }
 }
@@ -1852,6 +1886,7 @@ impl MatchModel {
             .collect();
         let total = pairs_in_scope(records, params.scope);
         model.fit(
+            records,
             blocking,
             &samples,
             candidates.pairs(),
@@ -1920,6 +1955,7 @@ impl MatchModel {
         let samples = blocked.samples(params.max_training_pairs);
         let total = pairs_in_scope(records, params.scope);
         let model = model.fit(
+            records,
             blocking,
             &samples,
             candidates.pairs(),
@@ -1932,8 +1968,10 @@ impl MatchModel {
 
     /// Estimates `m` by one EM session per rule and then the prior (see
     /// [`MatchModel::train`]), reading the levels of pairs from `vectors`.
+    #[allow(clippy::too_many_arguments)]
     fn fit(
         self,
+        records: &[NormalizedRecord],
         blocking: &BlockingParams,
         samples: &[RuleSample],
         all_pairs: &[(u32, u32)],
@@ -1948,10 +1986,10 @@ impl MatchModel {
         let mut converged = true;
         // The prior's sample, read first: household pairs among it train the
         // household model when there are enough of them.
-        let patterns = patterns_of(vectors(&evenly_spaced(
-            all_pairs,
-            params.max_training_pairs,
-        )));
+        let sampled = evenly_spaced(all_pairs, params.max_training_pairs);
+        let sampled_levels = vectors(&sampled);
+        let name_frequency = model.namesake_name_frequency(records, &sampled, &sampled_levels);
+        let patterns = patterns_of(sampled_levels);
         let h = {
             let household: Vec<([u8; FIELDS], f64)> = patterns
                 .iter()
@@ -2066,7 +2104,13 @@ impl MatchModel {
         model.prior = (matches / total_pairs.max(1.0)).clamp(1e-12, 1.0 - 1e-6);
         // Household pairs are told apart by the household model trained
         // above (when there were enough of them to train it).
-        if let Some(n) = n {
+        if let Some(mut n) = n {
+            for (k, f) in SHARED_BY_NAMESAKES.iter().enumerate() {
+                let u = model.u(*f, 1);
+                if name_frequency[k] > 0.0 && u > 0.0 {
+                    n.name_shift[k] = (name_frequency[k] / u).log2();
+                }
+            }
             model.iterations = model.iterations.max(n.iterations);
             converged &= n.converged;
             model.namesake = Some(n);
@@ -2204,6 +2248,49 @@ impl MatchModel {
             .and_then(|d| d.get(level as usize))
             .copied()
             .unwrap_or(0.0)
+    }
+
+    /// Returns the mean frequency of the shared given name (`[0]`) and
+    /// family name (`[1]`) over the namesake pairs among `pairs` (whose
+    /// levels are `levels`), 0 where there is none or no count.
+    fn namesake_name_frequency(
+        &self,
+        records: &[NormalizedRecord],
+        pairs: &[(u32, u32)],
+        levels: &[[u8; FIELDS]],
+    ) -> [f64; 2] {
+        let mut sum = [0.0; 2];
+        let mut n = [0usize; 2];
+        for (p, v) in pairs.iter().zip(levels) {
+            let Some(a) = records.get(p.0 as usize) else {
+                continue;
+            };
+            if !is_namesake(v) {
+                continue;
+            }
+            for (k, f) in SHARED_BY_NAMESAKES.iter().enumerate() {
+                let Some(t) = self.tf.get(f.index()).filter(|t| t.total > 0) else {
+                    continue;
+                };
+                if let Some(value) = f.tf_value(a) {
+                    sum[k] += t.frequency(value);
+                    n[k] += 1;
+                }
+            }
+        }
+        [0, 1].map(|k| if n[k] > 0 { sum[k] / n[k] as f64 } else { 0.0 })
+    }
+
+    /// Returns the term-frequency adjustment of `field` at `level` in a
+    /// namesake pair, from the general one: centred on namesake pairs by
+    /// the namesake model's shift (see `NamesakeModel::name_shift`).
+    fn namesake_adjustment(&self, n: &NamesakeModel, field: Field, level: u8, general: f64) -> f64 {
+        match SHARED_BY_NAMESAKES.iter().position(|f| *f == field) {
+            Some(k) if level == 1 && general != 0.0 => {
+                (general + n.name_shift[k]).clamp(-self.max_tf_adjustment, self.max_tf_adjustment)
+            }
+            _ => general,
+        }
     }
 
     /// Returns the model with its weight table filled in.
@@ -2346,7 +2433,8 @@ impl MatchModel {
     ) -> MatchScore {
         let mut weight = n.prior_weight();
         for (i, f) in Field::ALL.iter().enumerate() {
-            weight += n.level_weight(*f, v[i]) + adjustment(*f, v[i]);
+            let tf = self.namesake_adjustment(n, *f, v[i], adjustment(*f, v[i]));
+            weight += n.level_weight(*f, v[i]) + tf;
         }
         let rule = (v[Field::AccountId.index()] == 1).then_some(MatchRule::SameAccountId);
         if rule.is_some() {
@@ -2403,9 +2491,11 @@ impl MatchModel {
         // Two stable personal identifiers that both disagree: another
         // person who shares a common name and a neighbourhood.
         let other_ids = level(Field::NationalId) == 4 && level(Field::Phone) == 3;
-        (birth == 5 || other_member || other_ids)
-            && !matches!(level(Field::NationalId), 1 | 2)
-            && level(Field::Email) != 1
+        let same_id = matches!(level(Field::NationalId), 1 | 2);
+        // A family shares an email as it shares an address (a parent and a
+        // child with one name, one inbox): only a national id overrules
+        // birth dates that differ; a shared email overrules the rest.
+        !same_id && (birth == 5 || ((other_member || other_ids) && level(Field::Email) != 1))
     }
 
     /// Returns the comparison levels of a pair, in [`Field::ALL`] order.
@@ -2447,10 +2537,13 @@ impl Matcher for MatchModel {
 
     /// A pair of one household (one family name and one address or phone)
     /// conflicts when the trained household model does not link it: two of
-    /// the household's members. Other pairs conflict, unless a personal
-    /// identifier (national id within one edit, or email) agrees, on:
+    /// the household's members. Other pairs conflict, unless their national
+    /// ids agree within one edit, on:
     /// - birth dates that differ beyond a typo or a day/month swap (parent
-    ///   and child with one name);
+    ///   and child with one name, who may share an inbox as they share an
+    ///   address);
+    ///
+    /// and, unless their national ids or emails agree, on:
     /// - clearly different given names (no typo, nickname or initial apart)
     ///   in one family whose birth dates agree (twins who live apart), are
     ///   missing or generic, or differ by two edits; for people known by one
@@ -2499,9 +2592,12 @@ impl Matcher for MatchModel {
                     (None, Some(n)) => n.level_weight(*f, v[i]),
                     (None, None) => self.level_weight(*f, v[i]),
                 },
-                tf_adjustment: match household {
-                    Some(_) => 0.0,
-                    None => self.tf_adjustment(*f, v[i], a),
+                tf_adjustment: match (household, namesake) {
+                    (Some(_), _) => 0.0,
+                    (None, Some(n)) => {
+                        self.namesake_adjustment(n, *f, v[i], self.tf_adjustment(*f, v[i], a))
+                    }
+                    (None, None) => self.tf_adjustment(*f, v[i], a),
                 },
             })
             .collect();
