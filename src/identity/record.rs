@@ -15,7 +15,7 @@ use crate::model::{Birth, RecordId, SourceId, SourceRecord};
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `default_country` | `"US"` | country whose calling code completes national phone numbers when the record names none |
-/// | `name_order` | by country | order of names written in full; `None` reads it from the record's country (`HU` is family-first) |
+/// | `name_order` | by country | order of names written in full; `None` reads it from the record's country (see [`NameOrder::for_country`]: `HU`, `VN`, `CN` and others are family-first) |
 /// | `nicknames` | built-in | table mapping short forms to canonical given names |
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
