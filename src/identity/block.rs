@@ -1207,14 +1207,16 @@ mod tests {
         (NaiveDate::from_ymd_opt(y, m, d).unwrap() - from).num_days() as i32
     }
 
+    /// Whether `a` and `b` share a key of `rule`.
+    fn shared(rule: BlockingRule, a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+        let params = BlockingParams::default().rules(&[rule]);
+        let blocker = RuleBlocker::new(&params, GenericValues::default());
+        let (ka, kb) = (blocker.keys(a), blocker.keys(b));
+        ka.iter().any(|k| kb.contains(k))
+    }
+
     #[test]
     fn tagged_mailboxes_and_swapped_dates_share_a_block() {
-        let shared = |rule: BlockingRule, a: &NormalizedRecord, b: &NormalizedRecord| {
-            let params = BlockingParams::default().rules(&[rule]);
-            let blocker = RuleBlocker::new(&params, GenericValues::default());
-            let (ka, kb) = (blocker.keys(a), blocker.keys(b));
-            ka.iter().any(|k| kb.contains(k))
-        };
         let tagged = record(
             "ana",
             "silva",
@@ -1252,12 +1254,6 @@ mod tests {
 
     #[test]
     fn impossible_birth_dates_still_block_and_compare_as_written() {
-        let shared = |rule: BlockingRule, a: &NormalizedRecord, b: &NormalizedRecord| {
-            let params = BlockingParams::default().rules(&[rule]);
-            let blocker = RuleBlocker::new(&params, GenericValues::default());
-            let (ka, kb) = (blocker.keys(a), blocker.keys(b));
-            ka.iter().any(|k| kb.contains(k))
-        };
         let g = GenericValues::default();
         let birth = crate::identity::score::Field::BirthDate;
         let level = |a, b| {

@@ -849,10 +849,17 @@ pub(crate) type WrittenDate = std::num::NonZeroU32;
 /// year is below 1000.
 pub(crate) fn parse_written_date(text: &str, order: DateOrder) -> Option<WrittenDate> {
     let (y, m, d) = date_parts(text, order)?;
-    if !(1000..=9999).contains(&y) || m > 99 || d > 99 {
+    if m > 99 || d > 99 {
         return None;
     }
-    WrittenDate::new(y * 10_000 + m * 100 + d)
+    written_date(y.checked_mul(10_000)? + m * 100 + d)
+}
+
+/// Returns the written date of the number `YYYYMMDD`, `None` unless it has
+/// eight digits (a year from 1000): the one check every reader of a written
+/// date (text, JSON, the binary form) makes.
+pub(crate) fn written_date(n: u32) -> Option<WrittenDate> {
+    WrittenDate::new(n).filter(|w| (10_000_000..=99_999_999).contains(&w.get()))
 }
 
 /// Returns the digits `YYYYMMDD` of a written date, without allocating.
@@ -1033,6 +1040,7 @@ pub fn normalize_identifier(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn written_dates_keep_what_no_calendar_has() {
@@ -1059,7 +1067,6 @@ mod tests {
         );
         assert_eq!(date_digits(d), *b"19560409");
     }
-    use proptest::prelude::*;
 
     #[test]
     fn name_order_and_particles() {

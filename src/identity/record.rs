@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 
 use crate::identity::normalize::{
     fold, normalize_email, normalize_identifier, normalize_phone, normalize_postcode,
-    normalize_street, parse_written_date, DateOrder, NameOrder, NicknameTable, NormalizedName,
-    WrittenDate,
+    normalize_street, parse_written_date, written_date, DateOrder, NameOrder, NicknameTable,
+    NormalizedName, WrittenDate,
 };
 use crate::model::{Birth, RecordId, SourceId, SourceRecord};
 
@@ -204,8 +204,7 @@ impl NormalizedRecord {
             birth_written: f
                 .birth_as_written
                 .filter(|_| f.birth.is_none())
-                .filter(|n| (10_000_000..=99_999_999).contains(n))
-                .and_then(WrittenDate::new),
+                .and_then(written_date),
             mononym: f.name.is_mononym(),
             text: text.into_boxed_str(),
             ends,
@@ -785,11 +784,7 @@ impl NormalizedRecord {
             ),
             (2, n) => (
                 None,
-                Some(
-                    WrittenDate::new(n as u32)
-                        .filter(|w| (10_000_000..=99_999_999).contains(&w.get()))
-                        .ok_or_else(|| bad("written birth date out of range"))?,
-                ),
+                Some(written_date(n as u32).ok_or_else(|| bad("written birth date out of range"))?),
             ),
             _ => return Err(bad("birth flag is neither 0 (with no days), 1 nor 2")),
         };

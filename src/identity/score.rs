@@ -2286,7 +2286,7 @@ impl MatchModel {
     /// the namesake model's shift (see `NamesakeModel::name_shift`).
     fn namesake_adjustment(&self, n: &NamesakeModel, field: Field, level: u8, general: f64) -> f64 {
         match SHARED_BY_NAMESAKES.iter().position(|f| *f == field) {
-            Some(k) if level == 1 && general != 0.0 => {
+            Some(k) if level == 1 => {
                 (general + n.name_shift[k]).clamp(-self.max_tf_adjustment, self.max_tf_adjustment)
             }
             _ => general,
