@@ -852,7 +852,7 @@ pub(crate) fn parse_written_date(text: &str, order: DateOrder) -> Option<Written
     if m > 99 || d > 99 {
         return None;
     }
-    written_date(y.checked_mul(10_000)? + m * 100 + d)
+    written_date(y.checked_mul(10_000)?.checked_add(m * 100 + d)?)
 }
 
 /// Returns the written date of the number `YYYYMMDD`, `None` unless it has
@@ -1057,6 +1057,9 @@ mod tests {
         assert_eq!(w("3 Mar 0000"), None);
         assert_eq!(w("13/130/1980"), None);
         assert_eq!(w("1980"), None);
+        // A year of more than four digits has no date's shape.
+        assert_eq!(w("99/99/429496"), None);
+        assert_eq!(w("31/12/99999"), None);
         assert_eq!(w(&"9".repeat(100_000)), None);
         assert_eq!(w(&format!("1 {} 1980", "march".repeat(20_000))), None);
         // What parses as a date is written as itself.
