@@ -190,7 +190,9 @@ impl Field {
     fn tf_value(self, r: &NormalizedRecord) -> Option<&str> {
         match self {
             Field::GivenName => r.given(),
-            Field::FamilyName => r.family(),
+            // A single name read as the other's family name (see
+            // `mononym_is_family`) is weighed by its frequency as one.
+            Field::FamilyName => r.family().or_else(|| r.mononym()),
             Field::Street => r.street(),
             Field::Locality => r.locality(),
             Field::Postcode => r.postcode(),
@@ -380,6 +382,48 @@ fn names_swapped(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
     (ag == bf && close(bg, af)) || (bg == af && close(ag, bf))
 }
 
+/// The level of two family names that differ: close (Jaro-Winkler 0.92),
+/// similar (0.80) or different.
+fn family_text_level(x: &str, y: &str) -> u8 {
+    let s = jw(x, y, 0.80);
+    if s >= 0.92 {
+        3
+    } else if s >= 0.80 {
+        4
+    } else {
+        5
+    }
+}
+
+/// Whether a pair's one name is read as the family name of the other
+/// record: one record is known by a single name (a mononym, or a row that
+/// gave only its family name), the other has a given and a family name,
+/// and the single name fits the family name better than the given name. It
+/// fits the family name when it is that name or similar to it (Jaro-Winkler
+/// 0.80), and the given name when it is that name, one edit from it, or at
+/// least as similar. "Chlham" against "Mia Chalham" is then a family name
+/// that agrees with a typo and a given name missing, not a given name that
+/// differs: read as a given name it weighed against the pair and left the
+/// family name unused.
+fn mononym_is_family(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+    let (m, other) = match (a.mononym(), b.mononym()) {
+        (Some(m), None) => (m, b),
+        (None, Some(m)) => (m, a),
+        _ => return false,
+    };
+    let (Some(given), Some(family)) = (other.given(), other.family()) else {
+        return false;
+    };
+    if m == given {
+        return false;
+    }
+    if m == family {
+        return true;
+    }
+    let to_family = jw(m, family, 0.80);
+    to_family >= 0.80 && to_family > jw(m, given, 0.80) && edits_within(m, given, 1) > 1
+}
+
 /// Returns the level of `field` for the pair `(a, b)`.
 pub(crate) fn level(
     field: Field,
@@ -389,6 +433,9 @@ pub(crate) fn level(
 ) -> u8 {
     match field {
         Field::GivenName => {
+            if mononym_is_family(a, b) {
+                return 0;
+            }
             let (ag, bg) = match (a.mononym(), b.mononym()) {
                 // A mononym may sit in either field of the other record.
                 (Some(m), _) => (Some(m), b.given().or(b.family())),
@@ -404,13 +451,9 @@ pub(crate) fn level(
             if a.given_canonical().is_some() && a.given_canonical() == b.given_canonical() {
                 return 2;
             }
-            let swapped = if a.mononym().is_some() || b.mononym().is_some() {
-                // A single name against either of the other's.
-                Some(x) == b.family() || Some(y) == a.family()
-            } else {
-                names_swapped(a, b)
-            };
-            if swapped {
+            // A single name that is the other's family name was read as a
+            // family name above.
+            if a.mononym().is_none() && b.mononym().is_none() && names_swapped(a, b) {
                 return 3;
             }
             let s = jw(x, y, 0.80);
@@ -441,6 +484,17 @@ pub(crate) fn level(
             }
         }
         Field::FamilyName => {
+            if mononym_is_family(a, b) {
+                let (m, family) = match a.mononym() {
+                    Some(m) => (m, b.family()),
+                    None => (b.mononym().unwrap_or_default(), a.family()),
+                };
+                return match family {
+                    Some(f) if f == m => 1,
+                    Some(f) => family_text_level(m, f),
+                    None => 0,
+                };
+            }
             if a.is_mononym() || b.is_mononym() {
                 return 0;
             }
@@ -453,14 +507,7 @@ pub(crate) fn level(
             if names_swapped(a, b) {
                 return 2;
             }
-            let s = jw(x, y, 0.80);
-            if s >= 0.92 {
-                3
-            } else if s >= 0.80 {
-                4
-            } else {
-                5
-            }
+            family_text_level(x, y)
         }
         Field::BirthDate => {
             let ok = |d: &chrono::NaiveDate| !generic.is_generic_birth_date(*d);
