@@ -668,9 +668,11 @@ fn nest_places(v: &mut [u8; FIELDS]) {
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum MatchRule {
-    /// Both records hold the same non-generic normalised email.
+    /// Both records hold the same non-generic normalised email, and their
+    /// national ids, if both have one, do not differ beyond a typo.
     SameEmail,
-    /// Both records hold the same non-generic E.164 phone.
+    /// Both records hold the same non-generic E.164 phone, and their
+    /// national ids, if both have one, do not differ beyond a typo.
     SamePhone,
     /// Both records hold the same identifier issued by one system (a user
     /// id, a CRM contact id, a device's anonymous id).
@@ -2424,8 +2426,15 @@ impl MatchModel {
     }
 
     fn rule(&self, v: &[u8; FIELDS]) -> Option<MatchRule> {
+        // Two national ids beyond a typo apart are two people whatever
+        // inbox or phone they share: the trained weights still count the
+        // shared value, the rule's certainty does not add to it.
+        let nid = Field::NationalId;
+        let ids_differ = v[nid.index()] as usize == nid.levels().len() - 1;
         if v[Field::AccountId.index()] == 1 {
             Some(MatchRule::SameAccountId)
+        } else if ids_differ {
+            None
         } else if v[Field::Email.index()] == 1 {
             Some(MatchRule::SameEmail)
         } else if v[Field::Phone.index()] == 1 {
