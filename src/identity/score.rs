@@ -2550,8 +2550,10 @@ impl MatchModel {
         let same_id = matches!(level(Field::NationalId), 1 | 2);
         // A family shares an email as it shares an address (a parent and a
         // child with one name, one inbox): only a national id overrules
-        // birth dates that differ; a shared email overrules the rest.
-        !same_id && (birth == 5 || ((other_member || other_ids) && level(Field::Email) != 1))
+        // birth dates that differ; a shared inbox (the same email, or the
+        // same mailbox with another `+tag`) overrules the rest.
+        let same_inbox = matches!(level(Field::Email), 1 | 2);
+        !same_id && (birth == 5 || ((other_member || other_ids) && !same_inbox))
     }
 
     /// Returns the comparison levels of a pair, in [`Field::ALL`] order.
@@ -2599,7 +2601,8 @@ impl Matcher for MatchModel {
     ///   and child with one name, who may share an inbox as they share an
     ///   address);
     ///
-    /// and, unless their national ids or emails agree, on:
+    /// and, unless their national ids agree or they share an inbox (the same
+    /// email, or the same mailbox under another `+tag`), on:
     /// - clearly different given names (no typo, nickname or initial apart)
     ///   in one family whose birth dates agree (twins who live apart), are
     ///   missing or generic, or differ by two edits; for people known by one
