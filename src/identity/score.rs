@@ -625,6 +625,52 @@ pub(crate) fn levels(
     b: &NormalizedRecord,
     generic: &GenericValues,
 ) -> [u8; FIELDS] {
+    // The places are compared from the most specific down, so that a level
+    // `nest_places` would set aside is never computed: most candidate pairs
+    // of a large population live in different places, and their streets
+    // and towns are the costliest text to compare.
+    let postcode = level(Field::Postcode, a, b, generic);
+    let locality = if postcode == 0 {
+        level(Field::Locality, a, b, generic)
+    } else {
+        0
+    };
+    let region = if postcode == 0 && locality == 0 {
+        level(Field::Region, a, b, generic)
+    } else {
+        0
+    };
+    let places_differ = postcode == 3 || (postcode == 0 && locality == 3);
+    let mut out = [0u8; FIELDS];
+    for (i, f) in Field::ALL.iter().enumerate() {
+        out[i] = match f {
+            Field::Postcode => postcode,
+            Field::Locality => locality,
+            Field::Region => region,
+            Field::Street if places_differ => {
+                if a.street().is_some() && b.street().is_some() {
+                    (Field::Street.levels().len() - 1) as u8
+                } else {
+                    0
+                }
+            }
+            _ => level(*f, a, b, generic),
+        };
+    }
+    #[cfg(debug_assertions)]
+    assert_eq!(out, levels_in_full(a, b, generic));
+    out
+}
+
+/// [`levels`] computed the plain way, every field compared and then the
+/// places nested: what the shortcut in `levels` must equal, checked on every
+/// pair a debug build scores.
+#[cfg(debug_assertions)]
+fn levels_in_full(
+    a: &NormalizedRecord,
+    b: &NormalizedRecord,
+    generic: &GenericValues,
+) -> [u8; FIELDS] {
     let mut out = [0u8; FIELDS];
     for (i, f) in Field::ALL.iter().enumerate() {
         out[i] = level(*f, a, b, generic);
@@ -640,6 +686,7 @@ pub(crate) fn levels(
 /// levels become missing (no evidence) when a more specific one is there,
 /// and a street name shared across two different places is a different
 /// street.
+#[cfg(debug_assertions)]
 fn nest_places(v: &mut [u8; FIELDS]) {
     // The most specific place both records name, and whether it differs.
     let differs = if v[Field::Postcode.index()] != 0 {
