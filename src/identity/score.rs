@@ -191,7 +191,7 @@ impl Field {
         match self {
             Field::GivenName => r.given(),
             // A single name read as the other's family name (see
-            // `mononym_is_family`) is weighed by its frequency as one.
+            // `mononym_as_family`) is weighed by its frequency as one.
             Field::FamilyName => r.family().or_else(|| r.mononym()),
             Field::Street => r.street(),
             Field::Locality => r.locality(),
@@ -395,33 +395,32 @@ fn family_text_level(x: &str, y: &str) -> u8 {
     }
 }
 
-/// Whether a pair's one name is read as the family name of the other
-/// record: one record is known by a single name (a mononym, or a row that
-/// gave only its family name), the other has a given and a family name,
-/// and the single name fits the family name better than the given name. It
-/// fits the family name when it is that name or similar to it (Jaro-Winkler
-/// 0.80), and the given name when it is that name, one edit from it, or at
-/// least as similar. "Chlham" against "Mia Chalham" is then a family name
-/// that agrees with a typo and a given name missing, not a given name that
-/// differs: read as a given name it weighed against the pair and left the
-/// family name unused.
-fn mononym_is_family(a: &NormalizedRecord, b: &NormalizedRecord) -> bool {
+/// The single name of a pair and the other record's family name, when the
+/// single name is read as that family name: one record is known by a
+/// single name (a mononym, or a row that gave only its family name), the
+/// other has a given and a family name, and the single name fits the family
+/// name better than the given name. It fits the family name when it is
+/// that name or similar to it (Jaro-Winkler 0.80), and the given name when
+/// it is that name, one edit from it, or at least as similar. "Chlham"
+/// against "Mia Chalham" is then a family name that agrees with a typo and
+/// a given name missing, not a given name that differs: read as a given
+/// name it weighed against the pair and left the family name unused.
+fn mononym_as_family<'r>(
+    a: &'r NormalizedRecord,
+    b: &'r NormalizedRecord,
+) -> Option<(&'r str, &'r str)> {
     let (m, other) = match (a.mononym(), b.mononym()) {
         (Some(m), None) => (m, b),
         (None, Some(m)) => (m, a),
-        _ => return false,
+        _ => return None,
     };
-    let (Some(given), Some(family)) = (other.given(), other.family()) else {
-        return false;
-    };
-    if m == given {
-        return false;
-    }
-    if m == family {
-        return true;
-    }
-    let to_family = jw(m, family, 0.80);
-    to_family >= 0.80 && to_family > jw(m, given, 0.80) && edits_within(m, given, 1) > 1
+    let (given, family) = (other.given()?, other.family()?);
+    let fits_family = m != given
+        && (m == family || {
+            let to_family = jw(m, family, 0.80);
+            to_family >= 0.80 && to_family > jw(m, given, 0.80) && edits_within(m, given, 1) > 1
+        });
+    fits_family.then_some((m, family))
 }
 
 /// Returns the level of `field` for the pair `(a, b)`.
@@ -433,7 +432,7 @@ pub(crate) fn level(
 ) -> u8 {
     match field {
         Field::GivenName => {
-            if mononym_is_family(a, b) {
+            if mononym_as_family(a, b).is_some() {
                 return 0;
             }
             let (ag, bg) = match (a.mononym(), b.mononym()) {
@@ -484,15 +483,11 @@ pub(crate) fn level(
             }
         }
         Field::FamilyName => {
-            if mononym_is_family(a, b) {
-                let (m, family) = match a.mononym() {
-                    Some(m) => (m, b.family()),
-                    None => (b.mononym().unwrap_or_default(), a.family()),
-                };
-                return match family {
-                    Some(f) if f == m => 1,
-                    Some(f) => family_text_level(m, f),
-                    None => 0,
+            if let Some((m, family)) = mononym_as_family(a, b) {
+                return if m == family {
+                    1
+                } else {
+                    family_text_level(m, family)
                 };
             }
             if a.is_mononym() || b.is_mononym() {
@@ -657,15 +652,17 @@ pub(crate) fn levels(
             _ => level(*f, a, b, generic),
         };
     }
-    #[cfg(debug_assertions)]
+    // Every pair the crate's own tests score is checked against the plain
+    // comparison (see also `place_shortcut_equals_the_full_comparison`);
+    // users' debug builds do not pay for it.
+    #[cfg(test)]
     assert_eq!(out, levels_in_full(a, b, generic));
     out
 }
 
 /// [`levels`] computed the plain way, every field compared and then the
-/// places nested: what the shortcut in `levels` must equal, checked on every
-/// pair a debug build scores.
-#[cfg(debug_assertions)]
+/// places nested: what the shortcut in `levels` must equal.
+#[cfg(test)]
 fn levels_in_full(
     a: &NormalizedRecord,
     b: &NormalizedRecord,
@@ -686,7 +683,7 @@ fn levels_in_full(
 /// levels become missing (no evidence) when a more specific one is there,
 /// and a street name shared across two different places is a different
 /// street.
-#[cfg(debug_assertions)]
+#[cfg(test)]
 fn nest_places(v: &mut [u8; FIELDS]) {
     // The most specific place both records name, and whether it differs.
     let differs = if v[Field::Postcode.index()] != 0 {
@@ -2999,6 +2996,96 @@ impl MatchModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::record::{normalize_record, NormalizeParams};
+    use crate::model::{PersonName, PostalAddress, SourceRecord, Text};
+    use chrono::{TimeZone, Utc};
+    use proptest::prelude::*;
+
+    /// A normalised record with the given names and one address; an empty
+    /// value is left out.
+    fn person(
+        given: &str,
+        family: &str,
+        street: &str,
+        city: &str,
+        region: &str,
+        postcode: &str,
+    ) -> NormalizedRecord {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut b = SourceRecord::builder("r", "s", at).unwrap();
+        let part = |v: &str| (!v.is_empty()).then_some(v.to_owned());
+        if let Ok(n) = PersonName::from_parts(part(given).as_deref(), part(family).as_deref()) {
+            b.identity().names.push(n);
+        }
+        let mut a = PostalAddress::default();
+        a.lines.extend(Text::new(street).ok());
+        a.city = Text::new(city).ok();
+        a.region = Text::new(region).ok();
+        a.postal_code = Text::new(postcode).ok();
+        b.identity().addresses.push(a);
+        normalize_record(&b.build().unwrap(), &NormalizeParams::default())
+    }
+
+    proptest! {
+        /// The places compared from the most specific down, skipping what
+        /// nesting sets aside, give the levels of the full comparison: on
+        /// small pools of values, so that places agree, differ by a typo,
+        /// differ or are missing in every combination.
+        #[test]
+        fn place_shortcut_equals_the_full_comparison(
+            places in proptest::collection::vec(
+                (
+                    prop::sample::select(vec!["", "12 Main Street", "12 Main St", "4 Oak Road"]),
+                    prop::sample::select(vec!["", "Salem", "Salme", "Ashford"]),
+                    prop::sample::select(vec!["", "Oregon", "Kent"]),
+                    prop::sample::select(vec!["", "2210", "2201", "9000"]),
+                ),
+                2,
+            ),
+        ) {
+            let [x, y] = [&places[0], &places[1]]
+                .map(|(s, c, r, p)| person("Ana", "Silva", s, c, r, p));
+            let generic = GenericValues::default();
+            prop_assert_eq!(levels(&x, &y, &generic), levels_in_full(&x, &y, &generic));
+        }
+    }
+
+    #[test]
+    fn a_single_name_is_read_as_the_family_name_it_fits() {
+        let full = person("Mia", "Chalham", "", "", "", "");
+        let family_only = person("", "Chlham", "", "", "", "");
+        let near_given = person("", "Mai", "", "", "", "");
+        assert_eq!(
+            mononym_as_family(&full, &family_only),
+            Some(("chlham", "chalham"))
+        );
+        assert_eq!(
+            mononym_as_family(&family_only, &full),
+            Some(("chlham", "chalham"))
+        );
+        // One edit from the given name: a given name, whatever the family.
+        assert_eq!(mononym_as_family(&full, &near_given), None);
+        // Two single names: compared as such, not as a family name.
+        assert_eq!(mononym_as_family(&family_only, &family_only), None);
+    }
+
+    /// Names near the longest a record holds (64 KB) compare in bounded
+    /// work: the similarities read a capped prefix, the edit distance a band.
+    #[test]
+    fn long_single_names_compare() {
+        let long = "chalham".repeat(9_000);
+        // A letter lost at the end: the compared prefix agrees.
+        let typo = &long[..long.len() - 1];
+        let full = person(&"mia".repeat(20_000), &long, "", "", "", "");
+        let single = person("", typo, "", "", "", "");
+        assert_eq!(
+            mononym_as_family(&full, &single).map(|(m, _)| m.len()),
+            Some(typo.len())
+        );
+        let v = levels(&full, &single, &GenericValues::default());
+        assert_eq!(v[Field::GivenName.index()], 0);
+        assert_eq!(v[Field::FamilyName.index()], 3);
+    }
 
     #[test]
     fn term_frequency_slots_follow_their_list() {
