@@ -190,9 +190,7 @@ impl Field {
     fn tf_value(self, r: &NormalizedRecord) -> Option<&str> {
         match self {
             Field::GivenName => r.given(),
-            // A single name read as the other's family name (see
-            // `mononym_as_family`) is weighed by its frequency as one.
-            Field::FamilyName => r.family().or_else(|| r.mononym()),
+            Field::FamilyName => r.family(),
             Field::Street => r.street(),
             Field::Locality => r.locality(),
             Field::Postcode => r.postcode(),
@@ -2456,7 +2454,14 @@ impl MatchModel {
             return 0.0;
         }
         let i = field.index();
-        let Some(v) = field.tf_value(a) else {
+        // A single name that agrees exactly as the other's family name (see
+        // `mononym_as_family`) is weighed by its frequency as one, wherever
+        // its record holds it; the counts themselves hold family names only.
+        let value = match field {
+            Field::FamilyName => a.family().or_else(|| a.mononym()),
+            _ => field.tf_value(a),
+        };
+        let Some(v) = value else {
             return 0.0;
         };
         let u_exact = self.u(field, 1);
@@ -3067,6 +3072,12 @@ mod tests {
         assert_eq!(mononym_as_family(&full, &near_given), None);
         // Two single names: compared as such, not as a family name.
         assert_eq!(mononym_as_family(&family_only, &family_only), None);
+        // Family-name frequencies count family names only: a single name
+        // given as a given name is not one.
+        let given_only = person("Sukarno", "", "", "", "", "");
+        assert_eq!(given_only.mononym(), Some("sukarno"));
+        assert_eq!(Field::FamilyName.tf_value(&given_only), None);
+        assert_eq!(Field::FamilyName.tf_value(&family_only), Some("chlham"));
     }
 
     /// Names near the longest a record holds (64 KB) compare in bounded
