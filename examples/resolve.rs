@@ -1,7 +1,7 @@
 //! Resolves the people in one CSV file (deduplication) or two (linkage).
 //!
 //! ```text
-//! cargo run --release --example resolve -- FILE.csv [--link FILE_B.csv] --out clusters.csv [--truth COLUMN [--show-missed N] [--show-wrong N] [--versus-labels N]]
+//! cargo run --release --example resolve -- FILE.csv [--link FILE_B.csv] --out clusters.csv [--truth COLUMN [--show-wrong N] [--versus-labels N]]
 //! ```
 //!
 //! The file needs a header. Columns are mapped onto the model by name (case
@@ -30,13 +30,14 @@
 //! of each. The `--truth` column is never read for matching; with it, the
 //! program prints pairwise precision, recall and F1 and B-cubed F1. It
 //! writes `rec_id,cluster_id`, each cluster's members together.
-//! `--show-missed N` explains, field by field, up to N true pairs that were
-//! left in different clusters, and `--show-wrong N` up to N links that
-//! joined records of different people. `--versus-labels N` prints each
+//! `--show-wrong N` explains, field by field, up to N links that joined
+//! records of different people. `--versus-labels N` prints each
 //! level's weight and `m` as unlabelled training learned them beside those a
 //! model trained on the truth labels of the candidate pairs gives
-//! (`MatchModel::from_labelled`), then up to N true pairs that blocking never
-//! proposed: where training or blocking goes wrong on a labelled set.
+//! (`MatchModel::from_labelled`), then counts the true pairs left in
+//! different clusters by why (never proposed, scored below the link weight,
+//! or kept apart by a guard) and explains up to N of them: where training,
+//! blocking or clustering goes wrong on a labelled set.
 //! `RESOLVE_PHASES=1` runs the steps
 //! one by one and prints the time of each on stderr.
 //!
@@ -110,7 +111,6 @@ struct Args {
     link: Option<String>,
     out: String,
     truth: Option<String>,
-    show_missed: usize,
     show_wrong: usize,
     versus_labels: Option<usize>,
 }
@@ -118,7 +118,6 @@ struct Args {
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut file, mut link, mut out, mut truth) = (None, None, None, None);
-    let mut show_missed = 0;
     let mut show_wrong = 0;
     let mut versus_labels = None;
     while let Some(a) = it.next() {
@@ -126,12 +125,6 @@ fn args() -> Result<Args, String> {
             "--link" => link = Some(it.next().ok_or("--link needs a file")?),
             "--out" => out = Some(it.next().ok_or("--out needs a file")?),
             "--truth" => truth = Some(it.next().ok_or("--truth needs a column name")?),
-            "--show-missed" => {
-                show_missed = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--show-missed needs a count")?;
-            }
             "--show-wrong" => {
                 show_wrong = it
                     .next()
@@ -156,7 +149,6 @@ fn args() -> Result<Args, String> {
         link,
         out: out.ok_or("--out is required")?,
         truth,
-        show_missed,
         show_wrong,
         versus_labels,
     })
@@ -623,6 +615,7 @@ fn versus_labels(
             .collect();
         eprintln!("{f}: {}", levels.join("; "));
     }
+    calibration(resolution, &labelled);
     let proposed: HashSet<(u32, u32)> = candidates.pairs().iter().copied().collect();
     let mut by_truth: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for (i, t) in truth_of.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
@@ -695,6 +688,37 @@ fn versus_labels(
     Ok(())
 }
 
+/// Prints, for each part of the model that weighed them and each two-bit
+/// band of weight around the link weight, how many candidate pairs there
+/// are and what share of them the truth labels call one person: a model
+/// whose weights are right has about a third of the pairs one person at
+/// −1 bit, half at 0, two thirds at +1.
+fn calibration(resolution: &custodia::identity::Resolution, labelled: &[(u32, u32, bool)]) {
+    let records = resolution.records();
+    let model = resolution.model();
+    let link = model.link_weight();
+    let mut bands: BTreeMap<(String, i64), (usize, usize)> = BTreeMap::new();
+    for &(a, b, same) in labelled {
+        let e = model.explain(&records[a as usize], &records[b as usize]);
+        let band = ((e.weight - link) / 2.0).floor() as i64;
+        if !(-4..4).contains(&band) {
+            continue;
+        }
+        let n = bands.entry((format!("{:?}", e.context), band)).or_default();
+        n.0 += 1;
+        n.1 += usize::from(same);
+    }
+    eprintln!("calibration: weight above the link weight, pairs, share one person");
+    for ((context, band), (pairs, same)) in &bands {
+        eprintln!(
+            "  {context:<9} [{:+},{:+}) {pairs:>8} {:.3}",
+            band * 2,
+            band * 2 + 2,
+            *same as f64 / *pairs as f64
+        );
+    }
+}
+
 fn run() -> Result<(), String> {
     let args = args()?;
     let start = Instant::now();
@@ -763,23 +787,6 @@ fn run() -> Result<(), String> {
     }
     out.flush().map_err(|e| e.to_string())?;
     eprintln!("wrote {} in {:.2?}", args.out, start.elapsed());
-    if args.show_missed > 0 {
-        let model = resolution.model();
-        for f in Field::ALL {
-            let levels: Vec<String> = (1..f.levels().len() as u8)
-                .map(|l| {
-                    format!(
-                        "{}={:.1} (m {:.3} u {:.4})",
-                        f.levels()[l as usize],
-                        model.level_weight(f, l),
-                        model.m(f, l),
-                        model.u(f, l)
-                    )
-                })
-                .collect();
-            eprintln!("{f}: {}", levels.join(", "));
-        }
-    }
     let mut guards: HashMap<String, usize> = HashMap::new();
     for r in resolution.clustering().refusals() {
         *guards.entry(format!("{:?}", r.guard)).or_default() += 1;
@@ -839,41 +846,6 @@ fn run() -> Result<(), String> {
                         );
                     }
                     eprintln!();
-                }
-            }
-        }
-        // With --show-missed N: explain up to N true pairs left apart.
-        if args.show_missed > 0 {
-            let cluster_of = &predicted;
-            let records = resolution.records();
-            let mut shown = 0;
-            for (i, a) in records.iter().enumerate() {
-                for b in &records[i + 1..] {
-                    let (ta, tb) = (by_id[a.id().as_str()], by_id[b.id().as_str()]);
-                    if ta == tb
-                        && cluster_of[a.id().as_str()] != cluster_of[b.id().as_str()]
-                        && shown < 15
-                    {
-                        shown += 1;
-                        let e = resolution.model().explain(a, b);
-                        eprintln!("MISSED {} {} w={:.2}", a.id(), b.id(), e.weight);
-                        for c in &e.comparisons {
-                            eprint!(
-                                " {}={}({:.1}{:+.1})",
-                                c.field, c.label, c.weight, c.tf_adjustment
-                            );
-                        }
-                        eprintln!();
-                        let refused: Vec<_> = resolution
-                            .clustering()
-                            .refusals()
-                            .iter()
-                            .filter(|r| {
-                                r.a == *a.id() || r.b == *a.id() || r.a == *b.id() || r.b == *b.id()
-                            })
-                            .collect();
-                        eprintln!("  refusals: {refused:?}");
-                    }
                 }
             }
         }
