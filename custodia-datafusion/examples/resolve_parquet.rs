@@ -9,7 +9,7 @@
 //! # Resolve a Parquet or CSV file with a `record` column; write
 //! # `record_id,cluster_id` as CSV into OUT_DIR.
 //! cargo run --release -p custodia-datafusion --example resolve_parquet -- \
-//!     resolve people.parquet OUT_DIR [--model model.json] [--truth truth] [--compare]
+//!     resolve people.parquet OUT_DIR [--model model.json] [--truth truth] [--compare] [--phases]
 //! ```
 //!
 //! Without `--model`, a model is trained in-process on the records first
@@ -18,7 +18,9 @@
 //! against that column are printed. With `--compare`, the in-process
 //! resolver (`Resolver::resolve_normalized`, same model) runs too: the
 //! program prints both times, their ratio, both F1 scores, and fails when
-//! the clusters differ.
+//! the clusters differ. With `--phases`, the plan's steps (`prepare`,
+//! `block_links`, `components`) first run one at a time and each one's time
+//! is printed.
 
 #[path = "../../tests/identity/synth.rs"]
 #[allow(unreachable_pub)]
@@ -124,7 +126,7 @@ fn strings(batches: &[RecordBatch], a: usize, b: usize) -> HashMap<String, Strin
 
 async fn resolve(args: &[String]) -> Result<(), BoxError> {
     let usage =
-        "usage: resolve IN.(parquet|csv) OUT_DIR [--model M.json] [--truth COLUMN] [--compare]";
+        "usage: resolve IN.(parquet|csv) OUT_DIR [--model M.json] [--truth COLUMN] [--compare] [--phases]";
     let (input, out_dir) = match args {
         [i, o, ..] => (i.as_str(), o.as_str()),
         _ => return Err(usage.into()),
@@ -132,12 +134,14 @@ async fn resolve(args: &[String]) -> Result<(), BoxError> {
     let mut model_path = None;
     let mut truth_column = None;
     let mut compare = false;
+    let mut phases = false;
     let mut rest = args[2..].iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
             "--model" => model_path = Some(rest.next().ok_or(usage)?.clone()),
             "--truth" => truth_column = Some(rest.next().ok_or(usage)?.clone()),
             "--compare" => compare = true,
+            "--phases" => phases = true,
             other => return Err(format!("unknown argument {other:?}; {usage}").into()),
         }
     }
@@ -205,8 +209,11 @@ async fn resolve(args: &[String]) -> Result<(), BoxError> {
         }
     };
 
-    let t = Instant::now();
     let plan = ResolvePlan::new(params, model.clone())?;
+    if phases {
+        time_phases(&plan, read(&ctx, input).await?).await?;
+    }
+    let t = Instant::now();
     let clusters = plan
         .resolve(read(&ctx, input).await?, "record")
         .await?
@@ -255,6 +262,33 @@ async fn resolve(args: &[String]) -> Result<(), BoxError> {
         }
         eprintln!("clusters identical");
     }
+    Ok(())
+}
+
+/// Runs the plan's public steps one at a time, each held in memory before
+/// the next, and prints the time of each: where the plan spends its time.
+async fn time_phases(plan: &ResolvePlan, records: DataFrame) -> Result<(), BoxError> {
+    let t = Instant::now();
+    let prepared = plan.prepare(records, "record")?.cache().await?;
+    let n = prepared.clone().count().await?;
+    eprintln!(
+        "phase prepare: {n} records in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let links = plan.block_links(prepared).await?.cache().await?;
+    let n = links.clone().count().await?;
+    eprintln!(
+        "phase block_links: {n} links in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let components = plan.components(links).await?;
+    let n = components.count().await?;
+    eprintln!(
+        "phase components: {n} records in components in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -90,7 +90,7 @@ use datafusion::error::Result as DfResult;
 use datafusion::functions::core::expr_fn::{get_field, named_struct};
 use datafusion::functions_aggregate::expr_fn::{array_agg, count, min};
 use datafusion::logical_expr::{
-    col, lit, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    col, ident, lit, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use datafusion::prelude::DataFrame;
@@ -352,14 +352,18 @@ impl ResolvePlan {
                 lit(self.blocking_json.as_str()),
             ])
             .alias("p");
+        // The struct is unnested, not read field by field: the optimiser
+        // would move each field's `get_field` (and the filter) down to the
+        // scan as a call of its own, preparing every record five times.
         Ok(records
             .select(vec![p])?
-            .filter(col("p").is_not_null())?
+            .unnest_columns(&["p"])?
+            .filter(ident("p.id").is_not_null())?
             .select(vec![
-                get_field(col("p"), "id").alias("id"),
-                get_field(col("p"), "source").alias("source"),
-                get_field(col("p"), "record").alias("record"),
-                get_field(col("p"), "keys").alias("keys"),
+                ident("p.id").alias("id"),
+                ident("p.source").alias("source"),
+                ident("p.record").alias("record"),
+                ident("p.keys").alias("keys"),
             ])?)
     }
 
@@ -790,12 +794,14 @@ pub const PREPARE_RECORD: &str = "custodia_prepare_record";
 /// The name of the function that scores the pairs of one block.
 pub const SCORE_BLOCK: &str = "custodia_score_block";
 
+/// The prepared struct's fields: each NULL where the record is NULL, as
+/// unnesting the struct keeps its fields' own validity.
 fn prepared_fields() -> Fields {
     Fields::from(vec![
-        Field::new("id", DataType::Utf8, false),
-        Field::new("source", DataType::Utf8, false),
-        Field::new("record", DataType::Binary, false),
-        Field::new("keys", key_list_type(), false),
+        Field::new("id", DataType::Utf8, true),
+        Field::new("source", DataType::Utf8, true),
+        Field::new("record", DataType::Binary, true),
+        Field::new("keys", key_list_type(), true),
     ])
 }
 
@@ -910,10 +916,12 @@ impl ScalarUDFImpl for PrepareRecord {
                 blocking.get(i),
             );
             let (Some(json), Some(n), Some(m), Some(b)) = row else {
-                ids.append_value("");
-                sources.append_value("");
-                bytes.append_value([]);
-                keys.append(true);
+                // NULL fields too: unnesting the struct reads the fields
+                // without the struct's validity.
+                ids.append_null();
+                sources.append_null();
+                bytes.append_null();
+                keys.append_null();
                 valid.push(false);
                 continue;
             };
