@@ -412,11 +412,23 @@ impl ResolvePlan {
                     .and(col("size").lt_eq(lit(limit))),
             )?
             .select(vec![col("key").alias("kept_key")])?;
+        // A block's members are found by id first and only then joined to
+        // their records: most keys are a block of one, and copying every
+        // record once per key (then again through the join and the
+        // aggregation) was most of this step's time.
         let entries = prepared
-            .select(vec![col("record"), col("keys"), col("keys").alias("key")])?
+            .clone()
+            .select(vec![col("id").alias("member"), col("keys").alias("key")])?
             .unnest_columns(&["key"])?
             .filter(col("key").is_not_null())?
-            .join(kept, JoinType::LeftSemi, &["key"], &["kept_key"], None)?;
+            .join(kept, JoinType::LeftSemi, &["key"], &["kept_key"], None)?
+            .join(
+                prepared.select(vec![col("id"), col("record"), col("keys")])?,
+                JoinType::Inner,
+                &["member"],
+                &["id"],
+                None,
+            )?;
         let links = entries
             .aggregate(
                 vec![col("key")],
