@@ -34,10 +34,13 @@
 //! records of different people. `--versus-labels N` prints each
 //! level's weight and `m` as unlabelled training learned them beside those a
 //! model trained on the truth labels of the candidate pairs gives
-//! (`MatchModel::from_labelled`), then counts the true pairs left in
-//! different clusters by why (never proposed, scored below the link weight,
-//! or kept apart by a guard) and explains up to N of them: where training,
-//! blocking or clustering goes wrong on a labelled set.
+//! (`MatchModel::from_labelled`), a calibration table (candidate pairs by
+//! the part of the model that weighed them and by two-bit band of weight
+//! around the link weight, with the share the labels call one person), then
+//! counts the true pairs left in different clusters by why (never proposed,
+//! scored below the link weight, or kept apart by a guard) and explains up
+//! to N of them: where training, blocking, the threshold or clustering goes
+//! wrong on a labelled set.
 //! `RESOLVE_PHASES=1` runs the steps
 //! one by one and prints the time of each on stderr.
 //!
