@@ -375,12 +375,30 @@ impl ResolvePlan {
     ///
     /// The key hashes of the blocks over the limit are collected first (a
     /// query), as a block must know which of its pairs a smaller block
-    /// holds.
+    /// holds, and so is whether two records share an id (a block finds its
+    /// members' records by id). `prepared` is read several times: pass it
+    /// held in memory (`DataFrame::cache`), as [`ResolvePlan::resolve`]
+    /// does, or each read prepares the records again.
     ///
     /// # Errors
     ///
+    /// [`Error::Argument`] when two records share an id;
     /// [`Error::DataFusion`] when a step fails.
     pub async fn block_links(&self, prepared: DataFrame) -> Result<DataFrame> {
+        let repeated = prepared
+            .clone()
+            .aggregate(vec![col("id")], vec![count(lit(1)).alias("c")])?
+            .filter(col("c").gt(lit(1)))?
+            .limit(0, Some(1))?
+            .collect()
+            .await?;
+        if let Some(b) = repeated.iter().find(|b| b.num_rows() > 0) {
+            let ids = b.column(0).as_string::<i32>();
+            return Err(Error::Argument {
+                function: "ResolvePlan::block_links",
+                detail: format!("two records share the id {:?}", ids.value(0)),
+            });
+        }
         let limit = self.params.blocking_params().block_size_limit() as i64;
         let sizes = prepared
             .clone()
@@ -474,20 +492,6 @@ impl ResolvePlan {
     /// (a record that is not a source record's JSON) and planning errors.
     pub async fn resolve(&self, records: DataFrame, column: &str) -> Result<DataFrame> {
         let prepared = self.prepare(records, column)?.cache().await?;
-        let repeated = prepared
-            .clone()
-            .aggregate(vec![col("id")], vec![count(lit(1)).alias("c")])?
-            .filter(col("c").gt(lit(1)))?
-            .limit(0, Some(1))?
-            .collect()
-            .await?;
-        if let Some(b) = repeated.iter().find(|b| b.num_rows() > 0) {
-            let ids = b.column(0).as_string::<i32>();
-            return Err(Error::Argument {
-                function: "ResolvePlan::resolve",
-                detail: format!("two records share the id {:?}", ids.value(0)),
-            });
-        }
         let links = self.block_links(prepared.clone()).await?.cache().await?;
         let components = self.components(links.clone()).await?;
         let normalized = prepared.select(vec![col("id"), col("record")])?;

@@ -46,3 +46,18 @@ pub(crate) fn synth_records(n: usize, seed: u64) -> Vec<SourceRecord> {
         .map(crate::synth::to_source_record)
         .collect()
 }
+
+/// The text of column `column` in every batch, in order (NULL as `None`).
+pub(crate) fn text_column(
+    batches: &[datafusion::arrow::record_batch::RecordBatch],
+    column: usize,
+) -> Vec<Option<String>> {
+    use datafusion::arrow::array::{Array, AsArray};
+    batches
+        .iter()
+        .flat_map(|b| {
+            let c = b.column(column).as_string::<i32>();
+            (0..b.num_rows()).map(move |i| c.is_valid(i).then(|| c.value(i).to_owned()))
+        })
+        .collect()
+}

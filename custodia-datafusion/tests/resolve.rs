@@ -6,7 +6,7 @@ use custodia::identity::{ResolveParams, Resolver};
 use custodia_datafusion::resolve::ResolvePlan;
 use datafusion::arrow::array::AsArray;
 
-use crate::common::{record_table, session, synth_records};
+use crate::common::{record_table, session, synth_records, text_column};
 
 async fn plan_assignments(
     params: &ResolveParams,
@@ -24,15 +24,10 @@ async fn plan_assignments(
         .await
         .unwrap();
     let mut got = BTreeMap::new();
-    for b in &out {
-        let (r, c) = (
-            b.column(0).as_string::<i32>(),
-            b.column(1).as_string::<i32>(),
-        );
-        for i in 0..b.num_rows() {
-            let prev = got.insert(r.value(i).to_owned(), c.value(i).to_owned());
-            assert!(prev.is_none(), "record {} assigned twice", r.value(i));
-        }
+    for (r, c) in text_column(&out, 0).into_iter().zip(text_column(&out, 1)) {
+        let (r, c) = (r.expect("a record id"), c.expect("a cluster id"));
+        let prev = got.insert(r.clone(), c);
+        assert!(prev.is_none(), "record {r} assigned twice");
     }
     got
 }
@@ -218,18 +213,12 @@ async fn prepare_calls_the_function_once_per_record_and_skips_nulls() {
         .collect()
         .await
         .unwrap();
-    let mut text = String::new();
-    for b in &physical {
-        let (kind, plan) = (
-            b.column(0).as_string::<i32>(),
-            b.column(1).as_string::<i32>(),
-        );
-        for i in 0..b.num_rows() {
-            if kind.value(i) == "physical_plan" {
-                text.push_str(plan.value(i));
-            }
-        }
-    }
+    let text: String = text_column(&physical, 0)
+        .into_iter()
+        .zip(text_column(&physical, 1))
+        .filter(|(kind, _)| kind.as_deref() == Some("physical_plan"))
+        .filter_map(|(_, plan)| plan)
+        .collect();
     assert!(!text.is_empty(), "no physical plan");
     assert_eq!(
         text.matches("custodia_prepare_record(").count(),
@@ -238,14 +227,36 @@ async fn prepare_calls_the_function_once_per_record_and_skips_nulls() {
         text.chars().take(2_000).collect::<String>()
     );
 
-    let rows = prepared.collect().await.unwrap();
-    let ids: Vec<String> = rows
+    let ids = text_column(&prepared.collect().await.unwrap(), 0);
+    let want: Vec<Option<String>> = records
         .iter()
-        .flat_map(|b| {
-            let ids = b.column(0).as_string::<i32>();
-            (0..b.num_rows()).map(move |i| ids.value(i).to_owned())
-        })
+        .map(|r| Some(r.id().as_str().to_owned()))
         .collect();
-    let want: Vec<String> = records.iter().map(|r| r.id().as_str().to_owned()).collect();
     assert_eq!(ids, want);
+}
+
+/// A block finds its members' records by id, so two records with one id
+/// are refused, not paired with each other's blocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_records_with_one_id_are_refused() {
+    let mut records = synth_records(30, 4);
+    let mut copy = serde_json::to_value(&records[3]).unwrap();
+    copy["id"] = serde_json::to_value(records[9].id()).unwrap();
+    records.push(serde_json::from_value(copy).unwrap());
+    let params = ResolveParams::default();
+    let resolver = Resolver::new(params.clone()).unwrap();
+    let model = resolver
+        .train(&resolver.normalize(&records[..30]).unwrap())
+        .unwrap();
+    let plan = ResolvePlan::new(params, model).unwrap();
+    let ctx = session();
+    let err = plan
+        .resolve(record_table(&ctx, &records, 8), "record")
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("share the id") && text.contains(records[9].id().as_str()),
+        "{text}"
+    );
 }
