@@ -36,7 +36,10 @@
 //! model trained on the truth labels of the candidate pairs gives
 //! (`MatchModel::from_labelled`), a calibration table (candidate pairs by
 //! the part of the model that weighed them and by two-bit band of weight
-//! around the link weight, with the share the labels call one person), then
+//! around the link weight, with the share the labels call one person), a
+//! dependence table (how often each pattern of agreement of the address's
+//! parts, and of email and phone, occurs among true pairs, beside the
+//! product of the parts' shares that independent weights assume), then
 //! counts the true pairs left in different clusters by why (never proposed,
 //! scored below the link weight, or kept apart by a guard) and explains up
 //! to N of them: where training, blocking, the threshold or clustering goes
@@ -619,6 +622,7 @@ fn versus_labels(
         eprintln!("{f}: {}", levels.join("; "));
     }
     calibration(resolution, &labelled);
+    dependence(resolution, &labelled);
     let proposed: HashSet<(u32, u32)> = candidates.pairs().iter().copied().collect();
     let mut by_truth: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for (i, t) in truth_of.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
@@ -719,6 +723,75 @@ fn calibration(resolution: &custodia::identity::Resolution, labelled: &[(u32, u3
             band * 2 + 2,
             *same as f64 / *pairs as f64
         );
+    }
+}
+
+/// Prints, for groups of fields that may not be independent evidence among
+/// duplicates, how often each pattern of agreement occurs among the
+/// labelled matches whose records hold every field of the group, beside
+/// what the product of each field's own share predicts. The model weighs
+/// fields as independent; a pattern far from 0 bits is evidence counted
+/// too often (or too seldom) for true pairs.
+fn dependence(resolution: &custodia::identity::Resolution, labelled: &[(u32, u32, bool)]) {
+    let records = resolution.records();
+    let groups: [(&str, &[Field]); 2] = [
+        (
+            "house number, street, postcode",
+            &[Field::StreetNumber, Field::Street, Field::Postcode],
+        ),
+        ("email, phone", &[Field::Email, Field::Phone]),
+    ];
+    let model = resolution.model();
+    // '=' exact, '~' close, 'x' different, in the group's order.
+    let mark = |f: Field, l: u8| match f.levels()[l as usize] {
+        "exact" => '=',
+        "different" => 'x',
+        _ => '~',
+    };
+    for (name, fields) in groups {
+        let mut joint: BTreeMap<String, usize> = BTreeMap::new();
+        let mut own: Vec<BTreeMap<char, usize>> = vec![BTreeMap::new(); fields.len()];
+        let mut n = 0usize;
+        for &(a, b, _) in labelled.iter().filter(|p| p.2) {
+            let v = model.levels(&records[a as usize], &records[b as usize]);
+            let levels: Vec<u8> = fields
+                .iter()
+                .filter_map(|f| Field::ALL.iter().position(|x| x == f))
+                .map(|i| v[i])
+                .collect();
+            if levels.contains(&0) {
+                continue;
+            }
+            let key: String = fields
+                .iter()
+                .zip(&levels)
+                .map(|(f, l)| mark(*f, *l))
+                .collect();
+            for (k, c) in key.chars().enumerate() {
+                *own[k].entry(c).or_default() += 1;
+            }
+            *joint.entry(key).or_default() += 1;
+            n += 1;
+        }
+        if n == 0 {
+            continue;
+        }
+        eprintln!("dependence among {n} true pairs holding {name}: pattern, share, product of shares, bits");
+        for (key, count) in &joint {
+            let share = *count as f64 / n as f64;
+            if share < 0.005 {
+                continue;
+            }
+            let product: f64 = key
+                .chars()
+                .enumerate()
+                .map(|(k, c)| own[k][&c] as f64 / n as f64)
+                .product();
+            eprintln!(
+                "  {key:<4} {share:.4} {product:.4} {:+.2}",
+                (share / product).log2()
+            );
+        }
     }
 }
 
