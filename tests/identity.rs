@@ -232,6 +232,45 @@ fn synthetic_population_resolves_accurately() {
     assert!(largest <= 8, "largest cluster {largest}");
 }
 
+/// Exact agreement on a birth date, email, phone or national id is counted
+/// over every record, not estimated from the sample of random pairs: its
+/// weight is the same whatever the sampling seed (a sample saw a handful
+/// of such pairs, and the weight moved by a bit or more from seed to seed).
+#[test]
+fn rare_exact_agreements_weigh_the_same_whatever_the_sampling_seed() {
+    let rows = synth::generate(3000, 0.3, 13);
+    let records: Vec<SourceRecord> = rows.iter().map(from_row).collect();
+    let normalized = Resolver::new(ResolveParams::default())
+        .unwrap()
+        .normalize(&records)
+        .unwrap();
+    let train = |seed| {
+        let params = ResolveParams::default().training(TrainParams::default().seed(seed));
+        Resolver::new(params).unwrap().train(&normalized).unwrap()
+    };
+    let (a, b) = (train(1), train(2));
+    for f in [
+        Field::BirthDate,
+        Field::Email,
+        Field::Phone,
+        Field::NationalId,
+    ] {
+        assert!(a.u(f, 1) > 0.0, "{f}");
+        assert_eq!(a.u(f, 1), b.u(f, 1), "{f}");
+        // `m` is trained by EM around the sampled levels: it may move a
+        // little, not by the bits a sampled `u` did.
+        let (x, y) = (a.level_weight(f, 1), b.level_weight(f, 1));
+        assert!((x - y).abs() < 0.01, "{f}: {x} against {y}");
+    }
+    // The other levels are still sampled, and the levels still sum to one.
+    for m in [&a, &b] {
+        let total: f64 = (1..Field::BirthDate.levels().len() as u8)
+            .map(|l| m.u(Field::BirthDate, l))
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
+    }
+}
+
 #[test]
 fn labelled_training_matches_unlabelled_decisions() {
     let rows = synth::generate(1500, 0.3, 9);

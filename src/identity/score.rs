@@ -5,7 +5,9 @@
 //! probability `m` of that level among true matches and `u` among
 //! non-matches; the level's weight is `log2(m / u)` bits and a pair's score
 //! is the prior log-odds plus the sum of its levels' weights (Fellegi and
-//! Sunter, 1969). `u` is estimated from random pairs, `m` by
+//! Sunter, 1969). `u` is estimated from random pairs (exact agreement on a
+//! birth date, email, phone or national id, too rare for a sample to
+//! measure, is counted over every record), `m` by
 //! expectation-maximisation over the candidate pairs without labels
 //! ([`MatchModel::train`]) or from labelled pairs
 //! ([`MatchModel::from_labelled`]). Exact agreement on a common value (Smith,
@@ -15,6 +17,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use chrono::Datelike;
+
 use crate::error::Result;
 use crate::identity::block::{
     block_each_rule, union_of, BlockingParams, BlockingRule, CandidatePairs, GenericValues,
@@ -22,7 +26,7 @@ use crate::identity::block::{
 };
 use crate::identity::compare::{edits_within, jaro_winkler_from, osa_within, token_set};
 use crate::identity::error::{check_param, Detail};
-use crate::identity::hash::FixedMap;
+use crate::identity::hash::{hash_parts, FixedMap};
 use crate::identity::normalize::{date_digits, is_day_month_swap, written_digits};
 use crate::identity::record::{NormalizedRecord, Values};
 use crate::model::RecordId;
@@ -848,7 +852,7 @@ pub trait Matcher: fmt::Debug + Send + Sync {
 ///
 /// | option | default | meaning |
 /// |---|---|---|
-/// | `u_samples` | 200 000 | random pairs drawn to estimate `u` (≥ 100) |
+/// | `u_samples` | 200 000 | random pairs drawn to estimate `u` (≥ 100; exact agreement on a birth date, email, phone or national id is counted over every record instead) |
 /// | `em_iterations` | 40 | most EM iterations (≥ 1) |
 /// | `seed` | 0x5eed | seed of the random pair sampler |
 /// | `rule_weight` | 12 | bits a deterministic rule adds (≥ 0) |
@@ -1595,6 +1599,113 @@ fn comparison_vectors(
     }
 }
 
+/// The fields whose `u` of exact agreement is counted over every record
+/// rather than estimated from random pairs (see [`exact_agreement`]).
+const COUNTED_EXACT: [Field; 4] = [
+    Field::BirthDate,
+    Field::NationalId,
+    Field::Email,
+    Field::Phone,
+];
+
+/// The chance that two records drawn at random in `scope`, both holding a
+/// (non-generic) value of `field`, share one: counted over every record.
+///
+/// Exact agreement on a birth date, an email, a phone or a national id is
+/// rare between two records drawn at random, so the sample of random pairs
+/// that estimates the other levels sees a handful of such pairs or none:
+/// with 200 000 pairs the weight of an exact birth date moved by a bit and
+/// that of an exact national id by more than two from one sample to the
+/// next. Counting each value's holders gives the chance itself, in linear
+/// time: pairs sharing a value over pairs both holding one (a pair sharing
+/// two values counts twice, which is rare enough to leave). Returns `None`
+/// for other fields and when fewer than two records (in scope) hold one.
+fn exact_agreement(
+    records: &[NormalizedRecord],
+    field: Field,
+    generic: &GenericValues,
+    scope: PairScope,
+) -> Option<f64> {
+    let across = scope == PairScope::AcrossSources;
+    let mut sources: FixedMap<&str, u64> = FixedMap::default();
+    // Holders of each value, and of each value within each source.
+    let mut holders: FixedMap<u64, u64> = FixedMap::default();
+    let mut within: FixedMap<(u64, u64), u64> = FixedMap::default();
+    let mut per_source: FixedMap<u64, u64> = FixedMap::default();
+    let mut values: Vec<u64> = Vec::new();
+    let mut holding = 0u64;
+    for r in records {
+        values.clear();
+        match field {
+            Field::BirthDate => {
+                if let Some(d) = r.birth().filter(|d| !generic.is_generic_birth_date(*d)) {
+                    // Days since year 1 are the date: no text to hash.
+                    values.push(i64::from(d.num_days_from_ce()) as u64);
+                }
+            }
+            Field::Email => values.extend(
+                r.emails()
+                    .filter(|v| !generic.is_generic_email(v))
+                    .map(|v| hash_parts(&[v.as_bytes()])),
+            ),
+            Field::Phone => values.extend(
+                r.phones()
+                    .filter(|v| !generic.is_generic_phone(v))
+                    .map(|v| hash_parts(&[v.as_bytes()])),
+            ),
+            Field::NationalId => values.extend(
+                r.national_ids()
+                    .filter(|v| !generic.is_generic_national_id(v))
+                    .map(|v| hash_parts(&[v.as_bytes()])),
+            ),
+            _ => return None,
+        }
+        if values.is_empty() {
+            continue;
+        }
+        values.sort_unstable();
+        values.dedup();
+        holding += 1;
+        let next = sources.len() as u64;
+        let source = if across {
+            *sources.entry(r.source().as_str()).or_insert(next)
+        } else {
+            0
+        };
+        *per_source.entry(source).or_default() += 1;
+        for v in &values {
+            *holders.entry(*v).or_default() += 1;
+            if across {
+                *within.entry((*v, source)).or_default() += 1;
+            }
+        }
+    }
+    let pairs_of = |n: u64| n as f64 * (n as f64 - 1.0) / 2.0;
+    let mut sharing: f64 = holders.values().map(|n| pairs_of(*n)).sum();
+    let mut pairs = pairs_of(holding);
+    if across {
+        sharing -= within.values().map(|n| pairs_of(*n)).sum::<f64>();
+        pairs -= per_source.values().map(|n| pairs_of(*n)).sum::<f64>();
+    }
+    // Half a pair, as the sampled levels are smoothed: no pair sharing a
+    // value is a chance below one in all the pairs, not zero.
+    (pairs >= 1.0).then(|| (sharing.max(0.0) + 0.5) / (pairs + 0.5))
+}
+
+/// Sets the exact level of a distribution over a field's levels to `p`,
+/// scaling the other present levels to keep the sum.
+fn set_exact(d: &mut [f64], p: f64) {
+    let rest: f64 = d.iter().skip(2).sum();
+    if d.len() < 3 || rest <= 0.0 || !(0.0..1.0).contains(&p) {
+        return;
+    }
+    let scale = (1.0 - p) / rest;
+    d[1] = p;
+    for x in d.iter_mut().skip(2) {
+        *x *= scale;
+    }
+}
+
 /// Returns per-field level distributions from weighted level counts, with
 /// add-one smoothing over the non-missing levels.
 fn distributions(counts: &[Vec<f64>]) -> Vec<Vec<f64>> {
@@ -1833,7 +1944,12 @@ impl MatchModel {
                 ucounts[i][*l as usize] += 1.0;
             }
         }
-        let u = distributions(&ucounts);
+        let mut u = distributions(&ucounts);
+        for field in COUNTED_EXACT {
+            if let Some(p) = exact_agreement(records, field, &generic, params.scope) {
+                set_exact(&mut u[field.index()], p);
+            }
+        }
         let model = MatchModel {
             prior: 0.1,
             m: Vec::new(),
@@ -1929,7 +2045,9 @@ impl MatchModel {
 
     /// Trains a model without labels.
     ///
-    /// Term frequencies come from `records` and `u` from random pairs. `m`
+    /// Term frequencies come from `records` and `u` from random pairs
+    /// (exact agreement on a birth date, email, phone or national id from
+    /// counting each value's holders over `records`). `m`
     /// is estimated by expectation-maximisation in one session per blocking
     /// rule of `blocking`, over that rule's candidate pairs and leaving out
     /// the fields the rule forces to agree (otherwise non-matches that share
@@ -3096,6 +3214,74 @@ mod tests {
         let v = levels(&full, &single, &GenericValues::default());
         assert_eq!(v[Field::GivenName.index()], 0);
         assert_eq!(v[Field::FamilyName.index()], 3);
+    }
+
+    /// A normalised record of `source` named after its id, with a birth
+    /// date and an email, each left out when empty.
+    fn holder(id: &str, source: &str, born: &str, email: &str) -> NormalizedRecord {
+        use crate::model::{Birth, EmailAddress};
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut b = SourceRecord::builder(id, source, at).unwrap();
+        b.identity()
+            .names
+            .push(PersonName::from_parts(Some(&format!("Ana{id}")), Some("Silva")).unwrap());
+        if !born.is_empty() {
+            b.demographic().birth = Some(Birth::Date(born.parse().unwrap()));
+        }
+        if !email.is_empty() {
+            b.identity().emails.push(EmailAddress::new(email).unwrap());
+        }
+        normalize_record(&b.build().unwrap(), &NormalizeParams::default())
+    }
+
+    #[test]
+    fn exact_agreement_counts_the_pairs_that_share_a_value() {
+        let records = [
+            holder("1", "crm", "1980-02-03", "ana@mail.pt"),
+            holder("2", "shop", "1980-02-03", "ana@mail.pt"),
+            holder("3", "crm", "1980-02-03", ""),
+            holder("4", "shop", "1975-07-01", "bia@mail.pt"),
+            holder("5", "shop", "", "cia@mail.pt"),
+            holder("6", "crm", "1975-07-01", ""),
+        ];
+        let g = GenericValues::default();
+        let close = |p: Option<f64>, want: f64| {
+            let p = p.unwrap();
+            assert!((p - want).abs() < 1e-12, "{p} is not {want}");
+        };
+        // Five records hold a birth date: ten pairs, three share 1980-02-03
+        // and one 1975-07-01 (half a pair added to both, as the sampled
+        // levels are smoothed).
+        close(
+            exact_agreement(&records, Field::BirthDate, &g, PairScope::All),
+            4.5 / 10.5,
+        );
+        // Across sources only: crm {1, 3, 6} by shop {2, 4}, six pairs, of
+        // which 1–2, 3–2 and 6–4 share a date (1 and 3 share theirs within
+        // one source).
+        close(
+            exact_agreement(&records, Field::BirthDate, &g, PairScope::AcrossSources),
+            3.5 / 6.5,
+        );
+        close(
+            exact_agreement(&records, Field::Email, &g, PairScope::All),
+            1.5 / 6.5,
+        );
+        // A generic value is no value: two records hold a date then.
+        let generic = GenericValues::detect(&records, 3, 0.0);
+        assert!(generic.is_generic_birth_date("1980-02-03".parse().unwrap()));
+        close(
+            exact_agreement(&records, Field::BirthDate, &generic, PairScope::All),
+            1.5 / 1.5,
+        );
+        assert_eq!(
+            exact_agreement(&records, Field::Street, &g, PairScope::All),
+            None
+        );
+        assert_eq!(
+            exact_agreement(&records[..1], Field::BirthDate, &g, PairScope::All),
+            None
+        );
     }
 
     #[test]
