@@ -1627,13 +1627,12 @@ fn exact_agreement(
     scope: PairScope,
 ) -> Option<f64> {
     let across = scope == PairScope::AcrossSources;
-    let mut sources: FixedMap<&str, u64> = FixedMap::default();
-    // Holders of each value, and of each value within each source.
-    let mut holders: FixedMap<u64, u64> = FixedMap::default();
-    let mut within: FixedMap<(u64, u64), u64> = FixedMap::default();
-    let mut per_source: FixedMap<u64, u64> = FixedMap::default();
+    let mut sources: FixedMap<&str, u32> = FixedMap::default();
+    // Each record's distinct values, hashed, with its source's number (0
+    // for every record when pairs within a source count too).
+    let mut held: Vec<(u64, u32)> = Vec::new();
+    let mut holders_per_source: Vec<u64> = Vec::new();
     let mut values: Vec<u64> = Vec::new();
-    let mut holding = 0u64;
     for r in records {
         values.clear();
         match field {
@@ -1665,27 +1664,39 @@ fn exact_agreement(
         }
         values.sort_unstable();
         values.dedup();
-        holding += 1;
-        let next = sources.len() as u64;
         let source = if across {
+            let next = sources.len() as u32;
             *sources.entry(r.source().as_str()).or_insert(next)
         } else {
             0
         };
-        *per_source.entry(source).or_default() += 1;
-        for v in &values {
-            *holders.entry(*v).or_default() += 1;
-            if across {
-                *within.entry((*v, source)).or_default() += 1;
-            }
+        if holders_per_source.len() <= source as usize {
+            holders_per_source.resize(source as usize + 1, 0);
+        }
+        holders_per_source[source as usize] += 1;
+        held.extend(values.iter().map(|v| (*v, source)));
+    }
+    // Sorted, the holders of one value (and of one value in one source)
+    // are runs: no map of every value.
+    held.sort_unstable();
+    let pairs_of = |n: usize| n as f64 * (n as f64 - 1.0) / 2.0;
+    let mut sharing = 0.0;
+    for run in held.chunk_by(|x, y| x.0 == y.0) {
+        sharing += pairs_of(run.len());
+        if across {
+            sharing -= run
+                .chunk_by(|x, y| x.1 == y.1)
+                .map(|r| pairs_of(r.len()))
+                .sum::<f64>();
         }
     }
-    let pairs_of = |n: u64| n as f64 * (n as f64 - 1.0) / 2.0;
-    let mut sharing: f64 = holders.values().map(|n| pairs_of(*n)).sum();
-    let mut pairs = pairs_of(holding);
+    let holding: u64 = holders_per_source.iter().sum();
+    let mut pairs = pairs_of(holding as usize);
     if across {
-        sharing -= within.values().map(|n| pairs_of(*n)).sum::<f64>();
-        pairs -= per_source.values().map(|n| pairs_of(*n)).sum::<f64>();
+        pairs -= holders_per_source
+            .iter()
+            .map(|n| pairs_of(*n as usize))
+            .sum::<f64>();
     }
     // Half a pair, as the sampled levels are smoothed: no pair sharing a
     // value is a chance below one in all the pairs, not zero.
@@ -1945,8 +1956,17 @@ impl MatchModel {
             }
         }
         let mut u = distributions(&ucounts);
-        for field in COUNTED_EXACT {
-            if let Some(p) = exact_agreement(records, field, &generic, params.scope) {
+        let count = |f: &Field| exact_agreement(records, *f, &generic, params.scope);
+        // One field per task, as the term frequencies above.
+        #[cfg(feature = "rayon")]
+        let exact: Vec<Option<f64>> = {
+            use rayon::prelude::*;
+            COUNTED_EXACT.par_iter().map(count).collect()
+        };
+        #[cfg(not(feature = "rayon"))]
+        let exact: Vec<Option<f64>> = COUNTED_EXACT.iter().map(count).collect();
+        for (field, p) in COUNTED_EXACT.iter().zip(exact) {
+            if let Some(p) = p {
                 set_exact(&mut u[field.index()], p);
             }
         }
@@ -3232,6 +3252,53 @@ mod tests {
             b.identity().emails.push(EmailAddress::new(email).unwrap());
         }
         normalize_record(&b.build().unwrap(), &NormalizeParams::default())
+    }
+
+    proptest! {
+        /// Counting each value's holders gives what comparing every pair
+        /// gives: the share of pairs (in scope) holding one that share one.
+        #[test]
+        fn exact_agreement_equals_comparing_every_pair(
+            people in proptest::collection::vec(
+                (
+                    prop::sample::select(vec!["crm", "shop", "web"]),
+                    prop::sample::select(vec!["", "1980-02-03", "1980-03-02", "1975-07-01"]),
+                    prop::sample::select(vec!["", "ana@mail.pt", "bia@mail.pt"]),
+                ),
+                2..24,
+            ),
+            across in any::<bool>(),
+        ) {
+            let records: Vec<NormalizedRecord> = people
+                .iter()
+                .enumerate()
+                .map(|(i, (source, born, email))| holder(&i.to_string(), source, born, email))
+                .collect();
+            let scope = if across { PairScope::AcrossSources } else { PairScope::All };
+            let g = GenericValues::default();
+            for field in [Field::BirthDate, Field::Email] {
+                let (mut pairs, mut sharing) = (0.0, 0.0);
+                for (i, a) in records.iter().enumerate() {
+                    for b in &records[i + 1..] {
+                        let level = levels(a, b, &g)[field.index()];
+                        if level == 0 || (across && a.source() == b.source()) {
+                            continue;
+                        }
+                        pairs += 1.0;
+                        if level == 1 {
+                            sharing += 1.0;
+                        }
+                    }
+                }
+                let counted = exact_agreement(&records, field, &g, scope);
+                if pairs >= 1.0 {
+                    let want = (sharing + 0.5) / (pairs + 0.5);
+                    prop_assert!((counted.unwrap() - want).abs() < 1e-12, "{field}");
+                } else {
+                    prop_assert_eq!(counted, None);
+                }
+            }
+        }
     }
 
     #[test]
