@@ -1616,10 +1616,11 @@ const COUNTED_EXACT: [Field; 4] = [
 /// that estimates the other levels sees a handful of such pairs or none:
 /// with 200 000 pairs the weight of an exact birth date moved by a bit and
 /// that of an exact national id by more than two from one sample to the
-/// next. Counting each value's holders gives the chance itself, in linear
-/// time: pairs sharing a value over pairs both holding one (a pair sharing
-/// two values counts twice, which is rare enough to leave). Returns `None`
-/// for other fields and when fewer than two records (in scope) hold one.
+/// next. Counting each value's holders gives the chance itself, in one
+/// sort of the values: pairs sharing a value over pairs both holding one
+/// (a pair sharing two values counts twice, which is rare enough to leave).
+/// Returns `None` for other fields and when fewer than two records (in
+/// scope) hold one.
 fn exact_agreement(
     records: &[NormalizedRecord],
     field: Field,
