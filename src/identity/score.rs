@@ -1897,11 +1897,13 @@ fn empty_counts() -> Vec<Vec<f64>> {
 }
 
 impl MatchModel {
+    /// The model before `m` is trained: the term frequencies and `u` of
+    /// `records`, and their generic values.
     fn base(
         records: &[NormalizedRecord],
         generic: GenericValues,
         params: &TrainParams,
-    ) -> Result<(MatchModel, Vec<Vec<f64>>)> {
+    ) -> Result<MatchModel> {
         params.validate()?;
         if records.len() < 2 {
             return Err(Detail::Parameter {
@@ -1989,7 +1991,7 @@ impl MatchModel {
             },
             weights: Weights::default(),
         };
-        Ok((model, ucounts))
+        Ok(model)
     }
 
     /// Returns the standard model: `m` and `u` for every level, a prior and a
@@ -2098,7 +2100,7 @@ impl MatchModel {
         if records.len() < 2 {
             return Ok(MatchModel::standard_for(records.len(), 0, generic, params));
         }
-        let (model, _) = MatchModel::base(records, generic, params)?;
+        let model = MatchModel::base(records, generic, params)?;
         let (by_rule, stats) = block_each_rule(records, &model.generic, blocking)?;
         let generic = model.generic.clone();
         let vectors = |pairs: &[(u32, u32)]| comparison_vectors(records, pairs, &generic);
@@ -2142,7 +2144,7 @@ impl MatchModel {
             let model = MatchModel::standard_for(records.len(), 0, generic, params);
             return Ok((model, CandidatePairs::default(), Vec::new()));
         }
-        let (model, _) = MatchModel::base(records, generic, params)?;
+        let model = MatchModel::base(records, generic, params)?;
         let blocked = RuleBlocking::new(records, &model.generic, blocking)?;
         let candidates = blocked.candidates();
         let compared = comparison_vectors(records, candidates.pairs(), &model.generic);
@@ -2383,7 +2385,7 @@ impl MatchModel {
             }
             .into());
         }
-        let (mut model, _) = MatchModel::base(records, generic, params)?;
+        let mut model = MatchModel::base(records, generic, params)?;
         let mut mcounts = empty_counts();
         // Household pairs train the household model: its `m` from the
         // matches, its `u` from the household's other members.
