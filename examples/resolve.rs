@@ -638,6 +638,9 @@ fn versus_labels(
         .flat_map(|c| c.members().iter().map(move |m| (m.as_str(), c.id())))
         .collect();
     let (mut unproposed, mut below, mut above) = (0usize, 0usize, 0usize);
+    // Never proposed, yet scoring at or above the link weight: what blocking
+    // alone lost.
+    let mut unproposed_linkable = 0usize;
     let mut true_pairs = 0usize;
     let mut apart: Vec<(u32, u32, &str)> = Vec::new();
     for members in by_truth.values() {
@@ -648,10 +651,12 @@ fn versus_labels(
                 if cluster_of.get(x.id().as_str()) == cluster_of.get(y.id().as_str()) {
                     continue;
                 }
+                let linkable = model.score(x, y).weight() >= model.link_weight();
                 let why = if !proposed.contains(&(a.min(b), a.max(b))) {
                     unproposed += 1;
+                    unproposed_linkable += usize::from(linkable);
                     "never proposed"
-                } else if model.score(x, y).weight() < model.link_weight() {
+                } else if !linkable {
                     below += 1;
                     "below the link weight"
                 } else {
@@ -663,7 +668,7 @@ fn versus_labels(
         }
     }
     eprintln!(
-        "true pairs apart {} of {true_pairs}: never proposed {unproposed}, below the link weight {below}, linkable but kept apart {above}",
+        "true pairs apart {} of {true_pairs}: never proposed {unproposed} ({unproposed_linkable} of them at or above the link weight), below the link weight {below}, linkable but kept apart {above}",
         unproposed + below + above
     );
     let mut by_context: BTreeMap<(String, &str), usize> = BTreeMap::new();
