@@ -13,9 +13,15 @@
 //!   typo with no agreeing identifier) — this keeps parent and child with
 //!   one name, and households, apart even when one link is wrong, while one
 //!   mistyped date cannot split an otherwise coherent cluster;
-//! - **coherence**: the mean match probability over all cross pairs is
-//!   below [`ClusterParams::coherence`] — one strong link cannot chain two
-//!   otherwise unrelated clusters (a bridge).
+//! - **coherence**: the match probability of the cross pairs' mean weight
+//!   (their mean log-odds) is below [`ClusterParams::coherence`] — one
+//!   strong link cannot chain two otherwise unrelated clusters (a bridge).
+//!   The mean is taken over weights, not probabilities: a probability cannot
+//!   pass 0 or 1, so one record that shares little with the other cluster
+//!   (a sparse web sign-up) would drag a mean of probabilities down as far as
+//!   a record that contradicts it, and no strength of agreement elsewhere
+//!   could make up for either; in weights, missing evidence costs only the
+//!   prior and contradicting evidence costs what it weighs.
 //!
 //! The result depends only on the records and their scores, never on input
 //! order, and each cluster's id is derived from its smallest member id.
@@ -88,7 +94,7 @@ pub enum SourceLimit {
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `max_cluster_size` | 50 | largest cluster a merge may make (≥ 2) |
-/// | `coherence` | 0.5 | least mean match probability over the cross pairs of a merge (0..=1) |
+/// | `coherence` | 0.5 | least match probability of the mean weight of a merge's cross pairs (0..=1) |
 /// | `source_limit` | [`SourceLimit::Unlimited`] | records of one source per cluster |
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -116,7 +122,8 @@ impl ClusterParams {
         self
     }
 
-    /// Sets the least mean match probability over a merge's cross pairs.
+    /// Sets the least match probability of the mean weight (log-odds) of a
+    /// merge's cross pairs.
     #[must_use]
     pub fn coherence(mut self, p: f64) -> ClusterParams {
         self.coherence = p;
@@ -164,7 +171,7 @@ pub enum Guard {
     SourceLimit,
     /// A cross pair holds strong conflicting evidence.
     Conflict,
-    /// The cross pairs' mean match probability is too low.
+    /// The match probability of the cross pairs' mean weight is too low.
     Coherence,
 }
 
@@ -454,7 +461,7 @@ fn id_ranks(records: &[NormalizedRecord]) -> Vec<u32> {
     rank
 }
 
-/// Scores and conflicts of the cross pairs the guards have looked at, so
+/// Weights and conflicts of the cross pairs the guards have looked at, so
 /// that a pair is scored once however often its clusters meet again.
 struct PairCache<'k> {
     pairs: FixedMap<u64, (f64, bool)>,
@@ -462,7 +469,7 @@ struct PairCache<'k> {
 }
 
 impl PairCache<'_> {
-    /// Returns the match probability of `(x, y)` and whether it conflicts.
+    /// Returns the match weight of `(x, y)` and whether it conflicts.
     fn get(
         &mut self,
         records: &[NormalizedRecord],
@@ -473,13 +480,13 @@ impl PairCache<'_> {
         // A candidate's levels are at hand: reading them again is cheaper
         // than keeping them, so only pairs compared here are kept.
         if let Some((score, conflict)) = self.known.and_then(|k| k.score_and_conflict(x, y)) {
-            return (probability(score.weight()), conflict);
+            return (score.weight(), conflict);
         }
         let key = u64::from(x.min(y)) << 32 | u64::from(x.max(y));
         *self.pairs.entry(key).or_insert_with(|| {
             let (score, conflict) =
                 matcher.score_and_conflict(&records[x as usize], &records[y as usize]);
-            (probability(score.weight()), conflict)
+            (score.weight(), conflict)
         })
     }
 
@@ -529,11 +536,11 @@ fn check_merge(
     let (mut total, mut conflicts) = (0.0, 0usize);
     for x in xs {
         for y in ys {
-            let (p, conflict) = cache.get(records, matcher, *x, *y);
+            let (weight, conflict) = cache.get(records, matcher, *x, *y);
             if conflict {
                 conflicts += 1;
             }
-            total += p;
+            total += weight;
         }
     }
     let cross = (xs.len() * ys.len()) as f64;
@@ -542,8 +549,91 @@ fn check_merge(
     if conflicts as f64 * 2.0 > cross {
         return Some(Guard::Conflict);
     }
-    if total / cross < params.coherence {
+    if probability(total / cross) < params.coherence {
         return Some(Guard::Coherence);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::record::{normalize_record, NormalizeParams};
+    use crate::identity::score::{MatchExplanation, MatchScore};
+    use crate::model::SourceRecord;
+    use chrono::{TimeZone, Utc};
+
+    /// Weighs each pair of records by their ids from a table; every other
+    /// pair weighs -40 bits.
+    #[derive(Debug)]
+    struct Table(Vec<(&'static str, &'static str, f64)>);
+
+    impl Matcher for Table {
+        fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore {
+            let (x, y) = (a.id().as_str(), b.id().as_str());
+            let w = self
+                .0
+                .iter()
+                .find(|(p, q, _)| (*p, *q) == (x, y) || (*q, *p) == (x, y));
+            MatchScore::of_weight(w.map_or(-40.0, |t| t.2))
+        }
+        fn explain(&self, _: &NormalizedRecord, _: &NormalizedRecord) -> MatchExplanation {
+            unimplemented!("clustering reads scores only")
+        }
+        fn link_weight(&self) -> f64 {
+            0.0
+        }
+    }
+
+    fn records(ids: &[&str]) -> Vec<NormalizedRecord> {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        ids.iter()
+            .map(|id| {
+                let r = SourceRecord::builder(id, "crm", at)
+                    .unwrap()
+                    .build()
+                    .unwrap();
+                normalize_record(&r, &NormalizeParams::default())
+            })
+            .collect()
+    }
+
+    /// Clusters records a, b, d (one person, linked at 40 bits) and c,
+    /// linked to a at 30 bits and weighing `w` against b and d; returns
+    /// whether c joined.
+    fn c_joins(w: f64) -> bool {
+        let rs = records(&["a", "b", "c", "d"]);
+        let table = Table(vec![
+            ("a", "b", 40.0),
+            ("a", "d", 40.0),
+            ("b", "d", 40.0),
+            ("a", "c", 30.0),
+            ("b", "c", w),
+            ("d", "c", w),
+        ]);
+        let scored: Vec<ScoredPair> = [(0, 1), (0, 3), (1, 3), (0, 2), (1, 2), (3, 2)]
+            .iter()
+            .map(|&(a, b)| ScoredPair {
+                a,
+                b,
+                weight: table.score(&rs[a as usize], &rs[b as usize]).weight(),
+            })
+            .filter(|p| p.weight >= 0.0)
+            .collect();
+        let c = cluster(&rs, &scored, &table, &ClusterParams::default()).unwrap();
+        c.clusters().len() == 1
+    }
+
+    #[test]
+    fn coherence_weighs_the_mean_of_the_cross_pairs_weights() {
+        // c shares little with b and d (-3 bits each, probability 0.11):
+        // the mean probability, 0.41, would refuse it; the mean weight,
+        // +8 bits, takes the strong link's evidence into account.
+        assert!(c_joins(-3.0));
+        // c contradicts b and d: a bridge, refused (mean -16.7 bits).
+        assert!(!c_joins(-40.0));
+        // The border: a mean of exactly 0 bits is probability 0.5.
+        assert!(c_joins(-15.0));
+        assert!(!c_joins(-15.1));
+    }
 }

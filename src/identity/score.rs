@@ -750,6 +750,14 @@ impl MatchScore {
     }
 }
 
+#[cfg(test)]
+impl MatchScore {
+    /// A score of `weight` bits and no rule, for matchers in tests.
+    pub(crate) fn of_weight(weight: f64) -> MatchScore {
+        MatchScore { weight, rule: None }
+    }
+}
+
 pub(crate) fn probability(weight: f64) -> f64 {
     1.0 / (1.0 + (-weight).exp2())
 }
