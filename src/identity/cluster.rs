@@ -575,7 +575,7 @@ mod tests {
                 .0
                 .iter()
                 .find(|(p, q, _)| (*p, *q) == (x, y) || (*q, *p) == (x, y));
-            MatchScore::of_weight(w.map_or(-40.0, |t| t.2))
+            MatchScore::new(w.map_or(-40.0, |t| t.2)).unwrap()
         }
         fn explain(&self, _: &NormalizedRecord, _: &NormalizedRecord) -> MatchExplanation {
             unimplemented!("clustering reads scores only")

@@ -734,6 +734,30 @@ pub struct MatchScore {
 }
 
 impl MatchScore {
+    /// Returns a score of `weight` bits (prior log-odds plus the evidence)
+    /// and no deterministic rule: what a [`Matcher`] of one's own returns.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::error::ErrorKind::InvalidParameter)
+    /// when `weight` is not finite: clustering orders and averages weights,
+    /// which a NaN or an infinity would leave meaningless.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use custodia::identity::MatchScore;
+    /// let s = MatchScore::new(3.0)?;
+    /// assert_eq!(s.probability(), 8.0 / 9.0);
+    /// assert!(s.rule().is_none());
+    /// assert!(MatchScore::new(f64::NAN).is_err());
+    /// # Ok::<(), custodia::Error>(())
+    /// ```
+    pub fn new(weight: f64) -> Result<MatchScore> {
+        check_param(weight.is_finite(), "weight", weight, "must be finite")?;
+        Ok(MatchScore { weight, rule: None })
+    }
+
     /// Returns the match weight in bits: prior log-odds plus the evidence.
     pub fn weight(&self) -> f64 {
         self.weight
@@ -747,14 +771,6 @@ impl MatchScore {
     /// Returns the deterministic rule that fired, if any.
     pub fn rule(&self) -> Option<MatchRule> {
         self.rule
-    }
-}
-
-#[cfg(test)]
-impl MatchScore {
-    /// A score of `weight` bits and no rule, for matchers in tests.
-    pub(crate) fn of_weight(weight: f64) -> MatchScore {
-        MatchScore { weight, rule: None }
     }
 }
 
@@ -833,7 +849,9 @@ pub enum ScoreContext {
 
 /// Something that scores and explains pairs of normalised records.
 ///
-/// Both methods must be pure and symmetric.
+/// Both methods must be pure and symmetric. [`MatchModel`] is the crate's
+/// own; a matcher of one's own builds its scores with [`MatchScore::new`]
+/// and can be handed to [`cluster`](crate::identity::cluster).
 pub trait Matcher: fmt::Debug + Send + Sync {
     /// Returns the score of the pair.
     fn score(&self, a: &NormalizedRecord, b: &NormalizedRecord) -> MatchScore;
@@ -3181,6 +3199,24 @@ mod tests {
     }
 
     proptest! {
+        /// A score of one's own keeps any finite weight as given and refuses
+        /// the rest, from the whole range of `f64` bit patterns.
+        #[test]
+        fn a_score_keeps_a_finite_weight_and_refuses_the_rest(bits in any::<u64>()) {
+            let w = f64::from_bits(bits);
+            match MatchScore::new(w) {
+                Ok(s) => {
+                    prop_assert!(w.is_finite());
+                    prop_assert_eq!(s.weight().to_bits(), w.to_bits());
+                    prop_assert!((0.0..=1.0).contains(&s.probability()));
+                }
+                Err(e) => {
+                    prop_assert!(!w.is_finite());
+                    prop_assert_eq!(e.kind(), crate::error::ErrorKind::InvalidParameter);
+                }
+            }
+        }
+
         /// The places compared from the most specific down, skipping what
         /// nesting sets aside, give the levels of the full comparison: on
         /// small pools of values, so that places agree, differ by a typo,
