@@ -533,23 +533,26 @@ fn check_merge(
         }
         return (probability(link_weight) < params.coherence).then_some(Guard::Coherence);
     }
-    let (mut total, mut conflicts) = (0.0, 0usize);
+    let cross = (xs.len() * ys.len()) as f64;
+    // The mean weight, summed a share at a time: weights of a matcher of
+    // one's own may be as large as any finite `f64`, and a plain sum of two
+    // of them would overflow to an infinity whatever the others say.
+    let (mut mean, mut conflicts) = (0.0, 0usize);
     for x in xs {
         for y in ys {
             let (weight, conflict) = cache.get(records, matcher, *x, *y);
             if conflict {
                 conflicts += 1;
             }
-            total += weight;
+            mean += weight / cross;
         }
     }
-    let cross = (xs.len() * ys.len()) as f64;
     // One record with a mistyped date must not split a cluster whose other
     // members agree; conflicts across most of the cross pairs are two people.
     if conflicts as f64 * 2.0 > cross {
         return Some(Guard::Conflict);
     }
-    if probability(total / cross) < params.coherence {
+    if probability(mean) < params.coherence {
         return Some(Guard::Coherence);
     }
     None
@@ -635,5 +638,39 @@ mod tests {
         // The border: a mean of exactly 0 bits is probability 0.5.
         assert!(c_joins(-15.0));
         assert!(!c_joins(-15.1));
+    }
+
+    #[test]
+    fn coherence_of_the_largest_finite_weights_does_not_overflow() {
+        // {a, b} and {c, d, e} are linked at the largest finite weight
+        // (taken first); a–c and a–d at nine tenths of it, the four other
+        // cross pairs at its negative. Their mean is -0.37 of the largest
+        // weight, a refusal; a plain sum would reach +inf at a–d.
+        let rs = records(&["a", "b", "c", "d", "e"]);
+        let (max, high) = (f64::MAX, 0.9 * f64::MAX);
+        let table = Table(vec![
+            ("a", "b", max),
+            ("c", "d", max),
+            ("c", "e", max),
+            ("d", "e", max),
+            ("a", "c", high),
+            ("a", "d", high),
+            ("a", "e", -max),
+            ("b", "c", -max),
+            ("b", "d", -max),
+            ("b", "e", -max),
+        ]);
+        let scored: Vec<ScoredPair> = [(0, 1), (2, 3), (2, 4), (3, 4), (0, 2), (0, 3)]
+            .iter()
+            .map(|&(a, b)| ScoredPair {
+                a,
+                b,
+                weight: table.score(&rs[a as usize], &rs[b as usize]).weight(),
+            })
+            .collect();
+        let c = cluster(&rs, &scored, &table, &ClusterParams::default()).unwrap();
+        assert_eq!(c.clusters().len(), 2);
+        assert!(c.refusals().iter().all(|r| r.guard == Guard::Coherence));
+        assert!(!c.refusals().is_empty());
     }
 }
