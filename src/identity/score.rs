@@ -1669,21 +1669,18 @@ fn exact_agreement(
                     values.push(i64::from(d.num_days_from_ce()) as u64);
                 }
             }
-            Field::Email => values.extend(
-                r.emails()
-                    .filter(|v| !generic.is_generic_email(v))
-                    .map(|v| hash_parts(&[v.as_bytes()])),
-            ),
-            Field::Phone => values.extend(
-                r.phones()
-                    .filter(|v| !generic.is_generic_phone(v))
-                    .map(|v| hash_parts(&[v.as_bytes()])),
-            ),
-            Field::NationalId => values.extend(
-                r.national_ids()
-                    .filter(|v| !generic.is_generic_national_id(v))
-                    .map(|v| hash_parts(&[v.as_bytes()])),
-            ),
+            Field::Email | Field::Phone | Field::NationalId => {
+                let (list, is_generic): (Values<'_>, fn(&GenericValues, &str) -> bool) = match field
+                {
+                    Field::Email => (r.emails(), GenericValues::is_generic_email),
+                    Field::Phone => (r.phones(), GenericValues::is_generic_phone),
+                    _ => (r.national_ids(), GenericValues::is_generic_national_id),
+                };
+                values.extend(
+                    list.filter(|v| !is_generic(generic, v))
+                        .map(|v| hash_parts(&[v.as_bytes()])),
+                );
+            }
             _ => return None,
         }
         if values.is_empty() {
@@ -1728,6 +1725,20 @@ fn exact_agreement(
     // Half a pair, as the sampled levels are smoothed: no pair sharing a
     // value is a chance below one in all the pairs, not zero.
     (pairs >= 1.0).then(|| (sharing.max(0.0) + 0.5) / (pairs + 0.5))
+}
+
+/// `f` of each of `fields`, in their order: one field per task with
+/// `rayon` (the per-field counts of training do not depend on each other).
+fn each_field<T: Send>(fields: &[Field], f: impl Fn(&Field) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        fields.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        fields.iter().map(f).collect()
+    }
 }
 
 /// Sets the exact level of a distribution over a field's levels to `p`,
@@ -1953,14 +1964,7 @@ impl MatchModel {
             }
             tf
         };
-        // One field per task: the counts are the same in any order.
-        #[cfg(feature = "rayon")]
-        let tf: Vec<TermFrequencies> = {
-            use rayon::prelude::*;
-            Field::ALL.par_iter().map(count).collect()
-        };
-        #[cfg(not(feature = "rayon"))]
-        let tf: Vec<TermFrequencies> = Field::ALL.iter().map(count).collect();
+        let tf: Vec<TermFrequencies> = each_field(&Field::ALL, count);
         // u: levels among random pairs, which are almost all non-matches.
         let mut rng = SplitMix::new(params.seed);
         let n = records.len();
@@ -1985,15 +1989,9 @@ impl MatchModel {
             }
         }
         let mut u = distributions(&ucounts);
-        let count = |f: &Field| exact_agreement(records, *f, &generic, params.scope);
-        // One field per task, as the term frequencies above.
-        #[cfg(feature = "rayon")]
-        let exact: Vec<Option<f64>> = {
-            use rayon::prelude::*;
-            COUNTED_EXACT.par_iter().map(count).collect()
-        };
-        #[cfg(not(feature = "rayon"))]
-        let exact: Vec<Option<f64>> = COUNTED_EXACT.iter().map(count).collect();
+        let exact = each_field(&COUNTED_EXACT, |f| {
+            exact_agreement(records, *f, &generic, params.scope)
+        });
         for (field, p) in COUNTED_EXACT.iter().zip(exact) {
             if let Some(p) = p {
                 set_exact(&mut u[field.index()], p);
