@@ -18,7 +18,8 @@
 //!    explained field by field by [`Matcher::explain`];
 //! 5. **cluster** ([`cluster`]): links in decreasing weight, refused by
 //!    guards (size, one record per source, conflicting birth dates, cluster
-//!    coherence), with content-derived [`ClusterId`]s.
+//!    coherence), then each record left alone weighed against the clusters
+//!    it has links to, each as one person; content-derived [`ClusterId`]s.
 //!
 //! [`Resolver`] runs them all, and [`Resolver::train_and_resolve`] shares
 //! the work between the steps (one blocking, one comparison per candidate
@@ -105,7 +106,7 @@ use crate::model::SourceRecord;
 /// | normalisation | [`NormalizeParams`] | US phones, order by country, built-in nicknames |
 /// | blocking | [`BlockingParams`] | every rule, blocks up to 30 records |
 /// | training | [`TrainParams`] | 200 000 random pairs, up to 40 EM iterations |
-/// | clustering | [`ClusterParams`] | clusters up to 50, coherence 0.5 |
+/// | clustering | [`ClusterParams`] | clusters up to 50, coherence 0.5, records left alone attached |
 /// | link probability | `f64` | 0.5 |
 /// | generic values | `(usize, f64)` | held by ≥ 10 distinct names and ≥ 20 × the mean |
 #[derive(Clone, Debug, PartialEq)]

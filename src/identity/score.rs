@@ -171,7 +171,7 @@ impl Field {
         }
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         // The variants are declared in `Field::ALL` order (a test checks it).
         self as usize
     }
