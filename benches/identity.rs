@@ -8,15 +8,17 @@
 //! The clustering group measures plain connected components over the same
 //! links as a baseline, so the ratio is the cost of the guards; the whole
 //! resolution is measured through the separate steps and through
-//! `Resolver::train_and_resolve`, which shares blocking and comparisons.
+//! `Resolver::train_and_resolve`, which shares blocking and comparisons; a
+//! batch of four records, too few to train on, is measured against handing
+//! the resolver the standard model it falls back to.
 
 #[path = "../tests/identity/synth.rs"]
 mod synth;
 
 use criterion::{criterion_main, BatchSize, Criterion, Throughput};
 use custodia::identity::{
-    block, cluster, normalize_record, score_pairs, Matcher, NormalizeParams, ResolveParams,
-    Resolver, RuleBlocker,
+    block, cluster, normalize_record, score_pairs, MatchModel, Matcher, NormalizeParams,
+    ResolveParams, Resolver, RuleBlocker,
 };
 
 const ROWS: usize = 20_000;
@@ -108,6 +110,26 @@ fn identity(c: &mut Criterion) {
             },
             BatchSize::LargeInput,
         )
+    });
+    // A batch too small to train on: the resolver falls back to the
+    // standard model; the baseline hands it that model directly, so the
+    // ratio is what deciding not to train costs.
+    let few = &records[..4];
+    g.throughput(Throughput::Elements(few.len() as u64));
+    g.bench_function("resolve_4_records", |b| {
+        b.iter(|| {
+            resolver
+                .resolve(few)
+                .map(|r| r.clustering().clusters().len())
+        })
+    });
+    g.bench_function("resolve_4_records_standard_model_baseline", |b| {
+        b.iter(|| {
+            let n = resolver.normalize(few).expect("ids are unique");
+            resolver
+                .resolve_normalized(n, MatchModel::standard())
+                .map(|r| r.clustering().clusters().len())
+        })
     });
     g.finish();
 }

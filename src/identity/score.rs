@@ -2124,15 +2124,17 @@ impl MatchModel {
         if records.len() < 2 {
             return Ok(MatchModel::standard_for(records.len(), 0, generic, params));
         }
-        let model = MatchModel::base(records, generic, params)?;
-        let (by_rule, stats) = block_each_rule(records, &model.generic, blocking)?;
-        let generic = model.generic.clone();
-        let vectors = |pairs: &[(u32, u32)]| comparison_vectors(records, pairs, &generic);
+        // Blocking first: a batch too small to train on is weighed by the
+        // standard model, and never pays for the random pairs of `u`.
+        let (by_rule, stats) = block_each_rule(records, &generic, blocking)?;
         let candidates = union_of(&by_rule, stats);
         if candidates.pairs().len() < params.min_training_pairs {
             let n = candidates.pairs().len();
             return Ok(MatchModel::standard_for(records.len(), n, generic, params));
         }
+        let model = MatchModel::base(records, generic, params)?;
+        let generic = model.generic.clone();
+        let vectors = |pairs: &[(u32, u32)]| comparison_vectors(records, pairs, &generic);
         let samples: Vec<RuleSample> = by_rule
             .iter()
             .map(|(rule, pairs)| {
@@ -2168,15 +2170,16 @@ impl MatchModel {
             let model = MatchModel::standard_for(records.len(), 0, generic, params);
             return Ok((model, CandidatePairs::default(), Vec::new()));
         }
-        let model = MatchModel::base(records, generic, params)?;
-        let blocked = RuleBlocking::new(records, &model.generic, blocking)?;
+        // Blocking first, as in `train`.
+        let blocked = RuleBlocking::new(records, &generic, blocking)?;
         let candidates = blocked.candidates();
-        let compared = comparison_vectors(records, candidates.pairs(), &model.generic);
+        let compared = comparison_vectors(records, candidates.pairs(), &generic);
         if candidates.pairs().len() < params.min_training_pairs {
             let n = candidates.pairs().len();
-            let model = MatchModel::standard_for(records.len(), n, model.generic, params);
+            let model = MatchModel::standard_for(records.len(), n, generic, params);
             return Ok((model, blocked.into_candidates(), compared));
         }
+        let model = MatchModel::base(records, generic, params)?;
         let generic = model.generic.clone();
         let vectors = |pairs: &[(u32, u32)]| {
             // Sampled pairs come sorted, so each is searched for from where
